@@ -1,0 +1,236 @@
+#include "base/strings.h"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace vigil {
+
+std::string AsciiLower(std::string_view s) {
+    std::string out;
+    AsciiLowerInto(s, out);
+    return out;
+}
+
+void AsciiLowerInto(std::string_view s, std::string& out) {
+    out.resize(s.size());
+    for (size_t i = 0; i < s.size(); ++i) out[i] = AsciiLower(s[i]);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+    }
+    return true;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
+bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+
+std::string_view Trim(std::string_view s) {
+    size_t b = 0, e = s.size();
+    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r'))
+        --e;
+    return s.substr(b, e - b);
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    for (size_t i = 0; i <= s.size(); ++i) {
+        if (i == s.size() || s[i] == sep) {
+            out.push_back(s.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return out;
+}
+
+bool GlobMatch(std::string_view p, std::string_view t) {
+    size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
+    while (ti < t.size()) {
+        if (pi < p.size() && p[pi] == '*') {
+            star = pi++;
+            mark = ti;
+        } else if (pi < p.size() && p[pi] == t[ti]) {
+            ++pi;
+            ++ti;
+        } else if (star != std::string_view::npos) {
+            pi = star + 1;
+            ti = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (pi < p.size() && p[pi] == '*') ++pi;
+    return pi == p.size();
+}
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+    s = Trim(s);
+    if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+std::optional<double> ParseDouble(std::string_view s) {
+    s = Trim(s);
+    if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+    static const char* kHex = "0123456789abcdef";
+    out.push_back('"');
+    size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c < 0x20) {
+            switch (c) {
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
+                    out += "\\u00";
+                    out.push_back(kHex[c >> 4]);
+                    out.push_back(kHex[c & 15]);
+            }
+            ++i;
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else {
+            // Validate one UTF-8 sequence; copy it if valid, escape the lead byte otherwise.
+            size_t len = (c >= 0xF0 && c <= 0xF4)  ? 4
+                         : (c >= 0xE0)             ? 3
+                         : (c >= 0xC2 && c < 0xE0) ? 2
+                                                   : 0;
+            bool ok = len != 0 && i + len <= s.size();
+            for (size_t k = 1; ok && k < len; ++k) {
+                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+            }
+            if (ok) {
+                out.append(s.substr(i, len));
+                i += len;
+            } else {
+                out += "\\u00";
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 15]);
+                ++i;
+            }
+        }
+    }
+    out.push_back('"');
+}
+
+namespace {
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    int v = 0;
+    for (size_t i = 0; i < n; ++i) {
+        char c = s[pos + i];
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+}  // namespace
+
+std::optional<int64_t> ParseTimestamp(std::string_view s) {
+    s = Trim(s);
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
+        s[7] != '-' || !Digits(s, 8, 2, d))
+        return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+    size_t pos = 10;
+    int64_t frac_ns = 0;
+    if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
+        if (!Digits(s, pos + 1, 2, h) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !Digits(s, pos + 4, 2, mi))
+            return std::nullopt;
+        pos += 6;
+        if (pos < s.size() && s[pos] == ':') {
+            if (!Digits(s, pos + 1, 2, sec)) return std::nullopt;
+            pos += 3;
+        }
+        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+            ++pos;
+            int64_t scale = 100000000;
+            while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+                frac_ns += (s[pos] - '0') * scale;
+                scale /= 10;
+                ++pos;
+            }
+        }
+    }
+    int64_t offset_s = 0;
+    if (pos < s.size()) {
+        if (s[pos] == 'Z' || s[pos] == 'z') {
+            ++pos;
+        } else if (s[pos] == '+' || s[pos] == '-') {
+            int oh, om = 0;
+            if (!Digits(s, pos + 1, 2, oh)) return std::nullopt;
+            size_t p2 = pos + 3;
+            if (p2 < s.size() && s[p2] == ':') ++p2;
+            if (p2 < s.size()) {
+                if (!Digits(s, p2, 2, om)) return std::nullopt;
+                p2 += 2;
+            }
+            offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+            pos = p2;
+        }
+    }
+    if (pos != s.size() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    // Nanoseconds since 1970 fit in int64 only for years 1678..2261.
+    if (y < 1678 || y > 2261) return std::nullopt;
+    int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    return secs * 1000000000LL + frac_ns;
+}
+
+std::string FormatTimestamp(int64_t ns) {
+    int64_t secs = ns / 1000000000LL;
+    int64_t rem = ns % 1000000000LL;
+    if (rem < 0) {
+        rem += 1000000000LL;
+        --secs;
+    }
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(rem / 1000000));
+    return buf;
+}
+
+}  // namespace vigil

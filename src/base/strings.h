@@ -1,0 +1,37 @@
+#pragma once
+// Small string helpers used on hot paths; ASCII-only case folding by design (Sigma's
+// case-insensitivity is defined on the rule author's ASCII text).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil {
+
+inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+std::string AsciiLower(std::string_view s);
+void AsciiLowerInto(std::string_view s, std::string& out);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+std::string_view Trim(std::string_view s);
+std::vector<std::string_view> Split(std::string_view s, char sep);
+
+// Glob with '*' only (used for "1 of selection*" and file patterns).
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+std::optional<int64_t> ParseInt(std::string_view s);
+std::optional<double> ParseDouble(std::string_view s);
+
+// Appends s to out as a JSON string literal (quotes included); invalid UTF-8 bytes are
+// written as \u00XX so the output is always valid JSON.
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Parses an ISO 8601 / RFC 3339 timestamp ("2025-11-26T05:11:27.927693Z",
+// "2025-11-26 05:11:27.908", with optional offset) into nanoseconds since the epoch.
+std::optional<int64_t> ParseTimestamp(std::string_view s);
+std::string FormatTimestamp(int64_t ns);
+
+}  // namespace vigil

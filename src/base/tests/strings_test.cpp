@@ -1,0 +1,36 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+TEST(Strings, TimestampParsesIsoAndOffsets) {
+    auto a = ParseTimestamp("2025-11-26T05:11:27.927693Z");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(FormatTimestamp(*a), "2025-11-26T05:11:27.927Z");
+    auto b = ParseTimestamp("2025-11-26 07:11:27.927+02:00");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(*a / 1000000, *b / 1000000);
+    EXPECT_FALSE(ParseTimestamp("2025-13-01"));
+    EXPECT_FALSE(ParseTimestamp("yesterday"));
+    EXPECT_FALSE(ParseTimestamp("9999-12-31T23:59:59Z"));  // outside the int64 ns range
+}
+
+TEST(Strings, JsonStringEscapesControlAndInvalidUtf8) {
+    std::string out;
+    AppendJsonString(out, std::string("a\"\\\n\x01\xff\xe4\xb8\xad", 9));
+    EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u00ff\xe4\xb8\xad\"");
+}
+
+TEST(Strings, GlobAndNumbers) {
+    EXPECT_TRUE(GlobMatch("selection*", "selection_img"));
+    EXPECT_FALSE(GlobMatch("selection*", "filter"));
+    EXPECT_TRUE(GlobMatch("*", ""));
+    EXPECT_EQ(ParseInt(" 42 "), 42);
+    EXPECT_FALSE(ParseInt("4x"));
+    EXPECT_EQ(ParseDouble("2.5"), 2.5);
+}
+
+}  // namespace
+}  // namespace vigil

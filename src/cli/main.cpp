@@ -1,0 +1,43 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/hunt.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"Vigil: security assurance platform"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "vigil 0.1.0");
+
+    vigil::cli::HuntOptions hunt;
+    auto* h = app.add_subcommand(
+        "hunt", "Run Sigma rules over event files (JSON, JSON lines, .evtx, text)");
+    h->add_option("-r,--rules", hunt.rules, "Rule files or folders")->required();
+    h->add_option("-p,--pipeline", hunt.pipelines,
+                  "Field-mapping pipeline files (added to the built-in ones)");
+    h->add_flag("--no-builtin-pipelines", hunt.no_builtin_pipelines,
+                "Do not load the shipped windows/generic pipelines");
+    h->add_option("--placeholders", hunt.placeholders,
+                  "YAML file with values for |expand placeholders");
+    h->add_option("-f,--format", hunt.format, "Output format")
+        ->check(CLI::IsMember({"table", "jsonl", "csv"}));
+    h->add_option("-j,--threads", hunt.threads, "Worker threads (default: all cores)");
+    h->add_option("--logsource", hunt.logsource,
+                  "Logsource for events without one, e.g. product=linux,service=auth");
+    h->add_flag("--match-unrouted", hunt.match_unrouted,
+                "Evaluate every rule on events with no logsource");
+    h->add_flag("--stats", hunt.stats, "Print rule, event and speed statistics");
+    h->add_option("inputs", hunt.inputs, "Input files ('-' for standard input)")->required();
+
+    vigil::cli::RulesCheckOptions check;
+    auto* rules = app.add_subcommand("rules", "Rule management");
+    rules->require_subcommand(1);
+    auto* c = rules->add_subcommand("check", "Load rules and report every diagnostic");
+    c->add_option("paths", check.rules, "Rule files or folders")->required();
+    c->add_option("--placeholders", check.placeholders,
+                  "YAML file with values for |expand placeholders");
+    c->add_flag("--json", check.json, "Diagnostics as JSON lines");
+
+    CLI11_PARSE(app, argc, argv);
+    if (h->parsed()) return vigil::cli::RunHunt(hunt);
+    if (c->parsed()) return vigil::cli::RunRulesCheck(check);
+    return 0;
+}

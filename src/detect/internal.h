@@ -1,0 +1,127 @@
+#pragma once
+// Compiled form of the rule set, shared by the compiler (compiler.cpp) and the matcher
+// (matcher.cpp). Not part of the component's public interface.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include "detect/engine.h"
+
+namespace vigil::detect::internal {
+
+// Field id 0 is the whole-event keyword search.
+inline constexpr uint32_t kKeywordField = 0;
+
+enum class PatKind : uint8_t { kExact, kPrefix, kSuffix, kContains, kGlob, kRegex };
+
+struct Pattern {
+    uint32_t field = 0;
+    PatKind kind = PatKind::kExact;
+    bool cased = false;
+    std::string text;          // literal (lower-cased unless cased), Vectorscan regex for kGlob,
+                               // the rule's regex for kRegex
+    std::string flags;         // kRegex: "i", "m", "s" sub-modifiers
+    std::shared_ptr<RE2> re2;  // kRegex: confirmation / RE2-only matching
+    bool prefiltered = false;  // kRegex: found by a Vectorscan prefilter pattern first
+
+    std::string Key() const;
+};
+
+enum class CmpOp : uint8_t { kLt, kLte, kGt, kGte, kEq, kNeq };
+enum class TimePart : uint8_t { kNone, kMinute, kHour, kDay, kWeek, kMonth, kYear };
+
+struct Network {
+    bool v6 = false;
+    std::array<uint8_t, 16> addr{};
+    int prefix = 0;
+};
+
+// Leaves that are not text patterns.
+struct Pred {
+    enum Kind : uint8_t { kNull, kExists, kNotExists, kNumCmp, kCidr, kFieldRef } kind = kNull;
+    uint32_t field = 0;
+    CmpOp cmp = CmpOp::kEq;
+    TimePart part = TimePart::kNone;
+    double number = 0;
+    std::vector<Network> networks;
+    uint32_t other_field = 0;  // kFieldRef
+    PatKind ref_kind = PatKind::kExact;
+    bool cased = false;
+};
+
+struct Node {
+    enum Op : uint8_t { kAnd, kOr, kNot, kPattern, kPred, kTrue, kFalse } op = kTrue;
+    uint32_t a = 0;  // kAnd/kOr: first child in kids; kNot: child node; kPattern/kPred: index
+    uint32_t b = 0;  // kAnd/kOr: number of children
+};
+
+struct CompiledRule {
+    RuleInfo info;
+    uint32_t root = 0;
+    std::vector<uint32_t> field_ids;  // fields the rule (and its filters) reads
+    bool keywords = false;            // reads the keyword pseudo-field
+    bool always = false;              // no pattern is required: evaluate on every routed event
+    std::vector<uint32_t> filters;    // indices of filter rules that apply to this rule
+};
+
+struct HsDbDeleter {
+    void operator()(hs_database_t* db) const { hs_free_database(db); }
+};
+using HsDb = std::unique_ptr<hs_database_t, HsDbDeleter>;
+
+struct FieldIndex {
+    std::unordered_map<std::string, std::vector<uint32_t>> exact_ci;  // lower-cased value
+    std::unordered_map<std::string, std::vector<uint32_t>> exact_cs;
+    HsDb lit;                       // literal prefix / suffix / contains
+    std::vector<uint32_t> lit_pat;  // hs id -> pattern
+    std::vector<uint32_t> lit_len;
+    HsDb re;  // globs and regex prefilters
+    std::vector<uint32_t> re_pat;
+    std::vector<uint32_t> re2_only;     // regexes Vectorscan cannot prefilter
+    std::vector<uint32_t> match_empty;  // patterns that match an empty value (not scanned)
+};
+
+struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace vigil::detect::internal
+
+namespace vigil::detect {
+
+struct Engine::Impl {
+    EngineOptions options;
+    LoadStats stats;
+
+    std::vector<internal::Pattern> patterns;
+    std::unordered_map<std::string, uint32_t> pattern_ids;  // Pattern::Key -> index
+    std::vector<internal::Pred> preds;
+    std::vector<internal::Node> nodes;
+    std::vector<uint32_t> kids;
+
+    std::unordered_map<std::string, uint32_t, internal::StringHash, std::equal_to<>> field_ids;
+    std::vector<std::string> field_names;  // by id; [0] is the keyword pseudo-field
+
+    std::vector<internal::CompiledRule> rules;             // detection rules, reported
+    std::vector<internal::CompiledRule> filters;           // global filters
+    std::vector<std::vector<std::string>> filter_targets;  // per filter: rule ids / names
+    std::vector<CorrelationRule> pending_correlations;
+    CorrelationEngine correlations;
+
+    // Built by Compile().
+    std::vector<internal::FieldIndex> fields;          // by field id
+    std::vector<std::vector<uint32_t>> pattern_rules;  // pattern -> rules it triggers
+    bool compiled = false;
+
+    uint32_t FieldId(std::string_view name);
+};
+
+}  // namespace vigil::detect

@@ -1,0 +1,391 @@
+// Matcher: one Vectorscan pass per (routed, referenced) field value, then evaluation of only
+// the rules whose required patterns were seen.
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include <arpa/inet.h>
+
+#include "base/strings.h"
+#include "detect/internal.h"
+
+namespace vigil::detect {
+
+using internal::CmpOp;
+using internal::Node;
+using internal::PatKind;
+using internal::Pred;
+using internal::TimePart;
+
+namespace {
+struct ScratchDeleter {
+    void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
+};
+
+struct View {
+    std::vector<uint8_t> rule_ok;
+    std::vector<uint8_t> field_used;
+    std::vector<uint32_t> always;
+    bool keywords = false;
+};
+
+std::optional<double> TimePartOf(std::string_view value, TimePart part) {
+    auto ns = ParseTimestamp(value);
+    if (!ns) return std::nullopt;
+    std::time_t t = static_cast<std::time_t>(*ns / 1000000000LL);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    switch (part) {
+        case TimePart::kMinute:
+            return tm.tm_min;
+        case TimePart::kHour:
+            return tm.tm_hour;
+        case TimePart::kDay:
+            return tm.tm_mday;
+        case TimePart::kMonth:
+            return tm.tm_mon + 1;
+        case TimePart::kYear:
+            return tm.tm_year + 1900;
+        case TimePart::kWeek: {
+            char buf[8];
+            std::strftime(buf, sizeof buf, "%V", &tm);  // ISO 8601 week number
+            return std::atoi(buf);
+        }
+        case TimePart::kNone:
+            break;
+    }
+    return std::nullopt;
+}
+
+bool Compare(double x, CmpOp op, double y) {
+    switch (op) {
+        case CmpOp::kLt:
+            return x < y;
+        case CmpOp::kLte:
+            return x <= y;
+        case CmpOp::kGt:
+            return x > y;
+        case CmpOp::kGte:
+            return x >= y;
+        case CmpOp::kEq:
+            return x == y;
+        case CmpOp::kNeq:
+            return x != y;
+    }
+    return false;
+}
+
+bool InNetwork(const internal::Network& n, const uint8_t* addr, bool v6) {
+    if (n.v6 != v6) return false;
+    int full = n.prefix / 8, rest = n.prefix % 8;
+    if (std::memcmp(n.addr.data(), addr, static_cast<size_t>(full)) != 0) return false;
+    if (rest == 0) return true;
+    auto mask = static_cast<uint8_t>(0xFF << (8 - rest));
+    return (n.addr[static_cast<size_t>(full)] & mask) == (addr[full] & mask);
+}
+}  // namespace
+
+struct Matcher::Impl {
+    explicit Impl(const Engine::Impl& engine) : e(engine) {}
+
+    const Engine::Impl& e;
+    std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
+    uint32_t epoch = 0;
+    std::vector<uint32_t> pat_stamp;
+    std::vector<uint32_t> hit_list;
+    std::vector<uint32_t> confirm;
+    std::vector<uint32_t> rule_stamp;
+    std::vector<uint32_t> field_stamp;
+    std::vector<int32_t> field_first;
+    std::vector<int32_t> next_same;
+    std::vector<uint32_t> candidates;
+    std::string lower;
+    std::string key;
+    std::unordered_map<std::string, View> views;
+    const event::Event* ev = nullptr;
+    uint64_t evaluated = 0;
+
+    // Scan context.
+    const internal::FieldIndex* fi = nullptr;
+    size_t value_len = 0;
+
+    bool Hit(uint32_t pid) const { return pat_stamp[pid] == epoch; }
+    void Mark(uint32_t pid) {
+        if (pat_stamp[pid] == epoch) return;
+        pat_stamp[pid] = epoch;
+        hit_list.push_back(pid);
+    }
+
+    static int OnLiteral(unsigned id, unsigned long long from, unsigned long long to,
+                         unsigned flags, void* ctx) {
+        auto* m = static_cast<Impl*>(ctx);
+        uint32_t pid = m->fi->lit_pat[id];
+        switch (m->e.patterns[pid].kind) {
+            case PatKind::kPrefix:
+                if (to == m->fi->lit_len[id]) m->Mark(pid);
+                break;
+            case PatKind::kSuffix:
+                if (to == m->value_len) m->Mark(pid);
+                break;
+            default:
+                m->Mark(pid);
+        }
+        return 0;
+    }
+
+    static int OnRegex(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                       void* ctx) {
+        auto* m = static_cast<Impl*>(ctx);
+        uint32_t pid = m->fi->re_pat[id];
+        if (m->e.patterns[pid].kind == PatKind::kRegex) {
+            m->confirm.push_back(pid);
+        } else {
+            m->Mark(pid);
+        }
+        return 0;
+    }
+
+    void Scan(uint32_t fid, std::string_view value) {
+        const auto& index = e.fields[fid];
+        if (!index.exact_ci.empty()) {
+            AsciiLowerInto(value, lower);
+            auto it = index.exact_ci.find(lower);
+            if (it != index.exact_ci.end())
+                for (uint32_t pid : it->second) Mark(pid);
+        }
+        if (!index.exact_cs.empty()) {
+            auto it = index.exact_cs.find(std::string(value));
+            if (it != index.exact_cs.end())
+                for (uint32_t pid : it->second) Mark(pid);
+        }
+        if (!value.empty()) {
+            fi = &index;
+            value_len = value.size();
+            auto len = static_cast<unsigned>(value.size());
+            if (index.lit)
+                hs_scan(index.lit.get(), value.data(), len, 0, scratch.get(), OnLiteral, this);
+            if (index.re) {
+                hs_scan(index.re.get(), value.data(), len, 0, scratch.get(), OnRegex, this);
+                for (uint32_t pid : confirm) {
+                    if (!Hit(pid) && RE2::PartialMatch(value, *e.patterns[pid].re2)) Mark(pid);
+                }
+                confirm.clear();
+            }
+        } else {
+            for (uint32_t pid : index.match_empty) Mark(pid);
+        }
+        for (uint32_t pid : index.re2_only) {
+            if (!Hit(pid) && e.patterns[pid].re2 && RE2::PartialMatch(value, *e.patterns[pid].re2))
+                Mark(pid);
+        }
+    }
+
+    const View& GetView(const event::LogSource& ls) {
+        key.clear();
+        key += ls.product;
+        key += '/';
+        key += ls.service;
+        for (const auto& c : ls.categories) {
+            key += '/';
+            key += c;
+        }
+        auto it = views.find(key);
+        if (it != views.end()) return it->second;
+        View v;
+        v.rule_ok.assign(e.rules.size(), 0);
+        v.field_used.assign(e.field_names.size(), 0);
+        bool unrouted = ls.product.empty() && ls.service.empty() && ls.categories.empty();
+        for (uint32_t i = 0; i < e.rules.size(); ++i) {
+            const auto& r = e.rules[i];
+            bool ok = (unrouted && e.options.match_unrouted) || r.info.logsource.Matches(ls);
+            if (!ok) continue;
+            v.rule_ok[i] = 1;
+            for (uint32_t f : r.field_ids) v.field_used[f] = 1;
+            v.keywords = v.keywords || r.keywords;
+            if (r.always) v.always.push_back(i);
+        }
+        return views.emplace(key, std::move(v)).first->second;
+    }
+
+    // Values of a field in the current event.
+    template <typename F>
+    bool AnyValue(uint32_t fid, F&& f) const {
+        if (fid >= field_stamp.size() || field_stamp[fid] != epoch) return false;
+        for (int32_t i = field_first[fid]; i >= 0; i = next_same[static_cast<size_t>(i)]) {
+            if (f(ev->field(static_cast<size_t>(i)))) return true;
+        }
+        return false;
+    }
+    bool Present(uint32_t fid) const {
+        return fid < field_stamp.size() && field_stamp[fid] == epoch;
+    }
+
+    bool EvalPred(const Pred& p) const {
+        switch (p.kind) {
+            case Pred::kNull:
+                return !Present(p.field) || AnyValue(p.field, [](const event::FieldView& f) {
+                    return f.kind == event::ValueKind::kNull;
+                });
+            case Pred::kExists:
+                return Present(p.field);
+            case Pred::kNotExists:
+                return !Present(p.field);
+            case Pred::kNumCmp:
+                return AnyValue(p.field, [&](const event::FieldView& f) {
+                    auto x = p.part == TimePart::kNone ? ParseDouble(f.value)
+                                                       : TimePartOf(f.value, p.part);
+                    return x && Compare(*x, p.cmp, p.number);
+                });
+            case Pred::kCidr:
+                return AnyValue(p.field, [&](const event::FieldView& f) {
+                    char buf[64];
+                    if (f.value.empty() || f.value.size() >= sizeof buf) return false;
+                    std::memcpy(buf, f.value.data(), f.value.size());
+                    buf[f.value.size()] = 0;
+                    uint8_t addr[16];
+                    bool v6 = f.value.find(':') != std::string_view::npos;
+                    if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, addr) != 1) return false;
+                    for (const auto& n : p.networks)
+                        if (InNetwork(n, addr, v6)) return true;
+                    return false;
+                });
+            case Pred::kFieldRef:
+                return AnyValue(p.field, [&](const event::FieldView& a) {
+                    return AnyValue(p.other_field, [&](const event::FieldView& b) {
+                        std::string x = p.cased ? std::string(a.value) : AsciiLower(a.value);
+                        std::string y = p.cased ? std::string(b.value) : AsciiLower(b.value);
+                        switch (p.ref_kind) {
+                            case PatKind::kPrefix:
+                                return x.starts_with(y);
+                            case PatKind::kSuffix:
+                                return x.ends_with(y);
+                            case PatKind::kContains:
+                                return x.find(y) != std::string::npos;
+                            default:
+                                return x == y;
+                        }
+                    });
+                });
+        }
+        return false;
+    }
+
+    bool Eval(uint32_t n) const {
+        const Node& node = e.nodes[n];
+        switch (node.op) {
+            case Node::kAnd:
+                for (uint32_t i = 0; i < node.b; ++i)
+                    if (!Eval(e.kids[node.a + i])) return false;
+                return true;
+            case Node::kOr:
+                for (uint32_t i = 0; i < node.b; ++i)
+                    if (Eval(e.kids[node.a + i])) return true;
+                return false;
+            case Node::kNot:
+                return !Eval(node.a);
+            case Node::kPattern:
+                return Hit(node.a);
+            case Node::kPred:
+                return EvalPred(e.preds[node.a]);
+            case Node::kTrue:
+                return true;
+            case Node::kFalse:
+                return false;
+        }
+        return false;
+    }
+
+    void NextEpoch() {
+        if (++epoch == 0) {
+            std::fill(pat_stamp.begin(), pat_stamp.end(), 0);
+            std::fill(rule_stamp.begin(), rule_stamp.end(), 0);
+            std::fill(field_stamp.begin(), field_stamp.end(), 0);
+            epoch = 1;
+        }
+    }
+
+    void Match(const event::Event& event, std::vector<detect::Match>& out) {
+        const View& view = GetView(event.logsource);
+        NextEpoch();
+        ev = &event;
+        hit_list.clear();
+        next_same.assign(event.size(), -1);
+        // Link same-named fields and scan the ones some routed rule reads.
+        std::vector<int32_t>& last = scratch_last;
+        for (size_t i = 0; i < event.size(); ++i) {
+            event::FieldView f = event.field(i);
+            auto it = e.field_ids.find(f.name);
+            if (it == e.field_ids.end()) continue;
+            uint32_t fid = it->second;
+            if (field_stamp[fid] != epoch) {
+                field_stamp[fid] = epoch;
+                field_first[fid] = static_cast<int32_t>(i);
+            } else {
+                next_same[static_cast<size_t>(last[fid])] = static_cast<int32_t>(i);
+            }
+            last[fid] = static_cast<int32_t>(i);
+            if (view.field_used[fid] && f.kind != event::ValueKind::kNull) Scan(fid, f.value);
+        }
+        if (view.keywords) {
+            for (size_t i = 0; i < event.size(); ++i) {
+                event::FieldView f = event.field(i);
+                if (f.kind != event::ValueKind::kNull) Scan(internal::kKeywordField, f.value);
+            }
+            if (!event.message.empty()) Scan(internal::kKeywordField, event.message);
+        }
+        candidates.clear();
+        for (uint32_t pid : hit_list) {
+            for (uint32_t r : e.pattern_rules[pid]) {
+                if (view.rule_ok[r] && rule_stamp[r] != epoch) {
+                    rule_stamp[r] = epoch;
+                    candidates.push_back(r);
+                }
+            }
+        }
+        candidates.insert(candidates.end(), view.always.begin(), view.always.end());
+        std::sort(candidates.begin(), candidates.end());
+        for (uint32_t r : candidates) {
+            ++evaluated;
+            const auto& rule = e.rules[r];
+            if (!Eval(rule.root)) continue;
+            bool suppressed = false;
+            for (uint32_t f : rule.filters) {
+                const auto& filter = e.filters[f];
+                if (filter.info.logsource.Matches(event.logsource) && Eval(filter.root)) {
+                    suppressed = true;
+                    break;
+                }
+            }
+            if (!suppressed) out.push_back({r});
+        }
+    }
+
+    std::vector<int32_t> scratch_last;
+};
+
+Matcher::Matcher(const Engine& engine) : impl_(std::make_unique<Impl>(*engine.impl_)) {
+    Impl& m = *impl_;
+    const Engine::Impl& e = *engine.impl_;
+    hs_scratch_t* s = nullptr;
+    for (const auto& fi : e.fields) {
+        if (fi.lit) hs_alloc_scratch(fi.lit.get(), &s);
+        if (fi.re) hs_alloc_scratch(fi.re.get(), &s);
+    }
+    m.scratch.reset(s);
+    m.pat_stamp.assign(e.patterns.size(), 0);
+    m.rule_stamp.assign(e.rules.size(), 0);
+    m.field_stamp.assign(e.field_names.size(), 0);
+    m.field_first.assign(e.field_names.size(), -1);
+    m.scratch_last.assign(e.field_names.size(), -1);
+}
+
+Matcher::~Matcher() = default;
+
+void Matcher::Match(const event::Event& ev, std::vector<detect::Match>& out) {
+    impl_->Match(ev, out);
+}
+
+uint64_t Matcher::rules_evaluated() const { return impl_->evaluated; }
+
+}  // namespace vigil::detect

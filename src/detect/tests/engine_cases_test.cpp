@@ -1,0 +1,97 @@
+// Data-driven engine regression cases: every file in tests/cases/*.yml holds rules, events
+// and the rule ids each event must fire. One parameterised test runs them all.
+
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "detect/engine.h"
+
+namespace vigil::detect {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Flatten(const YAML::Node& n, const std::string& prefix, event::Event& ev) {
+    if (n.IsMap()) {
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            std::string key = it->first.Scalar();
+            Flatten(it->second, prefix.empty() ? key : prefix + "." + key, ev);
+        }
+    } else if (n.IsSequence()) {
+        for (const auto& item : n) Flatten(item, prefix, ev);
+    } else if (n.IsNull()) {
+        ev.Add(prefix, "", event::ValueKind::kNull);
+    } else {
+        ev.Add(prefix, n.Scalar());
+    }
+}
+
+std::vector<std::string> CaseFiles() {
+    std::vector<std::string> files;
+    for (const auto& e :
+         fs::directory_iterator(fs::path(VIGIL_SOURCE_DIR) / "src/detect/tests/cases"))
+        if (e.path().extension() == ".yml") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+class EngineCase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineCase, FiresExactlyTheExpectedRules) {
+    YAML::Node root = YAML::LoadFile(GetParam());
+    EngineOptions opt;
+    if (root["placeholders"]) {
+        for (auto it = root["placeholders"].begin(); it != root["placeholders"].end(); ++it)
+            for (const auto& v : it->second)
+                opt.placeholders[it->first.Scalar()].push_back(v.Scalar());
+    }
+    Engine engine(opt);
+    config::Diagnostics diags;
+    engine.LoadString(root["rules"].Scalar(), GetParam(), diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    // Expected rejections: rule id -> diagnostic code.
+    std::set<std::string> expected_errors, got_errors;
+    if (root["rejects"])
+        for (auto it = root["rejects"].begin(); it != root["rejects"].end(); ++it)
+            expected_errors.insert(it->first.Scalar() + ":" + it->second.Scalar());
+    for (const auto& d : diags.items())
+        if (d.severity == config::Severity::kError) got_errors.insert(d.rule_id + ":" + d.code);
+    EXPECT_EQ(got_errors, expected_errors) << [&] {
+        std::string s;
+        for (const auto& d : diags.items()) s += d.ToString() + "\n";
+        return s;
+    }();
+
+    Matcher matcher(engine);
+    int index = 0;
+    for (const auto& c : root["events"]) {
+        event::Event ev;
+        Flatten(c["event"], "", ev);
+        if (c["message"]) ev.message = c["message"].Scalar();
+        ev.logsource.product = c["product"] ? c["product"].Scalar() : "test";
+        if (c["service"]) ev.logsource.service = c["service"].Scalar();
+        if (c["category"]) ev.logsource.AddCategory(c["category"].Scalar());
+        std::vector<Match> matches;
+        matcher.Match(ev, matches);
+        std::set<std::string> got, want;
+        for (const auto& m : matches) got.insert(engine.rule(m.rule).meta.id);
+        for (const auto& f : c["fires"]) want.insert(f.Scalar());
+        EXPECT_EQ(got, want) << "event #" << index << " (" << (c["why"] ? c["why"].Scalar() : "")
+                             << ")";
+        ++index;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, EngineCase, ::testing::ValuesIn(CaseFiles()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                             std::string name = fs::path(info.param).stem().string();
+                             for (char& ch : name)
+                                 if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return name;
+                         });
+
+}  // namespace
+}  // namespace vigil::detect

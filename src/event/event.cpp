@@ -1,0 +1,150 @@
+#include "event/event.h"
+
+#include <algorithm>
+#include <map>
+
+#include "base/strings.h"
+
+namespace vigil::event {
+
+bool LogSource::HasCategory(std::string_view c) const {
+    return std::find(categories.begin(), categories.end(), c) != categories.end();
+}
+
+void LogSource::AddCategory(std::string_view c) {
+    if (!HasCategory(c)) categories.emplace_back(c);
+}
+
+std::string LogSource::Key() const {
+    std::string k = product;
+    k += '/';
+    k += service;
+    k += '/';
+    for (size_t i = 0; i < categories.size(); ++i) {
+        if (i) k += '+';
+        k += categories[i];
+    }
+    return k;
+}
+
+void Event::Clear() {
+    buf_.clear();
+    fields_.clear();
+    logsource.Clear();
+    time_ns = 0;
+    message.clear();
+    origin.clear();
+    sequence = 0;
+}
+
+void Event::Add(std::string_view name, std::string_view value, ValueKind kind) {
+    Slot s;
+    s.name_off = static_cast<uint32_t>(buf_.size());
+    s.name_len = static_cast<uint32_t>(name.size());
+    buf_.append(name);
+    s.value_off = static_cast<uint32_t>(buf_.size());
+    s.value_len = static_cast<uint32_t>(value.size());
+    buf_.append(value);
+    s.kind = kind;
+    fields_.push_back(s);
+}
+
+void Event::Rename(size_t i, std::string_view new_name) {
+    Slot& s = fields_[i];
+    if (new_name.size() <= s.name_len) {
+        buf_.replace(s.name_off, new_name.size(), new_name);
+    } else {
+        s.name_off = static_cast<uint32_t>(buf_.size());
+        buf_.append(new_name);
+    }
+    s.name_len = static_cast<uint32_t>(new_name.size());
+}
+
+int Event::Find(std::string_view name) const {
+    for (size_t i = 0; i < fields_.size(); ++i) {
+        const Slot& s = fields_[i];
+        if (s.name_len == name.size() &&
+            std::string_view(buf_).substr(s.name_off, s.name_len) == name)
+            return static_cast<int>(i);
+    }
+    return -1;
+}
+
+std::string_view Event::Get(std::string_view name) const {
+    int i = Find(name);
+    return i < 0 ? std::string_view() : field(static_cast<size_t>(i)).value;
+}
+
+namespace {
+// A tree of dotted names, rebuilt only for output.
+struct Node {
+    std::vector<FieldView> values;
+    std::map<std::string, Node, std::less<>> children;
+    std::vector<std::string> order;
+};
+
+void AppendValue(std::string& out, const FieldView& f) {
+    switch (f.kind) {
+        case ValueKind::kNumber:
+        case ValueKind::kBool:
+            out.append(f.value);
+            break;
+        case ValueKind::kNull:
+            out.append("null");
+            break;
+        case ValueKind::kString:
+            AppendJsonString(out, f.value);
+            break;
+    }
+}
+
+void AppendNode(std::string& out, const Node& n) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& key : n.order) {
+        const Node& c = n.children.find(key)->second;
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJsonString(out, key);
+        out.push_back(':');
+        bool has_children = !c.children.empty();
+        size_t count = c.values.size() + (has_children ? 1 : 0);
+        if (count > 1) out.push_back('[');
+        for (size_t i = 0; i < c.values.size(); ++i) {
+            if (i) out.push_back(',');
+            AppendValue(out, c.values[i]);
+        }
+        if (has_children) {
+            if (!c.values.empty()) out.push_back(',');
+            AppendNode(out, c);
+        }
+        if (count > 1) out.push_back(']');
+    }
+    out.push_back('}');
+}
+}  // namespace
+
+void Event::AppendJson(std::string& out) const {
+    Node root;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+        FieldView f = field(i);
+        Node* n = &root;
+        std::string_view name = f.name;
+        while (true) {
+            size_t dot = name.find('.');
+            std::string_view part = name.substr(0, dot);
+            auto it = n->children.find(part);
+            if (it == n->children.end()) {
+                it = n->children.emplace(std::string(part), Node{}).first;
+                n->order.emplace_back(part);
+            }
+            n = &it->second;
+            if (dot == std::string_view::npos) break;
+            name.remove_prefix(dot + 1);
+        }
+        n->values.push_back(f);
+    }
+    AppendNode(out, root);
+}
+
+}  // namespace vigil::event

@@ -1,0 +1,238 @@
+#include "parse/json.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+
+namespace vigil::parse {
+
+namespace {
+
+namespace dom = simdjson::dom;
+namespace ondemand = simdjson::ondemand;
+
+// Finds where simdjson's On-Demand API stops on a document the DOM parser rejected, to tell
+// the user where the damage is. Only runs on the error path.
+class ErrorLocator {
+public:
+    ErrorLocator(const char* begin, size_t max_depth) : begin_(begin), max_depth_(max_depth) {}
+
+    // Byte offset of the first problem, or -1 when On-Demand finds none.
+    int64_t Locate(ondemand::parser& parser, const char* padded, size_t len) {
+        ondemand::document doc;
+        if (parser.iterate(padded, len, len + simdjson::SIMDJSON_PADDING).get(doc)) return -1;
+        ondemand::value root;
+        if (doc.get_value().get(root) || Walk(root, 1)) return Where(doc);
+        return -1;
+    }
+
+private:
+    // True when an error was hit.
+    bool Walk(ondemand::value v, size_t depth) {
+        if (depth > max_depth_) return true;
+        ondemand::json_type type;
+        if (v.type().get(type)) return true;
+        switch (type) {
+            case ondemand::json_type::object: {
+                ondemand::object obj;
+                if (v.get_object().get(obj)) return true;
+                for (auto field : obj) {
+                    std::string_view key;
+                    ondemand::value fv;
+                    if (field.unescaped_key().get(key) || field.value().get(fv)) return true;
+                    if (Walk(fv, depth + 1)) return true;
+                }
+                return false;
+            }
+            case ondemand::json_type::array: {
+                ondemand::array arr;
+                if (v.get_array().get(arr)) return true;
+                for (auto elem : arr) {
+                    ondemand::value ev;
+                    if (elem.get(ev) || Walk(ev, depth + 1)) return true;
+                }
+                return false;
+            }
+            case ondemand::json_type::string: {
+                std::string_view s;
+                return v.get_string().get(s) != simdjson::SUCCESS;
+            }
+            case ondemand::json_type::number: {
+                ondemand::number n;
+                return v.get_number().get(n) != simdjson::SUCCESS;
+            }
+            case ondemand::json_type::boolean: {
+                bool b;
+                return v.get_bool().get(b) != simdjson::SUCCESS;
+            }
+            case ondemand::json_type::null: {
+                bool is_null = false;
+                return v.is_null().get(is_null) || !is_null;
+            }
+        }
+        return true;
+    }
+
+    int64_t Where(ondemand::document& doc) {
+        const char* at = nullptr;
+        if (doc.current_location().get(at) || at == nullptr || at < begin_) return -1;
+        return at - begin_;
+    }
+
+    const char* begin_;
+    size_t max_depth_;
+};
+
+const char* TypeName(dom::element_type t) {
+    switch (t) {
+        case dom::element_type::ARRAY:
+            return "an array";
+        case dom::element_type::OBJECT:
+            return "an object";
+        case dom::element_type::STRING:
+            return "a string";
+        case dom::element_type::INT64:
+        case dom::element_type::UINT64:
+        case dom::element_type::DOUBLE:
+            return "a number";
+        case dom::element_type::BOOL:
+            return "a boolean";
+        case dom::element_type::NULL_VALUE:
+            return "null";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+struct JsonDecoder::Impl {
+    explicit Impl(JsonLimits l) : limits(l) {}
+
+    Status Decode(std::string_view json, event::Event& ev);
+    Status Walk(dom::element el, size_t depth, event::Event& ev);
+    Status Add(std::string_view value, event::ValueKind kind, event::Event& ev);
+    Error ParseError(simdjson::error_code code, std::string_view json);
+
+    JsonLimits limits;
+    dom::parser parser;
+    bool allocated = false;
+    std::unique_ptr<ondemand::parser> locator_parser;  // created on the first bad document
+    std::string padded;                                // copy of a bad document for the locator
+    std::string key;                                   // dotted name of the current value
+    size_t fields = 0;                                 // fields added by the current Decode
+    char number[32];
+};
+
+Status JsonDecoder::Impl::Add(std::string_view value, event::ValueKind kind, event::Event& ev) {
+    if (++fields > limits.max_fields) {
+        return ResourceExhausted("field limit " + std::to_string(limits.max_fields) + " exceeded");
+    }
+    ev.Add(key, value, kind);
+    return Ok();
+}
+
+Status JsonDecoder::Impl::Walk(dom::element el, size_t depth, event::Event& ev) {
+    using event::ValueKind;
+    switch (el.type()) {
+        case dom::element_type::OBJECT: {
+            if (depth > limits.max_depth) break;
+            const size_t base = key.size();
+            const dom::object obj = el.get_object().value_unsafe();
+            for (dom::key_value_pair field : obj) {
+                if (base != 0) key.push_back('.');
+                key.append(field.key);
+                Status st = Walk(field.value, depth + 1, ev);
+                key.resize(base);
+                if (!st) return st;
+            }
+            return Ok();
+        }
+        case dom::element_type::ARRAY: {
+            if (depth > limits.max_depth) break;
+            const dom::array arr = el.get_array().value_unsafe();
+            for (dom::element item : arr) {
+                if (Status st = Walk(item, depth + 1, ev); !st) return st;
+            }
+            return Ok();
+        }
+        case dom::element_type::STRING:
+            return Add(el.get_string().value_unsafe(), ValueKind::kString, ev);
+        case dom::element_type::INT64: {
+            auto r = std::to_chars(number, number + sizeof(number), el.get_int64().value_unsafe());
+            return Add(std::string_view(number, r.ptr - number), ValueKind::kNumber, ev);
+        }
+        case dom::element_type::UINT64: {
+            auto r = std::to_chars(number, number + sizeof(number), el.get_uint64().value_unsafe());
+            return Add(std::string_view(number, r.ptr - number), ValueKind::kNumber, ev);
+        }
+        case dom::element_type::DOUBLE: {
+            // The DOM keeps no source text; shortest round-trip gives back "1.5" for 1.5
+            // (but "1" for 1.0 and "1e+30" for 1E30).
+            auto r = std::to_chars(number, number + sizeof(number), el.get_double().value_unsafe());
+            return Add(std::string_view(number, r.ptr - number), ValueKind::kNumber, ev);
+        }
+        case dom::element_type::BOOL:
+            return Add(el.get_bool().value_unsafe() ? "true" : "false", ValueKind::kBool, ev);
+        case dom::element_type::NULL_VALUE:
+            return Add({}, ValueKind::kNull, ev);
+    }
+    return InvalidArgument("nesting deeper than " + std::to_string(limits.max_depth));
+}
+
+Error JsonDecoder::Impl::ParseError(simdjson::error_code code, std::string_view json) {
+    if (code == simdjson::DEPTH_ERROR) {
+        return Error{Code::kInvalidArgument,
+                     "nesting deeper than " + std::to_string(limits.max_depth)};
+    }
+    std::string msg = "invalid JSON";
+    if (code != simdjson::CAPACITY && code != simdjson::MEMALLOC) {
+        if (!locator_parser) locator_parser = std::make_unique<ondemand::parser>();
+        padded.assign(json);
+        padded.append(simdjson::SIMDJSON_PADDING, '\0');
+        ErrorLocator locator(padded.data(), limits.max_depth + 1);
+        int64_t at = locator.Locate(*locator_parser, padded.data(), json.size());
+        if (at >= 0) msg += " near byte " + std::to_string(at);
+    }
+    msg += ": ";
+    msg += simdjson::error_message(code);
+    return Error{Code::kInvalidArgument, std::move(msg)};
+}
+
+Status JsonDecoder::Impl::Decode(std::string_view json, event::Event& ev) {
+    if (json.size() > limits.max_bytes) {
+        return ResourceExhausted("JSON document of " + std::to_string(json.size()) +
+                                 " bytes exceeds the limit of " + std::to_string(limits.max_bytes) +
+                                 " bytes");
+    }
+    if (!allocated) {
+        // simdjson counts the top-level container as depth 1, as we do; one spare level
+        // lets our own check below produce the error message.
+        if (parser.allocate(64 * 1024, limits.max_depth + 1) != simdjson::SUCCESS) {
+            return Internal("cannot allocate the JSON parser");
+        }
+        allocated = true;
+    }
+    dom::element root;
+    // realloc_if_needed copies into the parser's reused padded buffer: no allocation per call.
+    if (simdjson::error_code code = parser.parse(json.data(), json.size(), true).get(root)) {
+        return tl::unexpected(ParseError(code, json));
+    }
+    if (root.type() != dom::element_type::OBJECT) {
+        return InvalidArgument(std::string("top-level JSON value is ") + TypeName(root.type()) +
+                               ", expected an object");
+    }
+    key.clear();
+    fields = 0;
+    return Walk(root, 1, ev);
+}
+
+JsonDecoder::JsonDecoder(JsonLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
+JsonDecoder::~JsonDecoder() = default;
+
+Status JsonDecoder::Decode(std::string_view json, event::Event& ev) {
+    return impl_->Decode(json, ev);
+}
+
+}  // namespace vigil::parse

@@ -1,0 +1,38 @@
+#pragma once
+// JSON object -> flat Event fields with simdjson. Nested objects join their keys with '.',
+// arrays of scalars repeat the field name, arrays of objects flatten each element under
+// the same name. Numbers keep their text, booleans are "true"/"false", null is kNull.
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "base/limits.h"
+#include "base/result.h"
+#include "event/event.h"
+
+namespace vigil::parse {
+
+struct JsonLimits {
+    size_t max_bytes = limits::kMaxEventBytes;
+    size_t max_depth = limits::kMaxJsonDepth;
+    size_t max_fields = limits::kMaxEventFields;
+};
+
+class JsonDecoder {
+public:
+    explicit JsonDecoder(JsonLimits limits = {});
+    ~JsonDecoder();
+    JsonDecoder(const JsonDecoder&) = delete;
+    JsonDecoder& operator=(const JsonDecoder&) = delete;
+
+    // Appends the fields of one JSON object to ev. On error ev may hold a partial set of
+    // fields and the error says why and where (byte offset) the document is bad.
+    Status Decode(std::string_view json, event::Event& ev);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::parse
