@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -51,7 +52,7 @@ std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n)
 std::shared_ptr<RE2> Re2ForGlob(const internal::Pattern& p) {
     RE2::Options opt;
     opt.set_log_errors(false);
-    opt.set_case_sensitive(p.cased);
+    opt.set_case_sensitive(true);  // caseless globs are already lower-case, like the value
     opt.set_dot_nl(true);
     opt.set_encoding(RE2::Options::EncodingLatin1);
     return std::make_shared<RE2>(p.text, opt);
@@ -60,6 +61,161 @@ std::shared_ptr<RE2> Re2ForGlob(const internal::Pattern& p) {
 struct HsCompileError {
     void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
 };
+
+// Patterns bound for one Vectorscan database.
+struct DbInput {
+    std::vector<std::string> exprs;
+    std::vector<unsigned> flags;
+    std::vector<uint32_t> pats;
+    void Add(const std::string& expr, unsigned f, uint32_t pid) {
+        exprs.push_back(expr);
+        flags.push_back(f);
+        pats.push_back(pid);
+    }
+};
+
+Status CompileLiterals(const DbInput& in, bool lower, internal::FieldIndex& fi,
+                       const std::string& what) {
+    if (in.exprs.empty()) return Ok();
+    internal::Db db;
+    db.lower = lower;
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> ids;
+    for (size_t i = 0; i < in.exprs.size(); ++i) {
+        ptrs.push_back(in.exprs[i].data());
+        lens.push_back(in.exprs[i].size());
+        ids.push_back(static_cast<unsigned>(i));
+        db.pat.push_back(in.pats[i]);
+        db.len.push_back(static_cast<uint32_t>(in.exprs[i].size()));
+    }
+    hs_database_t* raw = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(ptrs.data(), in.flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &raw,
+                             &err) != HS_SUCCESS) {
+        std::unique_ptr<hs_compile_error_t, HsCompileError> guard(err);
+        return Internal("building literal index for " + what + ": " +
+                        (err ? err->message : "unknown error"));
+    }
+    db.db.reset(raw);
+    fi.dbs.push_back(std::move(db));
+    return Ok();
+}
+
+// A pattern Vectorscan rejects (lookaround-free but too complex, empty-matching, ...) moves
+// to RE2-only matching instead of failing the database.
+Status CompileRegexes(const Engine::Impl& e, const DbInput& in, bool lower,
+                      internal::FieldIndex& fi, const std::string& what) {
+    std::vector<bool> dropped(in.exprs.size(), false);
+    while (true) {
+        std::vector<const char*> ptrs;
+        std::vector<unsigned> flags, ids;
+        std::vector<uint32_t> index;
+        for (size_t i = 0; i < in.exprs.size(); ++i) {
+            if (dropped[i]) continue;
+            ptrs.push_back(in.exprs[i].c_str());
+            flags.push_back(in.flags[i]);
+            ids.push_back(static_cast<unsigned>(index.size()));
+            index.push_back(static_cast<uint32_t>(i));
+        }
+        if (ptrs.empty()) break;
+        hs_database_t* raw = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
+                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &raw,
+                             &err) == HS_SUCCESS) {
+            internal::Db db;
+            db.lower = lower;
+            db.db.reset(raw);
+            for (uint32_t i : index) {
+                db.pat.push_back(in.pats[i]);
+                db.len.push_back(0);
+            }
+            fi.dbs.push_back(std::move(db));
+            break;
+        }
+        std::unique_ptr<hs_compile_error_t, HsCompileError> guard(err);
+        if (!err || err->expression < 0)
+            return Internal("building regex index for " + what + ": " +
+                            (err ? err->message : "unknown error"));
+        dropped[index[static_cast<size_t>(err->expression)]] = true;
+    }
+    for (size_t i = 0; i < in.exprs.size(); ++i) {
+        if (!dropped[i]) continue;
+        const auto& p = e.patterns[in.pats[i]];
+        fi.re2_only.push_back(
+            {in.pats[i], p.kind == PatKind::kGlob ? Re2ForGlob(p) : p.re2, lower});
+    }
+    return Ok();
+}
+
+// Builds the matching structures for a set of patterns (one field's, or one keyword group's).
+Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
+                  internal::FieldIndex& fi, const std::string& what) {
+    DbInput lit_lower, lit_orig, re_lower, re_orig;
+    for (uint32_t pid : pids) {
+        const auto& p = e.patterns[pid];
+        switch (p.kind) {
+            case PatKind::kExact:
+                (p.cased ? fi.exact_cs : fi.exact_ci)[p.text].push_back(pid);
+                fi.needs_lower = fi.needs_lower || !p.cased;
+                break;
+            case PatKind::kPrefix:
+            case PatKind::kContains:
+                // The first occurrence decides a prefix, so one report is enough.
+                (p.cased ? lit_orig : lit_lower).Add(p.text, HS_FLAG_SINGLEMATCH, pid);
+                break;
+            case PatKind::kSuffix:
+                (p.cased ? lit_orig : lit_lower).Add(p.text, 0, pid);
+                break;
+            case PatKind::kGlob:
+                (p.cased ? re_orig : re_lower)
+                    .Add(p.text, HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH, pid);
+                break;
+            case PatKind::kRegex: {
+                unsigned f = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+                if (p.flags.find('i') != std::string::npos) f |= HS_FLAG_CASELESS;
+                if (p.flags.find('m') != std::string::npos) f |= HS_FLAG_MULTILINE;
+                if (p.flags.find('s') != std::string::npos) f |= HS_FLAG_DOTALL;
+                re_orig.Add(p.text, f, pid);
+                break;
+            }
+        }
+    }
+    fi.needs_lower = fi.needs_lower || !lit_lower.exprs.empty() || !re_lower.exprs.empty();
+    if (auto st = CompileLiterals(lit_lower, true, fi, what); !st) return st;
+    if (auto st = CompileLiterals(lit_orig, false, fi, what); !st) return st;
+    if (auto st = CompileRegexes(e, re_lower, true, fi, what); !st) return st;
+    if (auto st = CompileRegexes(e, re_orig, false, fi, what); !st) return st;
+    // Empty values are not scanned; regexes that match "" are marked directly.
+    for (uint32_t pid : pids) {
+        const auto& p = e.patterns[pid];
+        if (p.kind == PatKind::kRegex && RE2::PartialMatch("", *p.re2))
+            fi.match_empty.push_back(pid);
+    }
+    return Ok();
+}
+
+// Keyword patterns reachable from a node.
+void CollectKeywordPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out) {
+    const Node& node = e.nodes[n];
+    switch (node.op) {
+        case Node::kPattern:
+            if (e.patterns[node.a].field == internal::kKeywordField) out.push_back(node.a);
+            break;
+        case Node::kNot:
+            CollectKeywordPatterns(e, node.a, out);
+            break;
+        case Node::kAnd:
+        case Node::kOr:
+            for (uint32_t i = 0; i < node.b; ++i)
+                CollectKeywordPatterns(e, e.kids[node.a + i], out);
+            break;
+        default:
+            break;
+    }
+}
 
 }  // namespace
 
@@ -109,136 +265,60 @@ Status Engine::Compile(config::Diagnostics& diags) {
         for (uint32_t p : *req) e.pattern_rules[p].push_back(i);
     }
 
-    // Per-field indexes.
-    e.fields.clear();
-    e.fields.resize(e.field_names.size());
-    struct Pending {
-        std::vector<std::string> exprs;
-        std::vector<unsigned> flags;
-        std::vector<uint32_t> pats;
-    };
-    std::vector<Pending> lits(e.fields.size()), res(e.fields.size());
-    for (uint32_t pid = 0; pid < e.patterns.size(); ++pid) {
-        auto& p = e.patterns[pid];
-        auto& fi = e.fields[p.field];
-        unsigned caseless = p.cased ? 0 : HS_FLAG_CASELESS;
-        switch (p.kind) {
-            case PatKind::kExact:
-                (p.cased ? fi.exact_cs : fi.exact_ci)[p.text].push_back(pid);
-                break;
-            case PatKind::kPrefix:
-            case PatKind::kContains:
-                lits[p.field].exprs.push_back(p.text);
-                lits[p.field].flags.push_back(caseless | HS_FLAG_SINGLEMATCH);
-                lits[p.field].pats.push_back(pid);
-                break;
-            case PatKind::kSuffix:
-                lits[p.field].exprs.push_back(p.text);
-                lits[p.field].flags.push_back(caseless);
-                lits[p.field].pats.push_back(pid);
-                break;
-            case PatKind::kGlob:
-                res[p.field].exprs.push_back(p.text);
-                res[p.field].flags.push_back(caseless | HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
-                res[p.field].pats.push_back(pid);
-                break;
-            case PatKind::kRegex: {
-                unsigned f = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
-                if (p.flags.find('i') != std::string::npos) f |= HS_FLAG_CASELESS;
-                if (p.flags.find('m') != std::string::npos) f |= HS_FLAG_MULTILINE;
-                if (p.flags.find('s') != std::string::npos) f |= HS_FLAG_DOTALL;
-                res[p.field].exprs.push_back(p.text);
-                res[p.field].flags.push_back(f);
-                res[p.field].pats.push_back(pid);
-                p.prefiltered = true;
-                break;
-            }
+    // Keyword groups: one per distinct rule logsource.
+    std::map<std::string, uint32_t> group_of;
+    for (auto& r : e.rules) {
+        if (!r.keywords) continue;
+        const auto& ls = r.info.logsource;
+        std::string key = ls.product + "/" + ls.category + "/" + ls.service;
+        auto [it, added] = group_of.emplace(key, static_cast<uint32_t>(e.keyword_groups.size()));
+        if (added) {
+            e.keyword_groups.emplace_back();
+            e.keyword_groups.back().logsource = ls;
+        }
+        auto& pats = e.keyword_groups[it->second].patterns;
+        CollectKeywordPatterns(e, r.root, pats);
+        for (uint32_t f : r.filters) CollectKeywordPatterns(e, e.filters[f].root, pats);
+    }
+    for (auto& g : e.keyword_groups) {
+        std::sort(g.patterns.begin(), g.patterns.end());
+        g.patterns.erase(std::unique(g.patterns.begin(), g.patterns.end()), g.patterns.end());
+        g.joinable = true;
+        for (uint32_t pid : g.patterns) {
+            const auto& p = e.patterns[pid];
+            g.joinable = g.joinable && p.kind == PatKind::kContains && !p.cased &&
+                         p.text.find(internal::kValueSeparator) == std::string::npos;
         }
     }
 
-    // Fields are independent: build their databases on all cores, largest first.
-    std::vector<uint32_t> order(e.fields.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-        return lits[a].exprs.size() + 8 * res[a].exprs.size() >
-               lits[b].exprs.size() + 8 * res[b].exprs.size();
-    });
-    std::vector<Status> results(e.fields.size());
-    auto build = [&](uint32_t fid) -> Status {
-        auto& fi = e.fields[fid];
-        // Literals never fail to compile.
-        if (!lits[fid].exprs.empty()) {
-            auto& L = lits[fid];
-            std::vector<const char*> ptrs;
-            std::vector<size_t> lens;
-            std::vector<unsigned> ids;
-            for (size_t i = 0; i < L.exprs.size(); ++i) {
-                ptrs.push_back(L.exprs[i].data());
-                lens.push_back(L.exprs[i].size());
-                ids.push_back(static_cast<unsigned>(i));
-                fi.lit_pat.push_back(L.pats[i]);
-                fi.lit_len.push_back(static_cast<uint32_t>(L.exprs[i].size()));
-            }
-            hs_database_t* db = nullptr;
-            hs_compile_error_t* err = nullptr;
-            if (hs_compile_lit_multi(ptrs.data(), L.flags.data(), ids.data(), lens.data(),
-                                     static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr,
-                                     &db, &err) != HS_SUCCESS) {
-                std::unique_ptr<hs_compile_error_t, HsCompileError> guard(err);
-                return Internal("building literal index for field '" + e.field_names[fid] +
-                                "': " + (err ? err->message : "unknown error"));
-            }
-            fi.lit.reset(db);
-        }
-        // Regexes: a pattern Vectorscan rejects moves to RE2-only matching.
-        auto& R = res[fid];
-        std::vector<bool> dropped(R.exprs.size(), false);
-        while (true) {
-            std::vector<const char*> ptrs;
-            std::vector<unsigned> flags, ids;
-            std::vector<uint32_t> pats;
-            for (size_t i = 0; i < R.exprs.size(); ++i) {
-                if (dropped[i]) continue;
-                ptrs.push_back(R.exprs[i].c_str());
-                flags.push_back(R.flags[i]);
-                ids.push_back(static_cast<unsigned>(pats.size()));
-                pats.push_back(static_cast<uint32_t>(i));
-            }
-            if (ptrs.empty()) break;
-            hs_database_t* db = nullptr;
-            hs_compile_error_t* err = nullptr;
-            if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
-                                 static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &db,
-                                 &err) == HS_SUCCESS) {
-                fi.re.reset(db);
-                for (uint32_t i : pats) fi.re_pat.push_back(R.pats[i]);
-                break;
-            }
-            std::unique_ptr<hs_compile_error_t, HsCompileError> guard(err);
-            if (!err || err->expression < 0) {
-                return Internal("building regex index for field '" + e.field_names[fid] +
-                                "': " + (err ? err->message : "unknown error"));
-            }
-            dropped[pats[static_cast<size_t>(err->expression)]] = true;
-        }
-        for (size_t i = 0; i < R.exprs.size(); ++i) {
-            if (!dropped[i]) continue;
-            auto& p = e.patterns[R.pats[i]];
-            p.prefiltered = false;
-            if (p.kind == PatKind::kGlob) p.re2 = Re2ForGlob(p);
-            fi.re2_only.push_back(R.pats[i]);
-        }
-        // Empty values are not scanned; regexes that match "" are marked directly.
-        for (uint32_t pid : fi.re_pat) {
-            const auto& p = e.patterns[pid];
-            if (p.kind == PatKind::kRegex && RE2::PartialMatch("", *p.re2))
-                fi.match_empty.push_back(pid);
-        }
-        return Ok();
+    // Per-field and per-keyword-group indexes, built on all cores, largest first.
+    std::vector<std::vector<uint32_t>> field_pats(e.field_names.size());
+    for (uint32_t pid = 0; pid < e.patterns.size(); ++pid) {
+        if (e.patterns[pid].field != internal::kKeywordField)
+            field_pats[e.patterns[pid].field].push_back(pid);
+    }
+    e.fields.clear();
+    e.fields.resize(e.field_names.size());
+    struct Job {
+        const std::vector<uint32_t>* pids;
+        internal::FieldIndex* index;
+        std::string what;
     };
+    std::vector<Job> jobs;
+    for (uint32_t f = 0; f < e.fields.size(); ++f)
+        if (!field_pats[f].empty())
+            jobs.push_back({&field_pats[f], &e.fields[f], "field '" + e.field_names[f] + "'"});
+    for (auto& g : e.keyword_groups)
+        jobs.push_back({&g.patterns, &g.index,
+                        "keywords of " + g.logsource.product + "/" + g.logsource.category + "/" +
+                            g.logsource.service});
+    std::sort(jobs.begin(), jobs.end(),
+              [](const Job& a, const Job& b) { return a.pids->size() > b.pids->size(); });
+    std::vector<Status> results(jobs.size());
     std::atomic<size_t> next{0};
     auto worker = [&] {
-        for (size_t i = next++; i < order.size(); i = next++) results[order[i]] = build(order[i]);
+        for (size_t i = next++; i < jobs.size(); i = next++)
+            results[i] = BuildIndex(e, *jobs[i].pids, *jobs[i].index, jobs[i].what);
     };
     unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
     std::vector<std::thread> pool;
@@ -249,11 +329,15 @@ Status Engine::Compile(config::Diagnostics& diags) {
         if (!r) return r;
 
     e.stats.patterns = e.patterns.size();
-    for (const auto& p : e.patterns) {
-        if (p.kind == PatKind::kRegex && p.prefiltered) ++e.stats.regex_confirmed;
-        if ((p.kind == PatKind::kRegex || p.kind == PatKind::kGlob) && !p.prefiltered && p.re2)
-            ++e.stats.regex_only;
-    }
+    size_t regex = 0, re2_only = 0;
+    for (const auto& p : e.patterns) regex += p.kind == PatKind::kRegex;
+    auto count_re2 = [&](const internal::FieldIndex& fi) {
+        for (const auto& r : fi.re2_only) re2_only += e.patterns[r.pid].kind == PatKind::kRegex;
+    };
+    for (const auto& fi : e.fields) count_re2(fi);
+    for (const auto& g : e.keyword_groups) count_re2(g.index);
+    e.stats.regex_only = re2_only;
+    e.stats.regex_confirmed = regex - re2_only;
     e.compiled = true;
     return Ok();
 }

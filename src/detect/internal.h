@@ -28,8 +28,7 @@ struct Pattern {
     std::string text;          // literal (lower-cased unless cased), Vectorscan regex for kGlob,
                                // the rule's regex for kRegex
     std::string flags;         // kRegex: "i", "m", "s" sub-modifiers
-    std::shared_ptr<RE2> re2;  // kRegex: confirmation / RE2-only matching
-    bool prefiltered = false;  // kRegex: found by a Vectorscan prefilter pattern first
+    std::shared_ptr<RE2> re2;  // kRegex: confirms a Vectorscan prefilter hit
 
     std::string Key() const;
 };
@@ -76,17 +75,45 @@ struct HsDbDeleter {
 };
 using HsDb = std::unique_ptr<hs_database_t, HsDbDeleter>;
 
+// One Vectorscan database and what its ids mean.
+struct Db {
+    HsDb db;
+    std::vector<uint32_t> pat;  // hs id -> pattern
+    std::vector<uint32_t> len;  // literal length (prefix anchoring)
+    bool lower = false;         // scanned against the lower-cased value
+};
+
+// Everything that matches one field's values. Caseless patterns are compiled lower-case
+// and scanned against a value lower-cased once, which is faster than Vectorscan's
+// caseless mode; cased patterns and user regexes see the original bytes.
 struct FieldIndex {
     std::unordered_map<std::string, std::vector<uint32_t>> exact_ci;  // lower-cased value
     std::unordered_map<std::string, std::vector<uint32_t>> exact_cs;
-    HsDb lit;                       // literal prefix / suffix / contains
-    std::vector<uint32_t> lit_pat;  // hs id -> pattern
-    std::vector<uint32_t> lit_len;
-    HsDb re;  // globs and regex prefilters
-    std::vector<uint32_t> re_pat;
-    std::vector<uint32_t> re2_only;     // regexes Vectorscan cannot prefilter
+    std::vector<Db> dbs;
+    // Patterns Vectorscan cannot compile, matched by RE2 alone.
+    struct Re2Only {
+        uint32_t pid;
+        std::shared_ptr<RE2> re;
+        bool lower;  // matches the lower-cased value
+    };
+    std::vector<Re2Only> re2_only;
     std::vector<uint32_t> match_empty;  // patterns that match an empty value (not scanned)
+    bool needs_lower = false;
 };
+
+// Keyword (whole-event) patterns of the rules that share one logsource: an event scans
+// only the groups routed to it.
+struct KeywordGroup {
+    LogSourceSpec logsource;
+    std::vector<uint32_t> patterns;
+    FieldIndex index;
+    // Every pattern is a caseless contains-literal without the separator byte, so all values
+    // can be joined and scanned at once.
+    bool joinable = false;
+};
+
+// Joins values for a joinable keyword scan; no rule literal contains it.
+inline constexpr char kValueSeparator = '\x1e';
 
 struct StringHash {
     using is_transparent = void;
@@ -117,7 +144,8 @@ struct Engine::Impl {
     CorrelationEngine correlations;
 
     // Built by Compile().
-    std::vector<internal::FieldIndex> fields;          // by field id
+    std::vector<internal::FieldIndex> fields;  // by field id
+    std::vector<internal::KeywordGroup> keyword_groups;
     std::vector<std::vector<uint32_t>> pattern_rules;  // pattern -> rules it triggers
     bool compiled = false;
 

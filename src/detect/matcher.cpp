@@ -27,7 +27,7 @@ struct View {
     std::vector<uint8_t> rule_ok;
     std::vector<uint8_t> field_used;
     std::vector<uint32_t> always;
-    bool keywords = false;
+    std::vector<uint32_t> keyword_groups;
 };
 
 std::optional<double> TimePartOf(std::string_view value, TimePart part) {
@@ -107,26 +107,38 @@ struct Matcher::Impl {
     uint64_t evaluated = 0;
 
     // Scan context.
-    const internal::FieldIndex* fi = nullptr;
+    const internal::Db* db = nullptr;
     size_t value_len = 0;
+
+    // Field values repeat heavily in real logs (images, users, directories, hashes of
+    // common binaries): remember which patterns a (field, value) hits. Bounded per thread.
+    static constexpr size_t kCacheEntries = 32768;
+    static constexpr size_t kCacheMaxValue = 512;
+    std::unordered_map<std::string, std::vector<uint32_t>> cache;
+    std::string cache_key;
+    std::vector<uint32_t> scan_hits;  // every Mark of the current Scan, for the cache
 
     bool Hit(uint32_t pid) const { return pat_stamp[pid] == epoch; }
     void Mark(uint32_t pid) {
+        scan_hits.push_back(pid);
         if (pat_stamp[pid] == epoch) return;
         pat_stamp[pid] = epoch;
         hit_list.push_back(pid);
     }
 
-    static int OnLiteral(unsigned id, unsigned long long from, unsigned long long to,
-                         unsigned flags, void* ctx) {
+    static int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                       void* ctx) {
         auto* m = static_cast<Impl*>(ctx);
-        uint32_t pid = m->fi->lit_pat[id];
+        uint32_t pid = m->db->pat[id];
         switch (m->e.patterns[pid].kind) {
             case PatKind::kPrefix:
-                if (to == m->fi->lit_len[id]) m->Mark(pid);
+                if (to == m->db->len[id]) m->Mark(pid);
                 break;
             case PatKind::kSuffix:
                 if (to == m->value_len) m->Mark(pid);
+                break;
+            case PatKind::kRegex:
+                m->confirm.push_back(pid);
                 break;
             default:
                 m->Mark(pid);
@@ -134,22 +146,30 @@ struct Matcher::Impl {
         return 0;
     }
 
-    static int OnRegex(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                       void* ctx) {
-        auto* m = static_cast<Impl*>(ctx);
-        uint32_t pid = m->fi->re_pat[id];
-        if (m->e.patterns[pid].kind == PatKind::kRegex) {
-            m->confirm.push_back(pid);
-        } else {
-            m->Mark(pid);
+    void ScanField(uint32_t fid, std::string_view value) {
+        const auto& index = e.fields[fid];
+        if (index.dbs.empty() || value.size() > kCacheMaxValue) {
+            Scan(index, value);
+            return;
         }
-        return 0;
+        cache_key.assign(reinterpret_cast<const char*>(&fid), sizeof fid);
+        cache_key.append(value);
+        auto it = cache.find(cache_key);
+        if (it != cache.end()) {
+            for (uint32_t pid : it->second) Mark(pid);
+            return;
+        }
+        scan_hits.clear();
+        Scan(index, value);
+        if (cache.size() >= kCacheEntries) cache.clear();
+        std::sort(scan_hits.begin(), scan_hits.end());
+        scan_hits.erase(std::unique(scan_hits.begin(), scan_hits.end()), scan_hits.end());
+        cache.emplace(cache_key, scan_hits);
     }
 
-    void Scan(uint32_t fid, std::string_view value) {
-        const auto& index = e.fields[fid];
+    void Scan(const internal::FieldIndex& index, std::string_view value) {
+        if (index.needs_lower) AsciiLowerInto(value, lower);
         if (!index.exact_ci.empty()) {
-            AsciiLowerInto(value, lower);
             auto it = index.exact_ci.find(lower);
             if (it != index.exact_ci.end())
                 for (uint32_t pid : it->second) Mark(pid);
@@ -159,25 +179,24 @@ struct Matcher::Impl {
             if (it != index.exact_cs.end())
                 for (uint32_t pid : it->second) Mark(pid);
         }
-        if (!value.empty()) {
-            fi = &index;
+        if (value.empty()) {
+            for (uint32_t pid : index.match_empty) Mark(pid);
+        } else {
             value_len = value.size();
             auto len = static_cast<unsigned>(value.size());
-            if (index.lit)
-                hs_scan(index.lit.get(), value.data(), len, 0, scratch.get(), OnLiteral, this);
-            if (index.re) {
-                hs_scan(index.re.get(), value.data(), len, 0, scratch.get(), OnRegex, this);
-                for (uint32_t pid : confirm) {
-                    if (!Hit(pid) && RE2::PartialMatch(value, *e.patterns[pid].re2)) Mark(pid);
-                }
-                confirm.clear();
+            for (const auto& d : index.dbs) {
+                db = &d;
+                hs_scan(d.db.get(), d.lower ? lower.data() : value.data(), len, 0, scratch.get(),
+                        OnMatch, this);
             }
-        } else {
-            for (uint32_t pid : index.match_empty) Mark(pid);
+            for (uint32_t pid : confirm) {
+                if (!Hit(pid) && RE2::PartialMatch(value, *e.patterns[pid].re2)) Mark(pid);
+            }
+            confirm.clear();
         }
-        for (uint32_t pid : index.re2_only) {
-            if (!Hit(pid) && e.patterns[pid].re2 && RE2::PartialMatch(value, *e.patterns[pid].re2))
-                Mark(pid);
+        for (const auto& r : index.re2_only) {
+            if (!Hit(r.pid) && RE2::PartialMatch(r.lower ? std::string_view(lower) : value, *r.re))
+                Mark(r.pid);
         }
     }
 
@@ -202,8 +221,11 @@ struct Matcher::Impl {
             if (!ok) continue;
             v.rule_ok[i] = 1;
             for (uint32_t f : r.field_ids) v.field_used[f] = 1;
-            v.keywords = v.keywords || r.keywords;
             if (r.always) v.always.push_back(i);
+        }
+        for (uint32_t g = 0; g < e.keyword_groups.size(); ++g) {
+            if ((unrouted && e.options.match_unrouted) || e.keyword_groups[g].logsource.Matches(ls))
+                v.keyword_groups.push_back(g);
         }
         return views.emplace(key, std::move(v)).first->second;
     }
@@ -313,11 +335,19 @@ struct Matcher::Impl {
         next_same.assign(event.size(), -1);
         // Link same-named fields and scan the ones some routed rule reads.
         std::vector<int32_t>& last = scratch_last;
+        if (shape.size() < event.size()) shape.resize(event.size());
         for (size_t i = 0; i < event.size(); ++i) {
             event::FieldView f = event.field(i);
-            auto it = e.field_ids.find(f.name);
-            if (it == e.field_ids.end()) continue;
-            uint32_t fid = it->second;
+            // Events of one source share their field layout: compare with the last event's
+            // name at this position before hashing.
+            Shape& sh = shape[i];
+            if (sh.name != f.name) {
+                auto it = e.field_ids.find(f.name);
+                sh.name.assign(f.name);
+                sh.fid = it == e.field_ids.end() ? kNoField : it->second;
+            }
+            if (sh.fid == kNoField) continue;
+            uint32_t fid = sh.fid;
             if (field_stamp[fid] != epoch) {
                 field_stamp[fid] = epoch;
                 field_first[fid] = static_cast<int32_t>(i);
@@ -325,14 +355,30 @@ struct Matcher::Impl {
                 next_same[static_cast<size_t>(last[fid])] = static_cast<int32_t>(i);
             }
             last[fid] = static_cast<int32_t>(i);
-            if (view.field_used[fid] && f.kind != event::ValueKind::kNull) Scan(fid, f.value);
+            if (view.field_used[fid] && f.kind != event::ValueKind::kNull) ScanField(fid, f.value);
         }
-        if (view.keywords) {
+        if (!view.keyword_groups.empty()) joined.clear();
+        for (uint32_t g : view.keyword_groups) {
+            const auto& group = e.keyword_groups[g];
+            const auto& index = group.index;
+            if (group.joinable) {
+                if (joined.empty()) {
+                    for (size_t i = 0; i < event.size(); ++i) {
+                        event::FieldView f = event.field(i);
+                        if (f.kind == event::ValueKind::kNull) continue;
+                        joined.append(f.value);
+                        joined.push_back(internal::kValueSeparator);
+                    }
+                    joined.append(event.message);
+                }
+                Scan(index, joined);
+                continue;
+            }
             for (size_t i = 0; i < event.size(); ++i) {
                 event::FieldView f = event.field(i);
-                if (f.kind != event::ValueKind::kNull) Scan(internal::kKeywordField, f.value);
+                if (f.kind != event::ValueKind::kNull) Scan(index, f.value);
             }
-            if (!event.message.empty()) Scan(internal::kKeywordField, event.message);
+            if (!event.message.empty()) Scan(index, event.message);
         }
         candidates.clear();
         for (uint32_t pid : hit_list) {
@@ -362,16 +408,24 @@ struct Matcher::Impl {
     }
 
     std::vector<int32_t> scratch_last;
+    std::string joined;
+    static constexpr uint32_t kNoField = ~0u;
+    struct Shape {
+        std::string name;
+        uint32_t fid = kNoField;
+    };
+    std::vector<Shape> shape;
 };
 
 Matcher::Matcher(const Engine& engine) : impl_(std::make_unique<Impl>(*engine.impl_)) {
     Impl& m = *impl_;
     const Engine::Impl& e = *engine.impl_;
     hs_scratch_t* s = nullptr;
-    for (const auto& fi : e.fields) {
-        if (fi.lit) hs_alloc_scratch(fi.lit.get(), &s);
-        if (fi.re) hs_alloc_scratch(fi.re.get(), &s);
-    }
+    auto grow = [&](const internal::FieldIndex& fi) {
+        for (const auto& d : fi.dbs) hs_alloc_scratch(d.db.get(), &s);
+    };
+    for (const auto& fi : e.fields) grow(fi);
+    for (const auto& g : e.keyword_groups) grow(g.index);
     m.scratch.reset(s);
     m.pat_stamp.assign(e.patterns.size(), 0);
     m.rule_stamp.assign(e.rules.size(), 0);

@@ -1,5 +1,6 @@
 #include "detect/pipeline.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -60,22 +61,25 @@ struct Pipeline::Impl {
     std::vector<std::string> timestamp_fields;
     std::vector<LogSourceRule> logsources;
     std::string product_field, service_field, category_field;  // logsource_fields
-    // Index: first match field -> lower-cased value -> logsource rules.
-    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<size_t>>> index;
-    std::vector<size_t> unindexed;
+    // Fields whose values decide the logsource: every `match` field and logsource_fields.
+    std::vector<std::string> routing_fields;
 
     void Reindex() {
-        index.clear();
-        unindexed.clear();
-        for (size_t i = 0; i < logsources.size(); ++i) {
-            const auto& r = logsources[i];
-            if (r.match.empty()) {
-                unindexed.push_back(i);
-                continue;
-            }
-            for (const auto& v : r.match[0].values) index[r.match[0].field][v].push_back(i);
-        }
+        routing_fields.clear();
+        auto add = [&](const std::string& f) {
+            if (!f.empty() &&
+                std::find(routing_fields.begin(), routing_fields.end(), f) == routing_fields.end())
+                routing_fields.push_back(f);
+        };
+        for (const auto& r : logsources)
+            for (const auto& c : r.match) add(c.field);
+        add(product_field);
+        add(service_field);
+        add(category_field);
+        if (routing_fields.size() > 64) routing_fields.resize(64);
     }
+    std::string MapName(std::string_view name) const;
+    event::LogSource Route(const std::vector<std::string_view>& values) const;
 };
 
 Pipeline::Pipeline() : impl_(std::make_unique<Impl>()) {}
@@ -204,94 +208,152 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
     return Ok();
 }
 
-void Pipeline::Apply(event::Event& ev) const {
-    const Impl& p = *impl_;
-    thread_local std::string cur;  // Apply runs on every worker thread
-    for (size_t i = 0; i < ev.size(); ++i) {
-        std::string_view name = ev.field(i).name;
-        bool changed = false;
-        for (const auto& tr : p.transforms) {
-            std::string_view n = changed ? std::string_view(cur) : name;
-            switch (tr.kind) {
-                case Transform::kStripPrefix:
-                    for (const auto& prefix : tr.prefixes) {
-                        std::string_view rest;
-                        if (StripPrefix(n, prefix, rest)) {
-                            cur = std::string(rest);
-                            changed = true;
-                            break;
-                        }
+std::string Pipeline::Impl::MapName(std::string_view name) const {
+    std::string cur(name);
+    for (const auto& tr : transforms) {
+        switch (tr.kind) {
+            case Transform::kStripPrefix:
+                for (const auto& prefix : tr.prefixes) {
+                    std::string_view rest;
+                    if (StripPrefix(cur, prefix, rest)) {
+                        cur = std::string(rest);
+                        break;
                     }
-                    break;
-                case Transform::kReplace:
-                    if (n.find(tr.from) != std::string_view::npos) {
-                        std::string out;
-                        size_t pos = 0;
-                        while (true) {
-                            size_t f = n.find(tr.from, pos);
-                            if (f == std::string_view::npos) break;
-                            out.append(n.substr(pos, f - pos));
-                            out.append(tr.to);
-                            pos = f + tr.from.size();
-                        }
-                        out.append(n.substr(pos));
-                        cur = std::move(out);
-                        changed = true;
-                    }
-                    break;
-                case Transform::kRename: {
-                    auto it = tr.renames.find(std::string(n));
-                    if (it != tr.renames.end()) {
-                        cur = it->second;
-                        changed = true;
-                    }
-                    break;
                 }
+                break;
+            case Transform::kReplace: {
+                std::string out;
+                size_t pos = 0;
+                while (true) {
+                    size_t f = cur.find(tr.from, pos);
+                    if (f == std::string::npos) break;
+                    out.append(cur, pos, f - pos);
+                    out.append(tr.to);
+                    pos = f + tr.from.size();
+                }
+                out.append(cur, pos);
+                cur = std::move(out);
+                break;
             }
-        }
-        if (changed) ev.Rename(i, cur);
-    }
-
-    if (ev.time_ns == 0) {
-        for (const auto& f : p.timestamp_fields) {
-            auto v = ev.Get(f);
-            if (v.empty()) continue;
-            if (auto ns = ParseTimestamp(v)) {
-                ev.time_ns = *ns;
+            case Transform::kRename: {
+                auto it = tr.renames.find(cur);
+                if (it != tr.renames.end()) cur = it->second;
                 break;
             }
         }
     }
+    return cur;
+}
 
-    if (!p.product_field.empty() && ev.logsource.product.empty())
-        ev.logsource.product = AsciiLower(ev.Get(p.product_field));
-    if (!p.service_field.empty() && ev.logsource.service.empty())
-        ev.logsource.service = AsciiLower(ev.Get(p.service_field));
-    if (!p.category_field.empty()) {
-        auto c = ev.Get(p.category_field);
-        if (!c.empty()) ev.logsource.AddCategory(AsciiLower(c));
-    }
-
-    auto apply = [&](const LogSourceRule& r) {
-        for (size_t k = 0; k < r.match.size(); ++k) {
-            std::string lv = AsciiLower(ev.Get(r.match[k].field));
-            bool any = false;
-            for (const auto& v : r.match[k].values) any = any || v == lv;
-            if (!any) return;
-        }
-        if (!r.product.empty() && ev.logsource.product.empty()) ev.logsource.product = r.product;
-        if (!r.service.empty() && ev.logsource.service.empty()) ev.logsource.service = r.service;
-        if (!r.category.empty()) ev.logsource.AddCategory(r.category);
+namespace {
+// Per-thread memory of what the pipeline decided for recent field layouts and routing
+// values, so the work per event is a few comparisons. Bounded.
+struct ApplyState {
+    const void* owner = nullptr;
+    struct Shape {
+        std::string name;   // as the event had it
+        std::string final;  // after transformations
+        bool renamed = false;
+        int slot = -1;  // routing field index
+        int ts = -1;    // timestamp field priority (lower wins)
     };
-    for (const auto& [field, by_value] : p.index) {
-        int i = ev.Find(field);
-        if (i < 0) continue;
-        AsciiLowerInto(ev.field(static_cast<size_t>(i)).value, cur);
-        auto it = by_value.find(cur);
-        if (it == by_value.end()) continue;
-        for (size_t r : it->second) apply(p.logsources[r]);
+    std::vector<Shape> shape;
+    std::unordered_map<std::string, event::LogSource> routes;
+    std::string key;
+    std::vector<std::string_view> values;
+};
+}  // namespace
+
+void Pipeline::Apply(event::Event& ev) const {
+    const Impl& p = *impl_;
+    thread_local ApplyState st;
+    if (st.owner != &p) {
+        st = ApplyState{};
+        st.owner = &p;
     }
-    for (size_t r : p.unindexed) apply(p.logsources[r]);
+    if (st.shape.size() < ev.size()) st.shape.resize(ev.size());
+    st.values.assign(p.routing_fields.size(), std::string_view());
+    uint64_t seen = 0;  // routing fields are capped at 64
+    int best_ts = -1;
+    size_t ts_index = 0;
+    for (size_t i = 0; i < ev.size(); ++i) {
+        std::string_view name = ev.field(i).name;
+        auto& sh = st.shape[i];
+        if (sh.name != name) {
+            sh.name.assign(name);
+            sh.final = p.MapName(name);
+            sh.renamed = sh.final != sh.name;
+            sh.slot = -1;
+            for (size_t k = 0; k < p.routing_fields.size(); ++k)
+                if (p.routing_fields[k] == sh.final) sh.slot = static_cast<int>(k);
+            sh.ts = -1;
+            for (size_t k = 0; k < p.timestamp_fields.size(); ++k)
+                if (p.timestamp_fields[k] == sh.final) {
+                    sh.ts = static_cast<int>(k);
+                    break;
+                }
+        }
+        if (sh.renamed) ev.Rename(i, sh.final);
+        if (sh.slot >= 0 && !(seen >> sh.slot & 1)) {
+            seen |= uint64_t{1} << sh.slot;
+            st.values[static_cast<size_t>(sh.slot)] = ev.field(i).value;
+        }
+        if (sh.ts >= 0 && (best_ts < 0 || sh.ts < best_ts)) {
+            best_ts = sh.ts;
+            ts_index = i;
+        }
+    }
+    if (ev.time_ns == 0 && best_ts >= 0) {
+        if (auto ns = ParseTimestamp(ev.field(ts_index).value)) ev.time_ns = *ns;
+    }
+    if (p.routing_fields.empty()) return;
+
+    st.key.clear();
+    for (auto v : st.values) {
+        for (char c : v) st.key.push_back(AsciiLower(c));
+        st.key.push_back('\x1f');
+    }
+    auto it = st.routes.find(st.key);
+    if (it == st.routes.end()) {
+        if (st.routes.size() >= 4096) st.routes.clear();
+        it = st.routes.emplace(st.key, p.Route(st.values)).first;
+    }
+    const event::LogSource& r = it->second;
+    if (ev.logsource.product.empty()) ev.logsource.product = r.product;
+    if (ev.logsource.service.empty()) ev.logsource.service = r.service;
+    for (const auto& c : r.categories) ev.logsource.AddCategory(c);
+}
+
+event::LogSource Pipeline::Impl::Route(const std::vector<std::string_view>& values) const {
+    event::LogSource out;
+    auto value_of = [&](const std::string& field) -> std::string {
+        for (size_t k = 0; k < routing_fields.size(); ++k)
+            if (routing_fields[k] == field) return AsciiLower(values[k]);
+        return {};
+    };
+    if (!product_field.empty()) out.product = value_of(product_field);
+    if (!service_field.empty()) out.service = value_of(service_field);
+    if (!category_field.empty()) {
+        auto c = value_of(category_field);
+        if (!c.empty()) out.AddCategory(c);
+    }
+    for (const auto& r : logsources) {
+        bool ok = true;
+        for (const auto& cond : r.match) {
+            std::string v = value_of(cond.field);
+            bool any = false;
+            for (const auto& want : cond.values) any = any || want == v;
+            if (!any) {
+                ok = false;
+                break;
+            }
+        }
+        if (!ok) continue;
+        if (!r.product.empty() && out.product.empty()) out.product = r.product;
+        if (!r.service.empty() && out.service.empty()) out.service = r.service;
+        if (!r.category.empty()) out.AddCategory(r.category);
+    }
+    return out;
 }
 
 }  // namespace vigil::detect

@@ -1,0 +1,216 @@
+#include "event_mix.h"
+
+#include <filesystem>
+#include <random>
+
+#include "base/strings.h"
+#include "parse/input.h"
+
+namespace vigil::bench {
+
+namespace {
+
+std::string J(std::string_view s) {
+    std::string out;
+    AppendJsonString(out, s);
+    return out;
+}
+
+const char* kImages[] = {
+    "C:\\Windows\\System32\\svchost.exe",
+    "C:\\Windows\\explorer.exe",
+    "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+    "C:\\Windows\\System32\\conhost.exe",
+    "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+    "C:\\Windows\\System32\\RuntimeBroker.exe",
+    "C:\\Windows\\System32\\taskhostw.exe",
+    "C:\\Windows\\System32\\SearchIndexer.exe",
+    "C:\\Program Files\\7-Zip\\7z.exe",
+    "C:\\Windows\\System32\\cmd.exe",
+    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+    "C:\\Program Files (x86)\\Bank\\Teller\\teller.exe",
+    "C:\\Windows\\System32\\msiexec.exe",
+};
+const char* kArgs[] = {
+    "-k netsvcs -p -s Schedule",
+    "/factory,{75dff2b7-6936-4c06-a8bb-676a7b00b24b} -Embedding",
+    "--type=renderer --lang=zh-CN --field-trial-handle=1234",
+    "0xffffffff -ForceV1",
+    "/n /f \"D:\\Reports\\Q3 summary.docx\"",
+    "-Embedding",
+    "",
+    "/Embedding",
+    "a -tzip backup.zip D:\\Data\\ledger",
+    "/c dir C:\\Users\\Public",
+    "-NoProfile -File C:\\Scripts\\inventory.ps1",
+    "--profile branch-17",
+    "/i C:\\Temp\\agent.msi /qn",
+};
+const char* kUsers[] = {"CORP\\teller07", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM",
+                        "CORP\\adm_li", "CORP\\wang.fang"};
+const char* kHosts[] = {"hq-ws-017", "hq-ws-233", "branch-12-pc4", "hq-dc-01", "core-app-03"};
+const char* kDomains[] = {"www.bank.example", "update.microsoft.com", "api.partner.example",
+                          "cdn.example.net", "login.example.org"};
+const char* kUris[] = {"/accounts",      "/api/v1/transfer", "/static/app.js", "/login",
+                       "/reports/daily", "/images/logo.png", "/api/v1/rates",  "/health"};
+const char* kQueries[] = {"",
+                          "id=1042",
+                          "page=2&size=50",
+                          "ccy=CNY&date=2026-11-20",
+                          "q=deposit+rates",
+                          "token=abc123&lang=zh-CN"};
+const char* kAgents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148", "curl/8.5.0",
+    "okhttp/4.12.0"};
+const char* kLinuxCmds[] = {"/usr/bin/ls -la /var/log",
+                            "/usr/sbin/cron -f",
+                            "/usr/bin/python3 /opt/app/worker.py",
+                            "/usr/bin/systemctl status nginx",
+                            "/usr/bin/rsync -a /data /backup",
+                            "/usr/bin/grep -r error /var/log/app",
+                            "/bin/bash -c /opt/jobs/rotate.sh"};
+
+std::string Sysmon(int eid, const std::string& data, const std::string& host, int64_t ts) {
+    return R"({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":)" +
+           std::to_string(eid) + R"(,"Level":4,"TimeCreated":{"#attributes":{"SystemTime":)" +
+           J(FormatTimestamp(ts)) +
+           R"(}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":)" + J(host) +
+           R"(},"EventData":{)" + data + "}}}";
+}
+
+std::string Security(int eid, const std::string& data, const std::string& host, int64_t ts) {
+    return R"({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing"}},"EventID":)" +
+           std::to_string(eid) + R"(,"TimeCreated":{"#attributes":{"SystemTime":)" +
+           J(FormatTimestamp(ts)) + R"(}},"Channel":"Security","Computer":)" + J(host) +
+           R"(},"EventData":{)" + data + "}}}";
+}
+
+}  // namespace
+
+std::vector<std::string> EventMix(size_t count, const std::string& shared_data) {
+    std::mt19937_64 rng(20261121);
+    auto pick = [&](auto& arr) { return arr[rng() % (sizeof(arr) / sizeof(arr[0]))]; };
+    std::vector<std::string> out;
+    out.reserve(count + 256);
+    int64_t ts = *ParseTimestamp("2026-11-20T00:00:00Z");
+    for (size_t i = 0; i < count; ++i) {
+        ts += 1000000 * static_cast<int64_t>(rng() % 50);
+        std::string host = pick(kHosts);
+        unsigned kind = rng() % 100;
+        if (kind < 22) {  // Sysmon process creation
+            std::string img = pick(kImages), args = pick(kArgs), parent = pick(kImages);
+            // Real command lines are mostly unique: documents, temp names, ids.
+            args += " D:\\Work\\case-" + std::to_string(rng() % 1000000) + ".dat";
+            out.push_back(Sysmon(
+                1,
+                R"("RuleName":"-","UtcTime":)" + J(FormatTimestamp(ts)) +
+                    R"(,"ProcessGuid":"{0197231E-8BFF-6926-1308-000000000D00}","ProcessId":)" +
+                    std::to_string(rng() % 60000) + R"(,"Image":)" + J(img) +
+                    R"(,"FileVersion":"10.0.19041.1","Description":"Windows host process","Product":"Microsoft Windows","Company":"Microsoft Corporation","OriginalFileName":)" +
+                    J(img.substr(img.rfind('\\') + 1)) + R"(,"CommandLine":)" +
+                    J("\"" + img + "\" " + args) +
+                    R"(,"CurrentDirectory":"C:\\Windows\\system32\\","User":)" + J(pick(kUsers)) +
+                    R"(,"LogonId":"0x3e7","IntegrityLevel":"Medium","Hashes":"SHA256=F8810179AB033A9B79CD7006C1A74FBCDE6ED0451C92FBB8C7CE15B52499353A","ParentImage":)" +
+                    J(parent) + R"(,"ParentCommandLine":)" + J(parent) + R"(,"ParentUser":)" +
+                    J(pick(kUsers)),
+                host, ts));
+        } else if (kind < 32) {  // network connection
+            out.push_back(
+                Sysmon(3,
+                       R"("Image":)" + J(pick(kImages)) + R"(,"User":)" + J(pick(kUsers)) +
+                           R"(,"Protocol":"tcp","Initiated":"true","SourceIp":"10.20.)" +
+                           std::to_string(rng() % 255) + "." + std::to_string(rng() % 255) +
+                           R"(","SourcePort":)" + std::to_string(49152 + rng() % 16000) +
+                           R"(,"DestinationIp":"203.0.113.)" + std::to_string(rng() % 255) +
+                           R"(","DestinationPort":443,"DestinationHostname":)" + J(pick(kDomains)),
+                       host, ts));
+        } else if (kind < 42) {  // registry set
+            out.push_back(Sysmon(
+                13,
+                R"("EventType":"SetValue","Image":)" + J(pick(kImages)) +
+                    R"(,"TargetObject":"HKU\\S-1-5-21-1\\Software\\Microsoft\\Office\\16.0\\Common\\Roaming\\Identities\\Value)" +
+                    std::to_string(rng() % 100) + R"x(","Details":"DWORD (0x00000001)","User":)x" +
+                    J(pick(kUsers)),
+                host, ts));
+        } else if (kind < 50) {  // file create
+            out.push_back(
+                Sysmon(11,
+                       R"("Image":)" + J(pick(kImages)) +
+                           R"(,"TargetFilename":"C:\\Users\\teller07\\AppData\\Local\\Temp\\tmp)" +
+                           std::to_string(rng() % 100000) + R"(.tmp","User":)" + J(pick(kUsers)),
+                       host, ts));
+        } else if (kind < 55) {  // image load
+            out.push_back(Sysmon(
+                7,
+                R"("Image":)" + J(pick(kImages)) +
+                    R"(,"ImageLoaded":"C:\\Windows\\System32\\kernelbase.dll","Signed":"true","Signature":"Microsoft Windows","User":)" +
+                    J(pick(kUsers)),
+                host, ts));
+        } else if (kind < 62) {  // security logons
+            out.push_back(Security(rng() % 5 ? 4624 : 4625,
+                                   R"("SubjectUserSid":"S-1-5-18","TargetUserName":)" +
+                                       J(std::string(pick(kUsers)).substr(5)) +
+                                       R"(,"TargetDomainName":"CORP","LogonType":)" +
+                                       std::to_string(rng() % 2 ? 3 : 10) +
+                                       R"(,"IpAddress":"10.20.1.)" + std::to_string(rng() % 255) +
+                                       R"(","WorkstationName":)" + J(host) +
+                                       R"(,"AuthenticationPackageName":"Kerberos")",
+                                   host, ts));
+        } else if (kind < 72) {  // linux sshd
+            std::string ip = "198.51.100." + std::to_string(rng() % 255);
+            std::string msg = rng() % 4
+                                  ? "Accepted publickey for deploy from " + ip + " port 52211 ssh2"
+                                  : "Failed password for root from " + ip + " port 52211 ssh2";
+            out.push_back(
+                R"({"@timestamp":)" + J(FormatTimestamp(ts)) +
+                R"(,"logsource":{"product":"linux","service":"sshd"},"host":"core-app-03","source_ip":)" +
+                J(ip) + R"(,"process":"sshd","pid":)" + std::to_string(rng() % 30000) +
+                R"(,"message":)" + J(msg) + "}");
+        } else if (kind < 80) {  // linux process creation
+            std::string cmd =
+                std::string(pick(kLinuxCmds)) + " --job " + std::to_string(rng() % 1000000);
+            out.push_back(
+                R"({"@timestamp":)" + J(FormatTimestamp(ts)) +
+                R"(,"logsource":{"product":"linux","category":"process_creation"},"host":"core-app-03","Image":)" +
+                J(cmd.substr(0, cmd.find(' '))) + R"(,"CommandLine":)" + J(cmd) +
+                R"(,"ParentImage":"/usr/bin/bash","User":"app","CurrentDirectory":"/opt/app"})");
+        } else if (kind < 85) {  // auditd
+            out.push_back(
+                R"({"@timestamp":)" + J(FormatTimestamp(ts)) +
+                R"(,"logsource":{"product":"linux","service":"auditd"},"type":"EXECVE","argc":3,"a0":"/usr/bin/ls","a1":"-la","a2":"/tmp","key":"exec","uid":"1000","auid":"1000","exe":"/usr/bin/ls","comm":"ls"})");
+        } else {  // web access
+            out.push_back(
+                R"({"@timestamp":)" + J(FormatTimestamp(ts)) +
+                R"(,"logsource":{"category":"webserver","product":"nginx"},"c-ip":"192.0.2.)" +
+                std::to_string(rng() % 255) + R"(","cs-method":")" + (rng() % 5 ? "GET" : "POST") +
+                R"(","cs-uri-stem":)" + J(pick(kUris)) + R"(,"cs-uri-query":)" +
+                J(std::string(pick(kQueries)) + "&r=" + std::to_string(rng() % 1000000)) +
+                R"(,"sc-status":)" + (rng() % 10 ? "200" : "404") + R"(,"cs-bytes":)" +
+                std::to_string(rng() % 20000) + R"(,"c-useragent":)" + J(pick(kAgents)) +
+                R"(,"cs-host":"www.bank.example"})");
+        }
+    }
+    // The real SigmaHQ regression events (Windows attacks), about 1% of the mix.
+    namespace fs = std::filesystem;
+    fs::path reg = fs::path(shared_data) / "sigma/regression_data";
+    std::error_code ec;
+    if (fs::exists(reg, ec)) {
+        for (const auto& e : fs::recursive_directory_iterator(reg, ec)) {
+            if (e.path().extension() != ".json") continue;
+            auto in = parse::OpenInput(e.path().string());
+            if (!in) continue;
+            std::vector<parse::Record> recs;
+            while (true) {
+                auto n = (*in)->Read(recs, 64);
+                if (!n || *n == 0) break;
+                for (auto& r : recs)
+                    if (r.kind == parse::RecordKind::kJson) out.push_back(std::move(r.data));
+            }
+        }
+    }
+    std::shuffle(out.begin(), out.end(), rng);
+    return out;
+}
+
+}  // namespace vigil::bench
