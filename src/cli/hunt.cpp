@@ -139,24 +139,18 @@ public:
         }
         if (matched.empty() && !ev.message.empty()) matched = ev.message;
         if (format_ == "csv") {
-            auto csv = [](std::string_view s) {
-                std::string q = "\"";
-                for (char c : s) {
-                    if (c == '"') q += '"';
-                    q += c;
-                }
-                return q + "\"";
-            };
             out += time + "," + std::to_string(tier) + "," +
-                   std::string(LevelName(rule.meta.level)) + "," + csv(rule.meta.id) + "," +
-                   csv(rule.meta.title) + "," + csv(ev.origin) + "," + csv(matched) + "\n";
+                   std::string(LevelName(rule.meta.level)) + "," + Csv(rule.meta.id) + "," +
+                   Csv(rule.meta.title) + "," + Csv(ev.origin) + "," + Csv(matched) + "\n";
             return;
         }
         char head[96];
         std::snprintf(head, sizeof head, "%-24s T%-3d %-13s ", time.c_str(), tier,
                       std::string(LevelName(rule.meta.level)).c_str());
         out += head;
-        out += rule.meta.title + " [" + rule.meta.id + "]\n";
+        out += rule.meta.title;
+        if (!rule.meta.id.empty()) out += " [" + rule.meta.id + "]";
+        out += "\n";
         out += "    at " + ev.origin + "\n";
         if (!matched.empty()) {
             if (matched.size() > 300) matched = matched.substr(0, 300) + "...";
@@ -207,8 +201,8 @@ public:
         std::string desc = std::string(detect::CorrelationTypeName(hit.rule->type)) + " " + value +
                            " from " + first + " (" + group + ")";
         if (format_ == "csv") {
-            out += last + "," + std::to_string(tier) + "," + std::string(LevelName(m.level)) +
-                   ",\"" + m.id + "\",\"" + m.title + "\",correlation,\"" + desc + "\"\n";
+            out += last + "," + std::to_string(tier) + "," + std::string(LevelName(m.level)) + "," +
+                   Csv(m.id) + "," + Csv(m.title) + ",correlation," + Csv(desc) + "\n";
             return;
         }
         char head[96];
@@ -219,6 +213,17 @@ public:
     }
 
 private:
+    // RFC 4180 field: quoted, inner quotes doubled. Every CSV field goes through here,
+    // since values come from the events.
+    static std::string Csv(std::string_view s) {
+        std::string q = "\"";
+        for (char c : s) {
+            if (c == '"') q += '"';
+            q += c;
+        }
+        return q + "\"";
+    }
+
     std::string format_;
 };
 
@@ -437,7 +442,9 @@ int RunHunt(const HuntOptions& opt) {
                             ev = std::move(rec.event);
                             break;
                     }
-                    ev.origin = b.input + ":" + std::to_string(rec.line);
+                    if (ev.origin.empty())
+                        ev.origin = (b.input == "-" ? std::string("stdin") : b.input) + ":" +
+                                    std::to_string(rec.line);
                     if (!error.empty()) {
                         counters.malformed++;
                         std::lock_guard lock(sample_mu);
@@ -476,7 +483,9 @@ int RunHunt(const HuntOptions& opt) {
     std::atomic<bool> done{false};
     std::thread progress([&] {
         while (!done.load()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            // Short naps so a finished hunt does not wait for the next tick.
+            for (int i = 0; i < 10 && !done.load(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));
             if (!tty || done.load()) continue;
             double s = std::chrono::duration<double>(Clock::now() - t_start).count();
             uint64_t tb = total_bytes.load();

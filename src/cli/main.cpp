@@ -10,9 +10,14 @@ int main(int argc, char** argv) {
     vigil::cli::HuntOptions hunt;
     auto* h = app.add_subcommand(
         "hunt", "Run Sigma rules over event files (JSON, JSON lines, .evtx, text)");
-    h->add_option("-r,--rules", hunt.rules, "Rule files or folders")->required();
+    h->add_option("-r,--rules", hunt.rules, "Rule file or folder (repeat -r for more)")
+        ->required()
+        ->expected(1)
+        ->take_all();
     h->add_option("-p,--pipeline", hunt.pipelines,
-                  "Field-mapping pipeline files (added to the built-in ones)");
+                  "Field-mapping pipeline file, added to the built-in ones (repeatable)")
+        ->expected(1)
+        ->take_all();
     h->add_flag("--no-builtin-pipelines", hunt.no_builtin_pipelines,
                 "Do not load the shipped windows/generic pipelines");
     h->add_option("--placeholders", hunt.placeholders,
@@ -36,7 +41,12 @@ int main(int argc, char** argv) {
                   "YAML file with values for |expand placeholders");
     c->add_flag("--json", check.json, "Diagnostics as JSON lines");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // Help and version exit 0; every usage error exits 2, as documented.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (c->parsed()) return vigil::cli::RunRulesCheck(check);
     return 0;

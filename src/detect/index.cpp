@@ -33,6 +33,8 @@ std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n)
             }
             return best;
         }
+        case Node::kAnyPattern:
+            return std::vector<uint32_t>(e.kids.begin() + node.a, e.kids.begin() + node.a + node.b);
         case Node::kOr: {
             std::vector<uint32_t> all;
             for (uint32_t i = 0; i < node.b; ++i) {
@@ -212,6 +214,11 @@ void CollectKeywordPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint3
             for (uint32_t i = 0; i < node.b; ++i)
                 CollectKeywordPatterns(e, e.kids[node.a + i], out);
             break;
+        case Node::kAnyPattern:
+            for (uint32_t i = 0; i < node.b; ++i)
+                if (e.patterns[e.kids[node.a + i]].field == internal::kKeywordField)
+                    out.push_back(e.kids[node.a + i]);
+            break;
         default:
             break;
     }
@@ -253,6 +260,23 @@ Status Engine::Compile(config::Diagnostics& diags) {
     e.correlations.Build(std::move(e.pending_correlations), known, diags);
     e.stats.correlations_loaded = e.correlations.size();
     e.stats.correlations_rejected += pending - e.correlations.size();
+
+    // Large ORs of plain patterns (value lists) become one sorted pattern list, checked
+    // against the few patterns an event hits instead of child by child.
+    for (auto& node : e.nodes) {
+        if (node.op != Node::kOr || node.b < 4) continue;
+        bool plain = true;
+        for (uint32_t i = 0; i < node.b && plain; ++i)
+            plain = e.nodes[e.kids[node.a + i]].op == Node::kPattern;
+        if (!plain) continue;
+        std::vector<uint32_t> pids;
+        for (uint32_t i = 0; i < node.b; ++i) pids.push_back(e.nodes[e.kids[node.a + i]].a);
+        std::sort(pids.begin(), pids.end());
+        pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+        node = {Node::kAnyPattern, static_cast<uint32_t>(e.kids.size()),
+                static_cast<uint32_t>(pids.size())};
+        e.kids.insert(e.kids.end(), pids.begin(), pids.end());
+    }
 
     // Triggers.
     e.pattern_rules.assign(e.patterns.size(), {});

@@ -12,6 +12,9 @@
 #include <hs/hs.h>
 #include <re2/re2.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "detect/engine.h"
 
 namespace vigil::detect::internal {
@@ -56,9 +59,11 @@ struct Pred {
 };
 
 struct Node {
-    enum Op : uint8_t { kAnd, kOr, kNot, kPattern, kPred, kTrue, kFalse } op = kTrue;
-    uint32_t a = 0;  // kAnd/kOr: first child in kids; kNot: child node; kPattern/kPred: index
-    uint32_t b = 0;  // kAnd/kOr: number of children
+    enum Op : uint8_t { kAnd, kOr, kNot, kPattern, kPred, kTrue, kFalse, kAnyPattern } op = kTrue;
+    // kAnd/kOr: first child in kids; kAnyPattern: first pattern id in kids (sorted);
+    // kNot: child node; kPattern/kPred: index
+    uint32_t a = 0;
+    uint32_t b = 0;  // kAnd/kOr/kAnyPattern: number of children
 };
 
 struct CompiledRule {
@@ -117,7 +122,7 @@ inline constexpr char kValueSeparator = '\x1e';
 
 struct StringHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
 };
 
 }  // namespace vigil::detect::internal

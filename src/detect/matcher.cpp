@@ -23,6 +23,65 @@ struct ScratchDeleter {
     void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
 };
 
+// Which patterns a (field, value) hit, remembered per thread. Open addressing keyed by a
+// 64-bit hash; cleared wholesale when full, so memory stays bounded.
+class ValueCache {
+public:
+    static constexpr size_t kSlots = 1 << 16;
+    static constexpr size_t kMaxUsed = kSlots / 2;
+    static constexpr size_t kMaxArena = 16 << 20;
+
+    ValueCache() : slots_(kSlots) {}
+
+    static uint64_t Hash(uint32_t fid, std::string_view v) {
+        return XXH3_64bits_withSeed(v.data(), v.size(), fid) | 1;  // 0 marks an empty slot
+    }
+
+    // The hits, or nullptr when the value is not cached.
+    const uint32_t* Find(uint64_t h, uint32_t fid, std::string_view v, size_t& count) const {
+        for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+            const Slot& s = slots_[i];
+            if (s.hash == 0) return nullptr;
+            if (s.hash == h && s.fid == fid && s.len == v.size() &&
+                std::memcmp(arena_.data() + s.off, v.data(), v.size()) == 0) {
+                count = s.hits_len;
+                return hits_.data() + s.hits_off;
+            }
+        }
+    }
+
+    void Insert(uint64_t h, uint32_t fid, std::string_view v, const std::vector<uint32_t>& hits) {
+        if (used_ >= kMaxUsed || arena_.size() + v.size() > kMaxArena) Clear();
+        size_t i = h & (kSlots - 1);
+        while (slots_[i].hash != 0) i = (i + 1) & (kSlots - 1);
+        slots_[i] = {h,
+                     fid,
+                     static_cast<uint32_t>(v.size()),
+                     static_cast<uint32_t>(arena_.size()),
+                     static_cast<uint32_t>(hits_.size()),
+                     static_cast<uint32_t>(hits.size())};
+        arena_.append(v);
+        hits_.insert(hits_.end(), hits.begin(), hits.end());
+        ++used_;
+    }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        uint32_t fid = 0, len = 0, off = 0, hits_off = 0, hits_len = 0;
+    };
+    void Clear() {
+        std::fill(slots_.begin(), slots_.end(), Slot{});
+        arena_.clear();
+        hits_.clear();
+        used_ = 0;
+    }
+    std::vector<Slot> slots_;
+    std::string arena_;
+    std::vector<uint32_t> hits_;
+    size_t used_ = 0;
+};
+
 struct View {
     std::vector<uint8_t> rule_ok;
     std::vector<uint8_t> field_used;
@@ -102,7 +161,9 @@ struct Matcher::Impl {
     std::vector<uint32_t> candidates;
     std::string lower;
     std::string key;
-    std::unordered_map<std::string, View> views;
+    std::unordered_map<std::string, View> views;  // node-based: View addresses are stable
+    const View* last_view = nullptr;
+    event::LogSource last_ls;
     const event::Event* ev = nullptr;
     uint64_t evaluated = 0;
 
@@ -110,12 +171,10 @@ struct Matcher::Impl {
     const internal::Db* db = nullptr;
     size_t value_len = 0;
 
-    // Field values repeat heavily in real logs (images, users, directories, hashes of
-    // common binaries): remember which patterns a (field, value) hits. Bounded per thread.
-    static constexpr size_t kCacheEntries = 32768;
+    // Field values repeat heavily in real logs (images, users, directories, event ids,
+    // hashes of common binaries): each (field, value) is scanned once per cache lifetime.
     static constexpr size_t kCacheMaxValue = 512;
-    std::unordered_map<std::string, std::vector<uint32_t>> cache;
-    std::string cache_key;
+    ValueCache cache;
     std::vector<uint32_t> scan_hits;  // every Mark of the current Scan, for the cache
 
     bool Hit(uint32_t pid) const { return pat_stamp[pid] == epoch; }
@@ -148,23 +207,22 @@ struct Matcher::Impl {
 
     void ScanField(uint32_t fid, std::string_view value) {
         const auto& index = e.fields[fid];
+        // Exact-only fields (event ids, flags) are one hash lookup already.
         if (index.dbs.empty() || value.size() > kCacheMaxValue) {
             Scan(index, value);
             return;
         }
-        cache_key.assign(reinterpret_cast<const char*>(&fid), sizeof fid);
-        cache_key.append(value);
-        auto it = cache.find(cache_key);
-        if (it != cache.end()) {
-            for (uint32_t pid : it->second) Mark(pid);
+        uint64_t h = ValueCache::Hash(fid, value);
+        size_t count = 0;
+        if (const uint32_t* hits = cache.Find(h, fid, value, count)) {
+            for (size_t i = 0; i < count; ++i) Mark(hits[i]);
             return;
         }
         scan_hits.clear();
         Scan(index, value);
-        if (cache.size() >= kCacheEntries) cache.clear();
         std::sort(scan_hits.begin(), scan_hits.end());
         scan_hits.erase(std::unique(scan_hits.begin(), scan_hits.end()), scan_hits.end());
-        cache.emplace(cache_key, scan_hits);
+        cache.Insert(h, fid, value, scan_hits);
     }
 
     void Scan(const internal::FieldIndex& index, std::string_view value) {
@@ -201,6 +259,16 @@ struct Matcher::Impl {
     }
 
     const View& GetView(const event::LogSource& ls) {
+        // Consecutive events usually share their logsource.
+        if (last_view && ls.product == last_ls.product && ls.service == last_ls.service &&
+            ls.categories == last_ls.categories)
+            return *last_view;
+        last_ls = ls;
+        last_view = &LookupView(ls);
+        return *last_view;
+    }
+
+    const View& LookupView(const event::LogSource& ls) {
         key.clear();
         key += ls.product;
         key += '/';
@@ -306,6 +374,18 @@ struct Matcher::Impl {
                 return false;
             case Node::kNot:
                 return !Eval(node.a);
+            case Node::kAnyPattern: {
+                const uint32_t* first = e.kids.data() + node.a;
+                const uint32_t* last = first + node.b;
+                if (hit_list.size() * 8 < node.b) {
+                    for (uint32_t pid : hit_list)
+                        if (std::binary_search(first, last, pid)) return true;
+                    return false;
+                }
+                for (const uint32_t* p = first; p != last; ++p)
+                    if (Hit(*p)) return true;
+                return false;
+            }
             case Node::kPattern:
                 return Hit(node.a);
             case Node::kPred:
@@ -335,19 +415,11 @@ struct Matcher::Impl {
         next_same.assign(event.size(), -1);
         // Link same-named fields and scan the ones some routed rule reads.
         std::vector<int32_t>& last = scratch_last;
-        if (shape.size() < event.size()) shape.resize(event.size());
         for (size_t i = 0; i < event.size(); ++i) {
             event::FieldView f = event.field(i);
-            // Events of one source share their field layout: compare with the last event's
-            // name at this position before hashing.
-            Shape& sh = shape[i];
-            if (sh.name != f.name) {
-                auto it = e.field_ids.find(f.name);
-                sh.name.assign(f.name);
-                sh.fid = it == e.field_ids.end() ? kNoField : it->second;
-            }
-            if (sh.fid == kNoField) continue;
-            uint32_t fid = sh.fid;
+            auto it = e.field_ids.find(f.name);
+            if (it == e.field_ids.end()) continue;
+            uint32_t fid = it->second;
             if (field_stamp[fid] != epoch) {
                 field_stamp[fid] = epoch;
                 field_first[fid] = static_cast<int32_t>(i);
@@ -409,12 +481,6 @@ struct Matcher::Impl {
 
     std::vector<int32_t> scratch_last;
     std::string joined;
-    static constexpr uint32_t kNoField = ~0u;
-    struct Shape {
-        std::string name;
-        uint32_t fid = kNoField;
-    };
-    std::vector<Shape> shape;
 };
 
 Matcher::Matcher(const Engine& engine) : impl_(std::make_unique<Impl>(*engine.impl_)) {
