@@ -1,5 +1,6 @@
 #include "event_mix.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <random>
 
@@ -16,35 +17,49 @@ std::string J(std::string_view s) {
     return out;
 }
 
-const char* kImages[] = {
-    "C:\\Windows\\System32\\svchost.exe",
-    "C:\\Windows\\explorer.exe",
-    "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
-    "C:\\Windows\\System32\\conhost.exe",
-    "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
-    "C:\\Windows\\System32\\RuntimeBroker.exe",
-    "C:\\Windows\\System32\\taskhostw.exe",
-    "C:\\Windows\\System32\\SearchIndexer.exe",
-    "C:\\Program Files\\7-Zip\\7z.exe",
-    "C:\\Windows\\System32\\cmd.exe",
-    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-    "C:\\Program Files (x86)\\Bank\\Teller\\teller.exe",
-    "C:\\Windows\\System32\\msiexec.exe",
+// Coherent process trees as an office and branch network produce them.
+struct Proc {
+    const char* image;
+    const char* args;
+    const char* parent;
+    const char* user;
 };
-const char* kArgs[] = {
-    "-k netsvcs -p -s Schedule",
-    "/factory,{75dff2b7-6936-4c06-a8bb-676a7b00b24b} -Embedding",
-    "--type=renderer --lang=zh-CN --field-trial-handle=1234",
-    "0xffffffff -ForceV1",
-    "/n /f \"D:\\Reports\\Q3 summary.docx\"",
-    "-Embedding",
-    "",
-    "/Embedding",
-    "a -tzip backup.zip D:\\Data\\ledger",
-    "/c dir C:\\Users\\Public",
-    "-NoProfile -File C:\\Scripts\\inventory.ps1",
-    "--profile branch-17",
-    "/i C:\\Temp\\agent.msi /qn",
+const Proc kProcs[] = {
+    {"C:\\Windows\\System32\\svchost.exe", "-k netsvcs -p -s Schedule",
+     "C:\\Windows\\System32\\services.exe", "NT AUTHORITY\\SYSTEM"},
+    {"C:\\Windows\\System32\\svchost.exe", "-k LocalService -p -s EventLog",
+     "C:\\Windows\\System32\\services.exe", "NT AUTHORITY\\LOCAL SERVICE"},
+    {"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+     "--type=renderer --lang=zh-CN --field-trial-handle=1234",
+     "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "CORP\\wang.fang"},
+    {"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "", "C:\\Windows\\explorer.exe",
+     "CORP\\teller07"},
+    {"C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE", "/n",
+     "C:\\Windows\\explorer.exe", "CORP\\wang.fang"},
+    {"C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE", "",
+     "C:\\Windows\\explorer.exe", "CORP\\li.na"},
+    {"C:\\Windows\\System32\\RuntimeBroker.exe", "-Embedding", "C:\\Windows\\System32\\svchost.exe",
+     "CORP\\teller07"},
+    {"C:\\Windows\\System32\\taskhostw.exe", "", "C:\\Windows\\System32\\svchost.exe",
+     "CORP\\teller07"},
+    {"C:\\Windows\\System32\\SearchIndexer.exe", "/Embedding",
+     "C:\\Windows\\System32\\services.exe", "NT AUTHORITY\\SYSTEM"},
+    {"C:\\Program Files (x86)\\Bank\\Teller\\teller.exe", "--profile branch-17",
+     "C:\\Windows\\explorer.exe", "CORP\\teller07"},
+    {"C:\\Program Files (x86)\\Bank\\Teller\\teller.exe", "--profile branch-03",
+     "C:\\Windows\\explorer.exe", "CORP\\teller11"},
+    {"C:\\Windows\\System32\\notepad.exe", "", "C:\\Windows\\explorer.exe", "CORP\\li.na"},
+    {"C:\\Program Files\\7-Zip\\7zFM.exe", "", "C:\\Windows\\explorer.exe", "CORP\\svc_backup"},
+    {"C:\\Windows\\System32\\backgroundTaskHost.exe",
+     "-ServerName:App.AppXmtcan0h2tfbfy7k9kn8hbxb6dmzz1zh0.mca",
+     "C:\\Windows\\System32\\svchost.exe", "CORP\\wang.fang"},
+    {"C:\\Windows\\System32\\dllhost.exe", "/Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}",
+     "C:\\Windows\\System32\\svchost.exe", "CORP\\teller07"},
+};
+const char* kNetImages[] = {
+    "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+    "C:\\Windows\\System32\\svchost.exe",
+    "C:\\Program Files (x86)\\Bank\\Teller\\teller.exe",
 };
 const char* kUsers[] = {"CORP\\teller07", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM",
                         "CORP\\adm_li", "CORP\\wang.fang"};
@@ -99,26 +114,39 @@ std::vector<std::string> EventMix(size_t count, const std::string& shared_data) 
         std::string host = pick(kHosts);
         unsigned kind = rng() % 100;
         if (kind < 22) {  // Sysmon process creation
-            std::string img = pick(kImages), args = pick(kArgs), parent = pick(kImages);
+            const Proc& p = kProcs[rng() % (sizeof(kProcs) / sizeof(kProcs[0]))];
+            std::string img = p.image, parent = p.parent, user = p.user;
             // Real command lines are mostly unique: documents, temp names, ids.
-            args += " D:\\Work\\case-" + std::to_string(rng() % 1000000) + ".dat";
+            std::string args = p.args;
+            if (img.ends_with("WINWORD.EXE") || img.ends_with("EXCEL.EXE") ||
+                img.ends_with("notepad.exe"))
+                args += " \"D:\\Work\\case-" + std::to_string(rng() % 1000000) + ".docx\"";
+            else if (img.ends_with("chrome.exe"))
+                args += " --renderer-client-id=" + std::to_string(rng() % 100000);
+            bool system = user.starts_with("NT AUTHORITY");
+            char logon[32];
+            std::snprintf(
+                logon, sizeof logon, "0x%llx",
+                system ? 0x3e7ULL : static_cast<unsigned long long>(0x100000 + rng() % 0xfffff));
             out.push_back(Sysmon(
                 1,
                 R"("RuleName":"-","UtcTime":)" + J(FormatTimestamp(ts)) +
                     R"(,"ProcessGuid":"{0197231E-8BFF-6926-1308-000000000D00}","ProcessId":)" +
                     std::to_string(rng() % 60000) + R"(,"Image":)" + J(img) +
-                    R"(,"FileVersion":"10.0.19041.1","Description":"Windows host process","Product":"Microsoft Windows","Company":"Microsoft Corporation","OriginalFileName":)" +
+                    R"(,"FileVersion":"10.0.19041.1","Description":"Application","Product":"Application","Company":"Vendor","OriginalFileName":)" +
                     J(img.substr(img.rfind('\\') + 1)) + R"(,"CommandLine":)" +
                     J("\"" + img + "\" " + args) +
-                    R"(,"CurrentDirectory":"C:\\Windows\\system32\\","User":)" + J(pick(kUsers)) +
-                    R"(,"LogonId":"0x3e7","IntegrityLevel":"Medium","Hashes":"SHA256=F8810179AB033A9B79CD7006C1A74FBCDE6ED0451C92FBB8C7CE15B52499353A","ParentImage":)" +
+                    R"(,"CurrentDirectory":"C:\\Windows\\system32\\","User":)" + J(user) +
+                    R"(,"LogonId":)" + J(logon) + R"(,"IntegrityLevel":)" +
+                    J(system ? "System" : "Medium") +
+                    R"(,"Hashes":"SHA256=F8810179AB033A9B79CD7006C1A74FBCDE6ED0451C92FBB8C7CE15B52499353A","ParentImage":)" +
                     J(parent) + R"(,"ParentCommandLine":)" + J(parent) + R"(,"ParentUser":)" +
-                    J(pick(kUsers)),
+                    J(user),
                 host, ts));
         } else if (kind < 32) {  // network connection
             out.push_back(
                 Sysmon(3,
-                       R"("Image":)" + J(pick(kImages)) + R"(,"User":)" + J(pick(kUsers)) +
+                       R"("Image":)" + J(pick(kNetImages)) + R"(,"User":)" + J(pick(kUsers)) +
                            R"(,"Protocol":"tcp","Initiated":"true","SourceIp":"10.20.)" +
                            std::to_string(rng() % 255) + "." + std::to_string(rng() % 255) +
                            R"(","SourcePort":)" + std::to_string(49152 + rng() % 16000) +
@@ -128,7 +156,7 @@ std::vector<std::string> EventMix(size_t count, const std::string& shared_data) 
         } else if (kind < 42) {  // registry set
             out.push_back(Sysmon(
                 13,
-                R"("EventType":"SetValue","Image":)" + J(pick(kImages)) +
+                R"("EventType":"SetValue","Image":)" + J(kProcs[rng() % 15].image) +
                     R"(,"TargetObject":"HKU\\S-1-5-21-1\\Software\\Microsoft\\Office\\16.0\\Common\\Roaming\\Identities\\Value)" +
                     std::to_string(rng() % 100) + R"x(","Details":"DWORD (0x00000001)","User":)x" +
                     J(pick(kUsers)),
@@ -136,14 +164,14 @@ std::vector<std::string> EventMix(size_t count, const std::string& shared_data) 
         } else if (kind < 50) {  // file create
             out.push_back(
                 Sysmon(11,
-                       R"("Image":)" + J(pick(kImages)) +
+                       R"("Image":)" + J(kProcs[rng() % 15].image) +
                            R"(,"TargetFilename":"C:\\Users\\teller07\\AppData\\Local\\Temp\\tmp)" +
                            std::to_string(rng() % 100000) + R"(.tmp","User":)" + J(pick(kUsers)),
                        host, ts));
         } else if (kind < 55) {  // image load
             out.push_back(Sysmon(
                 7,
-                R"("Image":)" + J(pick(kImages)) +
+                R"("Image":)" + J(kProcs[rng() % 15].image) +
                     R"(,"ImageLoaded":"C:\\Windows\\System32\\kernelbase.dll","Signed":"true","Signature":"Microsoft Windows","User":)" +
                     J(pick(kUsers)),
                 host, ts));

@@ -1002,8 +1002,9 @@ Result<std::map<std::string, std::vector<std::string>>> LoadPlaceholders(const s
             if (name.size() > 2 && name.front() == '%' && name.back() == '%')
                 name = name.substr(1, name.size() - 2);
             auto& vals = out[name];
-            if (it->second.IsSequence()) {
-                for (const auto& v : it->second) vals.push_back(v.Scalar());
+            const YAML::Node list = it->second;  // the iterator's pair is a temporary
+            if (list.IsSequence()) {
+                for (const auto& v : list) vals.push_back(v.Scalar());
             } else if (it->second.IsScalar()) {
                 vals.push_back(it->second.Scalar());
             } else {

@@ -199,6 +199,30 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
     return Ok();
 }
 
+// Appends the subtree at n to the program in pre-order.
+void Flatten(const Engine::Impl& e, uint32_t n, std::vector<internal::Instr>& out) {
+    const Node& node = e.nodes[n];
+    size_t at = out.size();
+    out.push_back({node.op, node.a, 0, 1});
+    switch (node.op) {
+        case Node::kAnd:
+        case Node::kOr:
+            out[at].count = node.b;
+            for (uint32_t i = 0; i < node.b; ++i) Flatten(e, e.kids[node.a + i], out);
+            break;
+        case Node::kNot:
+            out[at].count = 1;
+            Flatten(e, node.a, out);
+            break;
+        case Node::kAnyPattern:
+            out[at].count = node.b;
+            break;
+        default:
+            break;
+    }
+    out[at].len = static_cast<uint32_t>(out.size() - at);
+}
+
 // Keyword patterns reachable from a node.
 void CollectKeywordPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out) {
     const Node& node = e.nodes[n];
@@ -276,6 +300,14 @@ Status Engine::Compile(config::Diagnostics& diags) {
         node = {Node::kAnyPattern, static_cast<uint32_t>(e.kids.size()),
                 static_cast<uint32_t>(pids.size())};
         e.kids.insert(e.kids.end(), pids.begin(), pids.end());
+    }
+
+    e.program.clear();
+    for (auto* rules : {&e.rules, &e.filters}) {
+        for (auto& r : *rules) {
+            r.program = static_cast<uint32_t>(e.program.size());
+            Flatten(e, r.root, e.program);
+        }
     }
 
     // Triggers.

@@ -66,9 +66,18 @@ struct Node {
     uint32_t b = 0;  // kAnd/kOr/kAnyPattern: number of children
 };
 
+// A rule's condition flattened into pre-order so evaluation reads contiguous memory.
+struct Instr {
+    Node::Op op;
+    uint32_t arg = 0;    // pattern / predicate index; kAnyPattern: first pattern in kids
+    uint32_t count = 0;  // children (kAnd/kOr/kNot) or listed patterns (kAnyPattern)
+    uint32_t len = 1;    // instructions in this subtree, itself included
+};
+
 struct CompiledRule {
     RuleInfo info;
     uint32_t root = 0;
+    uint32_t program = 0;  // first instruction in Engine::Impl::program
     std::vector<uint32_t> field_ids;  // fields the rule (and its filters) reads
     bool keywords = false;            // reads the keyword pseudo-field
     bool always = false;              // no pattern is required: evaluate on every routed event
@@ -138,6 +147,7 @@ struct Engine::Impl {
     std::vector<internal::Pred> preds;
     std::vector<internal::Node> nodes;
     std::vector<uint32_t> kids;
+    std::vector<internal::Instr> program;  // every rule's and filter's flattened condition
 
     std::unordered_map<std::string, uint32_t, internal::StringHash, std::equal_to<>> field_ids;
     std::vector<std::string> field_names;  // by id; [0] is the keyword pseudo-field

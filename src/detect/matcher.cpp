@@ -361,35 +361,39 @@ struct Matcher::Impl {
         return false;
     }
 
-    bool Eval(uint32_t n) const {
-        const Node& node = e.nodes[n];
-        switch (node.op) {
-            case Node::kAnd:
-                for (uint32_t i = 0; i < node.b; ++i)
-                    if (!Eval(e.kids[node.a + i])) return false;
+    bool Eval(const internal::Instr* p) const {
+        switch (p->op) {
+            case Node::kAnd: {
+                const internal::Instr* c = p + 1;
+                for (uint32_t i = 0; i < p->count; ++i, c += c->len)
+                    if (!Eval(c)) return false;
                 return true;
-            case Node::kOr:
-                for (uint32_t i = 0; i < node.b; ++i)
-                    if (Eval(e.kids[node.a + i])) return true;
+            }
+            case Node::kOr: {
+                const internal::Instr* c = p + 1;
+                for (uint32_t i = 0; i < p->count; ++i, c += c->len)
+                    if (Eval(c)) return true;
                 return false;
+            }
             case Node::kNot:
-                return !Eval(node.a);
+                return !Eval(p + 1);
             case Node::kAnyPattern: {
-                const uint32_t* first = e.kids.data() + node.a;
-                const uint32_t* last = first + node.b;
-                if (hit_list.size() * 8 < node.b) {
+                const uint32_t* first = e.kids.data() + p->arg;
+                const uint32_t* last = first + p->count;
+                // Binary search over the few hits beats touching every listed pattern.
+                if (hit_list.size() < p->count) {
                     for (uint32_t pid : hit_list)
                         if (std::binary_search(first, last, pid)) return true;
                     return false;
                 }
-                for (const uint32_t* p = first; p != last; ++p)
-                    if (Hit(*p)) return true;
+                for (const uint32_t* q = first; q != last; ++q)
+                    if (Hit(*q)) return true;
                 return false;
             }
             case Node::kPattern:
-                return Hit(node.a);
+                return Hit(p->arg);
             case Node::kPred:
-                return EvalPred(e.preds[node.a]);
+                return EvalPred(e.preds[p->arg]);
             case Node::kTrue:
                 return true;
             case Node::kFalse:
@@ -397,6 +401,7 @@ struct Matcher::Impl {
         }
         return false;
     }
+    bool EvalRule(const internal::CompiledRule& r) const { return Eval(&e.program[r.program]); }
 
     void NextEpoch() {
         if (++epoch == 0) {
@@ -466,11 +471,11 @@ struct Matcher::Impl {
         for (uint32_t r : candidates) {
             ++evaluated;
             const auto& rule = e.rules[r];
-            if (!Eval(rule.root)) continue;
+            if (!EvalRule(rule)) continue;
             bool suppressed = false;
             for (uint32_t f : rule.filters) {
                 const auto& filter = e.filters[f];
-                if (filter.info.logsource.Matches(event.logsource) && Eval(filter.root)) {
+                if (filter.info.logsource.Matches(event.logsource) && EvalRule(filter)) {
                     suppressed = true;
                     break;
                 }

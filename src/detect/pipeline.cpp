@@ -127,7 +127,8 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
                 }
                 auto kv = item.begin();
                 std::string kind = kv->first.Scalar();
-                const YAML::Node& v = kv->second;
+                // By value: the iterator hands out a temporary pair.
+                const YAML::Node v = kv->second;
                 Transform tr{};
                 if (kind == "strip_prefix" && v.IsSequence()) {
                     tr.kind = Transform::kStripPrefix;
@@ -178,9 +179,9 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
                     for (auto it = m.begin(); it != m.end(); ++it) {
                         Condition c;
                         c.field = it->first.Scalar();
-                        if (it->second.IsSequence()) {
-                            for (const auto& v : it->second)
-                                c.values.push_back(AsciiLower(v.Scalar()));
+                        const YAML::Node values = it->second;  // the pair is a temporary
+                        if (values.IsSequence()) {
+                            for (const auto& v : values) c.values.push_back(AsciiLower(v.Scalar()));
                         } else {
                             c.values.push_back(AsciiLower(it->second.Scalar()));
                         }
@@ -246,22 +247,28 @@ std::string Pipeline::Impl::MapName(std::string_view name) const {
 }
 
 namespace {
-// Per-thread memory of what the pipeline decided for recent field layouts and routing
-// values, so the work per event is a few comparisons. Bounded.
+struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Per-thread memory of what the pipeline decided for each field name and for recent routing
+// values, so the work per event is one lookup per field. Bounded.
 struct ApplyState {
     const void* owner = nullptr;
-    struct Shape {
-        std::string name;   // as the event had it
+    struct NameInfo {
         std::string final;  // after transformations
         bool renamed = false;
         int slot = -1;  // routing field index
         int ts = -1;    // timestamp field priority (lower wins)
     };
-    std::vector<Shape> shape;
+    std::unordered_map<std::string, NameInfo, NameHash, std::equal_to<>> names;
     std::unordered_map<std::string, event::LogSource> routes;
     std::string key;
     std::vector<std::string_view> values;
 };
+constexpr size_t kMaxCachedNames = 65536;
+constexpr size_t kMaxCachedRoutes = 4096;
 }  // namespace
 
 void Pipeline::Apply(event::Event& ev) const {
@@ -271,35 +278,35 @@ void Pipeline::Apply(event::Event& ev) const {
         st = ApplyState{};
         st.owner = &p;
     }
-    if (st.shape.size() < ev.size()) st.shape.resize(ev.size());
     st.values.assign(p.routing_fields.size(), std::string_view());
     uint64_t seen = 0;  // routing fields are capped at 64
     int best_ts = -1;
     size_t ts_index = 0;
     for (size_t i = 0; i < ev.size(); ++i) {
         std::string_view name = ev.field(i).name;
-        auto& sh = st.shape[i];
-        if (sh.name != name) {
-            sh.name.assign(name);
-            sh.final = p.MapName(name);
-            sh.renamed = sh.final != sh.name;
-            sh.slot = -1;
+        auto it = st.names.find(name);
+        if (it == st.names.end()) {
+            if (st.names.size() >= kMaxCachedNames) st.names.clear();
+            ApplyState::NameInfo info;
+            info.final = p.MapName(name);
+            info.renamed = info.final != name;
             for (size_t k = 0; k < p.routing_fields.size(); ++k)
-                if (p.routing_fields[k] == sh.final) sh.slot = static_cast<int>(k);
-            sh.ts = -1;
+                if (p.routing_fields[k] == info.final) info.slot = static_cast<int>(k);
             for (size_t k = 0; k < p.timestamp_fields.size(); ++k)
-                if (p.timestamp_fields[k] == sh.final) {
-                    sh.ts = static_cast<int>(k);
+                if (p.timestamp_fields[k] == info.final) {
+                    info.ts = static_cast<int>(k);
                     break;
                 }
+            it = st.names.emplace(std::string(name), std::move(info)).first;
         }
-        if (sh.renamed) ev.Rename(i, sh.final);
-        if (sh.slot >= 0 && !(seen >> sh.slot & 1)) {
-            seen |= uint64_t{1} << sh.slot;
-            st.values[static_cast<size_t>(sh.slot)] = ev.field(i).value;
+        const auto& info = it->second;
+        if (info.renamed) ev.Rename(i, info.final);
+        if (info.slot >= 0 && !(seen >> info.slot & 1)) {
+            seen |= uint64_t{1} << info.slot;
+            st.values[static_cast<size_t>(info.slot)] = ev.field(i).value;
         }
-        if (sh.ts >= 0 && (best_ts < 0 || sh.ts < best_ts)) {
-            best_ts = sh.ts;
+        if (info.ts >= 0 && (best_ts < 0 || info.ts < best_ts)) {
+            best_ts = info.ts;
             ts_index = i;
         }
     }
@@ -315,7 +322,7 @@ void Pipeline::Apply(event::Event& ev) const {
     }
     auto it = st.routes.find(st.key);
     if (it == st.routes.end()) {
-        if (st.routes.size() >= 4096) st.routes.clear();
+        if (st.routes.size() >= kMaxCachedRoutes) st.routes.clear();
         it = st.routes.emplace(st.key, p.Route(st.values)).first;
     }
     const event::LogSource& r = it->second;

@@ -44,9 +44,11 @@ TEST_P(EngineCase, FiresExactlyTheExpectedRules) {
     YAML::Node root = YAML::LoadFile(GetParam());
     EngineOptions opt;
     if (root["placeholders"]) {
-        for (auto it = root["placeholders"].begin(); it != root["placeholders"].end(); ++it)
-            for (const auto& v : it->second)
-                opt.placeholders[it->first.Scalar()].push_back(v.Scalar());
+        const YAML::Node placeholders = root["placeholders"];
+        for (auto it = placeholders.begin(); it != placeholders.end(); ++it) {
+            const YAML::Node values = it->second;
+            for (const auto& v : values) opt.placeholders[it->first.Scalar()].push_back(v.Scalar());
+        }
     }
     Engine engine(opt);
     config::Diagnostics diags;
@@ -54,8 +56,9 @@ TEST_P(EngineCase, FiresExactlyTheExpectedRules) {
     ASSERT_TRUE(engine.Compile(diags));
     // Expected rejections: rule id -> diagnostic code.
     std::set<std::string> expected_errors, got_errors;
-    if (root["rejects"])
-        for (auto it = root["rejects"].begin(); it != root["rejects"].end(); ++it)
+    const YAML::Node rejects = root["rejects"];
+    if (rejects)
+        for (auto it = rejects.begin(); it != rejects.end(); ++it)
             expected_errors.insert(it->first.Scalar() + ":" + it->second.Scalar());
     for (const auto& d : diags.items())
         if (d.severity == config::Severity::kError) got_errors.insert(d.rule_id + ":" + d.code);
