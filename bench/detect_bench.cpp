@@ -57,6 +57,7 @@ Fixture& Shared() {
         for (const auto& [name, yaml] : detect::BuiltinPipelines())
             (void)fx->pipeline.LoadString(yaml, name, diags);
         fx->docs = bench::EventMix(50000, kShared);
+        for (auto& d : fx->docs) d.reserve(d.size() + parse::kJsonPadding);  // as the reader does
         parse::JsonDecoder dec;
         for (const auto& d : fx->docs) {
             fx->bytes += d.size();

@@ -110,7 +110,7 @@ const char* TypeName(dom::element_type t) {
 struct JsonDecoder::Impl {
     explicit Impl(JsonLimits l) : limits(l) {}
 
-    Status Decode(std::string_view json, event::Event& ev);
+    Status Decode(std::string_view json, bool padded, event::Event& ev);
     Status Walk(dom::element el, size_t depth, event::Event& ev);
     Status Add(std::string_view value, event::ValueKind kind, event::Event& ev);
     Error ParseError(simdjson::error_code code, std::string_view json);
@@ -200,7 +200,7 @@ Error JsonDecoder::Impl::ParseError(simdjson::error_code code, std::string_view 
     return Error{Code::kInvalidArgument, std::move(msg)};
 }
 
-Status JsonDecoder::Impl::Decode(std::string_view json, event::Event& ev) {
+Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Event& ev) {
     if (json.size() > limits.max_bytes) {
         return ResourceExhausted("JSON document of " + std::to_string(json.size()) +
                                  " bytes exceeds the limit of " + std::to_string(limits.max_bytes) +
@@ -215,8 +215,8 @@ Status JsonDecoder::Impl::Decode(std::string_view json, event::Event& ev) {
         allocated = true;
     }
     dom::element root;
-    // realloc_if_needed copies into the parser's reused padded buffer: no allocation per call.
-    if (simdjson::error_code code = parser.parse(json.data(), json.size(), true).get(root)) {
+    // Without padding, simdjson copies the document into its reused padded buffer.
+    if (simdjson::error_code code = parser.parse(json.data(), json.size(), !padded).get(root)) {
         return tl::unexpected(ParseError(code, json));
     }
     if (root.type() != dom::element_type::OBJECT) {
@@ -232,7 +232,13 @@ JsonDecoder::JsonDecoder(JsonLimits limits) : impl_(std::make_unique<Impl>(limit
 JsonDecoder::~JsonDecoder() = default;
 
 Status JsonDecoder::Decode(std::string_view json, event::Event& ev) {
-    return impl_->Decode(json, ev);
+    return impl_->Decode(json, false, ev);
+}
+
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+
+Status JsonDecoder::Decode(const std::string& json, event::Event& ev) {
+    return impl_->Decode(json, json.capacity() - json.size() >= simdjson::SIMDJSON_PADDING, ev);
 }
 
 }  // namespace vigil::parse

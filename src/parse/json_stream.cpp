@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "parse/json.h"
+
 namespace vigil::parse::internal {
 
 namespace {
@@ -200,6 +202,8 @@ bool JsonStreamSplitter::ScanDocument(Record& rec) {
         if (end_after) {
             if (doc_is_object_) {
                 rec.kind = RecordKind::kJson;
+                // Spare capacity lets JsonDecoder parse in place (simdjson's padding).
+                rec.data.reserve(pos_ - doc_start_ + kJsonPadding);
                 rec.data.assign(buf_, doc_start_, pos_ - doc_start_);
                 rec.error.clear();
                 rec.line = doc_line_;
