@@ -13,12 +13,17 @@ std::string AsciiLower(std::string_view s) {
 }
 
 void AsciiLowerInto(std::string_view s, std::string& out) {
-    out.resize(s.size());
-    char* d = out.data();
-    const char* src = s.data();
+    out.clear();
+    AppendAsciiLower(s, out);
+}
+
+void AppendAsciiLower(std::string_view s, std::string& out) {
+    size_t at = out.size();
+    out.resize(at + s.size());
+    char* d = out.data() + at;
     // Branch-free so the compiler vectorises it: this runs on every scanned value.
     for (size_t i = 0; i < s.size(); ++i) {
-        auto c = static_cast<unsigned char>(src[i]);
+        auto c = static_cast<unsigned char>(s[i]);
         d[i] = static_cast<char>(c + ((static_cast<unsigned char>(c - 'A') < 26) << 5));
     }
 }

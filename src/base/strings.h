@@ -13,6 +13,7 @@ namespace vigil {
 inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string AsciiLower(std::string_view s);
 void AsciiLowerInto(std::string_view s, std::string& out);
+void AppendAsciiLower(std::string_view s, std::string& out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);

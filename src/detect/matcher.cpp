@@ -440,15 +440,21 @@ struct Matcher::Impl {
             const auto& index = group.index;
             if (group.joinable) {
                 if (joined.empty()) {
+                    // Copy and lower-case in one pass; joinable groups are all caseless.
                     for (size_t i = 0; i < event.size(); ++i) {
                         event::FieldView f = event.field(i);
                         if (f.kind == event::ValueKind::kNull) continue;
-                        joined.append(f.value);
+                        AppendAsciiLower(f.value, joined);
                         joined.push_back(internal::kValueSeparator);
                     }
-                    joined.append(event.message);
+                    AppendAsciiLower(event.message, joined);
                 }
-                Scan(index, joined);
+                for (const auto& d : index.dbs) {
+                    db = &d;
+                    value_len = joined.size();
+                    hs_scan(d.db.get(), joined.data(), static_cast<unsigned>(joined.size()), 0,
+                            scratch.get(), OnMatch, this);
+                }
                 continue;
             }
             for (size_t i = 0; i < event.size(); ++i) {
