@@ -93,21 +93,10 @@ std::pair<std::set<std::string>, size_t> Hunt(const fs::path& file,
         for (size_t i = 0; i < *n; ++i) {
             auto& r = records[i];
             event::Event ev;
-            switch (r.kind) {
-                case parse::RecordKind::kJson: {
-                    auto st = decoder.Decode(r.data, ev);
-                    EXPECT_TRUE(st) << file << ": " << st.error().message;
-                    break;
-                }
-                case parse::RecordKind::kText:
-                    ev.message = r.data;
-                    break;
-                case parse::RecordKind::kEvent:
-                    ev = std::move(r.event);
-                    break;
-                case parse::RecordKind::kMalformed:
-                    ADD_FAILURE() << file << ": " << r.error;
-                    continue;
+            auto st = parse::ToEvent(r, decoder, ev);
+            if (!st) {
+                ADD_FAILURE() << file << ": " << st.error().message;
+                continue;
             }
             c.pipeline.Apply(ev);
             if (forced) ev.logsource = *forced;

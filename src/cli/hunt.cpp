@@ -304,18 +304,24 @@ std::string Human(double n) {
 
 }  // namespace
 
+// Engine options shared by hunt and rules check; false (after printing why) on a bad file.
+bool EngineOptionsFrom(const std::string& placeholders, const char* command,
+                       detect::EngineOptions& out) {
+    if (placeholders.empty()) return true;
+    auto ph = detect::LoadPlaceholders(placeholders);
+    if (!ph) {
+        std::fprintf(stderr, "%s: %s\n", command, ph.error().message.c_str());
+        return false;
+    }
+    out.placeholders = std::move(*ph);
+    return true;
+}
+
 int RunHunt(const HuntOptions& opt) {
     auto t0 = Clock::now();
     detect::EngineOptions eopt;
     eopt.match_unrouted = opt.match_unrouted;
-    if (!opt.placeholders.empty()) {
-        auto ph = detect::LoadPlaceholders(opt.placeholders);
-        if (!ph) {
-            std::fprintf(stderr, "vigil hunt: %s\n", ph.error().message.c_str());
-            return 2;
-        }
-        eopt.placeholders = std::move(*ph);
-    }
+    if (!EngineOptionsFrom(opt.placeholders, "vigil hunt", eopt)) return 2;
     event::LogSource default_ls;
     if (!opt.logsource.empty() && !ParseLogSource(opt.logsource, default_ls)) {
         std::fprintf(stderr, "vigil hunt: --logsource wants product=..,service=..,category=..\n");
@@ -424,24 +430,8 @@ int RunHunt(const HuntOptions& opt) {
                 out.clear();
                 uint64_t dets = 0;
                 for (auto& rec : b.records) {
-                    ev.Clear();
-                    std::string error;
-                    switch (rec.kind) {
-                        case parse::RecordKind::kMalformed:
-                            error = rec.error;
-                            break;
-                        case parse::RecordKind::kJson: {
-                            auto st = decoder.Decode(rec.data, ev);
-                            if (!st) error = st.error().message;
-                            break;
-                        }
-                        case parse::RecordKind::kText:
-                            ev.message = rec.data;
-                            break;
-                        case parse::RecordKind::kEvent:
-                            ev = std::move(rec.event);
-                            break;
-                    }
+                    auto decoded = parse::ToEvent(rec, decoder, ev);
+                    std::string error = decoded ? std::string() : decoded.error().message;
                     if (ev.origin.empty())
                         ev.origin = (b.input == "-" ? std::string("stdin") : b.input) + ":" +
                                     std::to_string(rec.line);
@@ -562,14 +552,7 @@ int RunHunt(const HuntOptions& opt) {
 
 int RunRulesCheck(const RulesCheckOptions& opt) {
     detect::EngineOptions eopt;
-    if (!opt.placeholders.empty()) {
-        auto ph = detect::LoadPlaceholders(opt.placeholders);
-        if (!ph) {
-            std::fprintf(stderr, "vigil rules check: %s\n", ph.error().message.c_str());
-            return 2;
-        }
-        eopt.placeholders = std::move(*ph);
-    }
+    if (!EngineOptionsFrom(opt.placeholders, "vigil rules check", eopt)) return 2;
     detect::Engine engine(eopt);
     config::Diagnostics diags;
     auto t0 = Clock::now();

@@ -12,6 +12,7 @@
 
 #include "base/limits.h"
 #include "parse/evtx_xml.h"
+#include "parse/json.h"
 #include "parse/json_stream.h"
 
 namespace vigil::parse {
@@ -381,6 +382,23 @@ private:
 };
 
 }  // namespace
+
+Status ToEvent(Record& record, JsonDecoder& decoder, event::Event& out) {
+    out.Clear();
+    switch (record.kind) {
+        case RecordKind::kMalformed:
+            return InvalidArgument(record.error);
+        case RecordKind::kJson:
+            return decoder.Decode(record.data, out);
+        case RecordKind::kText:
+            out.message = record.data;
+            return Ok();
+        case RecordKind::kEvent:
+            out = std::move(record.event);
+            return Ok();
+    }
+    return Internal("unknown record kind");
+}
 
 Result<std::unique_ptr<RecordReader>> OpenInput(const std::string& path, InputFormat format) {
     const std::string name = path == "-" ? "<stdin>" : path;

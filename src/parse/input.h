@@ -43,6 +43,12 @@ public:
     virtual const std::string& name() const = 0;
 };
 
+class JsonDecoder;
+
+// Turns a record into an event: decodes JSON, wraps text as the event's message, takes a
+// decoded EVTX event. Malformed records and undecodable JSON return the reason.
+Status ToEvent(Record& record, JsonDecoder& decoder, event::Event& out);
+
 // "-" reads standard input. kAuto detects .evtx by its file signature and JSON by its
 // first non-blank byte ('{', or '[' opening an array of objects); anything else is read as
 // text lines.

@@ -174,13 +174,7 @@ bool JsonStreamSplitter::ScanDocument(Record& rec) {
         bool end_before = false;  // the element ended just before c
         bool end_after = false;   // the document ends with c
         if (in_string_) {
-            if (escape_) {
-                escape_ = false;
-            } else if (c == '\\') {
-                escape_ = true;
-            } else if (c == '"') {
-                in_string_ = false;
-            }
+            StepInString(c);
         } else if (!doc_is_object_ && depth_ == 0 && pos_ > doc_start_ &&
                    (c == ',' || c == ']' || IsSpace(c))) {
             end_before = true;
@@ -250,13 +244,7 @@ void JsonStreamSplitter::ScanSkip() {
         }
         bool done = false;
         if (in_string_) {
-            if (escape_) {
-                escape_ = false;
-            } else if (c == '\\') {
-                escape_ = true;
-            } else if (c == '"') {
-                in_string_ = false;
-            }
+            StepInString(c);
         } else if (!doc_is_object_ && depth_ == 0 && (c == ',' || c == ']' || IsSpace(c))) {
             mode_ = Mode::kBetween;
             break;

@@ -82,6 +82,16 @@ private:
     size_t depth_ = 0;
     bool in_string_ = false;
     bool escape_ = false;
+    // One byte inside a JSON string: tracks escapes and the closing quote.
+    void StepInString(char c) {
+        if (escape_) {
+            escape_ = false;
+        } else if (c == '\\') {
+            escape_ = true;
+        } else if (c == '"') {
+            in_string_ = false;
+        }
+    }
     size_t doc_newlines_ = 0;  // newlines seen inside the document
     // First line inside the document that starts with '{': where to resume if the document
     // turns out to be truncated.

@@ -503,3 +503,43 @@ TEST(EvtxInput, MatchesEvtxDumpJsonOfTheSigmaRegressionData) {
 
 }  // namespace
 }  // namespace vigil::parse
+
+namespace vigil::parse {
+namespace {
+
+TEST(ToEvent, EachRecordKind) {
+    JsonDecoder decoder;
+    event::Event ev;
+    Record json;
+    json.kind = RecordKind::kJson;
+    json.data = R"({"a":{"b":1}})";
+    ASSERT_TRUE(ToEvent(json, decoder, ev));
+    EXPECT_EQ(ev.Get("a.b"), "1");
+
+    Record text;
+    text.kind = RecordKind::kText;
+    text.data = "Feb 17 host sshd: Failed password";
+    ASSERT_TRUE(ToEvent(text, decoder, ev));
+    EXPECT_TRUE(ev.empty());
+    EXPECT_EQ(ev.message, "Feb 17 host sshd: Failed password");
+
+    Record decoded;
+    decoded.kind = RecordKind::kEvent;
+    decoded.event.Add("EventID", "4624", event::ValueKind::kNumber);
+    ASSERT_TRUE(ToEvent(decoded, decoder, ev));
+    EXPECT_EQ(ev.Get("EventID"), "4624");
+    EXPECT_TRUE(ev.message.empty()) << "the previous event's message must not leak";
+
+    Record bad;
+    bad.kind = RecordKind::kMalformed;
+    bad.error = "truncated JSON document";
+    auto st = ToEvent(bad, decoder, ev);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().message, "truncated JSON document");
+
+    json.data = R"({"a":)";
+    EXPECT_FALSE(ToEvent(json, decoder, ev));
+}
+
+}  // namespace
+}  // namespace vigil::parse
