@@ -8,7 +8,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libexpected-dev libyaml-cpp-dev libsimdjson-dev nlohmann-json3-dev
   libvectorscan-dev libre2-dev libcli11-dev libspdlog-dev libfmt-dev
-  libevtx-dev libbfio-dev libexpat1-dev libxxhash-dev libssl-dev
+  libevtx-dev libbfio-dev libexpat1-dev libxxhash-dev libssl-dev libargon2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
