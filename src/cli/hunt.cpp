@@ -267,6 +267,20 @@ bool ParseLogSource(const std::string& text, event::LogSource& ls) {
     return true;
 }
 
+// A copy of ev with just the named fields (and its time, sequence and origin).
+event::Event KeepFields(const event::Event& ev, const std::vector<std::string>& names) {
+    event::Event out;
+    out.time_ns = ev.time_ns;
+    out.sequence = ev.sequence;
+    out.origin = ev.origin;
+    for (size_t i = 0; i < ev.size(); ++i) {
+        event::FieldView f = ev.field(i);
+        if (std::binary_search(names.begin(), names.end(), f.name))
+            out.Add(f.name, f.value, f.kind);
+    }
+    return out;
+}
+
 // Folders are hunted recursively, in name order.
 std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
     namespace fs = std::filesystem;
@@ -380,6 +394,8 @@ int RunHunt(const HuntOptions& opt) {
         wants[r] = corr.Wants(m.id, m.name);
         hides[r] = corr.Suppresses(m.id, m.name);
     }
+    // Matches kept for the ordered correlation pass hold only what correlations read.
+    const std::vector<std::string> corr_fields = corr.FieldsRead();
     std::atomic<uint64_t> total_bytes{0};
     std::string open_error;
 
@@ -451,7 +467,8 @@ int RunHunt(const HuntOptions& opt) {
                     for (const auto& m : matches) {
                         if (wants[m.rule]) {
                             std::lock_guard lock(pending_mu);
-                            pending.push_back({ev.time_ns, ev.sequence, m.rule, ev});
+                            pending.push_back(
+                                {ev.time_ns, ev.sequence, m.rule, KeepFields(ev, corr_fields)});
                         }
                         if (hides[m.rule]) continue;
                         ++dets;

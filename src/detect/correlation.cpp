@@ -758,6 +758,24 @@ void CorrelationEngine::Build(std::vector<CorrelationRule> rules,
     }
 }
 
+std::vector<std::string> CorrelationEngine::FieldsRead() const {
+    std::vector<std::string> out;
+    for (const auto& r : impl_->rules) {
+        for (const auto& g : r.group_by) {
+            auto alias = r.aliases.find(g);
+            if (alias == r.aliases.end()) {
+                out.push_back(g);
+            } else {
+                for (const auto& [rule, field] : alias->second) out.push_back(field);
+            }
+        }
+        if (!r.field.empty()) out.push_back(r.field);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 size_t CorrelationEngine::size() const { return impl_ ? impl_->rules.size() : 0; }
 
 const std::vector<CorrelationRule>& CorrelationEngine::rules() const {

@@ -100,6 +100,10 @@ public:
     void OnMatch(std::string_view id, std::string_view name, const event::Event& ev,
                  std::vector<CorrelationHit>& out);
 
+    // Event fields the correlations read: group-by fields after alias resolution and value
+    // fields. A caller that keeps events for later only needs these (plus time, sequence).
+    std::vector<std::string> FieldsRead() const;
+
     // Drops state older than now - timespan for every correlation (bounded memory).
     void Expire(int64_t now_ns);
 

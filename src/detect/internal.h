@@ -77,7 +77,7 @@ struct Instr {
 struct CompiledRule {
     RuleInfo info;
     uint32_t root = 0;
-    uint32_t program = 0;  // first instruction in Engine::Impl::program
+    uint32_t program = 0;             // first instruction in Engine::Impl::program
     std::vector<uint32_t> field_ids;  // fields the rule (and its filters) reads
     bool keywords = false;            // reads the keyword pseudo-field
     bool always = false;              // no pattern is required: evaluate on every routed event

@@ -781,6 +781,8 @@ correlation:
                       Ev(2, {{"source.ip", "10.0.0.5"}, {"destination.ip", "1.2.3.4"}}));
     ASSERT_EQ(hits.size(), 1u);
     EXPECT_EQ(hits[0].group, (Fields{{"internal_ip", "10.0.0.5"}, {"remote_ip", "1.2.3.4"}}));
+    // What a caller must keep of an event for these correlations: the aliased fields.
+    EXPECT_EQ(e.FieldsRead(), (std::vector<std::string>{"destination.ip", "source.ip"}));
 }
 
 TEST(Correlation, AliasesMayNameRulesByIdWhileRulesListUsesNames) {
