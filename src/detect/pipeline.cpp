@@ -29,6 +29,15 @@ struct Condition {
 struct LogSourceRule {
     std::vector<Condition> match;
     std::string product, service, category;
+    // Field renames that apply only to events this entry matches (Security 4688 events
+    // name the image NewProcessName where Sysmon says Image).
+    std::vector<std::pair<std::string, std::string>> renames;
+};
+
+// What routing decided for one combination of routing-field values.
+struct Routed {
+    event::LogSource logsource;
+    std::vector<std::pair<std::string, std::string>> renames;
 };
 
 int Line(const YAML::Node& n) { return n.Mark().line + 1; }
@@ -79,7 +88,7 @@ struct Pipeline::Impl {
         if (routing_fields.size() > 64) routing_fields.resize(64);
     }
     std::string MapName(std::string_view name) const;
-    event::LogSource Route(const std::vector<std::string_view>& values) const;
+    Routed Route(const std::vector<std::string_view>& values) const;
 };
 
 Pipeline::Pipeline() : impl_(std::make_unique<Impl>()) {}
@@ -191,9 +200,19 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
                 if (item["product"]) r.product = AsciiLower(item["product"].Scalar());
                 if (item["service"]) r.service = AsciiLower(item["service"].Scalar());
                 if (item["category"]) r.category = AsciiLower(item["category"].Scalar());
-                if (r.product.empty() && r.service.empty() && r.category.empty()) {
+                if (const YAML::Node rn = item["rename"]; rn) {
+                    if (!rn.IsMap()) {
+                        diags.Error("bad-logsource", file, Line(rn), Col(rn),
+                                    "'rename' must be a map of field: new_name");
+                        continue;
+                    }
+                    for (auto it = rn.begin(); it != rn.end(); ++it)
+                        r.renames.emplace_back(it->first.Scalar(), it->second.Scalar());
+                }
+                if (r.product.empty() && r.service.empty() && r.category.empty() &&
+                    r.renames.empty()) {
                     diags.Error("bad-logsource", file, Line(item), Col(item),
-                                "logsource entry sets none of product, service, category");
+                                "logsource entry sets none of product, service, category, rename");
                     continue;
                 }
                 impl_->logsources.push_back(std::move(r));
@@ -263,7 +282,7 @@ struct ApplyState {
         int ts = -1;    // timestamp field priority (lower wins)
     };
     std::unordered_map<std::string, NameInfo, NameHash, std::equal_to<>> names;
-    std::unordered_map<std::string, event::LogSource> routes;
+    std::unordered_map<std::string, Routed> routes;
     std::string key;
     std::vector<std::string_view> values;
 };
@@ -325,14 +344,29 @@ void Pipeline::Apply(event::Event& ev) const {
         if (st.routes.size() >= kMaxCachedRoutes) st.routes.clear();
         it = st.routes.emplace(st.key, p.Route(st.values)).first;
     }
-    const event::LogSource& r = it->second;
+    const event::LogSource& r = it->second.logsource;
     if (ev.logsource.product.empty()) ev.logsource.product = r.product;
     if (ev.logsource.service.empty()) ev.logsource.service = r.service;
     for (const auto& c : r.categories) ev.logsource.AddCategory(c);
+    const auto& renames = it->second.renames;
+    if (renames.empty()) return;
+    // Each field is renamed by its name before this pass, so renames can swap names.
+    std::vector<std::pair<size_t, const std::string*>> todo;
+    for (size_t i = 0; i < ev.size(); ++i) {
+        std::string_view name = ev.field(i).name;
+        for (const auto& [from, to] : renames) {
+            if (name == from) {
+                todo.emplace_back(i, &to);
+                break;
+            }
+        }
+    }
+    for (const auto& [i, to] : todo) ev.Rename(i, *to);
 }
 
-event::LogSource Pipeline::Impl::Route(const std::vector<std::string_view>& values) const {
-    event::LogSource out;
+Routed Pipeline::Impl::Route(const std::vector<std::string_view>& values) const {
+    Routed routed;
+    event::LogSource& out = routed.logsource;
     auto value_of = [&](const std::string& field) -> std::string {
         for (size_t k = 0; k < routing_fields.size(); ++k)
             if (routing_fields[k] == field) return AsciiLower(values[k]);
@@ -359,8 +393,9 @@ event::LogSource Pipeline::Impl::Route(const std::vector<std::string_view>& valu
         if (!r.product.empty() && out.product.empty()) out.product = r.product;
         if (!r.service.empty() && out.service.empty()) out.service = r.service;
         if (!r.category.empty()) out.AddCategory(r.category);
+        routed.renames.insert(routed.renames.end(), r.renames.begin(), r.renames.end());
     }
-    return out;
+    return routed;
 }
 
 }  // namespace vigil::detect

@@ -15,9 +15,13 @@
 //       service: security
 //     - match: {Channel: Microsoft-Windows-Sysmon/Operational, EventID: [1]}
 //       category: process_creation
+//     - match: {Channel: Security, EventID: 4688}
+//       category: process_creation
+//       rename: {NewProcessName: Image, ParentProcessName: ParentImage}
 //
 // Every logsource entry whose `match` holds (case-insensitive; a list means any of) adds
-// to the event's logsource.
+// to the event's logsource and applies its renames (each field renamed by its name before
+// these renames, so names can be swapped).
 
 #include <memory>
 #include <string>

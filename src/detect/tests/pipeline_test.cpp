@@ -1,0 +1,145 @@
+#include "detect/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+
+namespace vigil::detect {
+namespace {
+
+event::Event Fields(std::initializer_list<std::pair<const char*, const char*>> fields) {
+    event::Event ev;
+    for (const auto& [k, v] : fields) ev.Add(k, v);
+    return ev;
+}
+
+Pipeline Builtin() {
+    Pipeline p;
+    config::Diagnostics d;
+    for (const auto& [name, yaml] : BuiltinPipelines()) EXPECT_TRUE(p.LoadString(yaml, name, d));
+    EXPECT_EQ(d.items().size(), 0u);
+    return p;
+}
+
+TEST(Pipeline, EvtxDumpShapeBecomesSigmaNamesAndRoutes) {
+    Pipeline p = Builtin();
+    auto ev =
+        Fields({{"Event.System.Provider.#attributes.Name", "Microsoft-Windows-Sysmon"},
+                {"Event.System.EventID", "13"},
+                {"Event.System.Channel", "Microsoft-Windows-Sysmon/Operational"},
+                {"Event.System.TimeCreated.#attributes.SystemTime", "2026-11-20T04:22:31.120000Z"},
+                {"Event.EventData.TargetObject", "HKLM\\Software\\x"},
+                {"Event.EventData.Threat Name", "EICAR"}});
+    p.Apply(ev);
+    EXPECT_EQ(ev.Get("Provider_Name"), "Microsoft-Windows-Sysmon");
+    EXPECT_EQ(ev.Get("EventID"), "13");
+    EXPECT_EQ(ev.Get("TargetObject"), "HKLM\\Software\\x");
+    EXPECT_EQ(ev.Get("ThreatName"), "EICAR") << "spaces are dropped from event data names";
+    EXPECT_EQ(ev.logsource.product, "windows");
+    EXPECT_EQ(ev.logsource.service, "sysmon");
+    EXPECT_TRUE(ev.logsource.HasCategory("registry_set"));
+    EXPECT_TRUE(ev.logsource.HasCategory("registry_event"));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2026-11-20T04:22:31.120Z");
+}
+
+TEST(Pipeline, WinlogbeatShape) {
+    Pipeline p = Builtin();
+    auto ev = Fields({{"winlog.channel", "Security"},
+                      {"winlog.event_id", "4625"},
+                      {"winlog.event_data.TargetUserName", "root"}});
+    p.Apply(ev);
+    EXPECT_EQ(ev.Get("TargetUserName"), "root");
+    EXPECT_EQ(ev.logsource.product, "windows");
+    EXPECT_EQ(ev.logsource.service, "security");
+}
+
+TEST(Pipeline, Security4688GetsSysmonProcessFieldNames) {
+    Pipeline p = Builtin();
+    auto ev = Fields({{"Event.System.Channel", "Security"},
+                      {"Event.System.EventID", "4688"},
+                      {"Event.EventData.NewProcessName", "C:\\Windows\\System32\\cmd.exe"},
+                      {"Event.EventData.ParentProcessName", "C:\\Windows\\explorer.exe"},
+                      {"Event.EventData.NewProcessId", "0x1a2c"},
+                      {"Event.EventData.ProcessId", "0x0f10"}});
+    p.Apply(ev);
+    EXPECT_TRUE(ev.logsource.HasCategory("process_creation"));
+    EXPECT_EQ(ev.Get("Image"), "C:\\Windows\\System32\\cmd.exe");
+    EXPECT_EQ(ev.Get("ParentImage"), "C:\\Windows\\explorer.exe");
+    EXPECT_EQ(ev.Get("ProcessId"), "0x1a2c") << "renames use the names before the pass";
+    EXPECT_EQ(ev.Get("ParentProcessId"), "0x0f10");
+    // Another Security event keeps its names.
+    auto logon = Fields({{"Event.System.Channel", "Security"},
+                         {"Event.System.EventID", "4624"},
+                         {"Event.EventData.ProcessId", "0x0f10"}});
+    p.Apply(logon);
+    EXPECT_EQ(logon.Get("ProcessId"), "0x0f10");
+    EXPECT_EQ(logon.Find("ParentProcessId"), -1);
+}
+
+TEST(Pipeline, EventsNamingTheirOwnLogsource) {
+    Pipeline p = Builtin();
+    auto ev = Fields({{"logsource.product", "Linux"},
+                      {"logsource.service", "sshd"},
+                      {"@timestamp", "2026-11-20T02:14:01Z"}});
+    p.Apply(ev);
+    EXPECT_EQ(ev.logsource.product, "linux");
+    EXPECT_EQ(ev.logsource.service, "sshd");
+    EXPECT_NE(ev.time_ns, 0);
+}
+
+TEST(Pipeline, ConfiguredLogsourceWins) {
+    Pipeline p = Builtin();
+    auto ev = Fields({{"Channel", "Security"}});
+    ev.logsource.service = "custom";
+    p.Apply(ev);
+    EXPECT_EQ(ev.logsource.service, "custom");
+    EXPECT_EQ(ev.logsource.product, "windows");
+}
+
+TEST(Pipeline, UserPipelineTransformationsInOrder) {
+    Pipeline p;
+    config::Diagnostics d;
+    ASSERT_TRUE(p.LoadString(R"(
+transformations:
+  - strip_prefix: ["app.*."]
+  - replace: {from: "-", to: "_"}
+  - rename: {user_name: User}
+timestamp: [ts]
+logsources:
+  - match: {kind: [login, LOGOUT]}
+    product: myapp
+    category: authentication
+)",
+                             "my.yml", d));
+    auto ev = Fields({{"app.v2.user-name", "alice"}, {"kind", "Logout"}, {"ts", "2026-01-02"}});
+    p.Apply(ev);
+    EXPECT_EQ(ev.Get("User"), "alice");
+    EXPECT_EQ(ev.logsource.product, "myapp");
+    EXPECT_TRUE(ev.logsource.HasCategory("authentication"));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2026-01-02T00:00:00.000Z");
+}
+
+TEST(Pipeline, BadPipelinesAreReportedWithPositions) {
+    Pipeline p;
+    config::Diagnostics d;
+    auto st = p.LoadString(R"(
+transformations:
+  - explode: [x]
+logsources:
+  - match: {a: b}
+)",
+                           "bad.yml", d);
+    ASSERT_FALSE(st);
+    ASSERT_EQ(d.errors(), 2u);
+    EXPECT_EQ(d.items()[0].ToString(),
+              "bad.yml:3:5: error[bad-transformation]: unknown transformation 'explode' "
+              "(strip_prefix: [..], replace: {from, to}, rename: {..})");
+    EXPECT_EQ(d.items()[1].code, "bad-logsource");
+    EXPECT_EQ(d.items()[1].line, 5);
+    config::Diagnostics d2;
+    EXPECT_FALSE(p.LoadString("a: [", "syntax.yml", d2));
+    EXPECT_EQ(d2.items()[0].code, "yaml-syntax");
+}
+
+}  // namespace
+}  // namespace vigil::detect
