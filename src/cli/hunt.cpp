@@ -404,7 +404,7 @@ int RunHunt(const HuntOptions& opt) {
         uint64_t sequence = 0;
         for (const auto& path : ExpandInputs(opt.inputs)) {
             if (g_stop.load()) break;
-            auto in = parse::OpenInput(path);
+            auto in = parse::OpenInput(path, parse::InputFormat::kAuto, &g_stop);
             if (!in) {
                 std::lock_guard lock(sample_mu);
                 open_error += "vigil hunt: " + in.error().message + "\n";
@@ -417,6 +417,7 @@ int RunHunt(const HuntOptions& opt) {
                 b.input = path;
                 auto n = (*in)->Read(b.records, 512);
                 if (!n) {
+                    if (n.error().code == Code::kCancelled) break;  // Ctrl-C: summary follows
                     std::lock_guard lock(sample_mu);
                     open_error += "vigil hunt: reading " + path + ": " + n.error().message + "\n";
                     break;

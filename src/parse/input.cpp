@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <libevtx.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,14 +109,28 @@ public:
     uint64_t bytes_read() const { return bytes_read_; }
     uint64_t total() const { return total_; }
 
+    void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
 private:
-    // read(2) rather than stdio: from a pipe, records are handed on as they arrive.
+    // read(2) rather than stdio: from a pipe, records are handed on as they arrive. With a
+    // cancel flag, waits in short polls so a quiet pipe cannot hold up Ctrl-C.
     Status ReadMore(std::string& out) {
+        if (cancel_) {
+            while (true) {
+                if (cancel_->load()) {
+                    out.clear();
+                    return MakeError(Code::kCancelled, "interrupted");
+                }
+                pollfd p{fd_.get(), POLLIN, 0};
+                int r = ::poll(&p, 1, 200);
+                if (r > 0 || (r < 0 && errno != EINTR)) break;
+            }
+        }
         out.resize(kChunkBytes);
         ssize_t n;
         do {
             n = ::read(fd_.get(), out.data(), out.size());
-        } while (n < 0 && errno == EINTR);
+        } while (n < 0 && errno == EINTR && !(cancel_ && cancel_->load()));
         if (n < 0) {
             out.clear();
             return tl::unexpected(ErrnoError(errno, "read"));
@@ -129,6 +144,7 @@ private:
     std::string ahead_;
     uint64_t bytes_read_ = 0;
     uint64_t total_ = 0;
+    const std::atomic<bool>* cancel_ = nullptr;
 };
 
 class JsonReader final : public RecordReader {
@@ -400,7 +416,8 @@ Status ToEvent(Record& record, JsonDecoder& decoder, event::Event& out) {
     return Internal("unknown record kind");
 }
 
-Result<std::unique_ptr<RecordReader>> OpenInput(const std::string& path, InputFormat format) {
+Result<std::unique_ptr<RecordReader>> OpenInput(const std::string& path, InputFormat format,
+                                                const std::atomic<bool>* cancel) {
     const std::string name = path == "-" ? "<stdin>" : path;
     if (format == InputFormat::kEvtx) {
         if (path == "-") return InvalidArgument("EVTX input cannot be read from standard input");
@@ -408,6 +425,7 @@ Result<std::unique_ptr<RecordReader>> OpenInput(const std::string& path, InputFo
     }
     auto src = ByteSource::Open(path);
     if (!src) return tl::unexpected(std::move(src.error()));
+    src->set_cancel(cancel);
     if (format == InputFormat::kAuto) {
         auto head = src->Peek(kChunkBytes);
         if (!head) return tl::unexpected(std::move(head.error()).WithContext("reading " + name));

@@ -4,6 +4,7 @@
 // plain text lines. Reading is sequential; decoding the JSON records is left to the
 // caller's worker threads (see json.h).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,7 +53,10 @@ Status ToEvent(Record& record, JsonDecoder& decoder, event::Event& out);
 // "-" reads standard input. kAuto detects .evtx by its file signature and JSON by its
 // first non-blank byte ('{', or '[' opening an array of objects); anything else is read as
 // text lines.
+// With `cancel`, a read blocked on a quiet pipe or terminal returns kCancelled soon after
+// the flag is set.
 Result<std::unique_ptr<RecordReader>> OpenInput(const std::string& path,
-                                                InputFormat format = InputFormat::kAuto);
+                                                InputFormat format = InputFormat::kAuto,
+                                                const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace vigil::parse

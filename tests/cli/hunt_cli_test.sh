@@ -485,5 +485,26 @@ assert m and int(m.group(1)) < 2_000_000, text
 ' "$TMP/err"
 rm -f big.jsonl
 
+# Ctrl-C while the input is a quiet pipe: the writer holds it open for a minute, so a hunt
+# that only notices the signal at the next read would still be running when `timeout` ends it.
+mkfifo quiet.fifo
+(sleep 60 >quiet.fifo) &
+WRITER_PID=$!
+RC=0
+timeout -s KILL 20 "$VIGIL" hunt -r rules/ - <quiet.fifo >"$TMP/out" 2>"$TMP/err" &
+HUNT_PID=$!
+for _ in $(seq 100); do
+    grep -q "rules loaded" "$TMP/err" && break
+    sleep 0.1
+done
+sleep 0.3
+# `timeout` passes SIGINT on to vigil.
+kill -INT "$HUNT_PID"
+wait "$HUNT_PID" || RC=$?
+kill "$WRITER_PID" 2>/dev/null || true
+check "Ctrl-C on a quiet pipe: stops with exit code 130" rc_is 130
+check "Ctrl-C on a quiet pipe: partial summary" err_has "vigil hunt: 0 events"
+rm -f quiet.fifo
+
 echo "cli.hunt: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
