@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "audit/keys.h"
 #include "audit/record.h"
@@ -67,6 +68,10 @@ public:
 
     // Signs the current head. Fails on an empty chain.
     Result<Checkpoint> MakeCheckpoint();
+
+    // Rewinds (or advances) to a stored state: after the write of an appended record failed, or
+    // when another writer appended to the same storage.
+    void Restore(ChainState state) { state_ = std::move(state); }
 
     const ChainState& state() const { return state_; }
     const PublicKey& public_key() const { return key_.public_key(); }

@@ -105,23 +105,27 @@ Status ExportCheckpointsJsonLines(std::span<const Checkpoint> checkpoints, std::
     return StreamStatus(out, "audit checkpoints");
 }
 
+std::string CsvRow(const Record& r) {
+    // seq, time and time_ns are produced by us (digits, ISO time) and never need escaping.
+    std::string line = std::to_string(r.seq);
+    line += ',';
+    line += FormatTimestamp(r.time_ns);
+    line += ',';
+    line += std::to_string(r.time_ns);
+    for (const std::string* field : {&r.actor, &r.action, &r.object, &r.before, &r.after,
+                                     &r.source_ip, &r.result, &r.detail, &r.prev_hash, &r.hash}) {
+        line += ',';
+        line += CsvField(*field);
+    }
+    line += "\r\n";
+    return line;
+}
+
 Status ExportCsv(std::span<const Record> records, std::ostream& out) {
     out << CsvHeader() << "\r\n";
     for (const Record& r : records) {
         if (!out) break;
-        // seq, time and time_ns are produced by us (digits, ISO time) and never need escaping.
-        std::string line = std::to_string(r.seq);
-        line += ',';
-        line += FormatTimestamp(r.time_ns);
-        line += ',';
-        line += std::to_string(r.time_ns);
-        for (const std::string* field :
-             {&r.actor, &r.action, &r.object, &r.before, &r.after, &r.source_ip, &r.result,
-              &r.detail, &r.prev_hash, &r.hash}) {
-            line += ',';
-            line += CsvField(*field);
-        }
-        line += "\r\n";
+        std::string line = CsvRow(r);
         out.write(line.data(), static_cast<std::streamsize>(line.size()));
     }
     out.flush();

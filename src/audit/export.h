@@ -28,6 +28,8 @@ std::string CheckpointToJson(const Checkpoint& checkpoint);
 std::string CsvField(std::string_view text);
 // "seq,time,time_ns,actor,action,object,before,after,source_ip,result,detail,prev_hash,hash"
 std::string_view CsvHeader();
+// One record as a CSV row in CsvHeader's column order, ending in CRLF.
+std::string CsvRow(const Record& record);
 
 // Fail with kUnavailable when the stream reports an error.
 Status ExportJsonLines(std::span<const Record> records, std::ostream& out);

@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include "cli/audit_cmd.h"
 #include "cli/hunt.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,28 @@ int main(int argc, char** argv) {
                   "YAML file with values for |expand placeholders");
     c->add_flag("--json", check.json, "Diagnostics as JSON lines");
 
+    vigil::cli::AuditVerifyOptions audit_verify;
+    vigil::cli::AuditExportOptions audit_export;
+    auto* audit = app.add_subcommand("audit", "Audit trail: verify and export");
+    audit->require_subcommand(1);
+    auto* av = audit->add_subcommand(
+        "verify",
+        "Check the hash chain and signed checkpoints; name every altered, inserted "
+        "and deleted record (exit 1 on findings)");
+    av->add_option("--db", audit_verify.db, "Audit database (SQLite)")->required();
+    av->add_option("--public-key", audit_verify.public_key,
+                   "Ed25519 public key (PEM) the checkpoints were signed with")
+        ->required();
+    av->add_option("--max-findings", audit_verify.max_findings, "Findings to list at most");
+    auto* ae = audit->add_subcommand("export", "Write the audit records as JSON lines or CSV");
+    ae->add_option("--db", audit_export.db, "Audit database (SQLite)")->required();
+    ae->add_option("-f,--format", audit_export.format, "Output format")
+        ->check(CLI::IsMember({"jsonl", "csv"}));
+    ae->add_option("-o,--out", audit_export.out, "Output file (default: standard output)");
+    ae->add_option("--from", audit_export.from_seq, "First seq to export");
+    ae->add_flag("--checkpoints", audit_export.checkpoints,
+                 "Export the signed checkpoints instead of the records (jsonl)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -49,5 +72,7 @@ int main(int argc, char** argv) {
     }
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (c->parsed()) return vigil::cli::RunRulesCheck(check);
+    if (av->parsed()) return vigil::cli::RunAuditVerify(audit_verify);
+    if (ae->parsed()) return vigil::cli::RunAuditExport(audit_export);
     return 0;
 }
