@@ -7,6 +7,7 @@
 #
 # Prints one line per check and a final "cli.audit: N passed, M failed"; exits 1 on failure.
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 VIGIL=$(realpath "$1")
 SEED=$(realpath "$2")
@@ -19,37 +20,8 @@ if ! command -v sqlite3 >/dev/null; then
     exit 1
 fi
 
-PASSED=0
-FAILED=0
-RC=0
-
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "ok   - $1"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL - $1"
-    echo "  --- exit code: $RC"
-    echo "  --- stdout:"
-    head -n 30 "$TMP/out" 2>/dev/null | sed 's/^/  | /'
-    echo "  --- stderr:"
-    head -n 30 "$TMP/err" 2>/dev/null | sed 's/^/  | /'
-}
-check() {
-    local desc=$1
-    shift
-    if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-vigil() {
-    RC=0
-    "$VIGIL" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-}
-rc_is() { [[ $RC -eq $1 ]]; }
-out_has() { grep -qF -- "$1" "$TMP/out"; }
-err_has() { grep -qF -- "$1" "$TMP/err"; }
-out_lines() { [[ $(wc -l <"$TMP/out") -eq $1 ]]; }
-py() { python3 -c "$1" <"$TMP/out"; }
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 # --- fixtures: 2,500 records, checkpoints at 1000 and 2000 ---------------------------------
 
@@ -198,5 +170,4 @@ check "export --checkpoints as csv: exit code 2" rc_is 2
 vigil audit export --db missing.db
 check "export missing database: exit code 2" rc_is 2
 
-echo "cli.audit: $PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish cli.audit

@@ -6,6 +6,7 @@
 #
 # Prints one line per check and a final "cli.hunt: N passed, M failed"; exits 1 on failure.
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 VIGIL=$(realpath "$1")
 SRC=$(realpath "$2")
@@ -13,41 +14,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-cli.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
 
-PASSED=0
-FAILED=0
-RC=0
-
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "ok   - $1"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL - $1"
-    echo "  --- exit code: $RC"
-    echo "  --- stdout:"
-    head -n 30 "$TMP/out" 2>/dev/null | sed 's/^/  | /'
-    echo "  --- stderr:"
-    head -n 30 "$TMP/err" 2>/dev/null | sed 's/^/  | /'
-}
-# check <description> <command...>: passes when the command succeeds.
-check() {
-    local desc=$1
-    shift
-    if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-# vigil <args...>: runs the binary, stdout -> out, stderr -> err, exit code -> RC.
-vigil() {
-    RC=0
-    "$VIGIL" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-}
-rc_is() { [[ $RC -eq $1 ]]; }
-out_has() { grep -qF -- "$1" "$TMP/out"; }
-err_has() { grep -qF -- "$1" "$TMP/err"; }
-out_lacks() { ! grep -qF -- "$1" "$TMP/out"; }
-count_in_out() { grep -cF -- "$1" "$TMP/out" || true; }
-# py <program>: runs python3 with the program, stdout of the last vigil run on stdin.
-py() { python3 -c "$1" <"$TMP/out"; }
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 # --- fixtures ------------------------------------------------------------------------------
 
@@ -506,5 +474,4 @@ check "Ctrl-C on a quiet pipe: stops with exit code 130" rc_is 130
 check "Ctrl-C on a quiet pipe: partial summary" err_has "vigil hunt: 0 events"
 rm -f quiet.fifo
 
-echo "cli.hunt: $PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+finish cli.hunt

@@ -1,0 +1,45 @@
+# Shared harness of the CLI end-to-end tests. Source it after setting VIGIL (the binary) and
+# TMP (a scratch folder the caller removes); each check prints one line and the script ends
+# with `finish NAME`, which prints "NAME: N passed, M failed" and sets the exit code.
+
+PASSED=0
+FAILED=0
+RC=0
+
+pass() {
+    PASSED=$((PASSED + 1))
+    echo "ok   - $1"
+}
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL - $1"
+    echo "  --- exit code: $RC"
+    echo "  --- stdout:"
+    head -n 30 "$TMP/out" 2>/dev/null | sed 's/^/  | /'
+    echo "  --- stderr:"
+    head -n 30 "$TMP/err" 2>/dev/null | sed 's/^/  | /'
+}
+# check <description> <command...>: passes when the command succeeds.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+# vigil <args...>: runs the binary, stdout -> out, stderr -> err, exit code -> RC.
+vigil() {
+    RC=0
+    "$VIGIL" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+}
+rc_is() { [[ $RC -eq $1 ]]; }
+out_has() { grep -qF -- "$1" "$TMP/out"; }
+err_has() { grep -qF -- "$1" "$TMP/err"; }
+out_lacks() { ! grep -qF -- "$1" "$TMP/out"; }
+out_lines() { [[ $(wc -l <"$TMP/out") -eq $1 ]]; }
+count_in_out() { grep -cF -- "$1" "$TMP/out" || true; }
+# py <program>: runs python3 with the program, stdout of the last vigil run on stdin.
+py() { python3 -c "$1" <"$TMP/out"; }
+
+finish() {
+    echo "$1: $PASSED passed, $FAILED failed"
+    [[ $FAILED -eq 0 ]]
+}
