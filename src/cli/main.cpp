@@ -2,6 +2,7 @@
 
 #include "cli/audit_cmd.h"
 #include "cli/hunt.h"
+#include "cli/init_cmd.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"Vigil: security assurance platform"};
@@ -64,6 +65,15 @@ int main(int argc, char** argv) {
     ae->add_flag("--checkpoints", audit_export.checkpoints,
                  "Export the signed checkpoints instead of the records (jsonl)");
 
+    vigil::cli::InitOptions init;
+    auto* in = app.add_subcommand(
+        "init",
+        "Create a data directory: keys, configuration, state database and the first "
+        "administrator (one-time password printed once)");
+    in->add_option("dir", init.data_dir, "Data directory to create (mode 0700)")->required();
+    in->add_option("--admin", init.admin_username, "Name of the first administrator");
+    in->add_flag("--force", init.force, "Use a non-empty directory (never overwrites files)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -71,6 +81,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
+    if (in->parsed()) return vigil::cli::RunInit(init);
     if (c->parsed()) return vigil::cli::RunRulesCheck(check);
     if (av->parsed()) return vigil::cli::RunAuditVerify(audit_verify);
     if (ae->parsed()) return vigil::cli::RunAuditExport(audit_export);
