@@ -1,0 +1,422 @@
+// End-to-end tests over real TLS on 127.0.0.1: the client is plain OpenSSL so each test can
+// choose protocol versions and send raw, even malformed, bytes.
+#include "api/server.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "api/certs.h"
+
+namespace vigil::api {
+namespace {
+
+using nlohmann::json;
+
+struct HttpReply {
+    int status = 0;
+    std::string head;
+    std::string body;
+    std::string Header(std::string name) const {
+        std::string lower_head = head;
+        for (auto& c : lower_head) c = static_cast<char>(std::tolower(c));
+        for (auto& c : name) c = static_cast<char>(std::tolower(c));
+        size_t pos = lower_head.find("\r\n" + name + ":");
+        if (pos == std::string::npos) return "";
+        size_t start = pos + 2 + name.size() + 1;
+        size_t end = head.find("\r\n", start);
+        std::string v = head.substr(start, end - start);
+        while (!v.empty() && v.front() == ' ') v.erase(v.begin());
+        return v;
+    }
+};
+
+// Connects over TLS limited to [min_version, max_version], verifying the server certificate
+// against `ca_file` for host "localhost". Returns nullopt when the handshake fails.
+std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
+                                       const std::string& raw, int min_version = TLS1_2_VERSION,
+                                       int max_version = TLS1_3_VERSION) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return std::nullopt;
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                          SSL_CTX_free);
+    SSL_CTX_set_min_proto_version(ctx.get(), min_version);
+    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
+    SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+    SSL_set_fd(ssl.get(), fd);
+    SSL_set_tlsext_host_name(ssl.get(), "localhost");
+    SSL_set1_host(ssl.get(), "localhost");
+    std::optional<std::string> out;
+    if (SSL_connect(ssl.get()) == 1) {
+        out.emplace();
+        if (!raw.empty()) SSL_write(ssl.get(), raw.data(), static_cast<int>(raw.size()));
+        char buf[4096];
+        int n;
+        while ((n = SSL_read(ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
+        SSL_shutdown(ssl.get());
+    }
+    ::close(fd);
+    return out;
+}
+
+HttpReply ParseReply(const std::string& raw) {
+    HttpReply r;
+    size_t end = raw.find("\r\n\r\n");
+    r.head = raw.substr(0, end);
+    if (end != std::string::npos) r.body = raw.substr(end + 4);
+    if (raw.rfind("HTTP/1.1 ", 0) == 0) r.status = std::stoi(raw.substr(9, 3));
+    return r;
+}
+
+Result<Principal> FakeAuthenticate(const Request& r) {
+    // Test-only: production authentication (sessions, API tokens) comes from auth.
+    auto role = auth::ParseRole(r.Header("X-Test-Role"));
+    if (!role) return MakeError(Code::kPermissionDenied, "no credentials");
+    return Principal{"test-user", *role};
+}
+
+Router TestRoutes() {
+    Router router;
+    auto ok = router.Add({"GET", "/api/v1/echo", "public",
+                          [](const Request& r) {
+                              json j = r.query;
+                              return Response::Json(200, j.dump());
+                          },
+                          "Echo query parameters (test)"});
+    EXPECT_TRUE(ok);
+    ok = router.Add({"POST", "/api/v1/assets", "assets.write",
+                     [](const Request& r) { return Response::Json(201, r.body); },
+                     "Register an asset (test)"});
+    EXPECT_TRUE(ok);
+    ok = router.Add({"GET", "/api/v1/assets/{id}", "assets.read",
+                     [](const Request& r) {
+                         return Response::Json(200, json{{"id", r.path_params.at("id")}}.dump());
+                     },
+                     "Get an asset (test)"});
+    EXPECT_TRUE(ok);
+    ok = router.Add({"GET", "/static/{file}", "public",
+                     [](const Request&) { return Response::Error(404, "no static files"); },
+                     "Static files (test)"});
+    EXPECT_TRUE(ok);
+    return router;
+}
+
+class ServerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                         ("vigil-api-" + std::to_string(::getpid())));
+        std::filesystem::create_directories(*dir_);
+        ASSERT_TRUE(GenerateSelfSigned("localhost", 2, Cert(), Key()));
+    }
+    static void TearDownTestSuite() {
+        std::filesystem::remove_all(*dir_);
+        delete dir_;
+    }
+    static std::string Cert() { return (*dir_ / "cert.pem").string(); }
+    static std::string Key() { return (*dir_ / "key.pem").string(); }
+
+    ServerOptions Options() {
+        ServerOptions o;
+        o.port = 0;
+        o.cert_pem_path = Cert();
+        o.key_pem_path = Key();
+        o.max_body_bytes = 1024;
+        o.read_timeout = std::chrono::milliseconds(3000);
+        o.shutdown_grace = std::chrono::milliseconds(1000);
+        return o;
+    }
+    std::unique_ptr<Server> StartServer(ServerOptions o) {
+        auto server = std::make_unique<Server>(std::move(o), TestRoutes(), FakeAuthenticate);
+        auto started = server->Start();
+        EXPECT_TRUE(started) << started.error().message;
+        EXPECT_NE(server->port(), 0);
+        return server;
+    }
+    void SetUp() override { server_ = StartServer(Options()); }
+
+    HttpReply Send(const std::string& raw) {
+        auto out = TlsExchange(server_->port(), Cert(), raw);
+        EXPECT_TRUE(out.has_value()) << "TLS handshake failed";
+        return ParseReply(out.value_or(""));
+    }
+    HttpReply Get(const std::string& target, const std::string& extra = "") {
+        return Send("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + extra +
+                    "Connection: close\r\n\r\n");
+    }
+    static std::string ErrorCode(const HttpReply& r) {
+        return json::parse(r.body)["error"]["code"].get<std::string>();
+    }
+
+    static std::filesystem::path* dir_;
+    std::unique_ptr<Server> server_;
+};
+std::filesystem::path* ServerTest::dir_ = nullptr;
+
+TEST_F(ServerTest, HealthOkWithSecurityHeaders) {
+    HttpReply r = Get("/api/v1/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body), json({{"status", "ok"}}));
+    EXPECT_EQ(r.Header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains");
+    EXPECT_EQ(r.Header("Content-Security-Policy"),
+              "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'");
+    EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(r.Header("Referrer-Policy"), "no-referrer");
+    EXPECT_EQ(r.Header("Cache-Control"), "no-store");
+    EXPECT_EQ(r.Header("Content-Type"), "application/json");
+}
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+    std::string one = "GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    auto out = TlsExchange(server_->port(), Cert(),
+                           one + one +
+                               "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
+                               "Connection: close\r\n\r\n");
+    ASSERT_TRUE(out.has_value());
+    size_t count = 0;
+    for (size_t pos = 0; (pos = out->find("HTTP/1.1 200", pos)) != std::string::npos; ++pos) {
+        ++count;
+    }
+    EXPECT_EQ(count, 3u);
+}
+
+TEST_F(ServerTest, Tls12RefusedByDefault) {
+    EXPECT_FALSE(TlsExchange(server_->port(), Cert(), "", TLS1_2_VERSION, TLS1_2_VERSION));
+    EXPECT_TRUE(TlsExchange(server_->port(), Cert(), "", TLS1_3_VERSION, TLS1_3_VERSION));
+}
+
+TEST_F(ServerTest, Tls12AcceptedWhenAllowed) {
+    ServerOptions o = Options();
+    o.allow_tls12 = true;
+    auto server = StartServer(o);
+    auto out = TlsExchange(server->port(), Cert(),
+                           "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                           TLS1_2_VERSION, TLS1_2_VERSION);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(ParseReply(*out).status, 200);
+}
+
+// Runs the openssl CLI against the server; returns its combined output, or nullopt when
+// the CLI is not installed.
+std::optional<std::string> SClient(uint16_t port, const std::string& version_flag) {
+    if (std::system("command -v openssl >/dev/null 2>&1") != 0) return std::nullopt;
+    std::string cmd = "timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                      " -servername localhost " + version_flag + " </dev/null 2>&1";
+    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), pclose);
+    if (!pipe) return std::nullopt;
+    std::string out;
+    char buf[1024];
+    while (size_t n = fread(buf, 1, sizeof(buf), pipe.get())) out.append(buf, n);
+    return out;
+}
+
+TEST_F(ServerTest, OpenSslCliHandshakes) {
+    auto tls13 = SClient(server_->port(), "-tls1_3");
+    if (!tls13) GTEST_SKIP() << "openssl CLI not installed";
+    EXPECT_NE(tls13->find("New, TLSv1.3"), std::string::npos) << *tls13;
+    auto tls12 = SClient(server_->port(), "-tls1_2");
+    ASSERT_TRUE(tls12);
+    EXPECT_NE(tls12->find("Cipher is (NONE)"), std::string::npos) << *tls12;
+    EXPECT_EQ(tls12->find("New, TLSv1.2"), std::string::npos) << *tls12;
+}
+
+TEST_F(ServerTest, OversizedBodyIs413) {
+    HttpReply r = Send(
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: analyst\r\n"
+        "Content-Type: application/json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(ErrorCode(r), "payload_too_large");
+    // With the whole body sent, the client still gets the 413 rather than a reset.
+    r = Send(
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: analyst\r\n"
+        "Content-Type: application/json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n" +
+        std::string(5000, ' '));
+    EXPECT_EQ(r.status, 413);
+    // Chunked bodies are held to the same limit.
+    std::string chunk(1000, 'a');
+    std::string chunked;
+    for (int i = 0; i < 3; ++i) chunked += "3e8\r\n" + chunk + "\r\n";
+    r = Send(
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: analyst\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n" +
+        chunked + "0\r\n\r\n");
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(Get("/api/v1/health").status, 200);
+}
+
+TEST_F(ServerTest, OversizedHeadersRejected) {
+    HttpReply r = Get("/api/v1/health", "X-Big: " + std::string(20000, 'a') + "\r\n");
+    EXPECT_EQ(r.status, 431);
+    EXPECT_EQ(Get("/api/v1/health").status, 200);
+}
+
+TEST_F(ServerTest, MalformedRequestLineIs400AndServerKeepsServing) {
+    HttpReply r = Send("GARBAGE\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(ErrorCode(r), "bad_request");
+    r = Send("GET /api/v1/health HTTP/9.9\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(Get("/api/v1/health").status, 200);
+}
+
+TEST_F(ServerTest, WrongContentTypeIs415) {
+    std::string body = R"({"name":"db1"})";
+    HttpReply r = Send(
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: analyst\r\n"
+        "Content-Type: text/plain\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 415);
+    EXPECT_EQ(ErrorCode(r), "unsupported_media_type");
+    r = Send(
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: analyst\r\n"
+        "Content-Type: application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 201);
+    EXPECT_EQ(r.body, body);
+}
+
+TEST_F(ServerTest, PathTraversalNeverServesFiles) {
+    for (const char* target :
+         {"/static/../etc/passwd", "/static/%2e%2e/etc/passwd", "/static/%2E%2E/%2E%2E/etc/passwd",
+          "/static/..%2f..%2fetc%2fpasswd", "/static/....//etc/passwd", "/../../etc/passwd",
+          "/static/%252e%252e/etc/passwd", "/static/x%00.json"}) {
+        HttpReply r = Get(target);
+        EXPECT_TRUE(r.status == 400 || r.status == 404) << target << " -> " << r.status;
+        EXPECT_EQ(r.body.find("root:"), std::string::npos) << target;
+        EXPECT_NO_THROW(ErrorCode(r)) << target;
+    }
+}
+
+TEST_F(ServerTest, UnknownRouteIs404Json) {
+    HttpReply r = Get("/api/v1/nothing-here");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(ErrorCode(r), "not_found");
+    EXPECT_EQ(r.Header("Cache-Control"), "no-store");
+}
+
+TEST_F(ServerTest, WrongMethodIs405) {
+    HttpReply r = Send("DELETE /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(ErrorCode(r), "method_not_allowed");
+    EXPECT_EQ(r.Header("Allow"), "GET");
+}
+
+TEST_F(ServerTest, ProtectedRouteNeedsAuthAndPermission) {
+    HttpReply r = Get("/api/v1/assets/7");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(ErrorCode(r), "unauthenticated");
+    r = Get("/api/v1/assets/7", "X-Test-Role: administrator\r\n");  // admins do not read assets
+    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(ErrorCode(r), "forbidden");
+    r = Get("/api/v1/assets/7", "X-Test-Role: analyst\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body)["id"], "7");
+
+    std::string post =
+        "POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nX-Test-Role: viewer\r\n"
+        "Content-Type: application/json\r\nContent-Length: 2\r\n"
+        "Connection: close\r\n\r\n{}";
+    EXPECT_EQ(Send(post).status, 403);
+}
+
+TEST_F(ServerTest, RateLimitIs429) {
+    ServerOptions o = Options();
+    o.rate_limit_per_second = 0.001;
+    o.rate_limit_burst = 2;
+    auto server = StartServer(o);
+    auto get = [&] {
+        return ParseReply(TlsExchange(server->port(), Cert(),
+                                      "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
+                                      "Connection: close\r\n\r\n")
+                              .value_or(""));
+    };
+    EXPECT_EQ(get().status, 200);
+    EXPECT_EQ(get().status, 200);
+    HttpReply r = get();
+    EXPECT_EQ(r.status, 429);
+    EXPECT_EQ(ErrorCode(r), "rate_limited");
+    EXPECT_EQ(r.Header("Retry-After"), "1");
+}
+
+TEST_F(ServerTest, SqlMetacharactersInQueryAreData) {
+    HttpReply r = Get("/api/v1/echo?q=%27%20OR%201%3D1%3B%20DROP%20TABLE%20users%3B--&id=1%27--");
+    ASSERT_EQ(r.status, 200);
+    json j = json::parse(r.body);
+    EXPECT_EQ(j["q"], "' OR 1=1; DROP TABLE users;--");
+    EXPECT_EQ(j["id"], "1'--");
+}
+
+TEST_F(ServerTest, OpenApiListsEveryRouteWithPermission) {
+    HttpReply r = Get("/api/v1/openapi.json");
+    ASSERT_EQ(r.status, 200);
+    json doc = json::parse(r.body);
+    ASSERT_GE(server_->router().routes().size(), 6u);  // 4 test routes + health + openapi
+    for (const Route& route : server_->router().routes()) {
+        std::string m = route.method;
+        for (auto& c : m) c = static_cast<char>(std::tolower(c));
+        ASSERT_TRUE(doc["paths"].contains(route.path)) << route.path;
+        ASSERT_TRUE(doc["paths"][route.path].contains(m)) << route.method << " " << route.path;
+        EXPECT_EQ(doc["paths"][route.path][m]["x-permission"], route.permission) << route.path;
+    }
+}
+
+TEST_F(ServerTest, StartFailsOnBadCertificateOrKey) {
+    ServerOptions o = Options();
+    o.cert_pem_path = (*dir_ / "missing.pem").string();
+    Server missing(o, Router{}, FakeAuthenticate);
+    auto s = missing.Start();
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("certificate"), std::string::npos) << s.error().message;
+
+    std::string other_cert = (*dir_ / "other.pem").string();
+    std::string other_key = (*dir_ / "other.key").string();
+    ASSERT_TRUE(GenerateSelfSigned("localhost", 1, other_cert, other_key));
+    o = Options();
+    o.key_pem_path = other_key;
+    Server mismatched(o, Router{}, FakeAuthenticate);
+    s = mismatched.Start();
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("does not match"), std::string::npos) << s.error().message;
+}
+
+TEST_F(ServerTest, StopIsPromptWithIdleKeepAliveConnection) {
+    // An idle keep-alive client must not hold Stop() for the whole read timeout.
+    std::thread client([&] {
+        TlsExchange(server_->port(), Cert(),
+                    "GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto begin = std::chrono::steady_clock::now();
+    server_->Stop();
+    auto took = std::chrono::steady_clock::now() - begin;
+    client.join();
+    EXPECT_LT(took, std::chrono::milliseconds(900));
+}
+
+}  // namespace
+}  // namespace vigil::api
