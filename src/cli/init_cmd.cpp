@@ -14,6 +14,7 @@
 
 #include <sys/stat.h>
 
+#include "api/certs.h"
 #include "audit/keys.h"
 #include "audit/record.h"
 #include "audit/sqlite_log.h"
@@ -191,14 +192,25 @@ Result<InitResult> Initialise(const InitOptions& opt, Created& created) {
     const fs::path public_key = keys / "audit-signing.pub.pem";
     const fs::path config = dir / "vigil.yml";
     const fs::path state_db = dir / "state.db";
+    const fs::path tls_cert = dir / "tls" / "cert.pem";
+    const fs::path tls_key = dir / "tls" / "key.pem";
     // Check every target up front so --force on a used directory fails before writing.
-    for (const auto& path : {seal_key, signing_key, public_key, config, state_db}) {
+    for (const auto& path :
+         {seal_key, signing_key, public_key, config, state_db, tls_cert, tls_key}) {
         if (auto st = RefuseExisting(path); !st) return tl::unexpected(st.error());
     }
 
     if (auto st = MakeDir(dir, created); !st) return tl::unexpected(st.error());
     if (auto st = MakeDir(keys, created); !st) return tl::unexpected(st.error());
     if (auto st = MakeDir(dir / "tls", created); !st) return tl::unexpected(st.error());
+
+    // A self-signed certificate so `vigil serve` speaks TLS from the first start; replace it
+    // with the organisation's certificate in vigil.yml.
+    created.Add(tls_cert);
+    created.Add(tls_key);
+    if (auto st = api::GenerateSelfSigned("localhost", 825, tls_cert.string(), tls_key.string());
+        !st)
+        return tl::unexpected(st.error());
 
     // Keys: the seal key (secrets at rest) and the audit signing key pair.
     auto seal = auth::SealKey::CreateFile(seal_key);  // O_EXCL: never replaces a key

@@ -47,6 +47,12 @@ check "keys/audit-signing.pub.pem is a public key" \
     grep -qF -- "-----BEGIN PUBLIC KEY-----" "$DIR/keys/audit-signing.pub.pem"
 check "vigil.yml is 0600" mode_is 600 "$DIR/vigil.yml"
 check "state.db is 0600" mode_is 600 "$DIR/state.db"
+check "tls/key.pem is 0600" mode_is 600 "$DIR/tls/key.pem"
+check "tls/cert.pem is a certificate for localhost" \
+    bash -c "openssl x509 -in '$DIR/tls/cert.pem' -noout -ext subjectAltName | grep -q 'DNS:localhost'"
+check "tls key matches the certificate" bash -c "
+    [ \"\$(openssl x509 -in '$DIR/tls/cert.pem' -noout -pubkey)\" = \
+      \"\$(openssl pkey -in '$DIR/tls/key.pem' -pubout)\" ]"
 check "vigil.yml: port 8443" grep -qE '^  port: 8443' "$DIR/vigil.yml"
 check "vigil.yml: retention 180 days" grep -qE '^retention_days: 180' "$DIR/vigil.yml"
 check "vigil.yml: TLS 1.3" grep -qF 'min_version: "1.3"' "$DIR/vigil.yml"
