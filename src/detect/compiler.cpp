@@ -89,6 +89,7 @@ public:
                                     RuleError& err);
 
     std::vector<std::string> warnings;
+    std::vector<RuleError> errors;  // every problem found; Compile's err is the first
 
 private:
     uint32_t AddNode(Node n) {
@@ -691,19 +692,23 @@ std::optional<uint32_t> DetectionCompiler::CompileCondition(const CondNode& c, c
 
 std::optional<uint32_t> DetectionCompiler::Compile(const YAML::Node& detection,
                                                    const YAML::Node& condition, RuleError& err) {
+    // Every search identifier and the condition's syntax are checked even after an error,
+    // so one `vigil rules check` run lists all of a rule's problems.
     for (auto it = detection.begin(); it != detection.end(); ++it) {
         std::string name = Scalar(it->first);
         if (name == "condition" || name == "timeframe" || name == "rules") continue;
-        auto n = CompileSearch(it->second, err);
-        if (!n) return std::nullopt;
+        RuleError search_err;
+        auto n = CompileSearch(it->second, search_err);
+        if (!n) {
+            errors.push_back(std::move(search_err));
+            continue;
+        }
         searches_.emplace_back(name, *n);
     }
-    if (!condition) {
-        err = Err(detection, "missing-condition", "detection has no condition");
-        return std::nullopt;
-    }
     std::vector<std::pair<std::string, YAML::Node>> conds;
-    if (condition.IsSequence()) {
+    if (!condition) {
+        errors.push_back(Err(detection, "missing-condition", "detection has no condition"));
+    } else if (condition.IsSequence()) {
         for (const auto& c : condition) conds.emplace_back(Scalar(c), c);
     } else {
         conds.emplace_back(Scalar(condition), condition);
@@ -713,17 +718,28 @@ std::optional<uint32_t> DetectionCompiler::Compile(const YAML::Node& detection,
         auto parsed = ParseCondition(text);
         if (!parsed) {
             std::string msg = parsed.error().message;
-            err = Err(node,
-                      msg.find("aggregation") != std::string::npos ||
-                              msg.find("near") != std::string::npos
-                          ? "unsupported-aggregation"
-                          : "bad-condition",
-                      "condition '" + text + "': " + msg);
-            return std::nullopt;
+            errors.push_back(Err(node,
+                                 msg.find("aggregation") != std::string::npos ||
+                                         msg.find("near") != std::string::npos
+                                     ? "unsupported-aggregation"
+                                     : "bad-condition",
+                                 "condition '" + text + "': " + msg));
+            continue;
         }
-        auto n = CompileCondition(*parsed, node, err);
-        if (!n) return std::nullopt;
+        // Identifiers are resolved only when every search compiled: a broken search would
+        // otherwise also be reported as an unknown identifier.
+        if (!errors.empty()) continue;
+        RuleError cond_err;
+        auto n = CompileCondition(*parsed, node, cond_err);
+        if (!n) {
+            errors.push_back(std::move(cond_err));
+            continue;
+        }
         roots.push_back(*n);
+    }
+    if (!errors.empty()) {
+        err = errors.front();
+        return std::nullopt;
     }
     return AddGroup(Node::kOr, roots);
 }
@@ -900,6 +916,10 @@ static void ProcessDocs(Engine::Impl& e, const ParsedFile& parsed, const std::st
             auto root = dc.Compile(body, body["condition"], err);
             if (!root) {
                 reject(err);
+                for (size_t i = 1; i < dc.errors.size(); ++i) {
+                    const RuleError& more = dc.errors[i];
+                    diags.Error(more.code, file, more.line, more.column, more.message, meta.id);
+                }
                 continue;
             }
             for (const auto& w : dc.warnings)

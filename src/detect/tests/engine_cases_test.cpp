@@ -88,6 +88,29 @@ TEST_P(EngineCase, FiresExactlyTheExpectedRules) {
     }
 }
 
+TEST(EngineDiagnostics, EveryProblemOfARejectedRuleIsReported) {
+    Engine engine;
+    config::Diagnostics diags;
+    engine.LoadString(R"(title: two problems
+id: two-problems
+logsource: {product: test}
+detection:
+    selection:
+        A|contians: x
+    filter:
+        B|cidr: 10.0.0.0/99
+    condition: selection and not filter
+)",
+                      "two.yml", diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    EXPECT_EQ(engine.stats().rules_rejected, 1u);
+    ASSERT_EQ(diags.errors(), 2u);
+    EXPECT_EQ(diags.items()[0].ToString(),
+              "two.yml:6:9: error[unknown-modifier]: unknown modifier 'contians' in 'A|contians'");
+    EXPECT_EQ(diags.items()[1].code, "bad-cidr");
+    EXPECT_EQ(diags.items()[1].line, 8);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, EngineCase, ::testing::ValuesIn(CaseFiles()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                              std::string name = fs::path(info.param).stem().string();
