@@ -3,6 +3,7 @@
 #include "cli/audit_cmd.h"
 #include "cli/hunt.h"
 #include "cli/init_cmd.h"
+#include "cli/serve_cmd.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"Vigil: security assurance platform"};
@@ -74,6 +75,14 @@ int main(int argc, char** argv) {
     in->add_option("--admin", init.admin_username, "Name of the first administrator");
     in->add_flag("--force", init.force, "Use a non-empty directory (never overwrites files)");
 
+    vigil::cli::ServeCmdOptions serve;
+    auto* sv = app.add_subcommand(
+        "serve", "Run the HTTPS API (TLS 1.3) on a data directory from `vigil init` until Ctrl-C");
+    sv->add_option("--data", serve.data_dir, "Data directory (holds vigil.yml)")->required();
+    sv->add_option("--port", serve.port, "Port, overriding vigil.yml (0: an ephemeral port)");
+    sv->add_option("--bind", serve.bind, "Address, overriding vigil.yml");
+    sv->add_option("--threads", serve.threads, "Server worker threads")->check(CLI::Range(1, 64));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -82,6 +91,7 @@ int main(int argc, char** argv) {
     }
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (in->parsed()) return vigil::cli::RunInit(init);
+    if (sv->parsed()) return vigil::cli::RunServe(serve);
     if (c->parsed()) return vigil::cli::RunRulesCheck(check);
     if (av->parsed()) return vigil::cli::RunAuditVerify(audit_verify);
     if (ae->parsed()) return vigil::cli::RunAuditExport(audit_export);

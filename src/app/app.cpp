@@ -1,0 +1,288 @@
+#include "app/app.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/router.h"
+#include "api/server.h"
+#include "app/auth_api.h"
+#include "app/config.h"
+#include "audit/keys.h"
+#include "audit/sqlite_log.h"
+#include "auth/seal.h"
+#include "store/database.h"
+
+namespace vigil::app {
+
+namespace {
+
+int64_t SystemNowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+struct App::Impl {
+    ServeOptions options;
+    ServeConfig config;
+    std::optional<store::Database> db;
+    std::optional<auth::KeyRing> keys;
+    std::optional<audit::SigningKey> signing_key;  // moved into the audit log in step 4
+    std::optional<audit::PublicKey> audit_public_key;
+    std::optional<audit::SqliteAuditLog> audit;
+    std::optional<auth::UserStore> users;
+    std::unique_ptr<SessionTable> sessions;
+    std::unique_ptr<auth::Lockout> lockout;
+    std::unique_ptr<AuthApi> auth_api;
+    std::optional<api::Router> router;
+    std::unique_ptr<api::Server> server;
+
+    std::vector<std::function<void()>> teardown;
+
+    int64_t Now() const { return options.clock(); }
+
+    Status LoadConfig() {
+        auto config_or = LoadServeConfig(options.data_dir / "vigil.yml");
+        if (!config_or) return tl::unexpected(std::move(config_or.error()));
+        config = std::move(*config_or);
+        if (options.port) config.port = *options.port;
+        if (options.bind) config.bind = *options.bind;
+        return Ok();
+    }
+
+    Status OpenDatabase() {
+        store::OpenOptions open;
+        open.create = false;           // `vigil init` creates it; a typo must not start empty
+        open.synchronous_full = true;  // an acknowledged audit record survives a power cut
+        auto db_or = store::Database::Open(config.state_db, open);
+        if (!db_or) {
+            return tl::unexpected(
+                std::move(db_or.error())
+                    .WithContext(config.state_db.string() + " (run `vigil init` first)"));
+        }
+        db.emplace(std::move(*db_or));
+        teardown.push_back([this] { db.reset(); });
+        if (auto m = store::Migrate(*db, "auth", auth::AuthMigrations()); !m) {
+            return tl::unexpected(std::move(m.error()).WithContext("auth schema"));
+        }
+        if (auto m = store::Migrate(*db, "audit", audit::AuditMigrations()); !m) {
+            return tl::unexpected(std::move(m.error()).WithContext("audit schema"));
+        }
+        return Ok();
+    }
+
+    Status LoadKeys() {
+        auto ring = auth::KeyRing::LoadFiles(config.seal_key);
+        if (!ring) return tl::unexpected(std::move(ring.error()));
+        keys.emplace(std::move(*ring));
+        auto signer = audit::SigningKey::LoadFromFile(config.audit_signing_key);
+        if (!signer) return tl::unexpected(std::move(signer.error()));
+        audit_public_key = signer->public_key();
+        signing_key.emplace(std::move(*signer));
+        teardown.push_back([this] {
+            signing_key.reset();
+            keys.reset();
+        });
+        return Ok();
+    }
+
+    Status OpenAudit() {
+        audit::ChainOptions chain;
+        chain.clock = options.clock;
+        auto log = audit::SqliteAuditLog::Open(*db, std::move(*signing_key), chain);
+        signing_key.reset();
+        if (!log) return tl::unexpected(std::move(log.error()));
+        audit.emplace(std::move(*log));
+        teardown.push_back([this] {
+            // Sign the head so the records of this run are covered by a checkpoint (an empty
+            // log has no head to sign).
+            auto state = audit->StoredState();
+            if (!state || state->last_seq == 0) {
+                audit.reset();
+                return;
+            }
+            if (auto c = audit->MakeCheckpoint(); !c) {
+                std::fprintf(stderr, "vigil serve: signing the audit head: %s\n",
+                             c.error().message.c_str());
+            }
+            audit.reset();
+        });
+        return Ok();
+    }
+
+    Status OpenUsers() {
+        auto store = auth::UserStore::Open(*db, options.user_store);
+        if (!store) return tl::unexpected(std::move(store.error()));
+        users.emplace(std::move(*store));
+        sessions = std::make_unique<SessionTable>(options.sessions);
+        lockout = std::make_unique<auth::Lockout>(options.lockout);
+        teardown.push_back([this] {
+            lockout.reset();
+            sessions.reset();
+            users.reset();
+        });
+        return Ok();
+    }
+
+    Status BuildRoutes() {
+        AuthApiDeps deps;
+        deps.users = &*users;
+        deps.audit = &*audit;
+        deps.keys = &*keys;
+        deps.audit_public_key = *audit_public_key;
+        deps.sessions = sessions.get();
+        deps.lockout = lockout.get();
+        deps.clock = options.clock;
+        auth_api = std::make_unique<AuthApi>(std::move(deps));
+        teardown.push_back([this] { auth_api.reset(); });
+        router.emplace();
+        return auth_api->AddRoutes(*router);
+    }
+
+    Status StartServer() {
+        api::ServerOptions so;
+        so.bind = config.bind;
+        so.port = config.port;
+        so.cert_pem_path = config.tls_cert.string();
+        so.key_pem_path = config.tls_key.string();
+        so.allow_tls12 = config.tls_min_version == "1.2";
+        so.threads = options.threads;
+        server = std::make_unique<api::Server>(std::move(so), std::move(*router),
+                                               auth_api->Authenticator());
+        router.reset();
+        // Registered before Start() so a half-started server is stopped too.
+        teardown.push_back([this] {
+            const bool was_serving = server->port() != 0;
+            server->Stop();
+            server.reset();
+            if (!was_serving) return;
+            audit::Record stop;
+            stop.time_ns = Now();
+            stop.actor = "system";
+            stop.action = "server.stop";
+            stop.result = "success";
+            stop.detail = "vigil serve stopped";
+            (void)audit->Append(std::move(stop));
+        });
+        if (auto st = server->Start(); !st) return st;
+        audit::Record start;
+        start.time_ns = Now();
+        start.actor = "system";
+        start.action = "server.start";
+        start.object = "https://" + config.bind + ":" + std::to_string(server->port());
+        start.result = "success";
+        start.detail = "vigil serve started";
+        if (auto r = audit->Append(std::move(start)); !r) {
+            return tl::unexpected(std::move(r.error()).WithContext("audit"));
+        }
+        return Ok();
+    }
+
+    void RunTeardown() {
+        while (!teardown.empty()) {
+            auto step = std::move(teardown.back());
+            teardown.pop_back();
+            step();
+        }
+    }
+};
+
+App::App(ServeOptions options) : impl_(std::make_unique<Impl>()) {
+    if (!options.clock) options.clock = SystemNowNs;
+    impl_->options = std::move(options);
+}
+
+App::~App() { Stop(); }
+
+Status App::Start() {
+    struct Step {
+        const char* name;
+        Status (Impl::*run)();
+    };
+    static constexpr Step kSteps[] = {
+        {"loading the configuration", &Impl::LoadConfig},
+        {"opening the state database", &Impl::OpenDatabase},
+        {"loading keys", &Impl::LoadKeys},
+        {"opening the audit trail", &Impl::OpenAudit},
+        {"opening the user store", &Impl::OpenUsers},
+        {"building the routes", &Impl::BuildRoutes},
+        {"starting the HTTPS server", &Impl::StartServer},
+    };
+    for (const Step& step : kSteps) {
+        if (auto st = (impl_.get()->*step.run)(); !st) {
+            impl_->RunTeardown();
+            return tl::unexpected(std::move(st.error()).WithContext(step.name));
+        }
+    }
+    return Ok();
+}
+
+uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+const std::string& App::bind() const { return impl_->config.bind; }
+
+void App::Stop() {
+    if (impl_) impl_->RunTeardown();
+}
+
+int RunServe(const ServeOptions& options) {
+    // Block the stop signals before any thread starts, so every thread inherits the mask and
+    // sigwait() below is the only place they are taken.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigset_t old_mask;
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+    // A shell starts background jobs with SIGINT ignored, and an ignored signal is discarded
+    // rather than left pending for sigwait(); while blocked, the default action never runs.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    struct sigaction old_int {
+    }, old_term{};
+    sigaction(SIGINT, &dfl, &old_int);
+    sigaction(SIGTERM, &dfl, &old_term);
+
+    int code = 0;
+    {
+        App app(options);
+        if (auto st = app.Start(); !st) {
+            std::fprintf(stderr, "vigil serve: %s\n", st.error().message.c_str());
+            switch (st.error().code) {
+                case Code::kInvalidArgument:
+                case Code::kNotFound:
+                case Code::kPermissionDenied:
+                case Code::kFailedPrecondition:
+                    code = 2;
+                    break;
+                default:
+                    code = 1;
+            }
+        } else {
+            std::printf("vigil serve: listening on https://%s:%u\n", app.bind().c_str(),
+                        static_cast<unsigned>(app.port()));
+            std::fflush(stdout);
+            int sig = 0;
+            sigwait(&stop_signals, &sig);
+            std::printf("vigil serve: %s received, stopping\n",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+            std::fflush(stdout);
+            app.Stop();
+        }
+    }
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    return code;
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,68 @@
+#pragma once
+// The composition root of `vigil serve`: ordered start-up steps, each returning a Status,
+// and a teardown list that always runs (newest first), whether a later step failed, Stop()
+// was called or the App is destroyed.
+//
+//   1. config      DIR/vigil.yml (bind, port, TLS paths, data paths)
+//   2. database    DIR/state.db; auth and audit migrations
+//   3. keys        the seal key ring (keys/seal.key) and the audit signing key
+//   4. audit       SqliteAuditLog appending with the signing key
+//   5. users       UserStore, sessions, lockout
+//   6. routes      the Router with the sign-in, user and audit routes
+//   7. server      api::Server (TLS 1.3) started; "server.start" audited
+//
+// Teardown: the server stops (in-flight requests finish), "server.stop" is audited and the
+// chain head signed, then the stores and the database close.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/sessions.h"
+#include "auth/lockout.h"
+#include "auth/user_store.h"
+#include "base/result.h"
+
+namespace vigil::app {
+
+struct ServeOptions {
+    std::filesystem::path data_dir;
+    std::optional<uint16_t> port;       // overrides server.port (0: an ephemeral port)
+    std::optional<std::string> bind;    // overrides server.bind
+    auth::UserStoreOptions user_store;  // tests use small argon2 parameters
+    SessionOptions sessions;
+    auth::LockoutPolicy lockout;
+    std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
+    int threads = 1;
+};
+
+class App {
+public:
+    explicit App(ServeOptions options);
+    ~App();  // Stop()
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    // Runs the steps in order; on the first failure runs the teardown of the steps done so far
+    // and returns the error with the step's name ("opening the state database: ...").
+    Status Start();
+    // The bound port after Start().
+    uint16_t port() const;
+    const std::string& bind() const;
+    // Runs the teardown list (once).
+    void Stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// `vigil serve`: blocks SIGINT/SIGTERM, starts the App, prints
+// "vigil serve: listening on https://BIND:PORT", waits for a signal and stops gracefully.
+// Returns the exit code: 0 after a signal, 2 for configuration errors, 1 otherwise.
+int RunServe(const ServeOptions& options);
+
+}  // namespace vigil::app

@@ -1,0 +1,68 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::app {
+namespace {
+
+TEST(ServeConfigTest, ReadsWhatInitWritesAndResolvesPathsAgainstTheDirectory) {
+    auto c = ParseServeConfig(R"yaml(
+server:
+  bind: 0.0.0.0
+  port: 9443
+tls:
+  min_version: "1.3"
+  cert: tls/cert.pem
+  key: /etc/vigil/key.pem
+data:
+  state_db: state.db
+  seal_key: keys/seal.key
+retention_days: 365
+)yaml",
+                              "/srv/vigil", "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->bind, "0.0.0.0");
+    EXPECT_EQ(c->port, 9443);
+    EXPECT_EQ(c->tls_cert, "/srv/vigil/tls/cert.pem");
+    EXPECT_EQ(c->tls_key, "/etc/vigil/key.pem");
+    EXPECT_EQ(c->state_db, "/srv/vigil/state.db");
+    EXPECT_EQ(c->seal_key, "/srv/vigil/keys/seal.key");
+    EXPECT_EQ(c->audit_signing_key, "/srv/vigil/keys/audit-signing.pem");
+    EXPECT_EQ(c->retention_days, 365);
+}
+
+TEST(ServeConfigTest, EmptyFileTakesTheDefaults) {
+    auto c = ParseServeConfig("", "/d", "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->bind, "127.0.0.1");
+    EXPECT_EQ(c->port, 8443);
+    EXPECT_EQ(c->tls_min_version, "1.3");
+    EXPECT_EQ(c->tls_cert, "/d/tls/cert.pem");
+}
+
+TEST(ServeConfigTest, BadValuesNameFileLineAndKey) {
+    auto c = ParseServeConfig("server:\n  port: 70000\n", "/d", "vigil.yml");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().message, "vigil.yml:2:9: server.port: expected an integer 0..65535");
+
+    c = ParseServeConfig("tls:\n  min_version: \"1.0\"\n", "/d", "vigil.yml");
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("tls.min_version"), std::string::npos);
+
+    c = ParseServeConfig("server: [1, 2]\n", "/d", "vigil.yml");
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("server: expected a mapping"), std::string::npos);
+
+    c = ParseServeConfig("server:\n  port: [\n", "/d", "vigil.yml");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().message.rfind("vigil.yml:", 0), 0u) << c.error().message;
+}
+
+TEST(ServeConfigTest, MissingFileIsNotFound) {
+    auto c = LoadServeConfig("/nonexistent/vigil.yml");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace vigil::app

@@ -1,0 +1,505 @@
+// `vigil serve` end to end over real TLS on 127.0.0.1: a data directory from InitDataDir (what
+// `vigil init` does, with small argon2 parameters), the App started on an ephemeral port with an
+// injected clock, and a plain OpenSSL client.
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "app/app.h"
+#include "app/init_data_dir.h"
+#include "audit/keys.h"
+#include "audit/sqlite_log.h"
+#include "auth/encoding.h"
+#include "auth/totp.h"
+#include "auth/user_store.h"
+#include "store/database.h"
+
+namespace vigil::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kSecond = 1000000000;
+constexpr int64_t kStart = int64_t{1800000000} * kSecond;  // 2027-01-15
+
+struct HttpReply {
+    int status = 0;
+    std::string head;
+    std::string body;
+    std::string Header(std::string name) const {
+        std::string lower_head = head;
+        for (auto& c : lower_head) c = static_cast<char>(std::tolower(c));
+        for (auto& c : name) c = static_cast<char>(std::tolower(c));
+        size_t pos = lower_head.find("\r\n" + name + ":");
+        if (pos == std::string::npos) return "";
+        size_t start = pos + 2 + name.size() + 1;
+        size_t end = head.find("\r\n", start);
+        std::string v = head.substr(start, end - start);
+        while (!v.empty() && v.front() == ' ') v.erase(v.begin());
+        return v;
+    }
+    json Json() const { return json::parse(body, nullptr, false); }
+};
+
+std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
+                                       const std::string& raw, int max_version = TLS1_3_VERSION) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return std::nullopt;
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                          SSL_CTX_free);
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
+    SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+    SSL_set_fd(ssl.get(), fd);
+    SSL_set_tlsext_host_name(ssl.get(), "localhost");
+    SSL_set1_host(ssl.get(), "localhost");
+    std::optional<std::string> out;
+    if (SSL_connect(ssl.get()) == 1) {
+        out.emplace();
+        SSL_write(ssl.get(), raw.data(), static_cast<int>(raw.size()));
+        char buf[4096];
+        int n;
+        while ((n = SSL_read(ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
+        SSL_shutdown(ssl.get());
+    }
+    ::close(fd);
+    return out;
+}
+
+HttpReply ParseReply(const std::string& raw) {
+    HttpReply r;
+    size_t end = raw.find("\r\n\r\n");
+    r.head = raw.substr(0, end);
+    if (end != std::string::npos) r.body = raw.substr(end + 4);
+    if (raw.rfind("HTTP/1.1 ", 0) == 0) r.status = std::stoi(raw.substr(9, 3));
+    return r;
+}
+
+// A browser's view of one signed-in user.
+struct Browser {
+    std::string cookie;  // the vigil_session value
+    std::string csrf;
+};
+
+std::string SessionFromSetCookie(const std::string& set_cookie) {
+    const std::string prefix = "vigil_session=";
+    if (set_cookie.rfind(prefix, 0) != 0) return "";
+    return set_cookie.substr(prefix.size(), set_cookie.find(';') - prefix.size());
+}
+
+constexpr const char* kAliceInitial = "First-Pass-0002";
+constexpr const char* kAudreyInitial = "First-Pass-0003";
+constexpr const char* kBobInitial = "First-Pass-0004";
+
+class ServeTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        static int counter = 0;
+        dir_ = fs::temp_directory_path() /
+               ("vigil-app-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(dir_);
+        // The directory `vigil init` makes, then more users and an API token.
+        InitDataDirOptions init;
+        init.data_dir = dir_;
+        init.now_ns = kStart;
+        init.user_store = UserStoreOptions();
+        auto made = InitDataDir(init);
+        ASSERT_TRUE(made) << made.error().message;
+        admin_otp_ = made->one_time_password;
+        auto pub = audit::PublicKey::LoadFromFile(dir_ / "keys/audit-signing.pub.pem");
+        ASSERT_TRUE(pub);
+        public_key_ = std::make_unique<audit::PublicKey>(*pub);
+        {
+            auto db = store::Database::Open(dir_ / "state.db");
+            ASSERT_TRUE(db);
+            auto users = auth::UserStore::Open(*db, UserStoreOptions());
+            ASSERT_TRUE(users) << users.error().message;
+            ASSERT_TRUE(users->CreateUser("alice", auth::Role::kViewer, kStart,
+                                          std::string_view(kAliceInitial)));
+            auto audrey = users->CreateUser("audrey", auth::Role::kAuditor, kStart,
+                                            std::string_view(kAudreyInitial));
+            ASSERT_TRUE(audrey);
+            ASSERT_TRUE(users->CreateUser("bob", auth::Role::kViewer, kStart,
+                                          std::string_view(kBobInitial)));
+            auto token = users->IssueToken(audrey->user.id, "ci", {"audit.verify"},
+                                           kStart + 86400 * kSecond, kStart);
+            ASSERT_TRUE(token) << token.error().message;
+            token_ = token->plaintext;
+        }
+        now_ = kStart + kSecond;
+        ServeOptions o;
+        o.data_dir = dir_;
+        o.port = 0;
+        o.user_store = UserStoreOptions();
+        o.clock = [this] { return now_.load(); };
+        app_ = std::make_unique<App>(std::move(o));
+        auto st = app_->Start();
+        ASSERT_TRUE(st) << st.error().message;
+        ASSERT_NE(app_->port(), 0);
+    }
+    void TearDown() override {
+        app_.reset();
+        fs::remove_all(dir_);
+    }
+
+    static auth::UserStoreOptions UserStoreOptions() {
+        auth::UserStoreOptions o;
+        o.argon2.memory_kib = 64;
+        o.argon2.iterations = 1;
+        return o;
+    }
+    std::string Cert() const { return (dir_ / "tls/cert.pem").string(); }
+
+    HttpReply Send(const std::string& method, const std::string& path, const std::string& body,
+                   const Browser* browser, bool with_csrf = true, const std::string& extra = "") {
+        std::string raw = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
+        if (browser) {
+            raw += "Cookie: theme=dark; vigil_session=" + browser->cookie + "\r\n";
+            if (with_csrf) raw += "X-CSRF-Token: " + browser->csrf + "\r\n";
+        }
+        raw += extra;
+        if (!body.empty()) {
+            raw +=
+                "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n";
+        }
+        raw += "Connection: close\r\n\r\n" + body;
+        auto out = TlsExchange(app_->port(), Cert(), raw);
+        EXPECT_TRUE(out.has_value()) << "TLS handshake failed";
+        return ParseReply(out.value_or(""));
+    }
+    HttpReply Get(const std::string& path, const Browser* b = nullptr) {
+        return Send("GET", path, "", b);
+    }
+    HttpReply Login(const std::string& user, const std::string& password,
+                    const std::string& totp = "") {
+        json body{{"username", user}, {"password", password}};
+        if (!totp.empty()) body["totp"] = totp;
+        return Send("POST", "/api/v1/auth/login", body.dump(), nullptr);
+    }
+    static Browser BrowserFrom(const HttpReply& r) {
+        return Browser{SessionFromSetCookie(r.Header("Set-Cookie")),
+                       r.Json().value("csrf_token", "")};
+    }
+    // One-time password -> forced change -> a full session.
+    Browser SignInFirstTime(const std::string& user, const std::string& initial,
+                            const std::string& chosen) {
+        HttpReply r = Login(user, initial);
+        EXPECT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(r.Json().value("must_change_password", false), true) << r.body;
+        Browser limited = BrowserFrom(r);
+        r = Send("POST", "/api/v1/auth/password", json{{"old", initial}, {"new", chosen}}.dump(),
+                 &limited);
+        EXPECT_EQ(r.status, 200) << r.body;
+        r = Login(user, chosen);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return BrowserFrom(r);
+    }
+
+    // Every audit record, read through a second connection as an auditor's tool would.
+    std::vector<audit::Record> AuditRecords() {
+        std::vector<audit::Record> out;
+        store::OpenOptions ro;
+        ro.read_only = true;
+        auto db = store::Database::Open(dir_ / "state.db", ro);
+        EXPECT_TRUE(db);
+        if (!db) return out;
+        auto log = audit::SqliteAuditLog::Open(*db);
+        EXPECT_TRUE(log);
+        if (!log) return out;
+        auto source = log->Records();
+        audit::Record r;
+        for (;;) {
+            auto more = source(r);
+            EXPECT_TRUE(more);
+            if (!more || !*more) break;
+            out.push_back(r);
+        }
+        return out;
+    }
+    size_t CountAudit(const std::string& action, const std::string& actor,
+                      const std::string& result) {
+        size_t n = 0;
+        for (const auto& r : AuditRecords()) {
+            if (r.action == action && r.actor == actor && r.result == result) ++n;
+        }
+        return n;
+    }
+
+    fs::path dir_;
+    std::unique_ptr<audit::PublicKey> public_key_;
+    std::string token_;
+    std::string admin_otp_;
+    std::atomic<int64_t> now_{kStart};
+    std::unique_ptr<App> app_;
+};
+
+TEST_F(ServeTest, HealthOverTls13) {
+    HttpReply r = Get("/api/v1/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Json(), json({{"status", "ok"}}));
+    auto tls12 =
+        TlsExchange(app_->port(), Cert(), "GET /api/v1/health HTTP/1.1\r\n\r\n", TLS1_2_VERSION);
+    EXPECT_FALSE(tls12.has_value()) << "a TLS 1.2 handshake must be refused";
+}
+
+TEST_F(ServeTest, WrongPasswordIs401AndAudited) {
+    HttpReply r = Login("alice", "Wrong-Password-9");
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.Header("Set-Cookie"), "");
+    r = Login("nobody", "Wrong-Password-9");
+    EXPECT_EQ(r.status, 401) << r.body;
+    r = Login("alice", std::string(2000, 'x'));  // over the password length limit
+    EXPECT_EQ(r.status, 401) << r.body;
+    r = Send("POST", "/api/v1/auth/login", R"({"username":"alice"})", nullptr);
+    EXPECT_EQ(r.status, 400) << r.body;
+
+    bool found = false;
+    for (const auto& rec : AuditRecords()) {
+        EXPECT_EQ(rec.detail.find("Wrong-Password-9"), std::string::npos) << "password in audit";
+        EXPECT_EQ(rec.after.find("Wrong-Password-9"), std::string::npos);
+        if (rec.action == "auth.login" && rec.actor == "alice" && rec.result == "failure") {
+            EXPECT_EQ(rec.source_ip, "127.0.0.1");
+            found = true;
+        }
+    }
+    EXPECT_TRUE(found);
+    EXPECT_EQ(CountAudit("auth.login", "nobody", "failure"), 1u);
+    EXPECT_EQ(CountAudit("auth.login", "alice", "failure"), 3u);
+}
+
+TEST_F(ServeTest, RepeatedFailuresLockTheAccountOut) {
+    int status = 0;
+    int attempts = 0;
+    HttpReply r;
+    while (attempts < 10) {
+        ++attempts;
+        r = Login("bob", "Wrong-Password-9");
+        status = r.status;
+        if (status != 401) break;
+    }
+    EXPECT_EQ(status, 429) << r.body;
+    EXPECT_LE(attempts, 7);
+    EXPECT_FALSE(r.Header("Retry-After").empty());
+    // While locked, even the right password is not checked.
+    r = Login("bob", kBobInitial);
+    EXPECT_EQ(r.status, 429);
+    EXPECT_GE(CountAudit("auth.login", "bob", "failure"), static_cast<size_t>(attempts + 1));
+    // After the delay the right password works again.
+    now_ += 20 * 60 * kSecond;
+    r = Login("bob", kBobInitial);
+    EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(ServeTest, OneTimePasswordMustBeChangedFirst) {
+    HttpReply r = Login("alice", kAliceInitial);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["must_change_password"], true);
+    const std::string set_cookie = r.Header("Set-Cookie");
+    EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(set_cookie.find("Secure"), std::string::npos);
+    EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+    EXPECT_NE(set_cookie.find("Path=/"), std::string::npos);
+    Browser limited = BrowserFrom(r);
+    ASSERT_EQ(limited.cookie.size(), 64u);
+    ASSERT_EQ(limited.csrf.size(), 64u);
+
+    r = Get("/api/v1/auth/me", &limited);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["session_limit"], "password_change");
+    r = Send("POST", "/api/v1/auth/totp/enroll", "{}", &limited);
+    EXPECT_EQ(r.status, 403) << r.body;
+
+    // The policy's reason comes back.
+    r = Send("POST", "/api/v1/auth/password", json{{"old", kAliceInitial}, {"new", "short"}}.dump(),
+             &limited);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("too short"), std::string::npos) << r.body;
+    r = Send("POST", "/api/v1/auth/password",
+             json{{"old", kAliceInitial}, {"new", "Brand-New-Pass-42"}}.dump(), &limited);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(CountAudit("auth.password_change", "alice", "failure"), 1u);
+    EXPECT_EQ(CountAudit("auth.password_change", "alice", "success"), 1u);
+    // The change ended the session.
+    EXPECT_EQ(Get("/api/v1/auth/me", &limited).status, 401);
+
+    r = Login("alice", "Brand-New-Pass-42");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["user"], "alice");
+    EXPECT_EQ(r.Json()["role"], "viewer");
+    EXPECT_FALSE(r.Json().contains("must_change_password"));
+    Browser full = BrowserFrom(r);
+    r = Get("/api/v1/auth/me", &full);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Json()["session_limit"], "none");
+    EXPECT_EQ(CountAudit("auth.login", "alice", "success"), 2u);
+}
+
+TEST_F(ServeTest, AdministratorMustEnrolAndThenUseTotp) {
+    Browser b = SignInFirstTime("admin", admin_otp_, "Boss-Chosen-Pass-7");
+    HttpReply r = Get("/api/v1/auth/me", &b);
+    EXPECT_EQ(r.Json()["session_limit"], "mfa_enrolment") << r.body;
+    // Nothing but the enrolment until a second factor is confirmed.
+    EXPECT_EQ(Get("/api/v1/users", &b).status, 403);
+
+    r = Send("POST", "/api/v1/auth/totp/enroll", "{}", &b);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string secret_b32 = r.Json()["secret"];
+    EXPECT_EQ(r.Json()["otpauth_uri"].get<std::string>().rfind("otpauth://totp/", 0), 0u);
+    auto secret = auth::Base32Decode(secret_b32);
+    ASSERT_TRUE(secret);
+
+    r = Send("POST", "/api/v1/auth/totp/confirm", json{{"code", "000000"}}.dump(), &b);
+    EXPECT_EQ(r.status, 400) << r.body;
+    auto code = auth::Totp(*secret, now_ / kSecond);
+    ASSERT_TRUE(code);
+    if (*code == "000000") GTEST_SKIP() << "the wrong code happened to be right";
+    r = Send("POST", "/api/v1/auth/totp/confirm", json{{"code", *code}}.dump(), &b);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["login_required"], true);
+    EXPECT_EQ(CountAudit("auth.totp_enroll", "admin", "success"), 1u);
+    EXPECT_EQ(CountAudit("auth.totp_confirm", "admin", "failure"), 1u);
+    EXPECT_EQ(CountAudit("auth.totp_confirm", "admin", "success"), 1u);
+
+    // The password alone is no longer enough.
+    r = Login("admin", "Boss-Chosen-Pass-7");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.Json()["mfa_required"], true);
+    EXPECT_EQ(r.Header("Set-Cookie"), "");
+    // The confirmation code cannot be replayed.
+    r = Login("admin", "Boss-Chosen-Pass-7", *code);
+    EXPECT_EQ(r.status, 401);
+
+    now_ += 60 * kSecond;
+    auto fresh = auth::Totp(*secret, now_ / kSecond);
+    ASSERT_TRUE(fresh);
+    r = Login("admin", "Boss-Chosen-Pass-7", *fresh);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["role"], "administrator");
+    Browser full = BrowserFrom(r);
+    r = Get("/api/v1/users", &full);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["users"].size(), 4u);
+    EXPECT_EQ(r.body.find("phc"), std::string::npos);
+}
+
+TEST_F(ServeTest, StateChangesNeedTheCsrfTokenAndLogoutEndsTheSession) {
+    Browser b = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
+    HttpReply r = Send("POST", "/api/v1/auth/logout", "{}", &b, /*with_csrf=*/false);
+    EXPECT_EQ(r.status, 403) << r.body;
+    Browser wrong = b;
+    wrong.csrf = std::string(64, 'a');
+    EXPECT_EQ(Send("POST", "/api/v1/auth/logout", "{}", &wrong).status, 403);
+    EXPECT_EQ(Get("/api/v1/auth/me", &b).status, 200);  // GET needs no token
+
+    r = Send("POST", "/api/v1/auth/logout", "{}", &b);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.Header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+    EXPECT_EQ(Get("/api/v1/auth/me", &b).status, 401);
+    EXPECT_EQ(CountAudit("auth.logout", "alice", "success"), 1u);
+}
+
+TEST_F(ServeTest, SessionsExpireWhenIdle) {
+    Browser b = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
+    now_ += 29 * 60 * kSecond;
+    EXPECT_EQ(Get("/api/v1/auth/me", &b).status, 200);
+    now_ += 31 * 60 * kSecond;
+    EXPECT_EQ(Get("/api/v1/auth/me", &b).status, 401);
+}
+
+TEST_F(ServeTest, ViewerCannotVerifyTheAuditTrailAuditorCan) {
+    Browser viewer = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
+    EXPECT_EQ(Get("/api/v1/audit/verify", &viewer).status, 403);
+    EXPECT_EQ(Get("/api/v1/users", &viewer).status, 403);
+
+    Browser auditor = SignInFirstTime("audrey", kAudreyInitial, "Audit-Chosen-Pass-3");
+    HttpReply r = Get("/api/v1/audit/verify", &auditor);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json report = r.Json();
+    EXPECT_EQ(report["ok"], true) << r.body;
+    EXPECT_GE(report["records_checked"].get<int>(), 5);
+    EXPECT_EQ(report["findings"].size(), 0u);
+    EXPECT_EQ(report["key_id"], public_key_->key_id());
+    EXPECT_EQ(Get("/api/v1/users", &auditor).status, 200);  // users.read
+}
+
+TEST_F(ServeTest, ApiTokenActsWithinItsScopes) {
+    const std::string bearer = "Authorization: Bearer " + token_ + "\r\n";
+    HttpReply r = Send("GET", "/api/v1/audit/verify", "", nullptr, false, bearer);
+    EXPECT_EQ(r.status, 200) << r.body;
+    // The auditor's role holds users.read, the token's scopes do not.
+    r = Send("GET", "/api/v1/users", "", nullptr, false, bearer);
+    EXPECT_EQ(r.status, 403) << r.body;
+    r = Send("GET", "/api/v1/audit/verify", "", nullptr, false,
+             "Authorization: Bearer vgl_0000000000000000_aaaa\r\n");
+    EXPECT_EQ(r.status, 401);
+    // Tokens cannot drive the browser-only routes.
+    r = Send("POST", "/api/v1/auth/password", json{{"old", "x"}, {"new", "y"}}.dump(), nullptr,
+             false, bearer);
+    EXPECT_EQ(r.status, 403);
+}
+
+TEST_F(ServeTest, AuditChainVerifiesAfterAllFlowsAndStop) {
+    Login("alice", "Wrong-Password-9");
+    Browser b = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
+    Send("POST", "/api/v1/auth/logout", "{}", &b);
+    app_->Stop();
+
+    auto db = store::Database::Open(dir_ / "state.db");
+    ASSERT_TRUE(db);
+    auto log = audit::SqliteAuditLog::Open(*db);
+    ASSERT_TRUE(log);
+    auto report = log->Verify(*public_key_);
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->ok);
+    EXPECT_TRUE(report->findings.empty());
+    auto records = AuditRecords();
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.front().action, "system.init");
+    EXPECT_EQ(records[2].action, "server.start");
+    EXPECT_EQ(records.back().action, "server.stop");
+    auto checkpoints = log->Checkpoints();
+    ASSERT_TRUE(checkpoints);
+    ASSERT_FALSE(checkpoints->empty());
+    EXPECT_EQ(checkpoints->back().seq, records.back().seq) << "the head is signed at stop";
+}
+
+TEST(ServeStartTest, MissingDataDirectoryFailsWithTheStep) {
+    ServeOptions o;
+    o.data_dir = "/nonexistent/vigil-data";
+    App app(o);
+    auto st = app.Start();
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().message.rfind("loading the configuration: ", 0), 0u) << st.error().message;
+    EXPECT_EQ(app.port(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::app
