@@ -19,78 +19,16 @@
 #include <sys/time.h>
 
 #include "api/certs.h"
+#include "api/testing/tls_client.h"
 
 namespace vigil::api {
 namespace {
 
 using nlohmann::json;
 
-struct HttpReply {
-    int status = 0;
-    std::string head;
-    std::string body;
-    std::string Header(std::string name) const {
-        std::string lower_head = head;
-        for (auto& c : lower_head) c = static_cast<char>(std::tolower(c));
-        for (auto& c : name) c = static_cast<char>(std::tolower(c));
-        size_t pos = lower_head.find("\r\n" + name + ":");
-        if (pos == std::string::npos) return "";
-        size_t start = pos + 2 + name.size() + 1;
-        size_t end = head.find("\r\n", start);
-        std::string v = head.substr(start, end - start);
-        while (!v.empty() && v.front() == ' ') v.erase(v.begin());
-        return v;
-    }
-};
-
-// Connects over TLS limited to [min_version, max_version], verifying the server certificate
-// against `ca_file` for host "localhost". Returns nullopt when the handshake fails.
-std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
-                                       const std::string& raw, int min_version = TLS1_2_VERSION,
-                                       int max_version = TLS1_3_VERSION) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return std::nullopt;
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                          SSL_CTX_free);
-    SSL_CTX_set_min_proto_version(ctx.get(), min_version);
-    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
-    SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-    SSL_set_fd(ssl.get(), fd);
-    SSL_set_tlsext_host_name(ssl.get(), "localhost");
-    SSL_set1_host(ssl.get(), "localhost");
-    std::optional<std::string> out;
-    if (SSL_connect(ssl.get()) == 1) {
-        out.emplace();
-        if (!raw.empty()) SSL_write(ssl.get(), raw.data(), static_cast<int>(raw.size()));
-        char buf[4096];
-        int n;
-        while ((n = SSL_read(ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
-        SSL_shutdown(ssl.get());
-    }
-    ::close(fd);
-    return out;
-}
-
-HttpReply ParseReply(const std::string& raw) {
-    HttpReply r;
-    size_t end = raw.find("\r\n\r\n");
-    r.head = raw.substr(0, end);
-    if (end != std::string::npos) r.body = raw.substr(end + 4);
-    if (raw.rfind("HTTP/1.1 ", 0) == 0) r.status = std::stoi(raw.substr(9, 3));
-    return r;
-}
+using testing::HttpReply;
+using testing::ParseReply;
+using testing::TlsExchange;
 
 Result<Principal> FakeAuthenticate(const Request& r) {
     // Test-only: production authentication (sessions, API tokens) comes from auth.

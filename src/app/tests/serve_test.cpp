@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "api/testing/tls_client.h"
 #include "app/app.h"
 #include "app/init_data_dir.h"
 #include "audit/keys.h"
@@ -37,70 +38,11 @@ using nlohmann::json;
 constexpr int64_t kSecond = 1000000000;
 constexpr int64_t kStart = int64_t{1800000000} * kSecond;  // 2027-01-15
 
-struct HttpReply {
-    int status = 0;
-    std::string head;
-    std::string body;
-    std::string Header(std::string name) const {
-        std::string lower_head = head;
-        for (auto& c : lower_head) c = static_cast<char>(std::tolower(c));
-        for (auto& c : name) c = static_cast<char>(std::tolower(c));
-        size_t pos = lower_head.find("\r\n" + name + ":");
-        if (pos == std::string::npos) return "";
-        size_t start = pos + 2 + name.size() + 1;
-        size_t end = head.find("\r\n", start);
-        std::string v = head.substr(start, end - start);
-        while (!v.empty() && v.front() == ' ') v.erase(v.begin());
-        return v;
-    }
-    json Json() const { return json::parse(body, nullptr, false); }
-};
+using api::testing::HttpReply;
+using api::testing::ParseReply;
+using api::testing::TlsExchange;
 
-std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
-                                       const std::string& raw, int max_version = TLS1_3_VERSION) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return std::nullopt;
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                          SSL_CTX_free);
-    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
-    SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-    SSL_set_fd(ssl.get(), fd);
-    SSL_set_tlsext_host_name(ssl.get(), "localhost");
-    SSL_set1_host(ssl.get(), "localhost");
-    std::optional<std::string> out;
-    if (SSL_connect(ssl.get()) == 1) {
-        out.emplace();
-        SSL_write(ssl.get(), raw.data(), static_cast<int>(raw.size()));
-        char buf[4096];
-        int n;
-        while ((n = SSL_read(ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
-        SSL_shutdown(ssl.get());
-    }
-    ::close(fd);
-    return out;
-}
-
-HttpReply ParseReply(const std::string& raw) {
-    HttpReply r;
-    size_t end = raw.find("\r\n\r\n");
-    r.head = raw.substr(0, end);
-    if (end != std::string::npos) r.body = raw.substr(end + 4);
-    if (raw.rfind("HTTP/1.1 ", 0) == 0) r.status = std::stoi(raw.substr(9, 3));
-    return r;
-}
+json Json(const HttpReply& r) { return json::parse(r.body, nullptr, false); }
 
 // A browser's view of one signed-in user.
 struct Browser {
@@ -206,14 +148,14 @@ protected:
     }
     static Browser BrowserFrom(const HttpReply& r) {
         return Browser{SessionFromSetCookie(r.Header("Set-Cookie")),
-                       r.Json().value("csrf_token", "")};
+                       Json(r).value("csrf_token", "")};
     }
     // One-time password -> forced change -> a full session.
     Browser SignInFirstTime(const std::string& user, const std::string& initial,
                             const std::string& chosen) {
         HttpReply r = Login(user, initial);
         EXPECT_EQ(r.status, 200) << r.body;
-        EXPECT_EQ(r.Json().value("must_change_password", false), true) << r.body;
+        EXPECT_EQ(Json(r).value("must_change_password", false), true) << r.body;
         Browser limited = BrowserFrom(r);
         r = Send("POST", "/api/v1/auth/password", json{{"old", initial}, {"new", chosen}}.dump(),
                  &limited);
@@ -264,9 +206,9 @@ protected:
 TEST_F(ServeTest, HealthOverTls13) {
     HttpReply r = Get("/api/v1/health");
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.Json(), json({{"status", "ok"}}));
-    auto tls12 =
-        TlsExchange(app_->port(), Cert(), "GET /api/v1/health HTTP/1.1\r\n\r\n", TLS1_2_VERSION);
+    EXPECT_EQ(Json(r), json({{"status", "ok"}}));
+    auto tls12 = TlsExchange(app_->port(), Cert(), "GET /api/v1/health HTTP/1.1\r\n\r\n",
+                             api::testing::kTls12, api::testing::kTls12);
     EXPECT_FALSE(tls12.has_value()) << "a TLS 1.2 handshake must be refused";
 }
 
@@ -321,7 +263,7 @@ TEST_F(ServeTest, RepeatedFailuresLockTheAccountOut) {
 TEST_F(ServeTest, OneTimePasswordMustBeChangedFirst) {
     HttpReply r = Login("alice", kAliceInitial);
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["must_change_password"], true);
+    EXPECT_EQ(Json(r)["must_change_password"], true);
     const std::string set_cookie = r.Header("Set-Cookie");
     EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
     EXPECT_NE(set_cookie.find("Secure"), std::string::npos);
@@ -333,7 +275,7 @@ TEST_F(ServeTest, OneTimePasswordMustBeChangedFirst) {
 
     r = Get("/api/v1/auth/me", &limited);
     EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["session_limit"], "password_change");
+    EXPECT_EQ(Json(r)["session_limit"], "password_change");
     r = Send("POST", "/api/v1/auth/totp/enroll", "{}", &limited);
     EXPECT_EQ(r.status, 403) << r.body;
 
@@ -352,27 +294,27 @@ TEST_F(ServeTest, OneTimePasswordMustBeChangedFirst) {
 
     r = Login("alice", "Brand-New-Pass-42");
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["user"], "alice");
-    EXPECT_EQ(r.Json()["role"], "viewer");
-    EXPECT_FALSE(r.Json().contains("must_change_password"));
+    EXPECT_EQ(Json(r)["user"], "alice");
+    EXPECT_EQ(Json(r)["role"], "viewer");
+    EXPECT_FALSE(Json(r).contains("must_change_password"));
     Browser full = BrowserFrom(r);
     r = Get("/api/v1/auth/me", &full);
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.Json()["session_limit"], "none");
+    EXPECT_EQ(Json(r)["session_limit"], "none");
     EXPECT_EQ(CountAudit("auth.login", "alice", "success"), 2u);
 }
 
 TEST_F(ServeTest, AdministratorMustEnrolAndThenUseTotp) {
     Browser b = SignInFirstTime("admin", admin_otp_, "Boss-Chosen-Pass-7");
     HttpReply r = Get("/api/v1/auth/me", &b);
-    EXPECT_EQ(r.Json()["session_limit"], "mfa_enrolment") << r.body;
+    EXPECT_EQ(Json(r)["session_limit"], "mfa_enrolment") << r.body;
     // Nothing but the enrolment until a second factor is confirmed.
     EXPECT_EQ(Get("/api/v1/users", &b).status, 403);
 
     r = Send("POST", "/api/v1/auth/totp/enroll", "{}", &b);
     ASSERT_EQ(r.status, 200) << r.body;
-    const std::string secret_b32 = r.Json()["secret"];
-    EXPECT_EQ(r.Json()["otpauth_uri"].get<std::string>().rfind("otpauth://totp/", 0), 0u);
+    const std::string secret_b32 = Json(r)["secret"];
+    EXPECT_EQ(Json(r)["otpauth_uri"].get<std::string>().rfind("otpauth://totp/", 0), 0u);
     auto secret = auth::Base32Decode(secret_b32);
     ASSERT_TRUE(secret);
 
@@ -383,7 +325,7 @@ TEST_F(ServeTest, AdministratorMustEnrolAndThenUseTotp) {
     if (*code == "000000") GTEST_SKIP() << "the wrong code happened to be right";
     r = Send("POST", "/api/v1/auth/totp/confirm", json{{"code", *code}}.dump(), &b);
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["login_required"], true);
+    EXPECT_EQ(Json(r)["login_required"], true);
     EXPECT_EQ(CountAudit("auth.totp_enroll", "admin", "success"), 1u);
     EXPECT_EQ(CountAudit("auth.totp_confirm", "admin", "failure"), 1u);
     EXPECT_EQ(CountAudit("auth.totp_confirm", "admin", "success"), 1u);
@@ -391,7 +333,7 @@ TEST_F(ServeTest, AdministratorMustEnrolAndThenUseTotp) {
     // The password alone is no longer enough.
     r = Login("admin", "Boss-Chosen-Pass-7");
     EXPECT_EQ(r.status, 401);
-    EXPECT_EQ(r.Json()["mfa_required"], true);
+    EXPECT_EQ(Json(r)["mfa_required"], true);
     EXPECT_EQ(r.Header("Set-Cookie"), "");
     // The confirmation code cannot be replayed.
     r = Login("admin", "Boss-Chosen-Pass-7", *code);
@@ -402,11 +344,11 @@ TEST_F(ServeTest, AdministratorMustEnrolAndThenUseTotp) {
     ASSERT_TRUE(fresh);
     r = Login("admin", "Boss-Chosen-Pass-7", *fresh);
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["role"], "administrator");
+    EXPECT_EQ(Json(r)["role"], "administrator");
     Browser full = BrowserFrom(r);
     r = Get("/api/v1/users", &full);
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.Json()["users"].size(), 4u);
+    EXPECT_EQ(Json(r)["users"].size(), 4u);
     EXPECT_EQ(r.body.find("phc"), std::string::npos);
 }
 
@@ -442,7 +384,7 @@ TEST_F(ServeTest, ViewerCannotVerifyTheAuditTrailAuditorCan) {
     Browser auditor = SignInFirstTime("audrey", kAudreyInitial, "Audit-Chosen-Pass-3");
     HttpReply r = Get("/api/v1/audit/verify", &auditor);
     ASSERT_EQ(r.status, 200) << r.body;
-    json report = r.Json();
+    json report = Json(r);
     EXPECT_EQ(report["ok"], true) << r.body;
     EXPECT_GE(report["records_checked"].get<int>(), 5);
     EXPECT_EQ(report["findings"].size(), 0u);
