@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include <sys/stat.h>
 
@@ -17,14 +19,36 @@ namespace vigil::cli {
 namespace {
 
 // Verify and export never write to the audit database: it is evidence.
-Result<store::Database> OpenReadOnly(const std::string& path) {
+// The read-only audit database and its log; the log points into the database, which is
+// therefore held by pointer so the pair can be returned.
+struct OpenedLog {
+    std::unique_ptr<store::Database> db;
+    std::optional<audit::SqliteAuditLog> log;
+};
+
+// Opens the audit log for reading; prints the reason and returns nullopt on failure.
+std::optional<OpenedLog> OpenLog(const std::string& path, const char* cmd) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        return NotFound("audit database " + path + " does not exist");
+        std::fprintf(stderr, "%s: audit database %s does not exist\n", cmd, path.c_str());
+        return std::nullopt;
     }
     store::OpenOptions options;
     options.read_only = true;
-    return store::Database::Open(path, options);
+    auto db = store::Database::Open(path, options);
+    if (!db) {
+        std::fprintf(stderr, "%s: %s\n", cmd, db.error().message.c_str());
+        return std::nullopt;
+    }
+    OpenedLog opened;
+    opened.db = std::make_unique<store::Database>(std::move(*db));
+    auto log = audit::SqliteAuditLog::Open(*opened.db);
+    if (!log) {
+        std::fprintf(stderr, "%s: %s\n", cmd, log.error().message.c_str());
+        return std::nullopt;
+    }
+    opened.log.emplace(std::move(*log));
+    return opened;
 }
 
 }  // namespace
@@ -36,16 +60,9 @@ int RunAuditVerify(const AuditVerifyOptions& opt) {
         std::fprintf(stderr, "%s: %s\n", kCmd, key.error().message.c_str());
         return 2;
     }
-    auto db = OpenReadOnly(opt.db);
-    if (!db) {
-        std::fprintf(stderr, "%s: %s\n", kCmd, db.error().message.c_str());
-        return 2;
-    }
-    auto log = audit::SqliteAuditLog::Open(*db);
-    if (!log) {
-        std::fprintf(stderr, "%s: %s\n", kCmd, log.error().message.c_str());
-        return 2;
-    }
+    auto opened = OpenLog(opt.db, kCmd);
+    if (!opened) return 2;
+    auto& log = opened->log;
     auto checkpoints = log->Checkpoints();
     audit::VerifyOptions options;
     options.max_findings = opt.max_findings;
@@ -78,16 +95,9 @@ int RunAuditExport(const AuditExportOptions& opt) {
         std::fprintf(stderr, "%s: --checkpoints exports JSON lines only\n", kCmd);
         return 2;
     }
-    auto db = OpenReadOnly(opt.db);
-    if (!db) {
-        std::fprintf(stderr, "%s: %s\n", kCmd, db.error().message.c_str());
-        return 2;
-    }
-    auto log = audit::SqliteAuditLog::Open(*db);
-    if (!log) {
-        std::fprintf(stderr, "%s: %s\n", kCmd, log.error().message.c_str());
-        return 2;
-    }
+    auto opened = OpenLog(opt.db, kCmd);
+    if (!opened) return 2;
+    auto& log = opened->log;
 
     std::ofstream file;
     std::ostream* out = &std::cout;
