@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/static_files.h"
+
 namespace vigil::api {
 namespace {
 
@@ -286,15 +288,22 @@ void AddSecurityHeaders(std::string_view path, Response& response) {
     };
     set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     set("Content-Security-Policy",
-        "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'");
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'");
     set("X-Content-Type-Options", "nosniff");
     set("Referrer-Policy", "no-referrer");
     if (path.starts_with("/api/") || response.status >= 400) set("Cache-Control", "no-store");
 }
 
-Response HandleRequest(const Router& router, const Authenticator& authenticate, Request request) {
+Response HandleRequest(const Router& router, const Authenticator& authenticate, Request request,
+                       const StaticFiles* console) {
     Response response = [&]() -> Response {
         Router::Match match = router.Find(request.method, request.path);
+        if (!match.route && console && !request.path.starts_with("/api/") &&
+            (request.method == "GET" || request.method == "HEAD")) {
+            return console->Serve(request.path, request.Header("If-None-Match"),
+                                  request.method == "HEAD");
+        }
         if (!match.route) {
             if (match.allowed_methods.empty()) return Response::Error(404, "no such resource");
             Response r = Response::Error(405, "method not allowed");

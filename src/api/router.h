@@ -101,10 +101,14 @@ private:
 
 using Authenticator = std::function<Result<Principal>(const Request&)>;
 
+class StaticFiles;
+
 // Routing -> 404/405, authentication (401) and permission check (403) for non-public routes,
 // 415 for bodies that are not application/json, the handler (exceptions -> 500), then
-// AddSecurityHeaders().
-Response HandleRequest(const Router& router, const Authenticator& authenticate, Request request);
+// AddSecurityHeaders(). A GET or HEAD outside /api/ that no route takes goes to `console`
+// when given.
+Response HandleRequest(const Router& router, const Authenticator& authenticate, Request request,
+                       const StaticFiles* console = nullptr);
 
 // Strict-Transport-Security, Content-Security-Policy, X-Content-Type-Options, Referrer-Policy,
 // and Cache-Control: no-store for /api/ paths and every error response.

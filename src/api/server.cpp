@@ -200,7 +200,8 @@ private:
         }
         request.body = std::move(wire.body());
         std::string path = request.path;
-        Response response = HandleRequest(shared_.router, shared_.authenticate, std::move(request));
+        Response response = HandleRequest(shared_.router, shared_.authenticate, std::move(request),
+                                          shared_.options.console.get());
         Send(std::move(response), path, version, keep_alive);
     }
 
@@ -308,7 +309,8 @@ Status Server::Start() {
     if (!s.router.Has("GET", "/api/v1/openapi.json")) {
         Impl* impl = &s;
         auto added = s.router.Add(
-            {"GET", "/api/v1/openapi.json", std::string(kPublic),
+            {"GET", "/api/v1/openapi.json",
+             std::string(auth::PermissionName(auth::Permission::kSystemStatus)),
              [impl](const Request&) { return Response::Json(200, impl->openapi_json); },
              "OpenAPI 3.0 description of this API"});
         if (!added) return added;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/router.h"
+#include "api/static_files.h"
 #include "base/result.h"
 
 namespace vigil::api {
@@ -29,12 +30,14 @@ struct ServerOptions {
     // How long Stop() lets in-flight requests finish before cutting connections.
     std::chrono::milliseconds shutdown_grace{5000};
     int threads = 1;
+    // The web console served outside /api/ (see static_files.h); none when null.
+    std::shared_ptr<const StaticFiles> console;
 };
 
 class Server {
 public:
-    // Adds GET /api/v1/health and GET /api/v1/openapi.json (public) to `router` at Start()
-    // unless routes with those paths already exist.
+    // Adds GET /api/v1/health (public) and GET /api/v1/openapi.json (system.status: every
+    // signed-in user) to `router` at Start() unless routes with those paths already exist.
     Server(ServerOptions options, Router router, Authenticator authenticate);
     ~Server();  // Stop()s
     Server(const Server&) = delete;

@@ -11,6 +11,8 @@
 
 #include "api/router.h"
 #include "api/server.h"
+#include "api/static_files.h"
+#include "app/admin_api.h"
 #include "app/auth_api.h"
 #include "app/config.h"
 #include "audit/keys.h"
@@ -44,6 +46,9 @@ struct App::Impl {
     std::unique_ptr<AuthApi> auth_api;
     std::optional<api::Router> router;
     std::unique_ptr<api::Server> server;
+    std::shared_ptr<const api::StaticFiles> console;
+    std::filesystem::path console_dir;
+    int64_t started_at_ns = 0;
 
     std::vector<std::function<void()>> teardown;
 
@@ -144,7 +149,34 @@ struct App::Impl {
         auth_api = std::make_unique<AuthApi>(std::move(deps));
         teardown.push_back([this] { auth_api.reset(); });
         router.emplace();
-        return auth_api->AddRoutes(*router);
+        if (auto st = auth_api->AddRoutes(*router); !st) return st;
+        AdminApiDeps admin;
+        admin.auth = auth_api.get();
+        admin.version = VIGIL_VERSION;
+        admin.started_at_ns = started_at_ns;
+        admin.bind = config.bind;
+        admin.port = [this] { return server ? server->port() : uint16_t{0}; };
+        admin.tls_min_version = config.tls_min_version;
+        admin.state_db_path = config.state_db.string();
+        admin.audit_retention_days = config.retention_days;
+        if (auto st = AddAdminRoutes(*router, std::move(admin)); !st) return st;
+        return LoadConsole();
+    }
+
+    Status LoadConsole() {
+        std::filesystem::path dir;
+        if (options.console_dir) {
+            dir = *options.console_dir;
+        } else {
+            std::error_code ec;
+            dir = VIGIL_DEFAULT_CONSOLE_DIR;
+            if (!std::filesystem::is_regular_file(dir / "index.html", ec)) return Ok();
+        }
+        auto files = api::StaticFiles::Load(dir);
+        if (!files) return tl::unexpected(std::move(files.error()).WithContext("web console"));
+        console = std::make_shared<const api::StaticFiles>(std::move(*files));
+        console_dir = dir;
+        return Ok();
     }
 
     Status StartServer() {
@@ -155,6 +187,7 @@ struct App::Impl {
         so.key_pem_path = config.tls_key.string();
         so.allow_tls12 = config.tls_min_version == "1.2";
         so.threads = options.threads;
+        so.console = console;
         server = std::make_unique<api::Server>(std::move(so), std::move(*router),
                                                auth_api->Authenticator());
         router.reset();
@@ -198,6 +231,7 @@ struct App::Impl {
 App::App(ServeOptions options) : impl_(std::make_unique<Impl>()) {
     if (!options.clock) options.clock = SystemNowNs;
     impl_->options = std::move(options);
+    impl_->started_at_ns = impl_->options.clock();
 }
 
 App::~App() { Stop(); }
@@ -228,6 +262,8 @@ Status App::Start() {
 uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
 
 const std::string& App::bind() const { return impl_->config.bind; }
+
+const std::filesystem::path& App::console_dir() const { return impl_->console_dir; }
 
 void App::Stop() {
     if (impl_) impl_->RunTeardown();
@@ -270,6 +306,15 @@ int RunServe(const ServeOptions& options) {
         } else {
             std::printf("vigil serve: listening on https://%s:%u\n", app.bind().c_str(),
                         static_cast<unsigned>(app.port()));
+            if (app.console_dir().empty()) {
+                std::printf(
+                    "vigil serve: no web console (build it with "
+                    "bash scripts/build_console.sh); the API alone is served\n");
+            } else {
+                std::printf("vigil serve: web console from %s at https://%s:%u/\n",
+                            app.console_dir().c_str(), app.bind().c_str(),
+                            static_cast<unsigned>(app.port()));
+            }
             std::fflush(stdout);
             int sig = 0;
             sigwait(&stop_signals, &sig);

@@ -8,7 +8,8 @@
 //   3. keys        the seal key ring (keys/seal.key) and the audit signing key
 //   4. audit       SqliteAuditLog appending with the signing key
 //   5. users       UserStore, sessions, lockout
-//   6. routes      the Router with the sign-in, user and audit routes
+//   6. routes      the Router with the sign-in routes (auth_api) and the management routes
+//                  (admin_api); the web console's files loaded
 //   7. server      api::Server (TLS 1.3) started; "server.start" audited
 //
 // Teardown: the server stops (in-flight requests finish), "server.stop" is audited and the
@@ -37,6 +38,9 @@ struct ServeOptions {
     auth::LockoutPolicy lockout;
     std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
     int threads = 1;
+    // The built web console (web/dist). Unset: the build tree's web/dist when it exists,
+    // else no console (the API alone). Set but unloadable: Start() fails.
+    std::optional<std::filesystem::path> console_dir;
 };
 
 class App {
@@ -52,6 +56,8 @@ public:
     // The bound port after Start().
     uint16_t port() const;
     const std::string& bind() const;
+    // Where the console was loaded from; empty when the server runs without it.
+    const std::filesystem::path& console_dir() const;
     // Runs the teardown list (once).
     void Stop();
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/json_util.h"
 #include "audit/record.h"
 #include "auth/permissions.h"
 
@@ -20,25 +21,6 @@ using nlohmann::json;
 
 constexpr int64_t kNsPerSecond = 1000000000;
 
-Response JsonReply(int status, const json& body) { return Response::Json(status, body.dump()); }
-
-// The request body as a JSON object, or nullopt.
-std::optional<json> ParseBody(const Request& r) {
-    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) return std::nullopt;
-    return body;
-}
-
-std::optional<std::string> StringField(const json& body, const char* key) {
-    auto it = body.find(key);
-    if (it == body.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-}
-
-std::string Truncated(std::string_view s, size_t max) {
-    return std::string(s.substr(0, std::min(s.size(), max)));
-}
-
 // Lockout keys fold case: user names are unique case-insensitively, so "Admin" and "admin"
 // must share one counter.
 std::string LockoutKey(std::string_view username) {
@@ -49,16 +31,6 @@ std::string LockoutKey(std::string_view username) {
 
 bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
-json UserJson(const auth::User& u) {
-    return json{{"id", u.id},
-                {"username", u.username},
-                {"display_name", u.display_name},
-                {"role", auth::RoleName(u.role)},
-                {"mfa_enrolled", u.mfa_enrolled},
-                {"must_change_password", u.must_change_password},
-                {"disabled", u.disabled}};
-}
-
 Response AuditUnavailable() { return Response::Error(500, "the audit trail cannot be written"); }
 
 }  // namespace
@@ -66,7 +38,8 @@ Response AuditUnavailable() { return Response::Error(500, "the audit trail canno
 int64_t AuthApi::Now() const { return deps_.clock(); }
 
 bool AuthApi::Audit(std::string action, std::string_view actor, std::string object,
-                    std::string result, std::string_view source_ip, std::string detail) {
+                    std::string result, std::string_view source_ip, std::string detail,
+                    std::string before, std::string after) {
     audit::Record record;
     record.time_ns = Now();
     record.actor = Truncated(actor, kMaxAuditUsernameBytes);
@@ -75,6 +48,8 @@ bool AuthApi::Audit(std::string action, std::string_view actor, std::string obje
     record.source_ip = std::string(source_ip);
     record.result = std::move(result);
     record.detail = std::move(detail);
+    record.before = std::move(before);
+    record.after = std::move(after);
     return deps_.audit->Append(std::move(record)).has_value();
 }
 
@@ -180,11 +155,6 @@ Status AuthApi::AddRoutes(api::Router& router) {
         {"POST", "/api/v1/auth/totp/confirm", any,
          Guard(any, kAllowMfaEnrolment | kSessionOnly, bind(&AuthApi::ConfirmTotp)),
          "Confirm TOTP enrolment with a first code"},
-        {"GET", "/api/v1/users", "users.read",
-         Guard("users.read", kFullOnly, bind(&AuthApi::ListUsers)), "List users"},
-        {"GET", "/api/v1/audit/verify", "audit.verify",
-         Guard("audit.verify", kFullOnly, bind(&AuthApi::VerifyAudit)),
-         "Verify the audit hash chain and signed checkpoints"},
     };
     for (auto& route : routes) {
         const std::string what = route.method + " " + route.path;
@@ -316,6 +286,14 @@ Response AuthApi::Me(const Request&, const Caller& caller) {
     if (!user) return Response::Error(500, "cannot read the user");
     json j = UserJson(*user);
     j["user"] = user->username;
+    json permissions = json::array();
+    for (auth::Permission p : auth::AllPermissions()) {
+        if (auth::Allowed(user->role, p) &&
+            (!caller.token || auth::TokenAllows(*caller.token, user->role, p))) {
+            permissions.push_back(auth::PermissionName(p));
+        }
+    }
+    j["permissions"] = std::move(permissions);
     if (caller.session) {
         j["session_limit"] = SessionLimitName(caller.session->limit);
         j["csrf_token"] = caller.session->csrf_token;
@@ -421,30 +399,6 @@ Response AuthApi::ConfirmTotp(const Request& r, const Caller& caller) {
         resp.headers.emplace_back("Set-Cookie", SessionTable::ExpiredCookie());
     }
     return resp;
-}
-
-Response AuthApi::ListUsers(const Request&, const Caller&) {
-    auto users = deps_.users->ListUsers();
-    if (!users) return Response::Error(500, "cannot list users");
-    json list = json::array();
-    for (const auto& u : *users) list.push_back(UserJson(u));
-    return JsonReply(200, json{{"users", list}});
-}
-
-Response AuthApi::VerifyAudit(const Request&, const Caller&) {
-    auto report = deps_.audit->Verify(deps_.audit_public_key);
-    if (!report) return Response::Error(500, "cannot read the audit trail");
-    json findings = json::array();
-    for (const auto& f : report->findings) {
-        findings.push_back(
-            {{"kind", audit::KindName(f.kind)}, {"seq", f.seq}, {"message", f.message}});
-    }
-    return JsonReply(200, json{{"ok", report->ok},
-                               {"records_checked", report->records_checked},
-                               {"last_seq", report->last_seq},
-                               {"findings", findings},
-                               {"findings_omitted", report->findings_omitted},
-                               {"key_id", deps_.audit_public_key.key_id()}});
 }
 
 }  // namespace vigil::app

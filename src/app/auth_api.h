@@ -7,8 +7,6 @@
 //   POST /api/v1/auth/password       session  {old, new}
 //   POST /api/v1/auth/totp/enroll    session  -> {secret, otpauth_uri}
 //   POST /api/v1/auth/totp/confirm   session  {code}
-//   GET  /api/v1/users               users.read
-//   GET  /api/v1/audit/verify        audit.verify -> the VerifyReport
 //
 // Callers present either the "vigil_session" cookie (state-changing requests must also send
 // the session's CSRF token in X-CSRF-Token) or "Authorization: Bearer vgl_..." (an API token,
@@ -74,7 +72,6 @@ public:
         std::optional<auth::Token> token;  // when an API token
     };
 
-private:
     using CallerHandler = std::function<api::Response(const api::Request&, const Caller&)>;
     enum Flags : unsigned {
         kFullOnly = 0,
@@ -83,12 +80,20 @@ private:
         kSessionOnly = 4,          // not with an API token
     };
 
-    int64_t Now() const;
-    Result<Caller> Identify(const api::Request& request);
+    // The handler for a route needing `permission`: identifies the caller, enforces CSRF,
+    // session limits (unless flags allow) and token scopes, then calls handler with the
+    // caller, holding the lock that serialises access to the stores. Other route groups
+    // (admin_api) use it too.
     api::Handler Guard(std::string permission, unsigned flags, CallerHandler handler);
     // Appends an audit record; false when it could not be written (the caller answers 500).
     bool Audit(std::string action, std::string_view actor, std::string object, std::string result,
-               std::string_view source_ip, std::string detail);
+               std::string_view source_ip, std::string detail, std::string before = {},
+               std::string after = {});
+    int64_t Now() const;
+    const AuthApiDeps& deps() const { return deps_; }
+
+private:
+    Result<Caller> Identify(const api::Request& request);
 
     api::Response Login(const api::Request& request);
     api::Response Logout(const api::Request& request, const Caller& caller);
@@ -96,8 +101,6 @@ private:
     api::Response ChangePassword(const api::Request& request, const Caller& caller);
     api::Response EnrollTotp(const api::Request& request, const Caller& caller);
     api::Response ConfirmTotp(const api::Request& request, const Caller& caller);
-    api::Response ListUsers(const api::Request& request, const Caller& caller);
-    api::Response VerifyAudit(const api::Request& request, const Caller& caller);
 
     AuthApiDeps deps_;
     // UserStore, the audit log (sharing one Database) and the lockout tables are used by one

@@ -1,6 +1,9 @@
 #include "audit/sqlite_log.h"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
+#include <variant>
 
 #include "audit/export.h"
 
@@ -278,6 +281,98 @@ RecordSource SqliteAuditLog::Records(uint64_t from_seq) {
         ReadRecord(*stmt, out);
         return true;
     };
+}
+
+namespace {
+
+// LIKE pattern matching `text` anywhere, with % _ and the escape character itself escaped.
+std::string LikeContains(std::string_view text) {
+    std::string out = "%";
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '%';
+    return out;
+}
+
+}  // namespace
+
+Result<std::vector<Record>> SqliteAuditLog::Query(const RecordQuery& q) {
+    std::string sql =
+        "SELECT seq, time_ns, actor, \"action\", object, \"before\", \"after\", source_ip, "
+        "result, detail, prev_hash, hash FROM audit_records WHERE 1=1";
+    // Each filter adds its clause and the values it binds, in order.
+    std::vector<std::variant<int64_t, std::string>> params;
+    auto text_eq = [&](const char* column, const std::string& value) {
+        if (value.empty()) return;
+        sql += std::string(" AND ") + column + " = ?";
+        params.emplace_back(value);
+    };
+    text_eq("actor", q.actor);
+    text_eq("result", q.result);
+    text_eq("object", q.object);
+    if (!q.action.empty() && q.action.back() == '.') {
+        sql += " AND \"action\" LIKE ? ESCAPE '\\'";
+        params.emplace_back(LikeContains(q.action).substr(1));  // prefix: drop the leading %
+    } else {
+        text_eq("\"action\"", q.action);
+    }
+    if (q.since_ns) {
+        sql += " AND time_ns >= ?";
+        params.emplace_back(*q.since_ns);
+    }
+    if (q.until_ns) {
+        sql += " AND time_ns < ?";
+        params.emplace_back(*q.until_ns);
+    }
+    if (q.before_seq) {
+        sql += " AND seq < ?";
+        params.emplace_back(static_cast<int64_t>(
+            std::min<uint64_t>(*q.before_seq, std::numeric_limits<int64_t>::max())));
+    }
+    if (!q.text.empty()) {
+        sql +=
+            " AND (actor LIKE ?1x ESCAPE '\\' OR \"action\" LIKE ?1x ESCAPE '\\' OR object LIKE "
+            "?1x ESCAPE '\\' OR detail LIKE ?1x ESCAPE '\\' OR source_ip LIKE ?1x ESCAPE '\\')";
+        // Numbered so the one pattern binds once; its number is fixed below.
+        const std::string n = std::to_string(params.size() + 1);
+        for (size_t pos; (pos = sql.find("?1x")) != std::string::npos;) {
+            sql.replace(pos, 3, "?" + n);
+        }
+        params.emplace_back(LikeContains(q.text));
+    }
+    sql += " ORDER BY seq DESC LIMIT ?";
+    params.emplace_back(static_cast<int64_t>(q.limit));
+    // Positional '?' after a numbered '?N' take N+1, N+2, ...: only LIMIT follows the text
+    // clause, so it gets the next number.
+    auto stmt = db_->Prepare(sql);
+    if (!stmt) return tl::unexpected(std::move(stmt.error()));
+    for (size_t i = 0; i < params.size(); ++i) {
+        const int index = static_cast<int>(i + 1);
+        Status st = std::holds_alternative<int64_t>(params[i])
+                        ? stmt->BindInt64(index, std::get<int64_t>(params[i]))
+                        : stmt->BindText(index, std::get<std::string>(params[i]));
+        if (!st) return tl::unexpected(std::move(st.error()));
+    }
+    std::vector<Record> out;
+    while (true) {
+        auto step = stmt->Step();
+        if (!step) return tl::unexpected(std::move(step.error()));
+        if (*step == Step::kDone) break;
+        Record r;
+        ReadRecord(*stmt, r);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+Result<uint64_t> SqliteAuditLog::Count() {
+    auto stmt = db_->Prepare("SELECT count(*) FROM audit_records");
+    if (!stmt) return tl::unexpected(std::move(stmt.error()));
+    auto step = stmt->Step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    return static_cast<uint64_t>(stmt->ColumnInt64(0));
 }
 
 Result<std::vector<Checkpoint>> SqliteAuditLog::Checkpoints() {

@@ -32,6 +32,20 @@ namespace vigil::audit {
 // The audit component's schema migrations (component name "audit").
 std::span<const store::Migration> AuditMigrations();
 
+// A page of the trail for people: newest first, every filter optional and combined with AND.
+// Values are bound as parameters, never spliced into SQL.
+struct RecordQuery {
+    std::string actor;   // exact
+    std::string action;  // exact, or a prefix when it ends in '.' ("auth." = every auth.*)
+    std::string result;  // exact
+    std::string object;  // exact
+    std::optional<int64_t> since_ns;     // time_ns >= since
+    std::optional<int64_t> until_ns;     // time_ns < until
+    std::string text;                    // substring of actor, action, object, detail or source_ip
+    std::optional<uint64_t> before_seq;  // the cursor: only records with seq < before_seq
+    size_t limit = 50;
+};
+
 class SqliteAuditLog {
 public:
     // For reading, verifying and exporting. Brings the schema up to date (on a read-only
@@ -64,6 +78,11 @@ public:
 
     // Verifies the stored chain with key. The stored anchor is used unless options has one.
     Result<VerifyReport> Verify(const PublicKey& key, VerifyOptions options = {});
+
+    // Up to query.limit records matching query, newest first.
+    Result<std::vector<Record>> Query(const RecordQuery& query);
+    // How many records the trail holds.
+    Result<uint64_t> Count();
 
     // JSON lines / CSV (header row first) of the records with seq >= from_seq; see export.h.
     Status ExportJsonLines(std::ostream& out, uint64_t from_seq = 0);

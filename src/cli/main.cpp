@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
     sv->add_option("--port", serve.port, "Port, overriding vigil.yml (0: an ephemeral port)");
     sv->add_option("--bind", serve.bind, "Address, overriding vigil.yml");
     sv->add_option("--threads", serve.threads, "Server worker threads")->check(CLI::Range(1, 64));
+    sv->add_option("--console", serve.console_dir,
+                   "Built web console to serve at / (default: the build's web/dist if built)");
 
     try {
         app.parse(argc, argv);

@@ -10,6 +10,7 @@ int RunServe(const ServeCmdOptions& options) {
     serve.port = options.port;
     serve.bind = options.bind;
     serve.threads = options.threads;
+    if (options.console_dir) serve.console_dir = *options.console_dir;
     return app::RunServe(serve);
 }
 

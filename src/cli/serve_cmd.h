@@ -1,7 +1,7 @@
 #pragma once
-// `vigil serve --data DIR [--port N] [--bind ADDR]`: the HTTPS API on the data directory that
-// `vigil init` created. Prints "vigil serve: listening on https://BIND:PORT" once it accepts
-// connections and runs until SIGINT or SIGTERM, then stops gracefully.
+// `vigil serve --data DIR [--port N] [--bind ADDR] [--console DIR]`: the HTTPS API on the data
+// directory that `vigil init` created. Prints "vigil serve: listening on https://BIND:PORT" once it
+// accepts connections and runs until SIGINT or SIGTERM, then stops gracefully.
 //
 // Exit codes: 0 stopped by a signal, 1 internal error, 2 configuration error (missing or
 // invalid vigil.yml, state database, keys or certificate).
@@ -17,6 +17,7 @@ struct ServeCmdOptions {
     std::optional<uint16_t> port;  // overrides server.port in vigil.yml; 0 = ephemeral
     std::optional<std::string> bind;
     int threads = 1;
+    std::optional<std::string> console_dir;  // the built web console (web/dist)
 };
 
 int RunServe(const ServeCmdOptions& options);

@@ -120,8 +120,10 @@ TEST_F(ServerTest, HealthOkWithSecurityHeaders) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(json::parse(r.body), json({{"status", "ok"}}));
     EXPECT_EQ(r.Header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains");
-    EXPECT_EQ(r.Header("Content-Security-Policy"),
-              "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'");
+    EXPECT_EQ(
+        r.Header("Content-Security-Policy"),
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'");
     EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(r.Header("Referrer-Policy"), "no-referrer");
     EXPECT_EQ(r.Header("Cache-Control"), "no-store");
@@ -310,7 +312,9 @@ TEST_F(ServerTest, SqlMetacharactersInQueryAreData) {
 }
 
 TEST_F(ServerTest, OpenApiListsEveryRouteWithPermission) {
-    HttpReply r = Get("/api/v1/openapi.json");
+    // The route map is for signed-in users, like everything but sign-in and liveness.
+    EXPECT_EQ(Get("/api/v1/openapi.json").status, 401);
+    HttpReply r = Get("/api/v1/openapi.json", "X-Test-Role: viewer\r\n");
     ASSERT_EQ(r.status, 200);
     json doc = json::parse(r.body);
     ASSERT_GE(server_->router().routes().size(), 6u);  // 4 test routes + health + openapi
