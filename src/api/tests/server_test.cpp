@@ -362,3 +362,86 @@ TEST_F(ServerTest, StopIsPromptWithIdleKeepAliveConnection) {
 
 }  // namespace
 }  // namespace vigil::api
+
+namespace vigil::api {
+namespace {
+
+// Issue 3, must-show 6 (static routes): the console is served from memory; traversal in any
+// spelling never reaches a file outside it.
+class StaticFilesTest : public ServerTest {
+protected:
+    void SetUp() override {
+        root_ = *dir_ / "console";
+        std::filesystem::create_directories(root_ / "assets");
+        Write(root_ / "index.html", "<!doctype html><title>Vigil</title>");
+        Write(root_ / "assets" / "app-1a2b.js", "console.log(1)");
+        Write(*dir_ / "secret.txt", "TOP-SECRET");  // next to the console, never served
+        std::filesystem::create_symlink(*dir_ / "secret.txt", root_ / "link.txt");
+        auto files = StaticFiles::Load(root_);
+        ASSERT_TRUE(files) << files.error().message;
+        ServerOptions o = Options();
+        o.console = std::make_shared<const StaticFiles>(std::move(*files));
+        server_ = StartServer(std::move(o));
+    }
+    void TearDown() override { std::filesystem::remove_all(root_); }
+    static void Write(const std::filesystem::path& p, const std::string& text) {
+        FILE* f = std::fopen(p.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        std::fwrite(text.data(), 1, text.size(), f);
+        std::fclose(f);
+    }
+    std::filesystem::path root_;
+};
+
+TEST_F(StaticFilesTest, ServesTheConsoleWithTypesCachingAndClientRoutes) {
+    HttpReply r = Get("/");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "<!doctype html><title>Vigil</title>");
+    EXPECT_EQ(r.Header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(r.Header("Cache-Control"), "no-cache");
+    EXPECT_NE(r.Header("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+    r = Get("/assets/app-1a2b.js");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.Header("Content-Type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(r.Header("Cache-Control"), "public, max-age=31536000, immutable");
+    // Revalidation.
+    const std::string etag(r.Header("ETag"));
+    ASSERT_FALSE(etag.empty());
+    EXPECT_EQ(Get("/assets/app-1a2b.js", "If-None-Match: " + etag + "\r\n").status, 304);
+    // Client-side routes get the page; unknown files do not.
+    EXPECT_EQ(Get("/users").body, "<!doctype html><title>Vigil</title>");
+    EXPECT_EQ(Get("/assets/missing.js").status, 404);
+    // The API keeps its own 404s.
+    EXPECT_EQ(Get("/api/v1/nothing").status, 404);
+    EXPECT_EQ(
+        Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status,
+        404);
+}
+
+TEST_F(StaticFilesTest, TraversalInEverySpellingIsRefused) {
+    for (const char* target :
+         {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+          "/assets/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/..%5csecret.txt",
+          "/assets/..%2f..%2fsecret.txt", "//etc/passwd", "/%00index.html", "/index.html%00.js",
+          "/%252e%252e/secret.txt", "/./index.html"}) {
+        HttpReply r = Get(target);
+        EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << target;
+        EXPECT_TRUE(r.status == 400 || r.status == 404 ||
+                    r.body == "<!doctype html><title>Vigil</title>")
+            << target << " -> " << r.status;
+    }
+    // A symbolic link inside the console is not followed.
+    EXPECT_EQ(Get("/link.txt").status, 404);
+    EXPECT_EQ(Get("/secret.txt").status, 404);
+    // The server is still up.
+    EXPECT_EQ(Get("/api/v1/health").status, 200);
+}
+
+TEST(StaticFilesLoad, RefusesADirectoryWithoutIndex) {
+    auto files = StaticFiles::Load("/nonexistent-vigil-console");
+    ASSERT_FALSE(files);
+    EXPECT_NE(files.error().message.find("index.html"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::api
