@@ -4,8 +4,11 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,6 +54,12 @@ struct App::Impl {
     int64_t started_at_ns = 0;
 
     std::vector<std::function<void()>> teardown;
+
+    // Maintenance thread: audit retention.
+    std::thread maintenance;
+    std::mutex maintenance_mu;
+    std::condition_variable maintenance_cv;
+    bool maintenance_stop = false;
 
     int64_t Now() const { return options.clock(); }
 
@@ -219,6 +228,53 @@ struct App::Impl {
         return Ok();
     }
 
+    // Applies audit retention once; the outcome is itself an audit record when anything was
+    // deleted or the trail refused it.
+    void ApplyRetention() {
+        auth_api->Exclusive([this] {
+            auto dropped = audit->ApplyRetention(*audit_public_key, Now(), config.retention_days);
+            if (dropped && *dropped == 0) return;
+            audit::Record r;
+            r.time_ns = Now();
+            r.actor = "system";
+            r.action = "audit.retention";
+            r.object = "audit-trail";
+            r.result = dropped ? "success" : "failure";
+            r.detail = dropped ? "deleted " + std::to_string(*dropped) + " records older than " +
+                                     std::to_string(config.retention_days) + " days"
+                               : dropped.error().message;
+            if (!dropped) {
+                std::fprintf(stderr, "vigil serve: audit retention: %s\n",
+                             dropped.error().message.c_str());
+            }
+            (void)audit->Append(std::move(r));
+        });
+    }
+
+    Status StartMaintenance() {
+        ApplyRetention();  // before Start() returns, so a start after a long pause is clean
+        maintenance = std::thread([this] {
+            std::unique_lock lock(maintenance_mu);
+            for (;;) {
+                maintenance_cv.wait_for(lock, options.maintenance_interval,
+                                        [this] { return maintenance_stop; });
+                if (maintenance_stop) return;
+                lock.unlock();
+                ApplyRetention();
+                lock.lock();
+            }
+        });
+        teardown.push_back([this] {
+            {
+                std::lock_guard lock(maintenance_mu);
+                maintenance_stop = true;
+            }
+            maintenance_cv.notify_all();
+            maintenance.join();
+        });
+        return Ok();
+    }
+
     void RunTeardown() {
         while (!teardown.empty()) {
             auto step = std::move(teardown.back());
@@ -249,6 +305,7 @@ Status App::Start() {
         {"opening the user store", &Impl::OpenUsers},
         {"building the routes", &Impl::BuildRoutes},
         {"starting the HTTPS server", &Impl::StartServer},
+        {"starting maintenance", &Impl::StartMaintenance},
     };
     for (const Step& step : kSteps) {
         if (auto st = (impl_.get()->*step.run)(); !st) {

@@ -11,10 +11,12 @@
 //   6. routes      the Router with the sign-in routes (auth_api) and the management routes
 //                  (admin_api); the web console's files loaded
 //   7. server      api::Server (TLS 1.3) started; "server.start" audited
+//   8. maintenance a thread applying audit retention at start and every interval
 //
 // Teardown: the server stops (in-flight requests finish), "server.stop" is audited and the
 // chain head signed, then the stores and the database close.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -38,6 +40,8 @@ struct ServeOptions {
     auth::LockoutPolicy lockout;
     std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
     int threads = 1;
+    // How often the audit retention (config retention_days) is applied; also once at start.
+    std::chrono::nanoseconds maintenance_interval = std::chrono::hours(24);
     // The built web console (web/dist). Unset: the build tree's web/dist when it exists,
     // else no console (the API alone). Set but unloadable: Start() fails.
     std::optional<std::filesystem::path> console_dir;

@@ -91,6 +91,11 @@ public:
                std::string after = {});
     int64_t Now() const;
     const AuthApiDeps& deps() const { return deps_; }
+    // Runs fn holding the lock the request handlers hold (background jobs on the same stores).
+    void Exclusive(const std::function<void()>& fn) {
+        std::lock_guard lock(mu_);
+        fn();
+    }
 
 private:
     Result<Caller> Identify(const api::Request& request);

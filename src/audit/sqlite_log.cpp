@@ -367,6 +367,57 @@ Result<std::vector<Record>> SqliteAuditLog::Query(const RecordQuery& q) {
     return out;
 }
 
+Result<size_t> SqliteAuditLog::ApplyRetention(const PublicKey& key, int64_t now_ns,
+                                              int retention_days) {
+    auto report = Verify(key);
+    if (!report) return tl::unexpected(std::move(report.error()));
+    if (!report->ok) {
+        return MakeError(Code::kFailedPrecondition,
+                         "the audit trail does not verify (" +
+                             (report->findings.empty() ? std::string("see vigil audit verify")
+                                                       : report->findings[0].ToString()) +
+                             "); nothing is deleted from damaged evidence");
+    }
+    std::vector<Record> records;
+    auto source = Records();
+    for (Record r;;) {
+        auto more = source(r);
+        if (!more) return tl::unexpected(std::move(more.error()));
+        if (!*more) break;
+        records.push_back(std::move(r));
+    }
+    auto checkpoints = Checkpoints();
+    if (!checkpoints) return tl::unexpected(std::move(checkpoints.error()));
+    auto plan = PlanRetention(records, *checkpoints, key, now_ns, retention_days);
+    if (!plan) return tl::unexpected(std::move(plan.error()));
+    if (plan->drop_count == 0 || !plan->anchor) return size_t{0};
+    const Checkpoint& anchor = *plan->anchor;
+    auto seq = SeqParam(anchor.seq);
+    if (!seq) return tl::unexpected(std::move(seq.error()));
+    auto tx = store::Transaction::Begin(*db_);
+    if (!tx) return tl::unexpected(std::move(tx.error()));
+    for (const char* sql : {"DELETE FROM audit_records WHERE seq <= ?1",
+                            "DELETE FROM audit_checkpoints WHERE seq <= ?1"}) {
+        auto stmt = db_->Prepare(sql);
+        if (!stmt) return tl::unexpected(std::move(stmt.error()));
+        if (auto st = stmt->BindInt64(1, *seq); !st) return tl::unexpected(std::move(st.error()));
+        if (auto st = stmt->Run(); !st) return tl::unexpected(std::move(st.error()));
+    }
+    auto put = db_->Prepare(
+        "INSERT OR REPLACE INTO audit_anchor (id, seq, hash, time_ns, signature, key_id) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5)");
+    if (!put) return tl::unexpected(std::move(put.error()));
+    Status st = put->BindInt64(1, *seq);
+    if (st) st = put->BindText(2, anchor.hash);
+    if (st) st = put->BindInt64(3, anchor.time_ns);
+    if (st) st = put->BindText(4, anchor.signature);
+    if (st) st = put->BindText(5, anchor.key_id);
+    if (st) st = put->Run();
+    if (st) st = tx->Commit();
+    if (!st) return tl::unexpected(std::move(st.error()).WithContext("applying audit retention"));
+    return plan->drop_count;
+}
+
 Result<uint64_t> SqliteAuditLog::Count() {
     auto stmt = db_->Prepare("SELECT count(*) FROM audit_records");
     if (!stmt) return tl::unexpected(std::move(stmt.error()));

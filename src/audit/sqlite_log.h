@@ -22,6 +22,7 @@
 #include "audit/chain.h"
 #include "audit/keys.h"
 #include "audit/record.h"
+#include "audit/retention.h"
 #include "audit/verify.h"
 #include "base/result.h"
 #include "store/database.h"
@@ -78,6 +79,13 @@ public:
 
     // Verifies the stored chain with key. The stored anchor is used unless options has one.
     Result<VerifyReport> Verify(const PublicKey& key, VerifyOptions options = {});
+
+    // Enforces retention (retention.h): when the stored chain verifies with key, deletes the
+    // records older than retention_days up to the last signed checkpoint among them, which
+    // becomes the stored anchor, in one transaction. Returns how many records were deleted
+    // (0 when nothing is due). failed_precondition, deleting nothing, when the chain does not
+    // verify: a damaged trail is evidence.
+    Result<size_t> ApplyRetention(const PublicKey& key, int64_t now_ns, int retention_days);
 
     // Up to query.limit records matching query, newest first.
     Result<std::vector<Record>> Query(const RecordQuery& query);

@@ -371,5 +371,21 @@ TEST_F(AdminApiTest, SystemStatusAndRolesDescribeThePlatform) {
     EXPECT_EQ(std::find(perms.begin(), perms.end(), "audit.export"), perms.end());
 }
 
+TEST_F(AdminApiTest, AuditRetentionIsEnforcedAtStartAndTheTrailStillVerifies) {
+    (void)Login("alice", "wrong-password-1");
+    Restart();  // the stop signs the head: a checkpoint the cut can end at
+    now_ += int64_t{200} * 86400 * kSecond;
+    Restart();
+    auto records = AuditRecords();
+    ASSERT_FALSE(records.empty());
+    // Cut at the checkpoint the first stop signed: the records before it are gone.
+    EXPECT_GT(records.front().seq, 1u);
+    for (const auto& r : records) EXPECT_NE(r.action, "auth.login") << r.seq;
+    EXPECT_EQ(CountAudit("audit.retention", "system", "success"), 1u);
+    Browser auditor = FullSession("audra", auth::Role::kAuditor);
+    HttpReply r = Get("/api/v1/audit/verify", &auditor);
+    EXPECT_EQ(Json(r)["ok"], true) << r.body;
+}
+
 }  // namespace
 }  // namespace vigil::app

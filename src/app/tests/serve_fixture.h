@@ -92,6 +92,11 @@ protected:
             token_ = token->plaintext;
         }
         now_ = kStart + kSecond;
+        Restart();
+    }
+    // Stops the App (if running) and starts a new one on the same data directory.
+    void Restart() {
+        app_.reset();
         ServeOptions o;
         o.data_dir = dir_;
         o.port = 0;

@@ -354,3 +354,42 @@ TEST_F(SqliteAuditLogTest, SchemaIsMigratedOnce) {
 
 }  // namespace
 }  // namespace vigil::audit
+
+namespace vigil::audit {
+namespace {
+
+constexpr int64_t kDayNs = 86400 * testing::kSecond;
+
+TEST_F(SqliteAuditLogTest, RetentionCutsAtTheLastExpiredCheckpointAndStillVerifies) {
+    auto log = SqliteAuditLog::Open(*db_);
+    ASSERT_TRUE(log.has_value());
+    // Records 1..1499 are older than 180 days; the last checkpoint among them is 1000.
+    const int64_t now = testing::kT0 + 1500 * testing::kSecond + 180 * kDayNs;
+    auto dropped = log->ApplyRetention(*public_key_, now, 180);
+    ASSERT_TRUE(dropped.has_value()) << dropped.error().message;
+    EXPECT_EQ(*dropped, 1000u);
+    EXPECT_EQ(*log->Count(), static_cast<uint64_t>(kRecords - 1000));
+    auto anchor = log->Anchor();
+    ASSERT_TRUE(anchor.has_value() && anchor->has_value());
+    EXPECT_EQ((*anchor)->seq, 1000u);
+    VerifyReport report = VerifyDb();
+    EXPECT_TRUE(report.ok) << (report.findings.empty() ? "" : report.findings[0].ToString());
+    // Nothing more is due at the same time; deleting the anchor is then detected.
+    EXPECT_EQ(*log->ApplyRetention(*public_key_, now, 180), 0u);
+    Sql("DELETE FROM audit_records WHERE seq = 1001");
+    EXPECT_FALSE(VerifyDb().ok);
+}
+
+TEST_F(SqliteAuditLogTest, RetentionRefusesADamagedTrail) {
+    Sql("UPDATE audit_records SET actor = 'mallory' WHERE seq = 5");
+    auto log = SqliteAuditLog::Open(*db_);
+    ASSERT_TRUE(log.has_value());
+    auto dropped = log->ApplyRetention(*public_key_, testing::kT0 + 400 * kDayNs, 180);
+    ASSERT_FALSE(dropped.has_value());
+    EXPECT_EQ(dropped.error().code, Code::kFailedPrecondition);
+    EXPECT_NE(dropped.error().message.find("does not verify"), std::string::npos);
+    EXPECT_EQ(*log->Count(), static_cast<uint64_t>(kRecords));
+}
+
+}  // namespace
+}  // namespace vigil::audit
