@@ -11,7 +11,14 @@ PACKAGES=(
   libevtx-dev libbfio-dev libexpat1-dev libxxhash-dev libssl-dev libargon2-dev
   libsqlite3-dev sqlite3 libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium
 )
+# The web console (scripts/build_console.sh) needs Node.js >= 20.19 and npm. The machines come
+# with Node.js 20 (with npm) from outside Debian; Debian's own nodejs/npm are only a fallback
+# where there is no node at all (installing Debian's npm next to that Node.js would replace it).
+if ! command -v node >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+bash scripts/build_console.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target vigil
 exec build/release/src/cli/vigil hunt --rules rules/ --stats "$@" demo/

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 export CTEST_OUTPUT_ON_FAILURE=1
 
+echo "== web console (web/dist)"
+bash scripts/build_console.sh
+
 echo "== release build + tests"
 cmake --preset release >/dev/null
 cmake --build --preset release

@@ -1,0 +1,176 @@
+// The one way the console talks to the server: JSON over same-origin fetch with the session
+// cookie (HttpOnly: never read here), the CSRF token on every state-changing request, errors
+// turned into ApiError with the server's message, and 401 sending the user to the sign-in page.
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+    readonly retryAfter: number | null,
+  ) {
+    super(message);
+  }
+  get mfaRequired(): boolean {
+    return typeof this.body === 'object' && this.body !== null &&
+      (this.body as { mfa_required?: unknown }).mfa_required === true;
+  }
+}
+
+let csrfToken = '';
+let onUnauthorized: () => void = () => {};
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export interface RequestOptions {
+  // The sign-in call answers 401 for a wrong password: that is not an expired session.
+  expect401?: boolean;
+}
+
+export async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e), null, null);
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    const retry = response.headers.get('Retry-After');
+    const error = new ApiError(
+      response.status,
+      err?.code ?? `http_${response.status}`,
+      err?.message ?? `HTTP ${response.status} ${response.statusText}`,
+      data,
+      retry !== null && /^\d+$/.test(retry) ? Number(retry) : null,
+    );
+    if (response.status === 401 && !options.expect401) onUnauthorized();
+    throw error;
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body?: unknown, options?: RequestOptions) =>
+  request<T>('POST', path, body, options);
+export const put = <T>(path: string, body?: unknown) => request<T>('PUT', path, body);
+export const patch = <T>(path: string, body?: unknown) => request<T>('PATCH', path, body);
+export const del = <T>(path: string) => request<T>('DELETE', path);
+
+export function query(params: Record<string, string | number | boolean | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '' || v === false) continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// ---- the shapes the server answers with -------------------------------------------------
+
+export type SessionLimit = 'none' | 'password_change' | 'mfa_enrolment';
+
+export interface Me {
+  id: number | string;
+  username: string;
+  display_name?: string;
+  role: string;
+  mfa_enrolled: boolean;
+  must_change_password: boolean;
+  disabled: boolean;
+  session_limit?: SessionLimit;
+  csrf_token?: string;
+  permissions?: string[];
+}
+
+export interface LoginAnswer {
+  user: string;
+  role: string;
+  csrf_token: string;
+  must_change_password?: boolean;
+  mfa_enrolment_required?: boolean;
+}
+
+export interface User {
+  id: number | string;
+  username: string;
+  display_name?: string;
+  role: string;
+  mfa_enrolled: boolean;
+  must_change_password: boolean;
+  disabled: boolean;
+  created_at?: string;
+}
+
+export interface RolesAnswer {
+  roles: { name: string; requires_mfa: boolean; permissions: string[] }[];
+  permissions: { name: string; description: string }[];
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  owner: string;
+  scopes: string[];
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface AuditRecord {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  object: string;
+  before: unknown;
+  after: unknown;
+  source_ip: string;
+  result: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  records_checked: number;
+  last_seq: number;
+  findings: { kind: string; seq: number; message: string }[];
+  findings_omitted?: number;
+  key_id: string;
+}

@@ -1,0 +1,121 @@
+// Entry point: hash routing (#/login, #/users, ...), the session check before every signed-in
+// page, and the limited sessions the server hands out (forced password change, MFA enrolment).
+import './styles.css';
+import { ApiError, setUnauthorizedHandler } from './api';
+import { h, replace } from './dom';
+import { t } from './i18n';
+import { shell } from './layout';
+import { renderAudit } from './pages/audit';
+import { renderLogin } from './pages/login';
+import { renderProfile } from './pages/profile';
+import { renderSetupMfa, renderSetupPassword } from './pages/setup';
+import { renderStatus } from './pages/status';
+import { renderTokens } from './pages/tokens';
+import { renderUsers } from './pages/users';
+import { can, forgetSession, loadMe, setFlash, state, takeFlash } from './state';
+import { alertBox, errorMessage } from './ui';
+
+export interface PageContext {
+  go: (path: string) => void;
+  rerender: () => void;
+  // True while this rendering is still the current one (the user has not navigated away).
+  live: () => boolean;
+}
+
+type Page = (content: HTMLElement, ctx: PageContext) => void | Promise<void>;
+
+const PAGES: Record<string, { page: Page; perm?: string; title: Parameters<typeof t>[0] }> = {
+  '/status': { page: renderStatus, perm: 'system.status', title: 'nav.status' },
+  '/users': { page: renderUsers, perm: 'users.read', title: 'nav.users' },
+  '/tokens': { page: renderTokens, perm: 'tokens.manage_own', title: 'nav.tokens' },
+  '/audit': { page: renderAudit, perm: 'audit.read', title: 'nav.audit' },
+  '/profile': { page: renderProfile, title: 'nav.profile' },
+};
+
+const HOME = '/status';
+const root = document.getElementById('app')!;
+let generation = 0;
+
+function currentPath(): string {
+  const hash = location.hash.replace(/^#/, '');
+  return hash.startsWith('/') ? hash.split('?')[0] : '';
+}
+
+function go(path: string): void {
+  if (currentPath() === path) void render();
+  else location.hash = `#${path}`;
+}
+
+setUnauthorizedHandler(() => {
+  const wasSignedIn = state.me !== null;
+  forgetSession();
+  if (currentPath() !== '/login') {
+    if (wasSignedIn) setFlash('info', t('login.sessionEnded'));
+    go('/login');
+  }
+});
+
+async function render(): Promise<void> {
+  const gen = ++generation;
+  const ctx: PageContext = { go, rerender: () => void render(), live: () => gen === generation };
+  const path = currentPath();
+  document.title = t('app.name');
+
+  if (path === '/login') {
+    renderLogin(root, ctx);
+    return;
+  }
+
+  if (!state.me) {
+    try {
+      await loadMe();
+    } catch (e) {
+      if (!ctx.live()) return;
+      if (e instanceof ApiError && e.status === 401) {
+        go('/login');
+        return;
+      }
+      replace(root, h('div', { class: 'center-page' }, alertBox('error', errorMessage(e))));
+      return;
+    }
+    if (!ctx.live()) return;
+  }
+  const me = state.me!;
+
+  // A limited session can only do the one thing it was made for.
+  if (me.session_limit === 'password_change') {
+    if (path !== '/setup/password') return go('/setup/password');
+    renderSetupPassword(root, ctx);
+    return;
+  }
+  if (me.session_limit === 'mfa_enrolment') {
+    if (path !== '/setup/mfa') return go('/setup/mfa');
+    renderSetupMfa(root, ctx);
+    return;
+  }
+  if (path === '' || path === '/' || path.startsWith('/setup/')) return go(HOME);
+
+  const { root: frame, content } = shell(path, go, ctx.rerender);
+  replace(root, frame);
+  const flash = takeFlash();
+  if (flash) content.appendChild(alertBox(flash.kind, flash.text));
+
+  const entry = PAGES[path];
+  if (!entry) {
+    content.appendChild(alertBox('warning', t('error.notFound')));
+    return;
+  }
+  document.title = `${t(entry.title)} · ${t('app.name')}`;
+  if (entry.perm && !can(entry.perm)) {
+    content.appendChild(alertBox('error', t('error.forbiddenPage'), 'forbidden'));
+    return;
+  }
+  try {
+    await entry.page(content, ctx);
+  } catch (e) {
+    if (ctx.live()) content.appendChild(alertBox('error', errorMessage(e), 'error'));
+  }
+}
+
+window.addEventListener('hashchange', () => void render());
+void render();
