@@ -288,7 +288,7 @@ void AddSecurityHeaders(std::string_view path, Response& response) {
     };
     set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     set("Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; "
+        "default-src 'self'; frame-ancestors 'none'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'");
     set("X-Content-Type-Options", "nosniff");
     set("Referrer-Policy", "no-referrer");

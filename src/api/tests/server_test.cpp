@@ -120,10 +120,9 @@ TEST_F(ServerTest, HealthOkWithSecurityHeaders) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(json::parse(r.body), json({{"status", "ok"}}));
     EXPECT_EQ(r.Header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains");
-    EXPECT_EQ(
-        r.Header("Content-Security-Policy"),
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'");
+    EXPECT_EQ(r.Header("Content-Security-Policy"),
+              "default-src 'self'; frame-ancestors 'none'; object-src 'none'; "
+              "base-uri 'none'; form-action 'self'");
     EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(r.Header("Referrer-Policy"), "no-referrer");
     EXPECT_EQ(r.Header("Cache-Control"), "no-store");
