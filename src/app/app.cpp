@@ -320,6 +320,11 @@ uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
 
 const std::string& App::bind() const { return impl_->config.bind; }
 
+std::span<const api::Route> App::routes() const {
+    if (!impl_->server) return {};
+    return impl_->server->router().routes();
+}
+
 const std::filesystem::path& App::console_dir() const { return impl_->console_dir; }
 
 void App::Stop() {

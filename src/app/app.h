@@ -22,8 +22,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
+#include "api/router.h"
 #include "app/sessions.h"
 #include "auth/lockout.h"
 #include "auth/user_store.h"
@@ -60,6 +62,8 @@ public:
     // The bound port after Start().
     uint16_t port() const;
     const std::string& bind() const;
+    // The served route table (empty before Start()).
+    std::span<const api::Route> routes() const;
     // Where the console was loaded from; empty when the server runs without it.
     const std::filesystem::path& console_dir() const;
     // Runs the teardown list (once).
