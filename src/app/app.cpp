@@ -12,15 +12,21 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/router.h"
 #include "api/server.h"
 #include "api/static_files.h"
 #include "app/admin_api.h"
 #include "app/auth_api.h"
+#include "app/backup.h"
 #include "app/config.h"
+#include "app/data_dir_lock.h"
+#include "app/keys_rotate.h"
 #include "audit/keys.h"
 #include "audit/sqlite_log.h"
 #include "auth/seal.h"
+#include "base/strings.h"
 #include "store/database.h"
 
 namespace vigil::app {
@@ -37,7 +43,9 @@ int64_t SystemNowNs() {
 
 struct App::Impl {
     ServeOptions options;
+    std::optional<DataDirLock> lock;
     ServeConfig config;
+    std::unique_ptr<BackupScheduler> backups;
     std::optional<store::Database> db;
     std::optional<auth::KeyRing> keys;
     std::optional<audit::SigningKey> signing_key;  // moved into the audit log in step 4
@@ -63,12 +71,33 @@ struct App::Impl {
 
     int64_t Now() const { return options.clock(); }
 
+    // One process per data directory: restore and key rotation refuse while serve runs.
+    Status LockDirectory() {
+        auto l = LockDataDir(options.data_dir);
+        if (!l) return tl::unexpected(std::move(l.error()));
+        lock.emplace(std::move(*l));
+        teardown.push_back([this] { lock.reset(); });
+        return Ok();
+    }
+
     Status LoadConfig() {
         auto config_or = LoadServeConfig(options.data_dir / "vigil.yml");
         if (!config_or) return tl::unexpected(std::move(config_or.error()));
         config = std::move(*config_or);
         if (options.port) config.port = *options.port;
         if (options.bind) config.bind = *options.bind;
+        // The auth section tightens or relaxes policy within the bounds the parser enforces.
+        const ServeConfig::Auth& a = config.auth;
+        auth::PasswordPolicy& policy = options.user_store.policy;
+        policy.min_length = static_cast<size_t>(a.password_min_length);
+        policy.min_classes = a.password_min_classes;
+        policy.history = static_cast<size_t>(a.password_history);
+        policy.max_age_days = a.password_max_age_days;
+        options.lockout.account_max_failures = a.lockout_account_failures;
+        options.lockout.ip_max_failures = a.lockout_ip_failures;
+        constexpr int64_t kMinute = int64_t{60} * 1000000000;
+        options.sessions.idle_timeout_ns = a.session_idle_minutes * kMinute;
+        options.sessions.absolute_timeout_ns = a.session_absolute_hours * 60 * kMinute;
         return Ok();
     }
 
@@ -94,7 +123,8 @@ struct App::Impl {
     }
 
     Status LoadKeys() {
-        auto ring = auth::KeyRing::LoadFiles(config.seal_key);
+        // Also the keys an interrupted `vigil keys rotate` left, so sign-in keeps working.
+        auto ring = LoadSealKeyRing(config.seal_key);
         if (!ring) return tl::unexpected(std::move(ring.error()));
         keys.emplace(std::move(*ring));
         auto signer = audit::SigningKey::LoadFromFile(config.audit_signing_key);
@@ -130,6 +160,34 @@ struct App::Impl {
             audit.reset();
         });
         return Ok();
+    }
+
+    Status StartBackups() {
+        BackupSchedulerOptions o;
+        o.data_dir = options.data_dir;
+        o.config = config.backup;
+        o.clock = options.clock;
+        backups = std::make_unique<BackupScheduler>(std::move(o));
+        teardown.push_back([this] { backups.reset(); });  // stops a run in progress
+        return backups->Start();
+    }
+
+    std::string BackupStatusJson() const {
+        const BackupSchedulerState st = backups->State();
+        nlohmann::json j{{"enabled", st.enabled},
+                         {"interval_seconds", st.interval.count()},
+                         {"dir", st.dir.string()},
+                         {"runs", st.runs},
+                         {"failures", st.failures}};
+        if (st.next_run_ns) j["next_run_at"] = FormatTimestamp(st.next_run_ns);
+        if (st.last_run_ns) {
+            j["last_run_at"] = FormatTimestamp(st.last_run_ns);
+            j["last_result"] = st.last_result;
+            j["last_file"] = st.last_file.string();
+            j["last_bytes"] = st.last_bytes;
+            if (!st.last_error.empty()) j["last_error"] = st.last_error;
+        }
+        return j.dump();
     }
 
     Status OpenUsers() {
@@ -168,6 +226,9 @@ struct App::Impl {
         admin.tls_min_version = config.tls_min_version;
         admin.state_db_path = config.state_db.string();
         admin.audit_retention_days = config.retention_days;
+        admin.status_sections = [this] {
+            return std::vector<std::pair<std::string, std::string>>{{"backup", BackupStatusJson()}};
+        };
         if (auto st = AddAdminRoutes(*router, std::move(admin)); !st) return st;
         return LoadConsole();
     }
@@ -197,6 +258,8 @@ struct App::Impl {
         so.allow_tls12 = config.tls_min_version == "1.2";
         so.threads = options.threads;
         so.console = console;
+        so.rate_limit_per_second = config.rate_limit_per_second;
+        so.rate_limit_burst = config.rate_limit_burst;
         server = std::make_unique<api::Server>(std::move(so), std::move(*router),
                                                auth_api->Authenticator());
         router.reset();
@@ -299,9 +362,11 @@ Status App::Start() {
     };
     static constexpr Step kSteps[] = {
         {"loading the configuration", &Impl::LoadConfig},
+        {"locking the data directory", &Impl::LockDirectory},
         {"opening the state database", &Impl::OpenDatabase},
         {"loading keys", &Impl::LoadKeys},
         {"opening the audit trail", &Impl::OpenAudit},
+        {"starting scheduled backups", &Impl::StartBackups},
         {"opening the user store", &Impl::OpenUsers},
         {"building the routes", &Impl::BuildRoutes},
         {"starting the HTTPS server", &Impl::StartServer},

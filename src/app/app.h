@@ -3,10 +3,12 @@
 // and a teardown list that always runs (newest first), whether a later step failed, Stop()
 // was called or the App is destroyed.
 //
-//   1. config      DIR/vigil.yml (bind, port, TLS paths, data paths)
+//   1. config      DIR/vigil.yml (bind, port, TLS paths, data paths, auth policy, backup)
+//   1b. lock       DIR/vigil.lock (flock): one process per data directory
 //   2. database    DIR/state.db; auth and audit migrations
 //   3. keys        the seal key ring (keys/seal.key) and the audit signing key
 //   4. audit       SqliteAuditLog appending with the signing key
+//   4b. backups    the BackupScheduler (when backup.interval is set)
 //   5. users       UserStore, sessions, lockout
 //   6. routes      the Router with the sign-in routes (auth_api) and the management routes
 //                  (admin_api); the web console's files loaded

@@ -71,7 +71,68 @@ Status CheckSection(const std::string& name, const YAML::Node& node, const char*
     return Ok();
 }
 
+Status ReadBackup(const std::string& name, const fs::path& base, const YAML::Node& b,
+                  BackupConfig& out) {
+    std::string interval;
+    if (auto st = ReadString(name, b, "backup", "interval", interval); !st) return st;
+    if (!interval.empty()) {
+        auto parsed = ParseInterval(interval);
+        if (!parsed) return Bad(name, b["interval"], "backup.interval", parsed.error().message);
+        out.interval = *parsed;
+    }
+    if (auto st = ReadPath(name, base, b, "backup", "dir", out.dir); !st) return st;
+    long keep = out.keep;
+    if (auto st = ReadInt(name, b, "backup", "keep", 1, 10000, keep); !st) return st;
+    out.keep = static_cast<int>(keep);
+    std::string passphrase;
+    if (auto st = ReadString(name, b, "backup", "passphrase_file", passphrase); !st) return st;
+    if (!passphrase.empty()) {
+        out.passphrase_file = passphrase;
+        if (out.passphrase_file.is_relative()) out.passphrase_file = base / out.passphrase_file;
+    }
+    if (out.enabled() && out.passphrase_file.empty()) {
+        return Bad(name, b, "backup.passphrase_file",
+                   "required when backup.interval is set (a file with mode 0600 holding the "
+                   "archive passphrase)");
+    }
+    return Ok();
+}
+
 }  // namespace
+
+Result<std::chrono::seconds> ParseInterval(const std::string& text) {
+    const std::string expected =
+        "expected a duration such as \"24h\", \"30m\", \"90s\" or \"7d\", or \"off\"";
+    if (text == "off") return std::chrono::seconds(0);
+    if (text.size() < 2 || text.size() > 12) return InvalidArgument(expected);
+    int64_t unit = 0;
+    switch (text.back()) {
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return InvalidArgument(expected);
+    }
+    int64_t value = 0;
+    for (size_t i = 0; i + 1 < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return InvalidArgument(expected);
+        value = value * 10 + (text[i] - '0');
+    }
+    const std::chrono::seconds interval(value * unit);
+    if (interval < kMinBackupInterval || interval > kMaxBackupInterval) {
+        return InvalidArgument("must be between 1m and 366d (or \"off\")");
+    }
+    return interval;
+}
 
 Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& base,
                                      const std::string& name) {
@@ -95,8 +156,11 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         const YAML::Node server = root["server"];
         const YAML::Node tls = root["tls"];
         const YAML::Node data = root["data"];
+        const YAML::Node backup = root["backup"];
+        const YAML::Node auth = root["auth"];
         for (auto [node, section] :
-             {std::pair{server, "server"}, std::pair{tls, "tls"}, std::pair{data, "data"}}) {
+             {std::pair{server, "server"}, std::pair{tls, "tls"}, std::pair{data, "data"},
+              std::pair{backup, "backup"}, std::pair{auth, "auth"}}) {
             if (auto st = CheckSection(name, node, section); !st) {
                 return tl::unexpected(st.error());
             }
@@ -109,6 +173,35 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         long port = config.port;
         if (st) st = ReadInt(name, s, "server", "port", 0, 65535, port);
         config.port = static_cast<uint16_t>(port);
+        long rate = static_cast<long>(config.rate_limit_per_second);
+        long burst = static_cast<long>(config.rate_limit_burst);
+        if (st) st = ReadInt(name, s, "server", "rate_limit_per_second", 0, 100000000, rate);
+        if (st) st = ReadInt(name, s, "server", "rate_limit_burst", 1, 100000000, burst);
+        config.rate_limit_per_second = static_cast<double>(rate);
+        config.rate_limit_burst = static_cast<double>(burst);
+        if (auth) {
+            struct IntKey {
+                const char* key;
+                long min, max;
+                int* out;
+            };
+            ServeConfig::Auth& a = config.auth;
+            const IntKey keys[] = {
+                {"password_min_length", 8, 128, &a.password_min_length},
+                {"password_min_classes", 3, 4, &a.password_min_classes},
+                {"password_history", 0, 24, &a.password_history},
+                {"password_max_age_days", 0, 3650, &a.password_max_age_days},
+                {"lockout_account_failures", 1, 100, &a.lockout_account_failures},
+                {"lockout_ip_failures", 1, 10000, &a.lockout_ip_failures},
+                {"session_idle_minutes", 1, 1440, &a.session_idle_minutes},
+                {"session_absolute_hours", 1, 168, &a.session_absolute_hours},
+            };
+            for (const IntKey& k : keys) {
+                long v = *k.out;
+                if (st) st = ReadInt(name, auth, "auth", k.key, k.min, k.max, v);
+                *k.out = static_cast<int>(v);
+            }
+        }
         if (st) st = ReadString(name, t, "tls", "min_version", config.tls_min_version);
         if (st && config.tls_min_version != "1.3" && config.tls_min_version != "1.2") {
             st = Bad(name, t["min_version"], "tls.min_version", "expected \"1.3\" or \"1.2\"");
@@ -123,6 +216,8 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         long retention = config.retention_days;
         if (st) st = ReadInt(name, root, "", "retention_days", 1, 36500, retention);
         config.retention_days = static_cast<int>(retention);
+        config.backup.dir = base / "backups";
+        if (st && backup) st = ReadBackup(name, base, backup, config.backup);
         if (!st) return tl::unexpected(st.error());
     } catch (const YAML::Exception& e) {
         return InvalidArgument(name + ": " + e.msg);

@@ -3,6 +3,7 @@
 // are resolved against the directory holding the file; missing keys take the defaults below,
 // which match what `vigil init` creates.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,20 @@ namespace vigil::app {
 // Named limit: vigil.yml is a few dozen lines.
 inline constexpr uintmax_t kMaxConfigBytes = 1024 * 1024;
 
+// Scheduled backups (`backup:` in vigil.yml, see docs/backup.md). Off unless interval is set.
+struct BackupConfig {
+    std::chrono::seconds interval{0};       // 0: no scheduled backups; "24h", "30m", "90s", "7d"
+    std::filesystem::path dir;              // backups (relative to the data directory)
+    int keep = 7;                           // archives kept; older ones are deleted
+    std::filesystem::path passphrase_file;  // required when interval is set; mode 0600
+
+    bool enabled() const { return interval.count() > 0; }
+};
+
+// Named limits of backup.interval.
+inline constexpr std::chrono::seconds kMinBackupInterval{60};
+inline constexpr std::chrono::seconds kMaxBackupInterval{int64_t{366} * 86400};
+
 struct ServeConfig {
     std::string bind = "127.0.0.1";
     uint16_t port = 8443;
@@ -24,7 +39,25 @@ struct ServeConfig {
     std::filesystem::path seal_key;           // keys/seal.key
     std::filesystem::path audit_signing_key;  // keys/audit-signing.pem
     int retention_days = 180;
+    BackupConfig backup;
+    // server.rate_limit_per_second / server.rate_limit_burst: per client IP; 0 disables.
+    double rate_limit_per_second = 50;
+    double rate_limit_burst = 100;
+    // The auth section: password policy, lockout and session timeouts.
+    struct Auth {
+        int password_min_length = 8;     // 8..128
+        int password_min_classes = 3;    // 3..4 of lower, upper, digit, symbol
+        int password_history = 5;        // 0..24
+        int password_max_age_days = 90;  // 0 (never) ..3650
+        int lockout_account_failures = 5;
+        int lockout_ip_failures = 20;
+        int session_idle_minutes = 30;    // 1..1440
+        int session_absolute_hours = 12;  // 1..168
+    } auth;
 };
+
+// "90s", "30m", "24h", "7d" (a positive integer and one unit) or "off" (0).
+Result<std::chrono::seconds> ParseInterval(const std::string& text);
 
 // Parses vigil.yml. Errors name the file, and the line and column for YAML syntax errors and
 // values of the wrong type: "DIR/vigil.yml:4:9: server.port: expected an integer 0..65535".

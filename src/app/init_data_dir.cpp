@@ -31,6 +31,9 @@ server:
   # the firewall and certificate are in place; use 0.0.0.0 (or one interface) to serve others.
   bind: 127.0.0.1
   port: 8443
+  # Requests per second (and burst) per client address before 429 Too Many Requests.
+  rate_limit_per_second: 50
+  rate_limit_burst: 100
 
 tls:
   # TLS 1.3 only. Replace the certificate with one from your own CA; keep the key mode 0600.
@@ -46,6 +49,24 @@ data:
 
 # Audit and event logs are kept at least this long (the Cybersecurity Law asks six months).
 retention_days: 180
+
+auth:
+  password_min_length: 8        # characters, 8..128
+  password_min_classes: 3       # of lower case, upper case, digits, symbols (3 or 4)
+  password_history: 5           # the last N passwords cannot be reused
+  password_max_age_days: 90     # 0: passwords never expire
+  lockout_account_failures: 5   # failed sign-ins per account before growing delays
+  lockout_ip_failures: 20       # ... per source address
+  session_idle_minutes: 30
+  session_absolute_hours: 12
+
+# Scheduled encrypted backups (see docs/backup.md). Off until an interval is set; the
+# passphrase file must be mode 0600 and should live outside this directory.
+# backup:
+#   interval: 24h
+#   dir: backups
+#   keep: 7
+#   passphrase_file: /etc/vigil/backup.pass
 )yaml";
 
 namespace {

@@ -538,6 +538,41 @@ Status UserStore::ResetMfa(int64_t user_id) {
     return RunOnUser(*db_, **st, user_id);
 }
 
+Result<size_t> UserStore::ResealSecrets(const KeyRing& keys) {
+    auto tx = store::Transaction::Begin(*db_);
+    if (!tx) return tl::unexpected(std::move(tx.error()));
+    std::vector<std::pair<int64_t, std::string>> resealed;
+    {
+        auto st = db_->Prepare("SELECT id, totp_sealed FROM users WHERE totp_sealed IS NOT NULL");
+        if (!st) return tl::unexpected(std::move(st.error()));
+        while (true) {
+            auto step = st->Step();
+            if (!step) return tl::unexpected(std::move(step.error()));
+            if (*step == store::Statement::StepResult::kDone) break;
+            const int64_t id = st->ColumnInt64(0);
+            const std::string sealed = st->ColumnText(1);
+            if (!keys.NeedsReseal(sealed)) continue;
+            auto fresh = keys.Reseal(sealed, "totp:" + std::to_string(id));
+            if (!fresh) {
+                return tl::unexpected(
+                    std::move(fresh.error())
+                        .WithContext("re-sealing the TOTP secret of user " + std::to_string(id)));
+            }
+            resealed.emplace_back(id, std::move(*fresh));
+        }
+    }
+    auto up = db_->Cached("UPDATE users SET totp_sealed = ? WHERE id = ?");
+    if (!up) return tl::unexpected(std::move(up.error()));
+    for (const auto& [id, sealed] : resealed) {
+        Status r = (*up)->BindText(1, sealed);
+        if (r) r = (*up)->BindInt64(2, id);
+        if (r) r = (*up)->Run();
+        if (!r) return tl::unexpected(std::move(r.error()));
+    }
+    if (auto c = tx->Commit(); !c) return tl::unexpected(std::move(c.error()));
+    return resealed.size();
+}
+
 Status UserStore::SetRole(int64_t user_id, Role role) {
     auto st = db_->Cached("UPDATE users SET role = ? WHERE id = ?");
     if (!st) return tl::unexpected(std::move(st.error()));

@@ -146,6 +146,10 @@ public:
                           const KeyRing& keys);
     // Administrator action for a lost device: removes the secret, MFA off.
     Status ResetMfa(int64_t user_id);
+    // Seal-key rotation (`vigil keys rotate`): re-seals every sealed value (the TOTP secrets)
+    // not sealed under keys' current key, in one transaction; returns how many changed. Fails,
+    // changing nothing, when a value does not unseal with any key in the ring.
+    Result<size_t> ResealSecrets(const KeyRing& keys);
 
     Status SetRole(int64_t user_id, Role role);
     Status SetDisplayName(int64_t user_id, std::string_view display_name);

@@ -1,8 +1,10 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/audit_cmd.h"
+#include "cli/backup_cmd.h"
 #include "cli/hunt.h"
 #include "cli/init_cmd.h"
+#include "cli/keys_cmd.h"
 #include "cli/serve_cmd.h"
 
 int main(int argc, char** argv) {
@@ -85,12 +87,19 @@ int main(int argc, char** argv) {
     sv->add_option("--console", serve.console_dir,
                    "Built web console to serve at / (default: the build's web/dist if built)");
 
+    vigil::cli::BackupCommands backup;  // backup, backup verify, restore
+    backup.Register(app);
+    vigil::cli::KeysCommands keys;  // keys rotate
+    keys.Register(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         // Help and version exit 0; every usage error exits 2, as documented.
         return app.exit(e) == 0 ? 0 : 2;
     }
+    if (auto code = backup.Run()) return *code;
+    if (auto code = keys.Run()) return *code;
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (in->parsed()) return vigil::cli::RunInit(init);
     if (sv->parsed()) return vigil::cli::RunServe(serve);

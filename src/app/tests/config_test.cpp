@@ -66,3 +66,30 @@ TEST(ServeConfigTest, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace vigil::app
+
+namespace vigil::app {
+namespace {
+
+TEST(ServeConfigTest, AuthAndRateLimitKeysAreReadWithinBounds) {
+    auto config = ParseServeConfig(
+        "server:\n  rate_limit_per_second: 0\n  rate_limit_burst: 5\n"
+        "auth:\n  password_min_length: 12\n  password_max_age_days: 0\n"
+        "  session_idle_minutes: 15\n",
+        "/d", "vigil.yml");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->rate_limit_per_second, 0);
+    EXPECT_EQ(config->rate_limit_burst, 5);
+    EXPECT_EQ(config->auth.password_min_length, 12);
+    EXPECT_EQ(config->auth.password_max_age_days, 0);
+    EXPECT_EQ(config->auth.session_idle_minutes, 15);
+    EXPECT_EQ(config->auth.password_min_classes, 3);  // default kept
+    // The policy cannot be weakened below the platform's floor.
+    auto weak = ParseServeConfig("auth:\n  password_min_length: 4\n", "/d", "vigil.yml");
+    ASSERT_FALSE(weak);
+    EXPECT_NE(weak.error().message.find("vigil.yml:2:"), std::string::npos) << weak.error().message;
+    EXPECT_NE(weak.error().message.find("auth.password_min_length"), std::string::npos);
+    EXPECT_FALSE(ParseServeConfig("auth: [1, 2]\n", "/d", "vigil.yml"));
+}
+
+}  // namespace
+}  // namespace vigil::app

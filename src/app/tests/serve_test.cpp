@@ -1,6 +1,7 @@
 // `vigil serve` end to end over real TLS on 127.0.0.1: a data directory from InitDataDir (what
 // `vigil init` does, with small argon2 parameters), the App started on an ephemeral port with an
 // injected clock, and a plain OpenSSL client.
+#include "app/data_dir_lock.h"
 #include "app/tests/serve_fixture.h"
 
 namespace vigil::app {
@@ -246,6 +247,31 @@ TEST(ServeStartTest, MissingDataDirectoryFailsWithTheStep) {
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().message.rfind("loading the configuration: ", 0), 0u) << st.error().message;
     EXPECT_EQ(app.port(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::app
+
+namespace vigil::app {
+namespace {
+
+using namespace vigil::app::serve_testing;  // NOLINT(google-build-using-namespace): the fixture
+
+// While serve runs, nothing else (restore, keys rotate, a second serve) takes the directory.
+TEST_F(ServeTest, ARunningServerHoldsTheDataDirectory) {
+    auto second = LockDataDir(dir_);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, Code::kFailedPrecondition);
+    EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
+    ServeOptions o;
+    o.data_dir = dir_;
+    o.port = 0;
+    App another(std::move(o));
+    auto st = another.Start();
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("locking the data directory"), std::string::npos);
+    app_.reset();
+    EXPECT_TRUE(LockDataDir(dir_));
 }
 
 }  // namespace

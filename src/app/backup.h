@@ -1,0 +1,244 @@
+#pragma once
+// Backup, verification and restore of a data directory (`vigil backup`, `vigil backup verify`,
+// `vigil restore`) and the scheduled backups `vigil serve` runs (BackupScheduler).
+//
+// An archive (".vbk") holds everything a wiped directory needs to come back: vigil.yml, keys/,
+// tls/, and a consistent copy (SQLite online backup) of every *.db. It is encrypted with
+// AES-256-GCM under a key derived with argon2id from a passphrase, in authenticated chunks
+// whose nonce and associated data carry the chunk index and a final flag, so a flipped bit,
+// reordered chunks and a cut-off tail are all detected. Inside, a manifest lists every file
+// with size, mode and SHA-256. The byte format is in docs/backup.md.
+//
+// Nothing here holds the data-directory lock: a backup copies a live directory; restore and
+// the CLI take the lock themselves (data_dir_lock.h).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "app/config.h"
+#include "audit/record.h"
+#include "base/result.h"
+
+namespace vigil::app {
+
+// Named limits.
+inline constexpr size_t kMinPassphraseBytes = 12;    // for new archives
+inline constexpr size_t kMaxPassphraseBytes = 1024;  // and for the passphrase file's first line
+inline constexpr size_t kBackupChunkBytes = 1024 * 1024;
+inline constexpr size_t kMaxBackupEntries = 1000000;
+inline constexpr size_t kMaxManifestBytes = 64 * 1024 * 1024;
+
+// argon2id cost of deriving the archive key; written into the archive header. Readers refuse
+// headers beyond kMaxKdfMemoryKib / kMaxKdfIterations (a damaged header must not exhaust memory).
+struct KdfParams {
+    uint32_t memory_kib = 64 * 1024;
+    uint32_t iterations = 3;
+    uint32_t parallelism = 1;
+};
+inline constexpr uint32_t kMaxKdfMemoryKib = 4 * 1024 * 1024;
+inline constexpr uint32_t kMaxKdfIterations = 64;
+
+// A passphrase in memory; wiped when destroyed.
+class Passphrase {
+public:
+    explicit Passphrase(std::string text) : text_(std::move(text)) {}
+    Passphrase(Passphrase&& other) noexcept;
+    Passphrase& operator=(Passphrase&& other) noexcept;
+    Passphrase(const Passphrase&) = delete;
+    Passphrase& operator=(const Passphrase&) = delete;
+    ~Passphrase();
+
+    std::string_view view() const { return text_; }
+    size_t size() const { return text_.size(); }
+
+private:
+    std::string text_;
+};
+
+// The first line of a passphrase file (its trailing newline removed). permission_denied when
+// group or others may access the file ("run: chmod 600 F"), not_found when it is missing,
+// invalid_argument when it is empty or longer than kMaxPassphraseBytes.
+Result<Passphrase> ReadPassphraseFile(const std::filesystem::path& path);
+
+// invalid_argument unless the passphrase is at least kMinPassphraseBytes long (new archives).
+Status CheckNewPassphrase(const Passphrase& passphrase);
+
+struct BackupOptions {
+    std::filesystem::path data_dir;
+    std::filesystem::path out;  // must not exist; written as out + ".tmp", then renamed
+    const Passphrase* passphrase = nullptr;
+    KdfParams kdf;
+    // Bytes of archive written so far; called after every chunk.
+    std::function<void(uint64_t)> progress;
+    // Polled between chunks and files; true stops the backup (kCancelled), nothing is left.
+    std::function<bool()> cancelled;
+    std::function<int64_t()> clock;  // ns since the epoch, for the manifest; system clock if empty
+};
+
+struct BackupResult {
+    std::filesystem::path archive;  // absolute
+    uint64_t archive_bytes = 0;
+    std::string archive_sha256;  // lower-case hex, of the whole archive file
+    size_t files = 0;
+    size_t databases = 0;
+    uint64_t data_bytes = 0;           // plaintext bytes of the files
+    std::vector<std::string> skipped;  // what was left out and why ("tls/x: a socket")
+};
+
+// Writes the archive of data_dir to options.out (mode 0600). The data directory needs a
+// readable vigil.yml; its state database must lie inside it. Leaves out: vigil.lock, SQLite
+// -wal/-shm/-journal files (every *.db is copied through the online-backup API instead),
+// *.vbk archives, the backup.dir of vigil.yml, and anything but files and directories.
+// On any failure (or cancellation) no archive and no temporary file remains.
+Result<BackupResult> CreateBackup(const BackupOptions& options);
+
+struct DatabaseCheck {
+    std::string path;  // inside the archive
+    bool ok = false;
+    std::string detail;  // "integrity ok" or the first lines of PRAGMA integrity_check
+};
+
+// What verification found. A damaged stream (failed chunk, truncation, wrong passphrase) is an
+// error rather than a report; problems lists what is wrong with a stream that decrypted.
+struct ArchiveReport {
+    std::filesystem::path archive;
+    uint64_t archive_bytes = 0;
+    std::string archive_sha256;
+    int64_t created_ns = 0;
+    std::string source_dir;
+    std::string host;
+    size_t files = 0;
+    size_t directories = 0;
+    uint64_t data_bytes = 0;
+    std::vector<DatabaseCheck> databases;
+    bool audit_checked = false;
+    uint64_t audit_records = 0;
+    uint64_t audit_last_seq = 0;
+    size_t audit_findings = 0;
+    std::string audit_key_id;
+    std::vector<std::string> problems;  // empty: everything verified
+
+    bool ok() const { return problems.empty(); }
+};
+
+struct VerifyBackupOptions {
+    std::filesystem::path archive;
+    const Passphrase* passphrase = nullptr;
+    // Where the databases are unpacked for their checks (a private directory that is removed
+    // afterwards); the system temporary directory when empty.
+    std::filesystem::path scratch_parent;
+    std::function<void(uint64_t)> progress;  // archive bytes read
+    std::function<bool()> cancelled;
+};
+
+// Decrypts and checks everything: every chunk, the manifest (each file's size and SHA-256),
+// PRAGMA integrity_check of each database, and the audit trail of the state database against
+// the public half of the archive's audit signing key. Errors: permission_denied for a wrong
+// passphrase, data_loss for a damaged, truncated or foreign file, not_found for a missing one.
+Result<ArchiveReport> VerifyBackup(const VerifyBackupOptions& options);
+
+struct RestoreOptions {
+    std::filesystem::path archive;
+    std::filesystem::path data_dir;
+    const Passphrase* passphrase = nullptr;
+    // Replace a non-empty data_dir: it is moved aside to DIR.pre-restore-<UTC time>, never
+    // deleted. Without it a non-empty directory is refused.
+    bool force = false;
+    std::string actor = "system";  // of the backup.restore audit record
+    std::function<void(uint64_t)> progress;
+    std::function<bool()> cancelled;
+    std::function<int64_t()> clock;
+};
+
+struct RestoreResult {
+    ArchiveReport report;
+    std::filesystem::path data_dir;     // absolute
+    std::filesystem::path moved_aside;  // empty when data_dir was empty or missing
+};
+
+// Unpacks into a private directory next to data_dir, verifies it completely (as VerifyBackup),
+// appends a backup.restore record to the restored audit trail, and only then moves it into
+// place. failed_precondition when data_dir is not empty (without force) or another vigil
+// process holds its lock; data_loss when the archive does not verify (data_dir untouched).
+Result<RestoreResult> RestoreBackup(const RestoreOptions& options);
+
+// Appends one record to the audit trail of a data directory (its vigil.yml names the state
+// database and the signing key) and signs the new head.
+Status AppendDataDirAudit(const std::filesystem::path& data_dir, audit::Record record);
+
+// "vigil-backup-20270115T080000Z.vbk": the names the scheduler writes and prunes.
+std::string ScheduledBackupName(int64_t ns);
+bool IsScheduledBackupName(std::string_view name);
+
+struct BackupSchedulerOptions {
+    std::filesystem::path data_dir;
+    BackupConfig config;             // ServeConfig::backup
+    std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
+    // Appends a record to the live audit trail (in `vigil serve`: its SqliteAuditLog). When
+    // empty, each record is appended with AppendDataDirAudit.
+    std::function<Status(audit::Record)> audit;
+    KdfParams kdf;
+};
+
+// What a status endpoint shows.
+struct BackupSchedulerState {
+    bool enabled = false;
+    std::chrono::seconds interval{0};
+    std::filesystem::path dir;
+    int64_t next_run_ns = 0;  // 0: not scheduled
+    int64_t last_run_ns = 0;  // 0: no run yet
+    std::filesystem::path last_file;
+    std::string last_result;  // "success", "failure" or empty before the first run
+    std::string last_error;
+    uint64_t last_bytes = 0;
+    std::string last_sha256;
+    uint64_t runs = 0;
+    uint64_t failures = 0;
+};
+
+// Every config.interval writes config.dir/vigil-backup-<UTC time>.vbk with the passphrase
+// from config.passphrase_file (read again for each run), then deletes the oldest archives
+// beyond config.keep (only files named like its own). Each run, successful or not, is audited
+// (backup.run, actor "system"). The first run is one interval after Start().
+class BackupScheduler {
+public:
+    explicit BackupScheduler(BackupSchedulerOptions options);
+    ~BackupScheduler();  // Stop()
+    BackupScheduler(const BackupScheduler&) = delete;
+    BackupScheduler& operator=(const BackupScheduler&) = delete;
+
+    // Checks the configuration (passphrase file present, mode 0600, long enough; backup
+    // directory creatable) and starts the thread when an interval is configured. Does nothing
+    // when backups are off.
+    Status Start();
+    // Returns promptly: wakes the thread and cancels a run in progress (no archive is left).
+    void Stop();
+    // One backup and pruning now, on the calling thread (serialised with the scheduled runs).
+    Result<BackupResult> RunNow();
+    // Thread-safe.
+    BackupSchedulerState State() const;
+
+private:
+    void Loop();
+    int64_t Now() const;
+
+    BackupSchedulerOptions options_;
+    mutable std::mutex mu_;  // guards state_, stop_
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::atomic<bool> cancel_{false};
+    BackupSchedulerState state_;
+    std::mutex run_mu_;  // one run at a time
+    std::thread thread_;
+};
+
+}  // namespace vigil::app
