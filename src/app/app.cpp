@@ -6,7 +6,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -24,6 +26,7 @@
 #include "app/data_dir_lock.h"
 #include "app/keys_rotate.h"
 #include "audit/keys.h"
+#include "audit/record.h"
 #include "audit/sqlite_log.h"
 #include "auth/seal.h"
 #include "base/strings.h"
@@ -159,6 +162,36 @@ struct App::Impl {
             }
             audit.reset();
         });
+        return Ok();
+    }
+
+    // Configuration changes are made by editing vigil.yml; each start compares its SHA-256
+    // with the one the trail last recorded and records a change (the first start records the
+    // initial configuration), so the trail shows when the configuration changed and between
+    // which versions.
+    Status RecordConfiguration() {
+        std::ifstream in(options.data_dir / "vigil.yml", std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        const std::string hash = audit::Sha256Hex(text.str());
+        audit::RecordQuery q;
+        q.action = "config.change";
+        q.limit = 1;
+        auto last = audit->Query(q);
+        if (!last) return tl::unexpected(std::move(last.error()));
+        const std::string before = last->empty() ? "" : last->front().after;
+        if (before == hash) return Ok();
+        audit::Record r;
+        r.time_ns = Now();
+        r.actor = "system";
+        r.action = "config.change";
+        r.object = (options.data_dir / "vigil.yml").string();
+        r.before = before;
+        r.after = hash;
+        r.result = "success";
+        r.detail = before.empty() ? "configuration in effect (SHA-256 of vigil.yml)"
+                                  : "vigil.yml changed since the last start (SHA-256 before/after)";
+        if (auto a = audit->Append(std::move(r)); !a) return tl::unexpected(std::move(a.error()));
         return Ok();
     }
 
@@ -366,6 +399,7 @@ Status App::Start() {
         {"opening the state database", &Impl::OpenDatabase},
         {"loading keys", &Impl::LoadKeys},
         {"opening the audit trail", &Impl::OpenAudit},
+        {"recording the configuration", &Impl::RecordConfiguration},
         {"starting scheduled backups", &Impl::StartBackups},
         {"opening the user store", &Impl::OpenUsers},
         {"building the routes", &Impl::BuildRoutes},

@@ -231,7 +231,8 @@ TEST_F(ServeTest, AuditChainVerifiesAfterAllFlowsAndStop) {
     auto records = AuditRecords();
     ASSERT_FALSE(records.empty());
     EXPECT_EQ(records.front().action, "system.init");
-    EXPECT_EQ(records[2].action, "server.start");
+    EXPECT_EQ(records[2].action, "config.change");  // the configuration of the first start
+    EXPECT_EQ(records[3].action, "server.start");
     EXPECT_EQ(records.back().action, "server.stop");
     auto checkpoints = log->Checkpoints();
     ASSERT_TRUE(checkpoints);
@@ -256,6 +257,27 @@ namespace vigil::app {
 namespace {
 
 using namespace vigil::app::serve_testing;  // NOLINT(google-build-using-namespace): the fixture
+
+TEST_F(ServeTest, AnEditedConfigurationIsAnAuditRecordAtTheNextStart) {
+    EXPECT_EQ(CountAudit("config.change", "system", "success"), 1u);  // the first start
+    Restart();
+    EXPECT_EQ(CountAudit("config.change", "system", "success"), 1u);  // unchanged
+    {
+        std::ofstream out(dir_ / "vigil.yml", std::ios::app);
+        out << "# reviewed by the CISO, ticket 42\n";
+    }
+    Restart();
+    size_t changes = 0;
+    for (const auto& r : AuditRecords()) {
+        if (r.action != "config.change") continue;
+        ++changes;
+        if (changes == 2) {
+            EXPECT_FALSE(r.before.empty());
+            EXPECT_NE(r.before, r.after);
+        }
+    }
+    EXPECT_EQ(changes, 2u);
+}
 
 // While serve runs, nothing else (restore, keys rotate, a second serve) takes the directory.
 TEST_F(ServeTest, ARunningServerHoldsTheDataDirectory) {
