@@ -1,0 +1,151 @@
+#include "ingest/framing.h"
+
+#include <algorithm>
+
+namespace vigil::ingest {
+
+void SyslogFramer::Malformed(std::string reason) {
+    ++stats_.malformed;
+    stats_.last_error = std::move(reason);
+}
+
+void SyslogFramer::Emit(const FrameFn& on_frame) {
+    // A CR before the LF belongs to the terminator.
+    if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
+    if (!buf_.empty()) {
+        ++stats_.frames;
+        on_frame(buf_);
+    }
+    buf_.clear();
+}
+
+void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
+    size_t i = 0;
+    while (i < in.size()) {
+        switch (state_) {
+            case State::kStart: {
+                const char c = in[i];
+                if (c == '\n' || c == '\0' || c == '\r') {  // stray terminators between frames
+                    ++i;
+                    ++offset_;
+                } else if (c >= '0' && c <= '9') {
+                    state_ = State::kCount;
+                    want_ = 0;
+                    buf_.clear();
+                } else {
+                    state_ = State::kLine;
+                    buf_.clear();
+                }
+                break;
+            }
+            case State::kCount: {
+                const char c = in[i];
+                if (c >= '0' && c <= '9') {
+                    buf_ += c;
+                    ++i;
+                    ++offset_;
+                    if (buf_.size() > kMaxOctetCountDigits) {
+                        Malformed("octet count longer than " +
+                                  std::to_string(kMaxOctetCountDigits) + " digits at stream byte " +
+                                  std::to_string(offset_));
+                        buf_.clear();
+                        state_ = State::kSkipLine;
+                    }
+                } else if (c == ' ' && !buf_.empty()) {
+                    want_ = std::stoul(buf_);
+                    buf_.clear();
+                    ++i;
+                    ++offset_;
+                    if (want_ == 0) {
+                        state_ = State::kStart;
+                    } else if (want_ > max_frame_) {
+                        ++stats_.oversized;
+                        stats_.last_error = "frame of " + std::to_string(want_) +
+                                            " bytes over the limit of " +
+                                            std::to_string(max_frame_) + " at stream byte " +
+                                            std::to_string(offset_);
+                        state_ = State::kSkipCounted;
+                    } else {
+                        state_ = State::kCounted;
+                    }
+                } else {
+                    // Not an octet count after all (a line starting with digits, as some
+                    // devices send): treat what was read as the start of a line.
+                    state_ = State::kLine;
+                }
+                break;
+            }
+            case State::kCounted: {
+                const size_t take = std::min(want_ - buf_.size(), in.size() - i);
+                buf_.append(in.substr(i, take));
+                i += take;
+                offset_ += take;
+                if (buf_.size() == want_) {
+                    // Octet-counted frames may still end with a newline some senders add.
+                    while (!buf_.empty() && (buf_.back() == '\n' || buf_.back() == '\r')) {
+                        buf_.pop_back();
+                    }
+                    Emit(on_frame);
+                    state_ = State::kStart;
+                }
+                break;
+            }
+            case State::kSkipCounted: {
+                const size_t take = std::min(want_, in.size() - i);
+                want_ -= take;
+                i += take;
+                offset_ += take;
+                if (want_ == 0) state_ = State::kStart;
+                break;
+            }
+            case State::kLine: {
+                const size_t end = in.find_first_of(std::string_view("\n\0", 2), i);
+                const size_t stop = end == std::string_view::npos ? in.size() : end;
+                const size_t room = max_frame_ - std::min(max_frame_, buf_.size());
+                if (stop - i > room) {
+                    ++stats_.oversized;
+                    stats_.last_error = "line over the limit of " + std::to_string(max_frame_) +
+                                        " bytes at stream byte " + std::to_string(offset_);
+                    buf_.clear();
+                    state_ = State::kSkipLine;
+                    break;
+                }
+                buf_.append(in.substr(i, stop - i));
+                offset_ += stop - i;
+                i = stop;
+                if (end != std::string_view::npos) {
+                    ++i;
+                    ++offset_;
+                    Emit(on_frame);
+                    state_ = State::kStart;
+                }
+                break;
+            }
+            case State::kSkipLine: {
+                const size_t end = in.find_first_of(std::string_view("\n\0", 2), i);
+                if (end == std::string_view::npos) {
+                    offset_ += in.size() - i;
+                    i = in.size();
+                } else {
+                    offset_ += end + 1 - i;
+                    i = end + 1;
+                    state_ = State::kStart;
+                }
+                break;
+            }
+        }
+    }
+}
+
+void SyslogFramer::Finish(const FrameFn& on_frame) {
+    if (state_ == State::kLine || state_ == State::kCount) {
+        Emit(on_frame);
+    } else if (state_ == State::kCounted) {
+        Malformed("stream ended inside an octet-counted frame (" + std::to_string(buf_.size()) +
+                  " of " + std::to_string(want_) + " bytes)");
+    }
+    buf_.clear();
+    state_ = State::kStart;
+}
+
+}  // namespace vigil::ingest

@@ -1,0 +1,57 @@
+#pragma once
+// Syslog listeners (Boost.Asio): UDP (one datagram = one message), TCP and TLS (RFC 5425; TLS
+// 1.3 only unless allow_tls12) with RFC 6587 framing. Messages go to the Sink in batches; when
+// the sink refuses a batch a stream connection stops reading and retries, so TCP flow control
+// pushes back on the sender and nothing read is lost, while UDP (which cannot push back) counts
+// the datagrams it had to drop. Asio and OpenSSL stay inside listener.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "ingest/framing.h"
+#include "ingest/message.h"
+
+namespace vigil::ingest {
+
+struct ListenerOptions {
+    std::string source;  // name carried in RawMessage::source and shown in status
+    enum class Kind { kUdp, kTcp, kTls } kind = Kind::kTcp;
+    std::string bind = "127.0.0.1";
+    uint16_t port = 0;                        // 0: ephemeral (see SyslogListener::port())
+    std::string cert_pem_path, key_pem_path;  // kTls
+    bool allow_tls12 = false;
+    size_t max_frame_bytes = kDefaultMaxFrameBytes;
+    size_t max_connections = 1024;
+    // A connection with no complete message for this long is closed (also the TLS handshake
+    // limit).
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+    std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+    // How long a paused stream waits before offering its batch again.
+    std::chrono::milliseconds retry_interval{20};
+    size_t max_batch = 512;  // messages per Offer()
+    int threads = 1;
+};
+
+class SyslogListener {
+public:
+    SyslogListener(ListenerOptions options, Sink& sink, SourceCounters& counters);
+    ~SyslogListener();  // Stop()
+    SyslogListener(const SyslogListener&) = delete;
+    SyslogListener& operator=(const SyslogListener&) = delete;
+
+    // Binds and starts the threads; errors name the address and the reason.
+    Status Start();
+    uint16_t port() const;
+    // Stops accepting and reading; pending batches are offered once more, then dropped
+    // connections close. Joins the threads.
+    void Stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::ingest

@@ -1,0 +1,46 @@
+#pragma once
+// What the listeners and the file tailer hand to the pipeline: raw message bytes with where
+// and when they came from, before any decoding. A Sink takes batches of them; refusing a batch
+// is how back-pressure reaches a listener (TCP stops reading, UDP counts a drop, the tailer
+// retries from the same offset).
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::ingest {
+
+struct RawMessage {
+    // Stable id when the producer can replay the message (the tailer: source file identity and
+    // offset; the HTTP intake: the id it acknowledged), so storage can drop a replayed copy.
+    // Empty otherwise.
+    std::string id;
+    std::string source;  // configured source name ("syslog-tcp", "nginx", ...)
+    std::string peer;    // sender address ("10.0.0.5:51514") or the file path
+    int64_t received_ns = 0;
+    std::string bytes;  // one message, without framing
+};
+
+class Sink {
+public:
+    virtual ~Sink() = default;
+    // Takes the whole batch (true; the messages are moved from) or none of it (false: full).
+    // Called from listener threads; must be thread-safe.
+    virtual bool Offer(std::vector<RawMessage>& batch) = 0;
+};
+
+// Counters per source; read concurrently by status and /metrics.
+struct SourceCounters {
+    std::atomic<uint64_t> received{0};   // messages handed to the sink
+    std::atomic<uint64_t> bytes{0};      // their bytes
+    std::atomic<uint64_t> malformed{0};  // framing errors (bad octet count, ...)
+    std::atomic<uint64_t> oversized{0};  // frames over the size limit, skipped
+    std::atomic<uint64_t> refused{0};    // messages the sink refused and that were lost (UDP)
+    std::atomic<uint64_t> paused{0};     // times a stream stopped reading because the sink was full
+    std::atomic<uint64_t> connections{0};
+    std::atomic<uint64_t> tls_failures{0};  // failed or truncated TLS handshakes
+    std::atomic<int64_t> last_received_ns{0};
+};
+
+}  // namespace vigil::ingest
