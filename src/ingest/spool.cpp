@@ -1,0 +1,357 @@
+#include "ingest/spool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <sys/stat.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace vigil::ingest {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Named limit: one spooled record (a message plus its metadata).
+constexpr uint32_t kMaxRecordBytes = 16 * 1024 * 1024;
+constexpr size_t kHeaderBytes = 8;
+
+tl::unexpected<Error> Errno(const std::string& what) {
+    return MakeError(Code::kUnavailable, what + ": " + std::strerror(errno));
+}
+
+void PutU32(std::string& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void PutU64(std::string& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint64_t GetLe(const char* p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    return v;
+}
+void PutString(std::string& out, std::string_view s) {
+    PutU32(out, static_cast<uint32_t>(s.size()));
+    out.append(s);
+}
+
+std::string Encode(const RawMessage& m) {
+    std::string payload;
+    payload.reserve(m.bytes.size() + m.id.size() + m.source.size() + m.peer.size() + 24);
+    PutString(payload, m.id);
+    PutString(payload, m.source);
+    PutString(payload, m.peer);
+    PutU64(payload, static_cast<uint64_t>(m.received_ns));
+    PutString(payload, m.bytes);
+    std::string rec;
+    rec.reserve(payload.size() + kHeaderBytes);
+    PutU32(rec, static_cast<uint32_t>(payload.size()));
+    PutU32(rec, XXH32(payload.data(), payload.size(), 0));
+    rec += payload;
+    return rec;
+}
+
+bool Decode(std::string_view p, RawMessage& m) {
+    auto str = [&p](std::string& out) {
+        if (p.size() < 4) return false;
+        const uint64_t n = GetLe(p.data(), 4);
+        if (p.size() - 4 < n) return false;
+        out.assign(p.substr(4, n));
+        p.remove_prefix(4 + n);
+        return true;
+    };
+    if (!str(m.id) || !str(m.source) || !str(m.peer)) return false;
+    if (p.size() < 8) return false;
+    m.received_ns = static_cast<int64_t>(GetLe(p.data(), 8));
+    p.remove_prefix(8);
+    return str(m.bytes) && p.empty();
+}
+
+std::string SegmentName(uint64_t n) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "seg-%08llu.spool", static_cast<unsigned long long>(n));
+    return buf;
+}
+
+// The segment number of "seg-NNNNNNNN.spool", or 0.
+uint64_t SegmentNumber(const std::string& name) {
+    if (name.size() != 18 || name.rfind("seg-", 0) != 0 || !name.ends_with(".spool")) return 0;
+    uint64_t n = 0;
+    for (char c : name.substr(4, 8)) {
+        if (c < '0' || c > '9') return 0;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return n;
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return Errno("opening " + path.string());
+    std::string out;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+    const bool err = std::ferror(f);
+    std::fclose(f);
+    if (err) return Errno("reading " + path.string());
+    return out;
+}
+
+Status SyncDir(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return Errno("opening " + dir.string());
+    ::fsync(fd);
+    ::close(fd);
+    return Ok();
+}
+
+}  // namespace
+
+struct DiskSpool::Impl {
+    SpoolOptions options;
+    mutable std::mutex mu;
+    std::map<uint64_t, uint64_t> segments;  // number -> size in bytes
+    SpoolCursor committed;                  // first unconsumed record
+    SpoolCursor read;                       // first record not yet handed to the reader
+    int write_fd = -1;
+    uint64_t write_segment = 0;
+    uint64_t unconsumed_records = 0;
+    SpoolStats stats;
+
+    fs::path Path(uint64_t n) const { return options.dir / SegmentName(n); }
+
+    uint64_t UnconsumedBytes() const {
+        uint64_t total = 0;
+        for (const auto& [n, size] : segments) {
+            if (n > committed.segment) total += size;
+            if (n == committed.segment) total += size - std::min(size, committed.offset);
+        }
+        return total;
+    }
+
+    // Scans a segment: the size of its valid prefix and how many records it holds from `from`.
+    Result<std::pair<uint64_t, uint64_t>> Scan(uint64_t n, uint64_t from) {
+        auto data = ReadFile(Path(n));
+        if (!data) return tl::unexpected(std::move(data.error()));
+        uint64_t pos = 0, records = 0;
+        while (data->size() - pos >= kHeaderBytes) {
+            const uint64_t len = GetLe(data->data() + pos, 4);
+            if (len > kMaxRecordBytes || data->size() - pos - kHeaderBytes < len) break;
+            const uint32_t sum = static_cast<uint32_t>(GetLe(data->data() + pos + 4, 4));
+            if (XXH32(data->data() + pos + kHeaderBytes, len, 0) != sum) break;
+            pos += kHeaderBytes + len;
+            if (pos > from) ++records;
+        }
+        return std::pair{pos, records};
+    }
+
+    Status OpenWriter(uint64_t n) {
+        if (write_fd >= 0) ::close(write_fd);
+        write_fd = ::open(Path(n).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (write_fd < 0) return Errno("opening spool segment " + Path(n).string());
+        write_segment = n;
+        segments.emplace(n, 0);
+        if (options.fsync) return SyncDir(options.dir);
+        return Ok();
+    }
+
+    Status SavePosition() {
+        const fs::path tmp = options.dir / "spool.pos.tmp";
+        const std::string text =
+            std::to_string(committed.segment) + " " + std::to_string(committed.offset) + "\n";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return Errno("writing " + tmp.string());
+        const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+        if (ok && options.fsync) ::fsync(fd);
+        ::close(fd);
+        if (!ok) return Errno("writing " + tmp.string());
+        if (::rename(tmp.c_str(), (options.dir / "spool.pos").c_str()) != 0) {
+            return Errno("renaming " + tmp.string());
+        }
+        return options.fsync ? SyncDir(options.dir) : Ok();
+    }
+};
+
+DiskSpool::DiskSpool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DiskSpool::~DiskSpool() {
+    if (impl_ && impl_->write_fd >= 0) ::close(impl_->write_fd);
+}
+
+Result<std::unique_ptr<DiskSpool>> DiskSpool::Open(SpoolOptions options) {
+    std::error_code ec;
+    fs::create_directories(options.dir, ec);
+    if (ec) {
+        return MakeError(Code::kUnavailable,
+                         "creating spool directory " + options.dir.string() + ": " + ec.message());
+    }
+    fs::permissions(options.dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    auto impl = std::make_unique<Impl>();
+    impl->options = std::move(options);
+    Impl& s = *impl;
+    for (const auto& entry : fs::directory_iterator(s.options.dir, ec)) {
+        if (uint64_t n = SegmentNumber(entry.path().filename().string())) {
+            s.segments.emplace(n, entry.file_size(ec));
+        }
+    }
+    // The committed position; without one, the oldest segment's start.
+    if (auto pos = ReadFile(s.options.dir / "spool.pos")) {
+        unsigned long long seg = 0, off = 0;
+        if (std::sscanf(pos->c_str(), "%llu %llu", &seg, &off) == 2) s.committed = {seg, off};
+    }
+    if (s.committed.segment == 0 && !s.segments.empty()) {
+        s.committed = {s.segments.begin()->first, 0};
+    }
+    // Segments before the committed one were consumed (a crash between commit and delete).
+    for (auto it = s.segments.begin(); it != s.segments.end();) {
+        if (it->first < s.committed.segment) {
+            fs::remove(s.Path(it->first), ec);
+            it = s.segments.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    // Cut torn tails (a crash mid-append) so appends continue after the last whole record.
+    for (auto& [n, size] : s.segments) {
+        auto scanned = s.Scan(n, n == s.committed.segment ? s.committed.offset : 0);
+        if (!scanned) return tl::unexpected(std::move(scanned.error()));
+        if (scanned->first < size) {
+            s.stats.torn_bytes_cut += size - scanned->first;
+            if (::truncate(s.Path(n).c_str(), static_cast<off_t>(scanned->first)) != 0) {
+                return Errno("cutting the torn tail of " + s.Path(n).string());
+            }
+            size = scanned->first;
+        }
+        s.unconsumed_records += scanned->second;
+    }
+    s.read = s.committed;
+    const uint64_t next = s.segments.empty() ? std::max<uint64_t>(1, s.committed.segment)
+                                             : s.segments.rbegin()->first;
+    if (auto st = s.OpenWriter(next); !st) return tl::unexpected(std::move(st.error()));
+    if (s.committed.segment == 0) s.committed = s.read = {next, 0, 0};
+    return std::unique_ptr<DiskSpool>(new DiskSpool(std::move(impl)));
+}
+
+Status DiskSpool::Append(const std::vector<RawMessage>& batch) {
+    std::string data;
+    for (const auto& m : batch) data += Encode(m);
+    std::lock_guard lock(impl_->mu);
+    Impl& s = *impl_;
+    if (s.UnconsumedBytes() + data.size() > s.options.max_bytes) {
+        return MakeError(Code::kResourceExhausted, "spool full (" +
+                                                       std::to_string(s.options.max_bytes) +
+                                                       " bytes in " + s.options.dir.string() + ")");
+    }
+    if (s.segments[s.write_segment] >= s.options.segment_bytes) {
+        if (auto st = s.OpenWriter(s.write_segment + 1); !st) return st;
+    }
+    size_t off = 0;
+    while (off < data.size()) {
+        const ssize_t n = ::write(s.write_fd, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // Leave no partial record: cut back to the last whole one.
+            const int saved = errno;
+            (void)::ftruncate(s.write_fd, static_cast<off_t>(s.segments[s.write_segment]));
+            errno = saved;
+            return Errno("appending to spool segment " + s.Path(s.write_segment).string());
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (s.options.fsync && ::fdatasync(s.write_fd) != 0) {
+        return Errno("syncing spool segment " + s.Path(s.write_segment).string());
+    }
+    s.segments[s.write_segment] += data.size();
+    s.unconsumed_records += batch.size();
+    return Ok();
+}
+
+Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
+    std::lock_guard lock(impl_->mu);
+    Impl& s = *impl_;
+    std::vector<RawMessage> out;
+    while (out.size() < max) {
+        auto seg = s.segments.find(s.read.segment);
+        if (seg == s.segments.end()) break;
+        if (s.read.offset >= seg->second) {
+            // This segment is read to its end; move on if a later one exists.
+            auto later = std::next(seg);
+            if (later == s.segments.end()) break;
+            s.read = {later->first, 0, s.read.sequence};
+            continue;
+        }
+        // Read the rest of the segment's written part (bounded by what is whole).
+        FILE* f = std::fopen(s.Path(seg->first).c_str(), "rb");
+        if (!f) return Errno("opening " + s.Path(seg->first).string());
+        std::fseek(f, static_cast<long>(s.read.offset), SEEK_SET);
+        std::string header(kHeaderBytes, '\0');
+        while (out.size() < max && s.read.offset < seg->second) {
+            if (std::fread(header.data(), 1, kHeaderBytes, f) != kHeaderBytes) break;
+            const uint64_t len = GetLe(header.data(), 4);
+            const uint32_t sum = static_cast<uint32_t>(GetLe(header.data() + 4, 4));
+            std::string payload(std::min<uint64_t>(len, kMaxRecordBytes), '\0');
+            if (len > kMaxRecordBytes ||
+                std::fread(payload.data(), 1, payload.size(), f) != payload.size()) {
+                // Cannot happen for what Open scanned and Append wrote; skip the segment rest.
+                ++s.stats.corrupt_records;
+                s.read.offset = seg->second;
+                break;
+            }
+            s.read.offset += kHeaderBytes + len;
+            RawMessage m;
+            if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
+                ++s.stats.corrupt_records;
+                continue;
+            }
+            out.push_back(std::move(m));
+            ++s.read.sequence;
+        }
+        std::fclose(f);
+    }
+    next = s.read;
+    return out;
+}
+
+Status DiskSpool::Commit(const SpoolCursor& upto) {
+    std::lock_guard lock(impl_->mu);
+    Impl& s = *impl_;
+    const uint64_t consumed = upto.sequence - std::min(upto.sequence, s.committed.sequence);
+    s.committed = upto;
+    if (auto st = s.SavePosition(); !st) return st;
+    s.unconsumed_records -= std::min(s.unconsumed_records, consumed);
+    std::error_code ec;
+    for (auto it = s.segments.begin(); it != s.segments.end();) {
+        if (it->first < s.committed.segment) {
+            fs::remove(s.Path(it->first), ec);
+            it = s.segments.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return Ok();
+}
+
+SpoolStats DiskSpool::stats() const {
+    std::lock_guard lock(impl_->mu);
+    SpoolStats out = impl_->stats;
+    out.bytes = impl_->UnconsumedBytes();
+    out.records = impl_->unconsumed_records;
+    out.segments = impl_->segments.size();
+    return out;
+}
+
+bool DiskSpool::empty() const { return stats().records == 0; }
+
+}  // namespace vigil::ingest

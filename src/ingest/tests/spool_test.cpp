@@ -1,0 +1,183 @@
+#include "ingest/spool.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+namespace vigil::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<RawMessage> Batch(int from, int n, size_t size = 100) {
+    std::vector<RawMessage> out;
+    for (int i = from; i < from + n; ++i) {
+        RawMessage m;
+        m.id = "id-" + std::to_string(i);
+        m.source = "syslog-tcp";
+        m.peer = "10.0.0.1:514";
+        m.received_ns = 1000 + i;
+        m.bytes = "<13>message " + std::to_string(i) + " " + std::string(size, 'x');
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+class SpoolTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("vigil-spool-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::unique_ptr<DiskSpool> Open(uint64_t max_bytes = 1 << 30, uint64_t segment = 1 << 20) {
+        SpoolOptions o;
+        o.dir = dir_;
+        o.max_bytes = max_bytes;
+        o.segment_bytes = segment;
+        auto s = DiskSpool::Open(o);
+        EXPECT_TRUE(s) << s.error().message;
+        return s ? std::move(*s) : nullptr;
+    }
+    // Reads everything, committing after each batch; returns the ids in order.
+    static std::vector<std::string> Drain(DiskSpool& s, size_t batch = 7) {
+        std::vector<std::string> ids;
+        for (;;) {
+            SpoolCursor next;
+            auto got = s.Read(batch, next);
+            EXPECT_TRUE(got);
+            if (!got || got->empty()) break;
+            for (auto& m : *got) ids.push_back(m.id);
+            EXPECT_TRUE(s.Commit(next));
+        }
+        return ids;
+    }
+    fs::path dir_;
+};
+
+TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
+    auto s = Open(1 << 30, 4096);  // a new segment after ~30 records (whole batches)
+    for (int i = 0; i < 200; i += 10) ASSERT_TRUE(s->Append(Batch(i, 10)));
+    EXPECT_EQ(s->stats().records, 200u);
+    EXPECT_GT(s->stats().segments, 3u);
+    auto ids = Drain(*s);
+    ASSERT_EQ(ids.size(), 200u);
+    for (int i = 0; i < 200; ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i));
+    EXPECT_TRUE(s->empty());
+    EXPECT_LE(s->stats().segments, 1u);
+    // The fields survive.
+    ASSERT_TRUE(s->Append(Batch(7, 1)));
+    SpoolCursor next;
+    auto got = s->Read(10, next);
+    ASSERT_TRUE(got && got->size() == 1);
+    EXPECT_EQ((*got)[0].source, "syslog-tcp");
+    EXPECT_EQ((*got)[0].peer, "10.0.0.1:514");
+    EXPECT_EQ((*got)[0].received_ns, 1007);
+    EXPECT_EQ((*got)[0].bytes.rfind("<13>message 7 ", 0), 0u);
+}
+
+TEST_F(SpoolTest, ReopenResumesAfterTheCommittedPositionAndReplaysTheUncommitted) {
+    {
+        auto s = Open();
+        ASSERT_TRUE(s->Append(Batch(0, 50)));
+        SpoolCursor next;
+        auto got = s->Read(20, next);
+        ASSERT_EQ(got->size(), 20u);
+        ASSERT_TRUE(s->Commit(next));
+        auto more = s->Read(20, next);  // read but never committed: a crash before storing
+        ASSERT_EQ(more->size(), 20u);
+    }
+    auto s = Open();
+    EXPECT_EQ(s->stats().records, 30u);
+    auto ids = Drain(*s);
+    ASSERT_EQ(ids.size(), 30u);
+    EXPECT_EQ(ids.front(), "id-20");
+    EXPECT_EQ(ids.back(), "id-49");
+}
+
+TEST_F(SpoolTest, ATornTailIsCutAtOpenAndAppendsContinue) {
+    {
+        auto s = Open();
+        ASSERT_TRUE(s->Append(Batch(0, 10)));
+    }
+    fs::path seg;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+        if (e.path().extension() == ".spool") seg = e.path();
+    }
+    {
+        std::ofstream out(seg, std::ios::binary | std::ios::app);
+        out << std::string("\x40\x00\x00\x00\x12\x34\x56\x78partial", 15);  // a cut record
+    }
+    auto s = Open();
+    EXPECT_EQ(s->stats().torn_bytes_cut, 15u);
+    ASSERT_TRUE(s->Append(Batch(10, 5)));
+    auto ids = Drain(*s);
+    ASSERT_EQ(ids.size(), 15u);
+    EXPECT_EQ(ids.back(), "id-14");
+    EXPECT_EQ(s->stats().corrupt_records, 0u);
+}
+
+TEST_F(SpoolTest, FullSpoolRefusesWholeBatchesUntilDrained) {
+    auto s = Open(20000, 4096);
+    int appended = 0;
+    for (int i = 0; i < 1000; i += 10) {
+        auto st = s->Append(Batch(i, 10));
+        if (!st) {
+            EXPECT_EQ(st.error().code, Code::kResourceExhausted);
+            EXPECT_NE(st.error().message.find("spool full"), std::string::npos);
+            break;
+        }
+        appended += 10;
+    }
+    EXPECT_GT(appended, 0);
+    EXPECT_LE(s->stats().bytes, 20000u);
+    EXPECT_EQ(Drain(*s).size(), static_cast<size_t>(appended));
+    EXPECT_TRUE(s->Append(Batch(0, 10)));  // room again
+}
+
+// kill -9 while appending: every append that returned Ok is there after reopening.
+TEST_F(SpoolTest, AcknowledgedAppendsSurviveSigkill) {
+    int pipefd[2];
+    ASSERT_EQ(::pipe(pipefd), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(pipefd[0]);
+        SpoolOptions o;
+        o.dir = dir_;
+        auto s = DiskSpool::Open(o);
+        if (!s) ::_exit(2);
+        for (int i = 0;; i += 10) {
+            if (!(*s)->Append(Batch(i, 10, 300))) ::_exit(3);
+            int acked = i + 10;
+            if (::write(pipefd[1], &acked, sizeof(acked)) != sizeof(acked)) ::_exit(4);
+        }
+    }
+    ::close(pipefd[1]);
+    int acked = 0, v = 0;
+    while (acked < 3000 && ::read(pipefd[0], &v, sizeof(v)) == sizeof(v)) acked = v;
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    while (::read(pipefd[0], &v, sizeof(v)) == sizeof(v)) acked = v;  // acks in the pipe
+    ::close(pipefd[0]);
+    ASSERT_GE(acked, 3000);
+    auto s = Open();
+    auto ids = Drain(*s, 500);
+    std::set<std::string> unique(ids.begin(), ids.end());
+    EXPECT_EQ(unique.size(), ids.size()) << "no record twice";
+    for (int i = 0; i < acked; ++i) {
+        ASSERT_TRUE(unique.count("id-" + std::to_string(i))) << "acknowledged id-" << i << " lost";
+    }
+}
+
+}  // namespace
+}  // namespace vigil::ingest
