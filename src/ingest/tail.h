@@ -1,0 +1,66 @@
+#pragma once
+// File tailing: globs, rotation by rename (the old file is read to its end through the open
+// descriptor, then the new one from its start) and by copytruncate (a file shorter than the
+// offset starts over), offsets persisted so a restart neither loses nor repeats lines, and
+// optional multi-line records (lines starting with a space or tab continue the previous one:
+// stack traces). A line is taken only once its newline is written (the last line of a rotated
+// file is taken at its end); offsets advance only after the sink took the batch.
+//
+// Each record's id is "f:<dev>:<inode>:<offset>": a replay after a crash between the sink
+// taking a batch and the offsets being saved (at most save_interval) carries the same ids,
+// so storage drops the copies.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ingest/framing.h"
+#include "ingest/message.h"
+
+namespace vigil::ingest {
+
+struct TailOptions {
+    std::string source;
+    std::vector<std::string> paths;    // glob patterns ("/var/log/nginx/*.log")
+    std::filesystem::path state_file;  // offsets; empty: not persisted
+    std::chrono::milliseconds poll{250};
+    std::chrono::milliseconds save_interval{1000};
+    size_t max_line_bytes = kDefaultMaxFrameBytes;  // longer lines are cut there and counted
+    bool multiline_indented = false;
+    bool start_at_end = false;  // a file seen for the first time: from its end, not its start
+    size_t max_batch = 512;
+    size_t max_bytes_per_poll = 8 * 1024 * 1024;  // per file, so one file cannot starve others
+};
+
+struct TailStats {
+    size_t files = 0;        // files being followed
+    uint64_t rotations = 0;  // renames followed
+    uint64_t truncations = 0;
+};
+
+class FileTailer {
+public:
+    FileTailer(TailOptions options, Sink& sink, SourceCounters& counters);
+    ~FileTailer();  // Stop()
+    FileTailer(const FileTailer&) = delete;
+    FileTailer& operator=(const FileTailer&) = delete;
+
+    // Loads the offsets and starts the polling thread.
+    Status Start();
+    // Stops the thread and saves the offsets.
+    void Stop();
+    // One poll on the calling thread (tests, and Start's thread): expand globs, follow
+    // rotations, read new lines, offer them. Returns false when the sink refused a batch.
+    Result<bool> PollOnce();
+    Status SaveState();
+    TailStats stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::ingest

@@ -1,0 +1,168 @@
+#include "ingest/tail.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace vigil::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Collect : public Sink {
+public:
+    bool Offer(std::vector<RawMessage>& batch) override {
+        std::lock_guard lock(mu);
+        if (full) return false;
+        for (auto& m : batch) messages.push_back(std::move(m));
+        batch.clear();
+        return true;
+    }
+    std::vector<std::string> Texts() {
+        std::lock_guard lock(mu);
+        std::vector<std::string> out;
+        for (const auto& m : messages) out.push_back(m.bytes);
+        return out;
+    }
+    std::mutex mu;
+    bool full = false;
+    std::vector<RawMessage> messages;
+};
+
+class TailTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("vigil-tail-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "logs");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    void Append(const std::string& name, const std::string& text) {
+        std::ofstream out(dir_ / "logs" / name, std::ios::app | std::ios::binary);
+        out << text;
+    }
+    std::unique_ptr<FileTailer> Tailer(bool multiline = false) {
+        TailOptions o;
+        o.source = "files";
+        o.paths = {(dir_ / "logs" / "*.log").string()};
+        o.state_file = dir_ / "offsets";
+        o.multiline_indented = multiline;
+        return std::make_unique<FileTailer>(o, sink_, counters_);
+    }
+    void Poll(FileTailer& t) {
+        auto r = t.PollOnce();
+        ASSERT_TRUE(r) << r.error().message;
+    }
+    fs::path dir_;
+    Collect sink_;
+    SourceCounters counters_;
+};
+
+TEST_F(TailTest, TakesCompleteLinesOnlyAndFollowsGlobs) {
+    auto t = Tailer();
+    Append("a.log", "one\ntwo\npart");
+    Append("b.log", "bee\n");
+    Append("c.txt", "not matched\n");
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"one", "two", "bee"}));
+    Append("a.log", "ial\r\n");
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts().back(), "partial");
+    EXPECT_EQ(sink_.messages[0].peer, (dir_ / "logs" / "a.log").string());
+    EXPECT_EQ(sink_.messages[0].id.rfind("f:", 0), 0u);
+    EXPECT_EQ(counters_.received, 4u);
+}
+
+TEST_F(TailTest, RenameRotationReadsTheOldFileToItsEndThenTheNewOne) {
+    auto t = Tailer();
+    Append("app.log", "before-1\n");
+    Poll(*t);
+    Append("app.log", "before-2\nlast-without-newline");
+    fs::rename(dir_ / "logs" / "app.log", dir_ / "logs" / "app.log.1");
+    Append("app.log", "after-1\n");
+    Poll(*t);
+    Poll(*t);
+    auto texts = sink_.Texts();
+    std::multiset<std::string> got(texts.begin(), texts.end());
+    EXPECT_EQ(got, (std::multiset<std::string>{"before-1", "before-2", "last-without-newline",
+                                               "after-1"}));
+    EXPECT_EQ(t->stats().rotations, 1u);
+    EXPECT_EQ(t->stats().files, 1u);  // the rotated file was dropped at its end
+}
+
+TEST_F(TailTest, CopyTruncateStartsOver) {
+    auto t = Tailer();
+    Append("app.log", "old-1\nold-2\n");
+    Poll(*t);
+    fs::resize_file(dir_ / "logs" / "app.log", 0);
+    Append("app.log", "new\n");
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"old-1", "old-2", "new"}));
+    EXPECT_EQ(t->stats().truncations, 1u);
+}
+
+TEST_F(TailTest, RestartNeitherLosesNorRepeats) {
+    {
+        auto t = Tailer();
+        Append("app.log", "1\n2\n");
+        Poll(*t);
+        ASSERT_TRUE(t->SaveState());
+    }
+    Append("app.log", "3\n");  // written while Vigil was down
+    auto t = Tailer();
+    ASSERT_TRUE(t->Start());  // loads the offsets
+    for (int i = 0; i < 100 && sink_.Texts().size() < 3; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    t->Stop();
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"1", "2", "3"}));
+}
+
+TEST_F(TailTest, AFullSinkKeepsTheOffsetAndTheLinesComeLater) {
+    auto t = Tailer();
+    Append("app.log", "a\nb\n");
+    sink_.full = true;
+    auto r = t->PollOnce();
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(*r);
+    EXPECT_EQ(counters_.paused, 1u);
+    sink_.full = false;
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(TailTest, IndentedLinesContinueARecord) {
+    auto t = Tailer(/*multiline=*/true);
+    Append("app.log", "ERROR boom\n  at a()\n\tat b()\nINFO next\n  detail\n");
+    Poll(*t);  // the last record may still grow
+    Poll(*t);  // the file is unchanged: the last record is complete
+    EXPECT_EQ(sink_.Texts(),
+              (std::vector<std::string>{"ERROR boom\n  at a()\n\tat b()", "INFO next\n  detail"}));
+}
+
+TEST_F(TailTest, OverlongLinesAreCutAndCounted) {
+    TailOptions o;
+    o.source = "files";
+    o.paths = {(dir_ / "logs" / "*.log").string()};
+    o.max_line_bytes = 10;
+    FileTailer t(o, sink_, counters_);
+    Append("app.log", std::string(25, 'x') + "\nshort\n");
+    ASSERT_TRUE(t.PollOnce());
+    auto texts = sink_.Texts();
+    ASSERT_EQ(texts.size(), 2u);
+    EXPECT_EQ(texts[0], std::string(10, 'x'));
+    EXPECT_EQ(texts[1], "short");
+    EXPECT_EQ(counters_.oversized, 1u);
+}
+
+}  // namespace
+}  // namespace vigil::ingest
