@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Syslog receive benchmark on loopback: rsyslog, syslog-ng (both Debian packages, started here
+# with their own configuration, TCP input, file output) and Vigil, fed the same message set by
+# the same sender (bench/syslog_send.cpp, N messages over C connections). Each receiver's rate
+# is N divided by the time from the sender's start to the last message written (rsyslog,
+# syslog-ng: lines in the output file) or received (Vigil).
+#
+#   bash bench/syslog_bench.sh [build-dir] [messages] [connections]   (default: build/release 1000000 4)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build/release}
+N=${2:-1000000}
+CONNS=${3:-4}
+SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+TMP=$(mktemp -d)
+# rsyslog and syslog-ng conflict as Debian packages (both are the system logger), so each is
+# unpacked from its .deb into the scratch directory (its libraries installed with apt) unless
+# it is already installed; neither replaces the machine's logger.
+RSYSLOGD=$(command -v rsyslogd || true)
+RSYSLOG_MODS=/usr/lib/x86_64-linux-gnu/rsyslog
+SYSLOGNG=$(command -v syslog-ng || true)
+SYSLOGNG_MODS=/usr/lib/syslog-ng/3.38
+unpack() {  # unpack PKG: its files under $TMP/root, its library dependencies installed
+  local pkg=$1 libs
+  libs=$(apt-cache depends --important "$pkg" | sed -n 's/^ *Depends: \(lib[^ <>]*\)$/\1/p' | sort -u)
+  # shellcheck disable=SC2086
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $libs >/dev/null
+  (cd "$TMP" && apt-get download -qq "$pkg" >/dev/null && dpkg -x "$TMP"/"$pkg"_*.deb "$TMP/root")
+}
+if [[ -z $RSYSLOGD ]]; then
+  echo "syslog_bench: unpacking rsyslog (Debian package)" >&2
+  unpack rsyslog
+  RSYSLOGD=$TMP/root/usr/sbin/rsyslogd
+  RSYSLOG_MODS=$TMP/root/usr/lib/x86_64-linux-gnu/rsyslog
+fi
+if [[ -z $SYSLOGNG ]]; then
+  echo "syslog_bench: unpacking syslog-ng-core (Debian package)" >&2
+  unpack syslog-ng-core
+  SYSLOGNG=$TMP/root/usr/sbin/syslog-ng
+  SYSLOGNG_MODS=$TMP/root/usr/lib/syslog-ng/3.38
+fi
+cmake --build "$BUILD" --target vigil_syslog_send vigil_ingest_receive >/dev/null
+SEND=$BUILD/bench/vigil_syslog_send
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# Rate = N / (time from the sender's start until the output file holds N lines).
+run_file_receiver() {
+  local name=$1 port=$2 out=$3
+  wait_port "$port" || { echo "$name did not start" >&2; return 1; }
+  local start end
+  start=$(date +%s.%N)
+  "$SEND" "$port" "$N" "$CONNS" >/dev/null
+  while [ "$(wc -l <"$out" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.05; done
+  end=$(date +%s.%N)
+  python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[4]:10s} {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, file out)')" "$N" "$start" "$end" "$name"
+}
+
+echo "messages: $N over $CONNS TCP connections, $(nproc) cores"
+
+# rsyslog: imtcp -> omfile, no fsync, its default batching.
+P=$(free_port)
+cat >"$TMP/rsyslog.conf" <<CONF
+global(workDirectory="$TMP")
+module(load="imtcp" MaxSessions="100")
+input(type="imtcp" port="$P" address="127.0.0.1")
+template(name="raw" type="string" string="%rawmsg%\n")
+action(type="omfile" file="$TMP/rsyslog.out" template="raw" asyncWriting="on" flushOnTXEnd="off" ioBufferSize="256k")
+CONF
+"$RSYSLOGD" -n -M "$RSYSLOG_MODS" -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog.pid" >"$TMP/rsyslog.log" 2>&1 &
+PIDS+=($!)
+run_file_receiver rsyslog "$P" "$TMP/rsyslog.out"
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# syslog-ng: network(transport(tcp)) -> file, raw message.
+P=$(free_port)
+cat >"$TMP/syslog-ng.conf" <<CONF
+@version: 3.38
+options { flush_lines(1000); log_fifo_size(100000); keep_hostname(yes); };
+source s_net { network(ip(127.0.0.1) port($P) transport(tcp) max_connections(100) log_iw_size(100000) flags(no-parse)); };
+destination d_file { file("$TMP/syslog-ng.out" template("\${MESSAGE}\n")); };
+log { source(s_net); destination(d_file); };
+CONF
+"$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
+    -p "$TMP/sng.pid" -c "$TMP/sng.ctl" --no-caps >"$TMP/syslog-ng.log" 2>&1 &
+PIDS+=($!)
+run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out"
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# Vigil: the listener and framing alone (decoding, detection and storage come with the
+# ingestion pipeline in vigil serve).
+"$BUILD/bench/vigil_ingest_receive" "$N" 1 >"$TMP/vigil.out" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q listening "$TMP/vigil.out" && break; sleep 0.05; done
+P=$(sed -n 's/^listening on //p' "$TMP/vigil.out")
+start=$(date +%s.%N)
+"$SEND" "$P" "$N" "$CONNS" >/dev/null
+wait "${PIDS[-1]}"
+end=$(date +%s.%N)
+python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil      {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, framed, counted; no decode/detect/store yet)')" "$N" "$start" "$end"
