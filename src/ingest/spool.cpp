@@ -244,7 +244,7 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::Open(SpoolOptions options) {
     return std::unique_ptr<DiskSpool>(new DiskSpool(std::move(impl)));
 }
 
-Status DiskSpool::Append(const std::vector<RawMessage>& batch) {
+Status DiskSpool::Append(const std::vector<RawMessage>& batch, bool sync) {
     std::string data;
     for (const auto& m : batch) data += Encode(m);
     std::lock_guard lock(impl_->mu);
@@ -270,7 +270,7 @@ Status DiskSpool::Append(const std::vector<RawMessage>& batch) {
         }
         off += static_cast<size_t>(n);
     }
-    if (s.options.fsync && ::fdatasync(s.write_fd) != 0) {
+    if (sync && s.options.fsync && ::fdatasync(s.write_fd) != 0) {
         return Errno("syncing spool segment " + s.Path(s.write_segment).string());
     }
     s.segments[s.write_segment] += data.size();

@@ -52,8 +52,9 @@ public:
     DiskSpool& operator=(const DiskSpool&) = delete;
 
     // All of the batch or nothing (resource_exhausted "spool full" when it would exceed
-    // max_bytes). Durable when it returns Ok (with fsync on).
-    Status Append(const std::vector<RawMessage>& batch);
+    // max_bytes). Durable when it returns Ok (with options.fsync and sync on); sync=false
+    // leaves the flush to the kernel (producers that do not acknowledge).
+    Status Append(const std::vector<RawMessage>& batch, bool sync = true);
     // Up to max records after the last one read (not yet committed). The cursor after them.
     Result<std::vector<RawMessage>> Read(size_t max, SpoolCursor& next);
     // Everything before `upto` is consumed: persists the position, deletes finished segments.

@@ -1,0 +1,99 @@
+#include "ingest/buffer.h"
+
+#include <utility>
+
+namespace vigil::ingest {
+
+Result<std::unique_ptr<Buffer>> Buffer::Open(BufferOptions options) {
+    auto spool = DiskSpool::Open(options.spool);
+    if (!spool) return tl::unexpected(std::move(spool.error()));
+    return std::unique_ptr<Buffer>(new Buffer(std::move(options), std::move(*spool)));
+}
+
+bool Buffer::Offer(std::vector<RawMessage>& batch) {
+    if (batch.empty()) return true;
+    {
+        std::lock_guard lock(mu_);
+        if (spool_->empty() && memory_.size() + batch.size() <= options_.max_memory_messages) {
+            for (auto& m : batch) memory_.push_back(std::move(m));
+            batch.clear();
+            cv_.notify_one();
+            return true;
+        }
+    }
+    // Behind: to the spool (without waiting for the disk: these producers do not acknowledge).
+    if (auto st = spool_->Append(batch, /*sync=*/false); !st) {
+        std::lock_guard lock(mu_);
+        refused_total_ += batch.size();
+        return false;
+    }
+    std::lock_guard lock(mu_);
+    spooled_total_ += batch.size();
+    batch.clear();
+    cv_.notify_one();
+    return true;
+}
+
+Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
+    if (batch.empty()) return Ok();
+    if (auto st = spool_->Append(batch); !st) {
+        std::lock_guard lock(mu_);
+        refused_total_ += batch.size();
+        return st;
+    }
+    std::lock_guard lock(mu_);
+    spooled_total_ += batch.size();
+    batch.clear();
+    cv_.notify_one();
+    return Ok();
+}
+
+Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
+    TakenBatch out;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return closed_ || !memory_.empty() || !spool_->empty(); });
+    // Memory first: it holds only what arrived while the spool was empty, so it is older
+    // than anything spooled since.
+    if (!memory_.empty()) {
+        const size_t n = std::min(max, memory_.size());
+        out.messages.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            out.messages.push_back(std::move(memory_.front()));
+            memory_.pop_front();
+        }
+        return out;
+    }
+    lock.unlock();
+    if (spool_->empty()) return out;
+    SpoolCursor next;
+    auto read = spool_->Read(max, next);
+    if (!read) return tl::unexpected(std::move(read.error()));
+    out.messages = std::move(*read);
+    out.spool_cursor = next;
+    return out;
+}
+
+Status Buffer::Done(const TakenBatch& batch) {
+    if (!batch.spool_cursor) return Ok();
+    return spool_->Commit(*batch.spool_cursor);
+}
+
+void Buffer::Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+}
+
+BufferStats Buffer::stats() const {
+    const SpoolStats spool = spool_->stats();
+    std::lock_guard lock(mu_);
+    BufferStats out;
+    out.memory_messages = memory_.size();
+    out.spooled_records = spool.records;
+    out.spooled_bytes = spool.bytes;
+    out.spooled_total = spooled_total_;
+    out.refused_total = refused_total_;
+    return out;
+}
+
+}  // namespace vigil::ingest

@@ -1,0 +1,78 @@
+#pragma once
+// The buffer between the producers (listeners, tailer, HTTP intake) and the pipeline: a
+// bounded queue in memory, and the disk spool behind it. Messages go to memory while the spool
+// is empty and memory has room; otherwise to the spool (so order is kept: once anything is
+// spooled, everything after it is spooled until the pipeline has caught up). When the spool is
+// full too, Offer refuses and the producer applies back-pressure (TCP pauses, HTTP answers 503,
+// the tailer waits).
+//
+// OfferDurable is for producers that acknowledge (HTTP intake): the batch goes to the spool and
+// is on disk when it returns Ok.
+//
+// One consumer: Take() a batch, store it, then Done() — only then is a spooled batch committed,
+// so a crash replays it (with its ids) and never loses it.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "base/result.h"
+#include "ingest/message.h"
+#include "ingest/spool.h"
+
+namespace vigil::ingest {
+
+struct BufferOptions {
+    size_t max_memory_messages = 200000;
+    SpoolOptions spool;
+};
+
+struct BufferStats {
+    uint64_t memory_messages = 0;
+    uint64_t spooled_records = 0;  // waiting in the spool
+    uint64_t spooled_bytes = 0;
+    uint64_t spooled_total = 0;  // messages that ever went to the spool
+    uint64_t refused_total = 0;  // messages refused because memory and spool were full
+};
+
+struct TakenBatch {
+    std::vector<RawMessage> messages;
+    std::optional<SpoolCursor> spool_cursor;  // set when they came from the spool
+};
+
+class Buffer : public Sink {
+public:
+    static Result<std::unique_ptr<Buffer>> Open(BufferOptions options);
+
+    bool Offer(std::vector<RawMessage>& batch) override;
+    // To the spool, durable on Ok; resource_exhausted when the spool is full.
+    Status OfferDurable(std::vector<RawMessage>& batch);
+
+    // Up to max messages, waiting up to `wait` for some; empty on timeout or after Close().
+    Result<TakenBatch> Take(size_t max, std::chrono::milliseconds wait);
+    // The batch is stored: commits its spool position.
+    Status Done(const TakenBatch& batch);
+    // Wakes a waiting Take(); later Takes return what is left without waiting.
+    void Close();
+    BufferStats stats() const;
+
+private:
+    explicit Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
+        : options_(std::move(options)), spool_(std::move(spool)) {}
+
+    BufferOptions options_;
+    std::unique_ptr<DiskSpool> spool_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<RawMessage> memory_;
+    bool closed_ = false;
+    uint64_t spooled_total_ = 0;
+    uint64_t refused_total_ = 0;
+};
+
+}  // namespace vigil::ingest

@@ -1,0 +1,127 @@
+#include "ingest/buffer.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace vigil::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::vector<RawMessage> Batch(int from, int n) {
+    std::vector<RawMessage> out;
+    for (int i = from; i < from + n; ++i) {
+        RawMessage m;
+        m.id = std::to_string(i);
+        m.source = "s";
+        m.bytes = "<13>m" + std::to_string(i);
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+class BufferTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("vigil-buffer-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::unique_ptr<Buffer> Open(size_t memory = 100, uint64_t spool_bytes = 1 << 20) {
+        BufferOptions o;
+        o.max_memory_messages = memory;
+        o.spool.dir = dir_;
+        o.spool.max_bytes = spool_bytes;
+        auto b = Buffer::Open(o);
+        EXPECT_TRUE(b) << b.error().message;
+        return std::move(*b);
+    }
+    static std::vector<std::string> DrainIds(Buffer& b) {
+        std::vector<std::string> ids;
+        for (;;) {
+            auto t = b.Take(64, 10ms);
+            EXPECT_TRUE(t);
+            if (!t || t->messages.empty()) break;
+            for (auto& m : t->messages) ids.push_back(m.id);
+            EXPECT_TRUE(b.Done(*t));
+        }
+        return ids;
+    }
+    fs::path dir_;
+};
+
+TEST_F(BufferTest, OverflowGoesToTheSpoolAndOrderIsKept) {
+    auto b = Open(/*memory=*/50);
+    for (int i = 0; i < 300; i += 10) {
+        auto batch = Batch(i, 10);
+        ASSERT_TRUE(b->Offer(batch));
+    }
+    EXPECT_EQ(b->stats().memory_messages, 50u);
+    EXPECT_EQ(b->stats().spooled_total, 250u);
+    auto ids = DrainIds(*b);
+    ASSERT_EQ(ids.size(), 300u);
+    for (int i = 0; i < 300; ++i) EXPECT_EQ(ids[i], std::to_string(i));
+    // Caught up: memory again.
+    auto batch = Batch(300, 5);
+    ASSERT_TRUE(b->Offer(batch));
+    EXPECT_EQ(b->stats().memory_messages, 5u);
+}
+
+TEST_F(BufferTest, FullMemoryAndSpoolRefuseAndCount) {
+    auto b = Open(/*memory=*/10, /*spool_bytes=*/2000);
+    int refused = 0;
+    for (int i = 0; i < 100; i += 10) {
+        auto batch = Batch(i, 10);
+        if (!b->Offer(batch)) refused += 10;
+    }
+    EXPECT_GT(refused, 0);
+    EXPECT_EQ(b->stats().refused_total, static_cast<uint64_t>(refused));
+}
+
+TEST_F(BufferTest, DurableOffersSurviveAReopenUntilDone) {
+    {
+        auto b = Open();
+        auto batch = Batch(0, 20);
+        ASSERT_TRUE(b->OfferDurable(batch));
+        auto t = b->Take(100, 10ms);  // taken but never stored: a crash
+        ASSERT_TRUE(t);
+        EXPECT_EQ(t->messages.size(), 20u);
+    }
+    auto b = Open();
+    auto ids = DrainIds(*b);
+    EXPECT_EQ(ids.size(), 20u);
+    auto again = Open();
+    EXPECT_TRUE(DrainIds(*again).empty()) << "committed after Done";
+}
+
+TEST_F(BufferTest, TakeWaitsAndCloseWakesIt) {
+    auto b = Open();
+    std::thread producer([&] {
+        std::this_thread::sleep_for(50ms);
+        auto batch = Batch(0, 3);
+        b->Offer(batch);
+    });
+    auto t = b->Take(10, 5000ms);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->messages.size(), 3u);
+    producer.join();
+    std::thread closer([&] {
+        std::this_thread::sleep_for(50ms);
+        b->Close();
+    });
+    t = b->Take(10, 60000ms);
+    closer.join();
+    ASSERT_TRUE(t);
+    EXPECT_TRUE(t->messages.empty());
+}
+
+}  // namespace
+}  // namespace vigil::ingest
