@@ -24,7 +24,9 @@ EventId EventId::New(int64_t now_ns) {
     static std::mutex mu;
     static uint64_t last_ms = 0;
     static uint32_t counter = 0;
-    thread_local std::mt19937_64 rng{std::random_device{}()};
+    // splitmix64 per thread: ids need uniqueness, not secrecy, and this is on the append path.
+    thread_local uint64_t state =
+        (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
     uint64_t ms = now_ns > 0 ? static_cast<uint64_t>(now_ns) / 1000000 : 0;
     {
         std::lock_guard lock(mu);
@@ -44,7 +46,10 @@ EventId EventId::New(int64_t now_ns) {
     for (int i = 0; i < 6; ++i) id.bytes[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
     id.bytes[6] = static_cast<uint8_t>(0x70 | ((seq >> 8) & 0x0f));
     id.bytes[7] = static_cast<uint8_t>(seq & 0xff);
-    const uint64_t r = rng();
+    uint64_t r = (state += 0x9e3779b97f4a7c15ULL);
+    r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    r = (r ^ (r >> 27)) * 0x94d049bb133111ebULL;
+    r ^= r >> 31;
     for (int i = 0; i < 8; ++i) id.bytes[8 + i] = static_cast<uint8_t>(r >> (8 * i));
     id.bytes[8] = static_cast<uint8_t>(0x80 | (id.bytes[8] & 0x3f));
     return id;

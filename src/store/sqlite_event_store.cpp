@@ -581,7 +581,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
 
     // Search time and partition of every event; most batches fall on one day.
     std::vector<int64_t> times(events.size());
-    std::map<std::string, std::vector<size_t>> by_day;
+    std::vector<std::pair<int64_t, std::vector<size_t>>> by_day;  // (day start, events)
     for (size_t i = 0; i < events.size(); ++i) {
         StoredEvent& e = events[i];
         if (e.id.IsZero()) e.id = EventId::New(now_ns);
@@ -593,13 +593,20 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
             t = e.receive_ns;
         }
         times[i] = t;
-        by_day[UtcDay(t)].push_back(i);
+        const int64_t day = UtcDayStart(t);
+        auto it = std::find_if(by_day.begin(), by_day.end(),
+                               [day](const auto& d) { return d.first == day; });
+        if (it == by_day.end()) it = by_day.insert(by_day.end(), {day, {}});
+        it->second.push_back(i);
     }
 
-    std::lock_guard lock(write_mu_);
+    appends_waiting_.fetch_add(1);
+    std::unique_lock lock(write_mu_);
+    appends_waiting_.fetch_sub(1);
     std::string fields, categories, raw_scratch, text_scratch;
     EncodeCounts counts;
-    for (const auto& [day, indexes] : by_day) {
+    for (const auto& [day_start, indexes] : by_day) {
+        const std::string day = UtcDay(day_start);
         auto part = Writable(day);
         if (!part) return tl::unexpected(std::move(part.error()));
         Database& db = (*part)->db;
@@ -734,6 +741,11 @@ void SqliteEventStore::IndexLoop() {
             {
                 std::lock_guard lock(index_mu_);
                 if (stop_) return;
+            }
+            // Appends go first: the index may lag under load (searches scan what it has not
+            // reached), an append must not wait behind it.
+            for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
             auto n = IndexText(options_.index_chunk_rows);
             if (!n || *n == 0) break;  // an error is retried on the next append

@@ -47,7 +47,7 @@ struct OpenEventStoreOptions {
     bool sync_commits = false;
     // Run a thread that indexes appended raw messages for text search. Off: call IndexText.
     bool background_index = true;
-    size_t index_chunk_rows = 2000;  // rows per indexing transaction (bounds append latency)
+    size_t index_chunk_rows = 500;   // rows per indexing transaction (bounds append latency)
     std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
 };
 
@@ -89,6 +89,7 @@ private:
     OpenEventStoreOptions options_;
 
     std::mutex write_mu_;
+    std::atomic<int> appends_waiting_{0};                     // the indexer lets them go first
     std::map<std::string, std::unique_ptr<Partition>> open_;  // day -> partition
     uint64_t use_counter_ = 0;
     std::set<std::string> unindexed_days_;  // days that may hold rows the index has not reached
