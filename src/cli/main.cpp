@@ -2,6 +2,7 @@
 
 #include "cli/audit_cmd.h"
 #include "cli/backup_cmd.h"
+#include "cli/events_cmd.h"
 #include "cli/hunt.h"
 #include "cli/init_cmd.h"
 #include "cli/keys_cmd.h"
@@ -91,6 +92,8 @@ int main(int argc, char** argv) {
     backup.Register(app);
     vigil::cli::KeysCommands keys;  // keys rotate
     keys.Register(app);
+    vigil::cli::EventsCommands events;  // events search, events stats
+    events.Register(app);
 
     try {
         app.parse(argc, argv);
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
     }
     if (auto code = backup.Run()) return *code;
     if (auto code = keys.Run()) return *code;
+    if (auto code = events.Run()) return *code;
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (in->parsed()) return vigil::cli::RunInit(init);
     if (sv->parsed()) return vigil::cli::RunServe(serve);

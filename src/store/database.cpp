@@ -133,6 +133,13 @@ std::string Statement::ColumnBlob(int index) const {
     return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
+std::string_view Statement::ColumnView(int index) const {
+    const void* p = sqlite3_column_blob(stmt_.get(), index);
+    int n = sqlite3_column_bytes(stmt_.get(), index);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+             : std::string_view();
+}
+
 void Statement::Reset() {
     sqlite3_reset(stmt_.get());
     sqlite3_clear_bindings(stmt_.get());

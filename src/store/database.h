@@ -65,6 +65,9 @@ public:
     double ColumnDouble(int index) const;
     std::string ColumnText(int index) const;
     std::string ColumnBlob(int index) const;
+    // Text or blob bytes without a copy; valid until the next Step, Reset or column call on the
+    // same column.
+    std::string_view ColumnView(int index) const;
 
     // Makes the statement ready to run again and clears its bindings.
     void Reset();

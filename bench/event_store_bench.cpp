@@ -1,0 +1,270 @@
+// Event store: append throughput (batches of 1000 realistic events: 20 fields, 200-byte raw
+// message) and search latency on a store of 1M events. Figures in docs/benchmarks.md.
+//
+//   build/release/bench/vigil_store_bench --benchmark_filter=Append
+//   VIGIL_BENCH_EVENTS=1000000 build/release/bench/vigil_store_bench --benchmark_filter=Search
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "store/sqlite_event_store.h"
+
+namespace {
+
+using vigil::store::SqliteEventStore;
+using vigil::store::StoredEvent;
+namespace fs = std::filesystem;
+
+constexpr int64_t kSec = 1000000000;
+constexpr int64_t kDay0 = 1764115200LL * kSec;  // 2025-11-26T00:00:00Z
+
+fs::path BenchDir(const char* name) {
+    fs::path p = fs::temp_directory_path() /
+                 ("vigil-store-bench-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+}
+
+// 20 fields of the kinds a Linux/Windows/web log carries, and a 200-byte raw line.
+std::vector<StoredEvent> MakeBatch(std::mt19937_64& rng, int64_t t0, size_t n) {
+    static const char* kUsers[] = {"root", "alice", "bob", "svc_backup", "admin", "www-data"};
+    static const char* kWords[] = {"Failed",   "password", "for",  "invalid",    "user",
+                                   "from",     "port",     "ssh2", "Accepted",   "publickey",
+                                   "session",  "opened",   "GET",  "/index.php", "HTTP/1.1",
+                                   "登录失败", "来源"};
+    std::vector<StoredEvent> out(n);
+    for (size_t i = 0; i < n; ++i) {
+        StoredEvent& e = out[i];
+        const uint64_t r = rng();
+        e.source = "syslog-udp";
+        e.host = "web-" + std::to_string(r % 50);
+        e.event.time_ns = t0 + static_cast<int64_t>(i) * 1000;
+        e.receive_ns = e.event.time_ns;
+        e.event.logsource.product = "linux";
+        e.event.logsource.service = "sshd";
+        const std::string user = kUsers[r % 6];
+        const std::string ip = "10." + std::to_string((r >> 8) % 256) + "." +
+                               std::to_string((r >> 16) % 256) + "." +
+                               std::to_string((r >> 24) % 256);
+        e.event.Add("user", user);
+        e.event.Add("src_ip", ip);
+        e.event.Add("src_port", std::to_string(1024 + (r >> 32) % 60000),
+                    vigil::event::ValueKind::kNumber);
+        e.event.Add("dst_ip", "192.168.1.10");
+        e.event.Add("dst_port", "22", vigil::event::ValueKind::kNumber);
+        e.event.Add("process", "sshd");
+        e.event.Add("pid", std::to_string((r >> 40) % 65536), vigil::event::ValueKind::kNumber);
+        e.event.Add("action", (r & 1) ? "failed" : "accepted");
+        e.event.Add("auth_method", "password");
+        e.event.Add("facility", "auth");
+        e.event.Add("severity", "info");
+        e.event.Add("hostname", e.host);
+        e.event.Add("program", "sshd");
+        e.event.Add("session_id", std::to_string(r % 1000000));
+        e.event.Add("tty", "ssh");
+        e.event.Add("geo.country", "CN");
+        e.event.Add("geo.city", "Beijing");
+        e.event.Add("event.kind", "event");
+        e.event.Add("event.outcome", (r & 1) ? "failure" : "success");
+        e.event.Add("tags", "auth");
+        std::string raw =
+            "<38>Nov 26 08:00:00 " + e.host + " sshd[" + std::to_string((r >> 40) % 65536) + "]: ";
+        std::mt19937_64 wr(r);
+        while (raw.size() < 200) {
+            raw += kWords[wr() % 17];
+            raw += ' ';
+            if (wr() % 4 == 0) raw += user + " " + ip + " ";
+        }
+        raw.resize(200);
+        while (!raw.empty() && (static_cast<uint8_t>(raw.back()) & 0xc0) == 0x80) raw.pop_back();
+        if (!raw.empty() && static_cast<uint8_t>(raw.back()) >= 0xc0) raw.pop_back();
+        e.event.message = std::move(raw);
+    }
+    return out;
+}
+
+void BM_EventStore_Append(benchmark::State& state) {
+    const fs::path dir = BenchDir("append");
+    vigil::store::OpenEventStoreOptions o;
+    o.background_index = state.range(1) != 0;
+    o.clock = [] { return kDay0 + 3600 * kSec; };
+    auto store = SqliteEventStore::Open(dir, o);
+    if (!store) {
+        state.SkipWithError(store.error().message.c_str());
+        return;
+    }
+    std::mt19937_64 rng(42);
+    const auto batch_size = static_cast<size_t>(state.range(0));
+    // Fresh events for every batch (new ids); made before timing, as the pipeline hands them in.
+    std::vector<std::vector<StoredEvent>> batches;
+    for (int i = 0; i < 64; ++i) batches.push_back(MakeBatch(rng, kDay0 + i * kSec, batch_size));
+    size_t next = 0;
+    int64_t total = 0;
+    for (auto _ : state) {
+        auto& batch = batches[next++ % batches.size()];
+        for (auto& e : batch) e.id = {};
+        auto r = (*store)->Append(batch);
+        if (!r) {
+            state.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        total += static_cast<int64_t>(batch.size());
+    }
+    state.SetItemsProcessed(total);
+    store->reset();
+    fs::remove_all(dir);
+}
+// (batch size, background text indexing on)
+BENCHMARK(BM_EventStore_Append)
+    ->Args({1000, 0})
+    ->Args({100, 0})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The text index alone: rows indexed per second.
+void BM_EventStore_IndexText(benchmark::State& state) {
+    const fs::path dir = BenchDir("index");
+    vigil::store::OpenEventStoreOptions o;
+    o.background_index = false;
+    o.clock = [] { return kDay0 + 3600 * kSec; };
+    auto store = SqliteEventStore::Open(dir, o);
+    std::mt19937_64 rng(7);
+    int64_t total = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto batch = MakeBatch(rng, kDay0 + total * 1000, 10000);
+        (void)(*store)->Append(batch);
+        state.ResumeTiming();
+        auto n = (*store)->IndexText(10000);
+        total += n ? static_cast<int64_t>(*n) : 0;
+    }
+    state.SetItemsProcessed(total);
+    store->reset();
+    fs::remove_all(dir);
+}
+BENCHMARK(BM_EventStore_IndexText)->Unit(benchmark::kMillisecond)->Iterations(20);
+
+// Search latency on a store of VIGIL_BENCH_EVENTS (default 1M) events in one day, indexed.
+class SearchFixture : public benchmark::Fixture {
+public:
+    void SetUp(const benchmark::State&) override {
+        if (store_) return;
+        const char* env = std::getenv("VIGIL_BENCH_EVENTS");
+        const size_t n = env ? std::strtoull(env, nullptr, 10) : 1000000;
+        dir_ = BenchDir("search");
+        vigil::store::OpenEventStoreOptions o;
+        o.background_index = false;
+        o.clock = [] { return kDay0 + 86399 * kSec; };
+        auto store = SqliteEventStore::Open(dir_, o);
+        if (!store) return;
+        store_ = std::move(*store);
+        std::mt19937_64 rng(1);
+        const int64_t step = 80000 * kSec / static_cast<int64_t>(n);
+        for (size_t done = 0; done < n; done += 1000) {
+            auto batch = MakeBatch(rng, kDay0, 1000);
+            for (size_t i = 0; i < batch.size(); ++i) {
+                batch[i].event.time_ns = kDay0 + static_cast<int64_t>(done + i) * step;
+                batch[i].receive_ns = batch[i].event.time_ns;
+            }
+            batch[0].event.message += " needle-rare-token";
+            (void)store_->Append(batch);
+        }
+        while (true) {
+            auto k = store_->IndexText(100000);
+            if (!k || *k == 0) break;
+        }
+    }
+    static std::unique_ptr<SqliteEventStore> store_;
+    static fs::path dir_;
+};
+std::unique_ptr<SqliteEventStore> SearchFixture::store_;
+fs::path SearchFixture::dir_;
+// The 1M-event store is built once and removed when the program ends.
+struct RemoveAtExit {
+    ~RemoveAtExit() {
+        SearchFixture::store_.reset();
+        if (!SearchFixture::dir_.empty()) fs::remove_all(SearchFixture::dir_);
+    }
+} remove_at_exit;
+
+vigil::store::SearchQuery Day() {
+    vigil::store::SearchQuery q;
+    q.since_ns = kDay0;
+    q.until_ns = kDay0 + 86400 * kSec;
+    q.limit = 100;
+    return q;
+}
+
+void RunSearch(benchmark::State& state, SqliteEventStore* store,
+               const vigil::store::SearchQuery& q) {
+    if (!store) {
+        state.SkipWithError("no store");
+        return;
+    }
+    uint64_t scanned = 0;
+    size_t hits = 0;
+    for (auto _ : state) {
+        auto page = store->Search(q);
+        if (!page) {
+            state.SkipWithError(page.error().message.c_str());
+            break;
+        }
+        scanned = page->scanned;
+        hits = page->hits.size();
+    }
+    state.counters["scanned"] = static_cast<double>(scanned);
+    state.counters["hits"] = static_cast<double>(hits);
+}
+
+BENCHMARK_DEFINE_F(SearchFixture, Latest100)(benchmark::State& state) {
+    RunSearch(state, store_.get(), Day());
+}
+BENCHMARK_DEFINE_F(SearchFixture, FieldCommon)(benchmark::State& state) {
+    auto q = Day();
+    q.where = {{"user", "root"}};
+    RunSearch(state, store_.get(), q);
+}
+BENCHMARK_DEFINE_F(SearchFixture, FieldRare)(benchmark::State& state) {
+    auto q = Day();
+    q.where = {{"src_ip", "10.1.2.3"}};
+    RunSearch(state, store_.get(), q);
+}
+BENCHMARK_DEFINE_F(SearchFixture, TextRare)(benchmark::State& state) {
+    auto q = Day();
+    q.text = "needle-rare-token";
+    RunSearch(state, store_.get(), q);
+}
+BENCHMARK_DEFINE_F(SearchFixture, TextCommon)(benchmark::State& state) {
+    auto q = Day();
+    q.text = "Failed password";
+    RunSearch(state, store_.get(), q);
+}
+BENCHMARK_DEFINE_F(SearchFixture, TextChinese)(benchmark::State& state) {
+    auto q = Day();
+    q.text = "登录失败";
+    RunSearch(state, store_.get(), q);
+}
+BENCHMARK_DEFINE_F(SearchFixture, HistogramDay)(benchmark::State& state) {
+    if (!store_) return state.SkipWithError("no store");
+    vigil::store::HistogramQuery hq;
+    hq.filter = Day();
+    for (auto _ : state) benchmark::DoNotOptimize((*store_).Histogram(hq));
+}
+BENCHMARK_REGISTER_F(SearchFixture, Latest100)->Unit(benchmark::kMillisecond);
+BENCHMARK_REGISTER_F(SearchFixture, FieldCommon)->Unit(benchmark::kMillisecond);
+BENCHMARK_REGISTER_F(SearchFixture, FieldRare)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_REGISTER_F(SearchFixture, TextRare)->Unit(benchmark::kMillisecond);
+BENCHMARK_REGISTER_F(SearchFixture, TextCommon)->Unit(benchmark::kMillisecond);
+BENCHMARK_REGISTER_F(SearchFixture, TextChinese)->Unit(benchmark::kMillisecond);
+BENCHMARK_REGISTER_F(SearchFixture, HistogramDay)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace

@@ -1,0 +1,1072 @@
+#include "store/sqlite_event_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <system_error>
+#include <utility>
+
+#include "base/strings.h"
+#include "store/migrations.h"
+
+namespace vigil::store {
+
+namespace fs = std::filesystem;
+using Step = Statement::StepResult;
+
+namespace {
+
+constexpr std::string_view kDetectionsFile = "detections.db";
+
+// Applied migrations are never edited: a schema change is a new entry at the end.
+const std::vector<Migration>& PartitionMigrations() {
+    static const std::vector<Migration> kMigrations = {
+        {1, "events, time index, trigram text index",
+         R"sql(
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id BLOB NOT NULL,
+    time_ns INTEGER NOT NULL,
+    event_ns INTEGER NOT NULL,
+    receive_ns INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    host TEXT NOT NULL,
+    product TEXT NOT NULL,
+    service TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    fields BLOB NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_id ON events(id);
+CREATE INDEX events_time ON events(time_ns);
+CREATE VIRTUAL TABLE events_fts USING fts5(raw, content='events', content_rowid='seq',
+    tokenize='trigram');
+CREATE TABLE events_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO events_meta(key, value) VALUES ('fts_upto', 0);
+)sql"},
+    };
+    return kMigrations;
+}
+
+const std::vector<Migration>& DetectionMigrationList() {
+    static const std::vector<Migration> kMigrations = {
+        {1, "detections",
+         R"sql(
+CREATE TABLE detections (
+    seq INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    rule_id TEXT NOT NULL,
+    rule_title TEXT NOT NULL,
+    level TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    created_ns INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    event_ids TEXT NOT NULL
+);
+CREATE INDEX detections_time ON detections(time_ns);
+CREATE INDEX detections_status ON detections(status, time_ns);
+)sql"},
+    };
+    return kMigrations;
+}
+
+// ---- small encodings -------------------------------------------------------------------------
+
+void PutVarint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (in.empty()) return false;
+        const auto b = static_cast<uint8_t>(in[0]);
+        in.remove_prefix(1);
+        v |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) return true;
+    }
+    return false;
+}
+
+bool GetBytes(std::string_view& in, std::string_view& out) {
+    uint64_t n = 0;
+    if (!GetVarint(in, n) || n > in.size()) return false;
+    out = in.substr(0, n);
+    in.remove_prefix(n);
+    return true;
+}
+
+// Walks an encoded fields blob; visit(name, value, kind) returns false to stop early.
+template <typename Visit>
+bool ForEachField(std::string_view blob, Visit&& visit) {
+    uint64_t count = 0;
+    if (!GetVarint(blob, count)) return false;
+    for (uint64_t i = 0; i < count; ++i) {
+        std::string_view name, value;
+        if (!GetBytes(blob, name) || !GetBytes(blob, value) || blob.empty()) return false;
+        const auto kind = static_cast<uint8_t>(blob[0]);
+        blob.remove_prefix(1);
+        if (!visit(name, value, kind)) return true;
+    }
+    return true;
+}
+
+// Length of the longest valid UTF-8 prefix of s.
+size_t ValidUtf8Prefix(std::string_view s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        const auto c = static_cast<uint8_t>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = 0;
+        uint32_t cp = 0;
+        if ((c & 0xe0) == 0xc0) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + len > n) return i;
+        for (size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<uint8_t>(s[i + k]);
+            if ((cc & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return i;
+        }
+        i += len;
+    }
+    return n;
+}
+
+// s cut to at most max bytes without splitting a UTF-8 sequence.
+std::string_view CutUtf8(std::string_view s, size_t max) {
+    if (s.size() <= max) return s;
+    size_t end = max;
+    while (end > 0 && (static_cast<uint8_t>(s[end]) & 0xc0) == 0x80) --end;
+    return s.substr(0, end);
+}
+
+// Returns s, or a copy in scratch with every invalid UTF-8 byte replaced by U+FFFD (repaired
+// counts it).
+std::string_view SafeText(std::string_view s, size_t max, std::string& scratch, bool& cut,
+                          size_t& repaired) {
+    cut = s.size() > max;
+    s = CutUtf8(s, max);
+    size_t ok = ValidUtf8Prefix(s);
+    if (ok == s.size()) return s;
+    ++repaired;
+    scratch.clear();
+    while (true) {
+        scratch.append(s.substr(0, ok));
+        if (ok == s.size()) break;
+        scratch.append("\xEF\xBF\xBD");
+        s.remove_prefix(ok + 1);
+        ok = ValidUtf8Prefix(s);
+    }
+    return scratch;
+}
+
+struct EncodeCounts {
+    size_t fields_dropped = 0;
+    size_t values_truncated = 0;
+};
+
+void EncodeFieldsLimited(const event::Event& e, std::string& out, EncodeCounts& counts) {
+    out.clear();
+    size_t kept = 0;
+    for (size_t i = 0; i < e.size(); ++i) {
+        const auto f = e.field(i);
+        if (kept >= kMaxStoredFields || f.name.size() > kMaxStoredFieldNameBytes) {
+            ++counts.fields_dropped;
+            continue;
+        }
+        ++kept;
+    }
+    PutVarint(out, kept);
+    kept = 0;
+    for (size_t i = 0; i < e.size() && kept < kMaxStoredFields; ++i) {
+        const auto f = e.field(i);
+        if (f.name.size() > kMaxStoredFieldNameBytes) continue;
+        ++kept;
+        std::string_view value = f.value;
+        if (value.size() > kMaxStoredValueBytes) {
+            value = CutUtf8(value, kMaxStoredValueBytes);
+            ++counts.values_truncated;
+        }
+        PutVarint(out, f.name.size());
+        out.append(f.name);
+        PutVarint(out, value.size());
+        out.append(value);
+        out.push_back(static_cast<char>(f.kind));
+    }
+}
+
+std::string JoinCategories(const std::vector<std::string>& categories) {
+    std::string out;
+    for (const auto& c : categories) {
+        if (!out.empty()) out.push_back(',');
+        out += c;
+    }
+    return out;
+}
+
+// "<time_ns>:<seq>"
+std::string MakeCursor(int64_t time_ns, int64_t seq) {
+    return std::to_string(time_ns) + ":" + std::to_string(seq);
+}
+
+Result<std::pair<int64_t, int64_t>> ParseCursor(std::string_view c) {
+    const size_t colon = c.find(':');
+    auto t = colon == std::string_view::npos ? std::nullopt : ParseInt(c.substr(0, colon));
+    auto s = colon == std::string_view::npos ? std::nullopt : ParseInt(c.substr(colon + 1));
+    if (!t || !s) return InvalidArgument("malformed cursor '" + std::string(c) + "'");
+    return std::pair{*t, *s};
+}
+
+// "2025-11-26.db" -> day start in ns.
+std::optional<int64_t> PartitionDayStart(std::string_view name) {
+    if (name.size() != 13 || !EndsWith(name, ".db") || name[4] != '-' || name[7] != '-') {
+        return std::nullopt;
+    }
+    auto y = ParseInt(name.substr(0, 4));
+    auto m = ParseInt(name.substr(5, 2));
+    auto d = ParseInt(name.substr(8, 2));
+    if (!y || !m || !d) return std::nullopt;
+    using namespace std::chrono;
+    const year_month_day ymd{year{static_cast<int>(*y)}, month{static_cast<unsigned>(*m)},
+                             day{static_cast<unsigned>(*d)}};
+    if (!ymd.ok()) return std::nullopt;
+    return static_cast<int64_t>(sys_days{ymd}.time_since_epoch().count()) * kNsPerDay;
+}
+
+struct PartitionFile {
+    std::string day;
+    int64_t start_ns = 0;
+    fs::path path;
+};
+
+// The partition files in dir, newest first.
+std::vector<PartitionFile> ListPartitions(const fs::path& dir) {
+    std::vector<PartitionFile> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (auto start = PartitionDayStart(name)) {
+            out.push_back({name.substr(0, 10), *start, it->path()});
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const PartitionFile& a, const PartitionFile& b) { return a.day > b.day; });
+    return out;
+}
+
+uint64_t FileBytes(const fs::path& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : n;
+}
+
+Result<Database> OpenReader(const fs::path& path, std::string_view component,
+                            std::span<const Migration> migrations) {
+    OpenOptions open;
+    open.read_only = true;
+    open.create = false;
+    auto db = Database::Open(path, open);
+    if (!db) return tl::unexpected(std::move(db.error()));
+    if (auto m = Migrate(*db, component, migrations); !m) {
+        return tl::unexpected(std::move(m.error()).WithContext(path.string()));
+    }
+    return db;
+}
+
+template <typename T>
+tl::unexpected<Error> Fail(Result<T>& r, std::string_view context) {
+    return tl::unexpected(std::move(r.error()).WithContext(context));
+}
+tl::unexpected<Error> Fail(Status& r, std::string_view context) {
+    return tl::unexpected(std::move(r.error()).WithContext(context));
+}
+
+// ---- the search scan -----------------------------------------------------------------------
+
+// Columns of kSelect, in order.
+enum Col {
+    kSeq,
+    kId,
+    kTime,
+    kEventNs,
+    kReceive,
+    kSource,
+    kHost,
+    kProduct,
+    kService,
+    kCats,
+    kFields,
+    kRaw
+};
+constexpr std::string_view kSelect =
+    "SELECT seq, id, time_ns, event_ns, receive_ns, source, host, product, service, categories, "
+    "fields, raw FROM events";
+
+size_t Utf8Chars(std::string_view s) {
+    size_t n = 0;
+    for (char c : s) n += (static_cast<uint8_t>(c) & 0xc0) != 0x80;
+    return n;
+}
+
+// The text as one FTS5 phrase: double quotes doubled, so no user text is FTS syntax.
+std::string FtsPhrase(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::string LikePattern(std::string_view text) {
+    std::string out = "%";
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('%');
+    return out;
+}
+
+bool ListHas(std::string_view list, std::string_view value) {
+    for (std::string_view item : Split(list, ',')) {
+        if (item == value) return true;
+    }
+    return false;
+}
+
+bool RowMatches(const Statement& row, const std::vector<WhereTerm>& where) {
+    if (where.empty()) return true;
+    std::string_view fields = row.ColumnView(kFields);
+    for (const WhereTerm& t : where) {
+        bool hit = false;
+        if (t.field == "host") {
+            hit = row.ColumnView(kHost) == t.value;
+        } else if (t.field == "source") {
+            hit = row.ColumnView(kSource) == t.value;
+        } else if (t.field == "product") {
+            hit = row.ColumnView(kProduct) == t.value;
+        } else if (t.field == "service") {
+            hit = row.ColumnView(kService) == t.value;
+        } else if (t.field == "category") {
+            hit = ListHas(row.ColumnView(kCats), t.value);
+        }
+        if (!hit) {
+            ForEachField(fields, [&](std::string_view name, std::string_view value, uint8_t) {
+                if (name == t.field && value == t.value) hit = true;
+                return !hit;
+            });
+        }
+        if (!hit) return false;
+    }
+    return true;
+}
+
+void ReadHit(const Statement& row, SearchHit& hit) {
+    hit.time_ns = row.ColumnInt64(kTime);
+    std::string_view id = row.ColumnView(kId);
+    if (id.size() == hit.id.bytes.size()) std::copy(id.begin(), id.end(), hit.id.bytes.begin());
+    StoredEvent& e = hit.event;
+    e.id = hit.id;
+    e.receive_ns = row.ColumnInt64(kReceive);
+    e.source = row.ColumnText(kSource);
+    e.host = row.ColumnText(kHost);
+    e.event.time_ns = row.ColumnInt64(kEventNs);
+    e.event.logsource.product = row.ColumnText(kProduct);
+    e.event.logsource.service = row.ColumnText(kService);
+    for (std::string_view c : Split(row.ColumnView(kCats), ',')) {
+        if (!c.empty()) e.event.logsource.AddCategory(c);
+    }
+    DecodeFields(row.ColumnView(kFields), e.event);
+    e.event.message = row.ColumnText(kRaw);
+}
+
+struct ScanRange {
+    int64_t since_ns = 0;
+    int64_t until_ns = 0;
+    std::optional<std::pair<int64_t, int64_t>> before;  // (time_ns, seq) cursor: strictly older
+};
+
+constexpr uint64_t kProgressEveryRows = 16384;
+
+// Runs the query over one partition newest first; visit(row) returns false to stop. Returns
+// false when progress asked to stop.
+template <typename Visit>
+Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& range,
+                           SearchProgress& progress, const ProgressFn& report, Visit&& visit) {
+    if (auto st = db.Exec("BEGIN"); !st) return Fail(st, "starting a read transaction");
+    struct EndRead {
+        Database& db;
+        ~EndRead() { (void)db.Exec("COMMIT"); }
+    } end_read{db};
+
+    std::string sql(kSelect);
+    sql += " WHERE time_ns >= ?1 AND time_ns < ?2";
+    if (range.before) sql += " AND time_ns <= ?3 AND (time_ns < ?3 OR seq < ?4)";
+    const bool text = !q.text.empty();
+    const bool fts = text && Utf8Chars(q.text) >= 3;  // trigrams need three characters
+    if (fts) {
+        sql +=
+            " AND (seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5) OR "
+            "(seq > (SELECT value FROM events_meta WHERE key = 'fts_upto') AND "
+            "raw LIKE ?6 ESCAPE '\\'))";
+    } else if (text) {
+        sql += " AND raw LIKE ?6 ESCAPE '\\'";
+    }
+    sql += " ORDER BY time_ns DESC, seq DESC";
+    auto stmt = db.Prepare(sql);
+    if (!stmt) return Fail(stmt, "searching");
+    Status st = stmt->BindInt64(1, range.since_ns);
+    if (st) st = stmt->BindInt64(2, range.until_ns);
+    if (st && range.before) st = stmt->BindInt64(3, range.before->first);
+    if (st && range.before) st = stmt->BindInt64(4, range.before->second);
+    if (st && fts) st = stmt->BindText(5, FtsPhrase(q.text));
+    if (st && text) st = stmt->BindText(6, LikePattern(q.text));
+    if (!st) return Fail(st, "searching");
+    while (true) {
+        auto step = stmt->Step();
+        if (!step) return Fail(step, "searching " + db.path().string());
+        if (*step == Step::kDone) break;
+        if (++progress.scanned % kProgressEveryRows == 0 && report && !report(progress)) {
+            return false;
+        }
+        if (!RowMatches(*stmt, q.where)) continue;
+        if (!visit(*stmt)) break;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::span<const Migration> EventPartitionMigrations() { return PartitionMigrations(); }
+std::span<const Migration> DetectionMigrations() { return DetectionMigrationList(); }
+
+void EncodeFields(const event::Event& event, std::string& out) {
+    EncodeCounts counts;
+    EncodeFieldsLimited(event, out, counts);
+}
+
+bool DecodeFields(std::string_view blob, event::Event& out) {
+    return ForEachField(blob, [&](std::string_view name, std::string_view value, uint8_t kind) {
+        out.Add(name, value,
+                kind <= static_cast<uint8_t>(event::ValueKind::kNull)
+                    ? static_cast<event::ValueKind>(kind)
+                    : event::ValueKind::kString);
+        return true;
+    });
+}
+
+// ---- SqliteEventStore ------------------------------------------------------------------------
+
+struct SqliteEventStore::Partition {
+    Database db;
+    uint64_t last_use = 0;
+};
+
+SqliteEventStore::SqliteEventStore(fs::path events_dir, OpenEventStoreOptions options)
+    : events_dir_(std::move(events_dir)), options_(std::move(options)) {}
+
+SqliteEventStore::~SqliteEventStore() {
+    {
+        std::lock_guard lock(index_mu_);
+        stop_ = true;
+    }
+    index_cv_.notify_all();
+    if (indexer_.joinable()) indexer_.join();
+}
+
+Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const fs::path& dir,
+                                                                 OpenEventStoreOptions options) {
+    fs::path events_dir = dir / "events";
+    std::error_code ec;
+    if (options.read_only) {
+        if (!fs::is_directory(dir, ec)) {
+            return NotFound("data directory " + dir.string() + " does not exist");
+        }
+    } else {
+        fs::create_directories(events_dir, ec);
+        if (ec) {
+            return MakeError(Code::kUnavailable,
+                             "cannot create " + events_dir.string() + ": " + ec.message());
+        }
+        fs::permissions(events_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    }
+    if (options.max_open_partitions == 0) options.max_open_partitions = 1;
+    if (options.index_chunk_rows == 0) options.index_chunk_rows = 1;
+    std::unique_ptr<SqliteEventStore> store(
+        new SqliteEventStore(std::move(events_dir), std::move(options)));
+    if (!store->options_.read_only) {
+        // Rows appended before a crash or a restart may not be indexed yet.
+        for (const PartitionFile& p : ListPartitions(store->events_dir_)) {
+            store->unindexed_days_.insert(p.day);
+        }
+        if (store->options_.background_index) {
+            store->index_wanted_ = true;
+            store->indexer_ = std::thread([s = store.get()] { s->IndexLoop(); });
+        }
+    }
+    return store;
+}
+
+fs::path SqliteEventStore::PartitionPath(std::string_view day) const {
+    return events_dir_ / (std::string(day) + ".db");
+}
+
+int64_t SqliteEventStore::Now() const {
+    if (options_.clock) return options_.clock();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Result<SqliteEventStore::Partition*> SqliteEventStore::Writable(const std::string& day) {
+    if (auto it = open_.find(day); it != open_.end()) {
+        it->second->last_use = ++use_counter_;
+        return it->second.get();
+    }
+    while (open_.size() >= options_.max_open_partitions) {
+        auto lru = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+            return a.second->last_use < b.second->last_use;
+        });
+        open_.erase(lru);
+    }
+    OpenOptions open;
+    open.synchronous_full = options_.sync_commits;
+    const fs::path path = PartitionPath(day);
+    auto db = Database::Open(path, open);
+    if (!db) return Fail(db, "opening event partition");
+    // Partitions are deleted as whole files, so zeroing freed pages buys nothing; a larger
+    // page cache and WAL keep checkpoints off the per-batch path.
+    auto st = db->Exec(
+        "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;");
+    if (!st) return Fail(st, "opening event partition " + path.string());
+    if (auto m = Migrate(*db, "events", PartitionMigrations()); !m) {
+        return Fail(m, "opening event partition " + path.string());
+    }
+    auto p = std::make_unique<Partition>(Partition{std::move(*db), ++use_counter_});
+    Partition* out = p.get();
+    open_.emplace(day, std::move(p));
+    return out;
+}
+
+Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, int64_t now_ns) {
+    if (options_.read_only) {
+        return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
+    }
+    if (now_ns == 0) now_ns = Now();
+    AppendResult result;
+
+    // Search time and partition of every event; most batches fall on one day.
+    std::vector<int64_t> times(events.size());
+    std::vector<std::pair<int64_t, std::vector<size_t>>> by_day;  // (day start, events)
+    for (size_t i = 0; i < events.size(); ++i) {
+        StoredEvent& e = events[i];
+        if (e.id.IsZero()) e.id = EventId::New(now_ns);
+        if (e.receive_ns == 0) e.receive_ns = now_ns;
+        int64_t t = e.event.time_ns;
+        if (t == 0 || t < e.receive_ns - options_.max_event_age_ns ||
+            t > e.receive_ns + options_.max_event_lead_ns) {
+            if (t != 0) ++result.time_clamped;
+            t = e.receive_ns;
+        }
+        times[i] = t;
+        const int64_t day = UtcDayStart(t);
+        auto it = std::find_if(by_day.begin(), by_day.end(),
+                               [day](const auto& d) { return d.first == day; });
+        if (it == by_day.end()) it = by_day.insert(by_day.end(), {day, {}});
+        it->second.push_back(i);
+    }
+
+    appends_waiting_.fetch_add(1);
+    std::unique_lock lock(write_mu_);
+    appends_waiting_.fetch_sub(1);
+    std::string fields, categories, raw_scratch, text_scratch;
+    EncodeCounts counts;
+    for (const auto& [day_start, indexes] : by_day) {
+        const std::string day = UtcDay(day_start);
+        auto part = Writable(day);
+        if (!part) return tl::unexpected(std::move(part.error()));
+        Database& db = (*part)->db;
+        auto tx = Transaction::Begin(db);
+        if (!tx) return Fail(tx, "appending events to " + day);
+        auto stmt = db.Cached(
+            "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, "
+            "product, service, categories, fields, raw) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        if (!stmt) return Fail(stmt, "appending events");
+        Statement& s = **stmt;
+        for (size_t i : indexes) {
+            const StoredEvent& e = events[i];
+            EncodeFieldsLimited(e.event, fields, counts);
+            bool cut = false;
+            Status st = s.BindBlob(1, e.id.view());
+            if (st) st = s.BindInt64(2, times[i]);
+            if (st) st = s.BindInt64(3, e.event.time_ns);
+            if (st) st = s.BindInt64(4, e.receive_ns);
+            // Short texts: source, host, product, service, categories.
+            auto bind_short = [&](int index, std::string_view v) {
+                if (st) {
+                    st = s.BindText(index, SafeText(v, kMaxStoredShortTextBytes, text_scratch, cut,
+                                                    result.utf8_repaired));
+                }
+            };
+            bind_short(5, e.source);
+            bind_short(6, e.host);
+            bind_short(7, e.event.logsource.product);
+            bind_short(8, e.event.logsource.service);
+            categories = JoinCategories(e.event.logsource.categories);
+            bind_short(9, categories);
+            if (st) st = s.BindBlob(10, fields);
+            if (st) {
+                std::string_view raw = SafeText(e.event.message, kMaxStoredRawBytes, raw_scratch,
+                                                cut, result.utf8_repaired);
+                if (cut) ++result.raw_truncated;
+                st = s.BindText(11, raw);
+            }
+            if (st) st = s.Run();
+            if (!st) return Fail(st, "appending events to " + day);
+            if (db.Changes() == 1) {
+                ++result.stored;
+            } else {
+                ++result.duplicates;
+            }
+        }
+        if (auto st = tx->Commit(); !st) return Fail(st, "appending events to " + day);
+        unindexed_days_.insert(day);
+    }
+    result.fields_dropped = counts.fields_dropped;
+    result.values_truncated = counts.values_truncated;
+    if (indexer_.joinable() && result.stored > 0) {
+        {
+            std::lock_guard il(index_mu_);
+            index_wanted_ = true;
+        }
+        index_cv_.notify_one();
+    }
+    return result;
+}
+
+Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t max_rows) {
+    if (!fs::exists(PartitionPath(day))) return size_t{0};  // dropped meanwhile
+    auto part = Writable(day);
+    if (!part) return tl::unexpected(std::move(part.error()));
+    Database& db = (*part)->db;
+    auto tx = Transaction::Begin(db);
+    if (!tx) return Fail(tx, "indexing " + day);
+    auto upto = db.Cached("SELECT value FROM events_meta WHERE key = 'fts_upto'");
+    if (!upto) return Fail(upto, "indexing " + day);
+    auto step = (*upto)->Step();
+    if (!step) return Fail(step, "indexing " + day);
+    const int64_t from = *step == Step::kRow ? (*upto)->ColumnInt64(0) : 0;
+    (*upto)->Reset();
+    auto last = db.Cached(
+        "SELECT max(seq) FROM (SELECT seq FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)");
+    if (!last) return Fail(last, "indexing " + day);
+    Status st = (*last)->BindInt64(1, from);
+    if (st) st = (*last)->BindInt64(2, static_cast<int64_t>(max_rows));
+    if (!st) return Fail(st, "indexing " + day);
+    step = (*last)->Step();
+    if (!step) return Fail(step, "indexing " + day);
+    if (*step != Step::kRow || (*last)->ColumnIsNull(0)) return size_t{0};
+    const int64_t to = (*last)->ColumnInt64(0);
+    (*last)->Reset();
+    auto insert = db.Cached(
+        "INSERT INTO events_fts(rowid, raw) SELECT seq, raw FROM events "
+        "WHERE seq > ?1 AND seq <= ?2");
+    if (!insert) return Fail(insert, "indexing " + day);
+    st = (*insert)->BindInt64(1, from);
+    if (st) st = (*insert)->BindInt64(2, to);
+    if (st) st = (*insert)->Run();
+    if (!st) return Fail(st, "indexing " + day);
+    const auto indexed = static_cast<size_t>(db.Changes());
+    auto update = db.Cached("UPDATE events_meta SET value = ?1 WHERE key = 'fts_upto'");
+    if (!update) return Fail(update, "indexing " + day);
+    st = (*update)->BindInt64(1, to);
+    if (st) st = (*update)->Run();
+    if (st) st = tx->Commit();
+    if (!st) return Fail(st, "indexing " + day);
+    return std::max<size_t>(indexed, 1);
+}
+
+Result<size_t> SqliteEventStore::IndexText(size_t max_rows) {
+    if (options_.read_only) return size_t{0};
+    std::lock_guard lock(write_mu_);
+    size_t done = 0;
+    while (done < max_rows && !unindexed_days_.empty()) {
+        const std::string day = *unindexed_days_.rbegin();  // newest first
+        auto n = IndexPartition(day, max_rows - done);
+        if (!n) return tl::unexpected(std::move(n.error()));
+        if (*n == 0) {
+            unindexed_days_.erase(day);
+            continue;
+        }
+        done += *n;
+    }
+    return done;
+}
+
+void SqliteEventStore::IndexLoop() {
+    while (true) {
+        {
+            std::unique_lock lock(index_mu_);
+            index_cv_.wait(lock, [&] { return stop_ || index_wanted_; });
+            if (stop_) return;
+            index_wanted_ = false;
+        }
+        // Chunks, each in its own transaction, so appends wait at most one chunk.
+        while (true) {
+            {
+                std::lock_guard lock(index_mu_);
+                if (stop_) return;
+            }
+            // Appends go first: the index may lag under load (searches scan what it has not
+            // reached), an append must not wait behind it.
+            for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            }
+            auto n = IndexText(options_.index_chunk_rows);
+            if (!n || *n == 0) break;  // an error is retried on the next append
+        }
+    }
+}
+
+Result<SearchPage> SqliteEventStore::DoSearch(const SearchQuery& q, const ProgressFn& report) {
+    SearchPage page;
+    ScanRange range{q.since_ns, q.until_ns, std::nullopt};
+    if (!q.cursor.empty()) {
+        auto c = ParseCursor(q.cursor);
+        if (!c) return tl::unexpected(std::move(c.error()));
+        range.before = *c;
+    }
+    std::vector<PartitionFile> parts;
+    for (PartitionFile& p : ListPartitions(events_dir_)) {
+        const int64_t end = p.start_ns + kNsPerDay;
+        if (end <= q.since_ns || p.start_ns >= q.until_ns) continue;
+        if (range.before && p.start_ns > range.before->first) continue;
+        parts.push_back(std::move(p));
+    }
+    SearchProgress progress;
+    progress.partitions_total = parts.size();
+    int64_t last_time = 0, last_seq = 0;
+    bool more = false;
+    for (const PartitionFile& p : parts) {
+        if (report && !report(progress)) return MakeError(Code::kCancelled, "search cancelled");
+        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        if (!db) {
+            if (db.error().code == Code::kNotFound) continue;  // dropped by retention meanwhile
+            return Fail(db, "searching");
+        }
+        auto ok = ScanPartition(*db, q, range, progress, report, [&](const Statement& row) {
+            if (page.hits.size() == q.limit) {
+                more = true;
+                return false;
+            }
+            SearchHit& hit = page.hits.emplace_back();
+            ReadHit(row, hit);
+            last_time = hit.time_ns;
+            last_seq = row.ColumnInt64(kSeq);
+            return true;
+        });
+        if (!ok) return tl::unexpected(std::move(ok.error()));
+        if (!*ok) return MakeError(Code::kCancelled, "search cancelled");
+        ++progress.partitions_done;
+        ++page.partitions;
+        if (more) break;
+    }
+    page.scanned = progress.scanned;
+    if (more) page.next_cursor = MakeCursor(last_time, last_seq);
+    return page;
+}
+
+Result<TimeHistogram> SqliteEventStore::DoHistogram(const HistogramQuery& hq,
+                                                    const ProgressFn& report) {
+    const SearchQuery& q = hq.filter;
+    TimeHistogram h;
+    h.since_ns = q.since_ns;
+    h.bucket_ns = hq.bucket_ns;
+    h.counts.assign(
+        static_cast<size_t>((q.until_ns - q.since_ns + hq.bucket_ns - 1) / hq.bucket_ns), 0);
+    ScanRange range{q.since_ns, q.until_ns, std::nullopt};
+    std::vector<PartitionFile> parts;
+    for (PartitionFile& p : ListPartitions(events_dir_)) {
+        if (p.start_ns + kNsPerDay <= q.since_ns || p.start_ns >= q.until_ns) continue;
+        parts.push_back(std::move(p));
+    }
+    SearchProgress progress;
+    progress.partitions_total = parts.size();
+    for (const PartitionFile& p : parts) {
+        if (report && !report(progress)) return MakeError(Code::kCancelled, "cancelled");
+        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        if (!db) {
+            if (db.error().code == Code::kNotFound) continue;
+            return Fail(db, "counting");
+        }
+        if (q.where.empty() && q.text.empty()) {
+            // Nothing to look at per row: let SQLite count on the time index.
+            auto stmt = db->Prepare(
+                "SELECT (time_ns - ?1) / ?3, count(*) FROM events "
+                "WHERE time_ns >= ?1 AND time_ns < ?2 GROUP BY 1");
+            if (!stmt) return Fail(stmt, "counting");
+            Status st = stmt->BindInt64(1, q.since_ns);
+            if (st) st = stmt->BindInt64(2, q.until_ns);
+            if (st) st = stmt->BindInt64(3, hq.bucket_ns);
+            if (!st) return Fail(st, "counting");
+            while (true) {
+                auto step = stmt->Step();
+                if (!step) return Fail(step, "counting " + p.path.string());
+                if (*step == Step::kDone) break;
+                const auto b = static_cast<size_t>(stmt->ColumnInt64(0));
+                const auto n = static_cast<uint64_t>(stmt->ColumnInt64(1));
+                if (b < h.counts.size()) h.counts[b] += n;
+                h.total += n;
+                progress.scanned += n;
+            }
+        } else {
+            auto ok = ScanPartition(*db, q, range, progress, report, [&](const Statement& row) {
+                const auto b =
+                    static_cast<size_t>((row.ColumnInt64(kTime) - q.since_ns) / hq.bucket_ns);
+                if (b < h.counts.size()) ++h.counts[b];
+                ++h.total;
+                return true;
+            });
+            if (!ok) return tl::unexpected(std::move(ok.error()));
+            if (!*ok) return MakeError(Code::kCancelled, "cancelled");
+        }
+        ++progress.partitions_done;
+    }
+    return h;
+}
+
+Result<size_t> SqliteEventStore::DoDropPartitionsBefore(int64_t before_ns, int64_t now_ns) {
+    if (options_.read_only) {
+        return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
+    }
+    if (now_ns == 0) now_ns = Now();
+    const std::string today = UtcDay(now_ns);
+    std::lock_guard lock(write_mu_);
+    size_t dropped = 0;
+    for (const PartitionFile& p : ListPartitions(events_dir_)) {
+        if (p.start_ns + kNsPerDay > before_ns || p.day == today) continue;
+        open_.erase(p.day);
+        unindexed_days_.erase(p.day);
+        // The database first: without it the sidecars are meaningless, and a crash half-way
+        // leaves at most stray -wal/-shm files that the next run removes with it.
+        std::error_code ec;
+        fs::remove(p.path, ec);
+        if (ec) {
+            return MakeError(Code::kUnavailable,
+                             "cannot remove " + p.path.string() + ": " + ec.message());
+        }
+        for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+            fs::remove(fs::path(p.path.string() + suffix), ec);
+        }
+        ++dropped;
+    }
+    // Stray sidecars of partitions removed by an interrupted run.
+    std::error_code ec;
+    for (fs::directory_iterator it(events_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        for (std::string_view suffix : {"-wal", "-shm", "-journal"}) {
+            if (!EndsWith(name, suffix)) continue;
+            const std::string base = name.substr(0, name.size() - suffix.size());
+            if (PartitionDayStart(base) && !fs::exists(events_dir_ / base)) {
+                std::error_code rm;
+                fs::remove(it->path(), rm);
+            }
+        }
+    }
+    return dropped;
+}
+
+Result<Database*> SqliteEventStore::DetectionsDb() {
+    if (detections_) return detections_.get();
+    OpenOptions open;
+    open.synchronous_full = options_.sync_commits;
+    const fs::path path = events_dir_ / kDetectionsFile;
+    auto db = Database::Open(path, open);
+    if (!db) return Fail(db, "opening the detections database");
+    if (auto m = Migrate(*db, "detections", DetectionMigrationList()); !m) {
+        return Fail(m, "opening " + path.string());
+    }
+    detections_ = std::make_unique<Database>(std::move(*db));
+    return detections_.get();
+}
+
+Result<size_t> SqliteEventStore::DoAppendDetections(std::span<Detection> detections,
+                                                    int64_t now_ns) {
+    if (options_.read_only) {
+        return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
+    }
+    if (now_ns == 0) now_ns = Now();
+    std::lock_guard lock(detections_mu_);
+    auto db = DetectionsDb();
+    if (!db) return tl::unexpected(std::move(db.error()));
+    auto tx = Transaction::Begin(**db);
+    if (!tx) return Fail(tx, "storing detections");
+    auto stmt = (*db)->Cached(
+        "INSERT OR IGNORE INTO detections(id, rule_id, rule_title, level, time_ns, created_ns, "
+        "status, event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!stmt) return Fail(stmt, "storing detections");
+    size_t stored = 0;
+    std::string ids, scratch;
+    size_t repaired = 0;
+    bool cut = false;
+    for (Detection& d : detections) {
+        if (d.id.IsZero()) d.id = EventId::New(now_ns);
+        if (d.created_ns == 0) d.created_ns = now_ns;
+        if (d.status.empty()) d.status = "new";
+        ids = "[";
+        for (size_t i = 0; i < d.event_ids.size() && i < kMaxDetectionEvents; ++i) {
+            if (i > 0) ids += ",";
+            ids += "\"" + d.event_ids[i].ToString() + "\"";
+        }
+        ids += "]";
+        Statement& s = **stmt;
+        Status st = s.BindBlob(1, d.id.view());
+        int index = 2;
+        for (const std::string* t : {&d.rule_id, &d.rule_title, &d.level}) {
+            if (st) {
+                st = s.BindText(index,
+                                SafeText(*t, kMaxStoredShortTextBytes, scratch, cut, repaired));
+            }
+            ++index;
+        }
+        if (st) st = s.BindInt64(5, d.time_ns);
+        if (st) st = s.BindInt64(6, d.created_ns);
+        if (st) st = s.BindText(7, SafeText(d.status, 64, scratch, cut, repaired));
+        if (st) st = s.BindText(8, ids);
+        if (st) st = s.Run();
+        if (!st) return Fail(st, "storing detections");
+        stored += static_cast<size_t>((*db)->Changes());
+    }
+    if (auto st = tx->Commit(); !st) return Fail(st, "storing detections");
+    return stored;
+}
+
+Result<DetectionPage> SqliteEventStore::DoListDetections(const DetectionQuery& q) {
+    DetectionPage page;
+    const fs::path path = events_dir_ / kDetectionsFile;
+    if (!fs::exists(path)) return page;
+    auto db = OpenReader(path, "detections", DetectionMigrationList());
+    if (!db) return Fail(db, "listing detections");
+    std::string sql =
+        "SELECT seq, id, rule_id, rule_title, level, time_ns, created_ns, status, event_ids "
+        "FROM detections WHERE time_ns >= ?1";
+    std::optional<std::pair<int64_t, int64_t>> before;
+    if (!q.cursor.empty()) {
+        auto c = ParseCursor(q.cursor);
+        if (!c) return tl::unexpected(std::move(c.error()));
+        before = *c;
+        sql += " AND time_ns <= ?2 AND (time_ns < ?2 OR seq < ?3)";
+    }
+    if (!q.status.empty()) sql += " AND status = ?4";
+    sql += " ORDER BY time_ns DESC, seq DESC LIMIT ?5";
+    auto stmt = db->Prepare(sql);
+    if (!stmt) return Fail(stmt, "listing detections");
+    Status st = stmt->BindInt64(1, q.since_ns);
+    if (st && before) st = stmt->BindInt64(2, before->first);
+    if (st && before) st = stmt->BindInt64(3, before->second);
+    if (st && !q.status.empty()) st = stmt->BindText(4, q.status);
+    if (st) st = stmt->BindInt64(5, static_cast<int64_t>(q.limit + 1));
+    if (!st) return Fail(st, "listing detections");
+    int64_t last_time = 0, last_seq = 0;
+    while (true) {
+        auto step = stmt->Step();
+        if (!step) return Fail(step, "listing detections");
+        if (*step == Step::kDone) break;
+        if (page.detections.size() == q.limit) {
+            page.next_cursor = MakeCursor(last_time, last_seq);
+            break;
+        }
+        Detection& d = page.detections.emplace_back();
+        std::string_view id = stmt->ColumnView(1);
+        if (id.size() == d.id.bytes.size()) std::copy(id.begin(), id.end(), d.id.bytes.begin());
+        d.rule_id = stmt->ColumnText(2);
+        d.rule_title = stmt->ColumnText(3);
+        d.level = stmt->ColumnText(4);
+        d.time_ns = stmt->ColumnInt64(5);
+        d.created_ns = stmt->ColumnInt64(6);
+        d.status = stmt->ColumnText(7);
+        // The ids were written by DoAppendDetections as ["uuid",...].
+        std::string_view ids = stmt->ColumnView(8);
+        for (size_t pos = ids.find('"'); pos != std::string_view::npos;) {
+            const size_t end = ids.find('"', pos + 1);
+            if (end == std::string_view::npos) break;
+            if (auto e = EventId::Parse(ids.substr(pos + 1, end - pos - 1))) {
+                d.event_ids.push_back(*e);
+            }
+            pos = ids.find('"', end + 1);
+        }
+        last_time = d.time_ns;
+        last_seq = stmt->ColumnInt64(0);
+    }
+    return page;
+}
+
+Result<StoreStats> SqliteEventStore::DoStats() {
+    StoreStats stats;
+    auto parts = ListPartitions(events_dir_);
+    std::reverse(parts.begin(), parts.end());
+    for (const PartitionFile& p : parts) {
+        PartitionInfo info;
+        info.day = p.day;
+        info.path = p.path.string();
+        info.bytes = FileBytes(p.path) + FileBytes(p.path.string() + "-wal");
+        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        if (!db) {
+            if (db.error().code == Code::kNotFound) continue;
+            return Fail(db, "reading partition statistics");
+        }
+        auto stmt = db->Prepare(
+            "SELECT count(*), min(time_ns), max(time_ns), "
+            "(SELECT count(*) FROM events WHERE seq > "
+            "(SELECT value FROM events_meta WHERE key = 'fts_upto')) FROM events");
+        if (!stmt) return Fail(stmt, "reading partition statistics");
+        auto step = stmt->Step();
+        if (!step) return Fail(step, "reading " + p.path.string());
+        info.events = static_cast<uint64_t>(stmt->ColumnInt64(0));
+        info.min_time_ns = stmt->ColumnInt64(1);
+        info.max_time_ns = stmt->ColumnInt64(2);
+        info.unindexed = static_cast<uint64_t>(stmt->ColumnInt64(3));
+        stats.events += info.events;
+        stats.bytes += info.bytes;
+        stats.partitions.push_back(std::move(info));
+    }
+    const fs::path det = events_dir_ / kDetectionsFile;
+    if (fs::exists(det)) {
+        auto db = OpenReader(det, "detections", DetectionMigrationList());
+        if (!db) return Fail(db, "reading detection statistics");
+        auto stmt = db->Prepare("SELECT count(*) FROM detections");
+        if (!stmt) return Fail(stmt, "reading detection statistics");
+        auto step = stmt->Step();
+        if (!step) return Fail(step, "reading detection statistics");
+        stats.detections = static_cast<uint64_t>(stmt->ColumnInt64(0));
+        stats.bytes += FileBytes(det) + FileBytes(det.string() + "-wal");
+    }
+    return stats;
+}
+
+}  // namespace vigil::store

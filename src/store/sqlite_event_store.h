@@ -1,0 +1,118 @@
+#pragma once
+// The embedded event store: one SQLite file per UTC day under DIR/events, and the detections in
+// DIR/events/detections.db. docs/events.md is the user guide; the choices in short:
+//
+// - Partition by search time: an event's own time when it lies within [received - max_event_age,
+//   received + max_event_lead], else its receive time (both times are stored). Bad clocks and
+//   hostile senders cannot create files outside that window, and retention drops whole files.
+// - Each partition: table events (ids unique: INSERT OR IGNORE makes appends idempotent, so a
+//   spool replay after a crash stores nothing twice), an index on time, the fields in a compact
+//   length-prefixed blob (filtered while scanning the time range: per-field indexes would cost
+//   more at insert than they save at search), the raw message with an FTS5 trigram index
+//   (substrings in any script, Chinese included; case-insensitive).
+// - The text index is built behind the appends (IndexText, or the background thread), because
+//   trigram indexing costs ~10x an insert; searches scan the rows it has not reached yet, so
+//   results are the same either way.
+// - WAL with synchronous=NORMAL: a batch is durable against a crash of the process when Append
+//   returns; OpenEventStoreOptions::sync_commits (synchronous=FULL) extends that to power loss at
+//   the cost of one fsync per batch.
+//
+// Thread-safe: appends, indexing and retention share one writer lock per store; searches use
+// their own read-only connections and never wait for writers.
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "store/database.h"
+#include "store/event_store.h"
+#include "store/migrations.h"
+
+namespace vigil::store {
+
+struct OpenEventStoreOptions {
+    // Read-only: Search, ListDetections and Stats only; nothing is created or written.
+    bool read_only = false;
+    // Partitions kept open for appending (least recently used closed first).
+    size_t max_open_partitions = 4;
+    int64_t max_event_age_ns = 30 * kNsPerDay;
+    int64_t max_event_lead_ns = kNsPerDay;
+    // synchronous=FULL: every committed batch survives a power cut, not only a process crash.
+    bool sync_commits = false;
+    // Run a thread that indexes appended raw messages for text search. Off: call IndexText.
+    bool background_index = true;
+    size_t index_chunk_rows = 500;   // rows per indexing transaction (bounds append latency)
+    std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
+};
+
+class SqliteEventStore final : public EventStore {
+public:
+    // dir is the data directory; the store lives in dir/events (created unless read-only).
+    static Result<std::unique_ptr<SqliteEventStore>> Open(const std::filesystem::path& dir,
+                                                          OpenEventStoreOptions options = {});
+    ~SqliteEventStore() override;  // stops the indexing thread
+
+    // Indexes up to max_rows not yet indexed raw messages (oldest partitions last: today's
+    // events are searched most). Returns how many were indexed; 0 when the index is complete.
+    Result<size_t> IndexText(size_t max_rows);
+
+    const std::filesystem::path& events_dir() const { return events_dir_; }
+    std::filesystem::path PartitionPath(std::string_view day) const;
+
+private:
+    struct Partition;
+    SqliteEventStore(std::filesystem::path events_dir, OpenEventStoreOptions options);
+
+    Result<AppendResult> DoAppend(std::span<StoredEvent> events, int64_t now_ns) override;
+    Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) override;
+    Result<TimeHistogram> DoHistogram(const HistogramQuery& query,
+                                      const ProgressFn& progress) override;
+    Result<size_t> DoDropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) override;
+    Result<size_t> DoAppendDetections(std::span<Detection> detections, int64_t now_ns) override;
+    Result<DetectionPage> DoListDetections(const DetectionQuery& query) override;
+    Result<StoreStats> DoStats() override;
+
+    int64_t Now() const;
+    // The writable partition of day (opened, created and migrated on first use). write_mu_ held.
+    Result<Partition*> Writable(const std::string& day);
+    Result<size_t> IndexPartition(const std::string& day, size_t max_rows);  // write_mu_ held
+    Result<Database*> DetectionsDb();                                        // detections_mu_ held
+    void IndexLoop();
+
+    std::filesystem::path events_dir_;
+    OpenEventStoreOptions options_;
+
+    std::mutex write_mu_;
+    std::atomic<int> appends_waiting_{0};                     // the indexer lets them go first
+    std::map<std::string, std::unique_ptr<Partition>> open_;  // day -> partition
+    uint64_t use_counter_ = 0;
+    std::set<std::string> unindexed_days_;  // days that may hold rows the index has not reached
+
+    std::mutex detections_mu_;
+    std::unique_ptr<Database> detections_;
+
+    std::mutex index_mu_;
+    std::condition_variable index_cv_;
+    bool stop_ = false;
+    bool index_wanted_ = false;
+    std::thread indexer_;
+};
+
+// The store's schema migrations: component "events" in every partition file, component
+// "detections" in detections.db.
+std::span<const Migration> EventPartitionMigrations();
+std::span<const Migration> DetectionMigrations();
+
+// Encoding of an event's fields in the fields column, for tools and tests: per field a varint
+// name length, the name, a varint value length, the value and one kind byte, after a varint
+// count.
+void EncodeFields(const event::Event& event, std::string& out);
+bool DecodeFields(std::string_view blob, event::Event& out);
+
+}  // namespace vigil::store
