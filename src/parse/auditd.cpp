@@ -317,7 +317,8 @@ void AuditdAssembler::Emit(size_t i, std::vector<event::Event>& out) {
     open_.erase(open_.begin() + static_cast<std::ptrdiff_t>(i));
 }
 
-Status AuditdAssembler::Add(std::string_view line, std::vector<event::Event>& out) {
+Status AuditdAssembler::Add(std::string_view line, std::vector<event::Event>& out,
+                            uint64_t position) {
     const DecodeOptions& opt = decoder_.options();
     if (line.size() > opt.max_line_bytes)
         return ResourceExhausted("line of " + std::to_string(line.size()) +
@@ -348,6 +349,7 @@ Status AuditdAssembler::Add(std::string_view line, std::vector<event::Event>& ou
         grp->node.assign(info.node);
         grp->time_ns = info.time_ns;
         grp->ev.time_ns = info.time_ns;
+        grp->ev.sequence = position;
         grp->ev.Add("serial", std::to_string(info.serial), event::ValueKind::kNumber);
         if (!info.node.empty()) grp->ev.Add("node", info.node);
         open_.push_back(std::move(grp));

@@ -113,8 +113,9 @@ public:
     ~AuditdAssembler();
 
     // Adds one record; completed events are appended to out. A line that is not an audit
-    // record is an error and changes nothing.
-    Status Add(std::string_view line, std::vector<event::Event>& out);
+    // record is an error and changes nothing. An emitted event's `sequence` is the position
+    // given with its first record (e.g. its line number).
+    Status Add(std::string_view line, std::vector<event::Event>& out, uint64_t position = 0);
     void Flush(std::vector<event::Event>& out);
     size_t open() const { return open_.size(); }
 
