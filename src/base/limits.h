@@ -7,6 +7,7 @@ namespace vigil::limits {
 
 inline constexpr size_t kMaxEventBytes = 4 * 1024 * 1024;  // one JSON document / log record
 inline constexpr size_t kMaxEventFields = 4096;            // flattened fields per event
+inline constexpr size_t kMaxLineBytes = 256 * 1024;        // one text log line given to a decoder
 inline constexpr size_t kMaxJsonDepth = 64;                // nesting depth of event JSON
 inline constexpr size_t kMaxRuleFileBytes = 1024 * 1024;   // one rule/pipeline YAML file
 inline constexpr size_t kMaxRuleValues = 100000;           // values listed for one field

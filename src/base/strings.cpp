@@ -163,6 +163,7 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
     out = v;
     return true;
 }
+}  // namespace
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -172,7 +173,32 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
-}  // namespace
+
+std::optional<int64_t> CivilToNs(int year, int month, int day, int hour, int minute, int second,
+                                 int64_t frac_ns, int64_t offset_s) {
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 60)
+        return std::nullopt;
+    // Nanoseconds since 1970 fit in int64 only for years 1678..2261.
+    if (year < 1678 || year > 2261) return std::nullopt;
+    int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+    return secs * 1000000000LL + frac_ns;
+}
+
+int YearOf(int64_t ns) {
+    int64_t days = ns / 86400000000000LL;
+    if (ns % 86400000000000LL < 0) --days;
+    // Inverse of DaysFromCivil (H. Hinnant's civil_from_days).
+    days += 719468;
+    const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(days - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return static_cast<int>(static_cast<int64_t>(yoe) + era * 400 + (m <= 2));
+}
 
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
     s = Trim(s);
@@ -219,12 +245,8 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
             pos = p2;
         }
     }
-    if (pos != s.size() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    // Nanoseconds since 1970 fit in int64 only for years 1678..2261.
-    if (y < 1678 || y > 2261) return std::nullopt;
-    int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    return secs * 1000000000LL + frac_ns;
+    if (pos != s.size()) return std::nullopt;
+    return CivilToNs(y, mo, d, h, mi, sec, frac_ns, offset_s);
 }
 
 std::string FormatTimestamp(int64_t ns) {

@@ -35,4 +35,13 @@ void AppendJsonString(std::string& out, std::string_view s);
 std::optional<int64_t> ParseTimestamp(std::string_view s);
 std::string FormatTimestamp(int64_t ns);
 
+// Days since 1970-01-01 of a proleptic Gregorian date.
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+// A UTC civil time (minus offset_s, the zone's offset east of UTC) in ns since the epoch;
+// nullopt when a part is out of range or the year is outside 1678..2261.
+std::optional<int64_t> CivilToNs(int year, int month, int day, int hour, int minute, int second,
+                                 int64_t frac_ns = 0, int64_t offset_s = 0);
+// The UTC year of a time in ns since the epoch.
+int YearOf(int64_t ns);
+
 }  // namespace vigil

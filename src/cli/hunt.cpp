@@ -13,9 +13,11 @@
 #include <mutex>
 #include <thread>
 
+#include "base/limits.h"
 #include "base/strings.h"
 #include "detect/engine.h"
 #include "detect/pipeline.h"
+#include "parse/decode.h"
 #include "parse/input.h"
 #include "parse/json.h"
 
@@ -316,6 +318,38 @@ std::string Human(double n) {
     return buf;
 }
 
+// Moves auditd records out of a batch of text records into AuditdAssembler and puts the
+// events it completes in their place (kEvent records whose line is their first record's).
+// Grouping happens here, on the reader thread, because the records of one event may fall into
+// different batches.
+void GroupAuditRecords(parse::Format format, parse::AuditdAssembler& assembler,
+                       std::vector<parse::Record>& records) {
+    std::vector<parse::Record> kept;
+    kept.reserve(records.size());
+    std::vector<event::Event> done;
+    for (auto& r : records) {
+        if (r.kind != parse::RecordKind::kText ||
+            (format != parse::Format::kAuditd && parse::Detect(r.data) != parse::Format::kAuditd)) {
+            kept.push_back(std::move(r));
+            continue;
+        }
+        if (auto st = assembler.Add(r.data, done, r.line); !st) {
+            r.kind = parse::RecordKind::kMalformed;
+            r.error = st.error().message;
+            r.data.resize(std::min<size_t>(r.data.size(), 200));
+            kept.push_back(std::move(r));
+        }
+        for (auto& ev : done) {
+            parse::Record& out = kept.emplace_back();
+            out.kind = parse::RecordKind::kEvent;
+            out.line = ev.sequence;
+            out.event = std::move(ev);
+        }
+        done.clear();
+    }
+    records = std::move(kept);
+}
+
 }  // namespace
 
 // Engine options shared by hunt and rules check; false (after printing why) on a bad file.
@@ -336,6 +370,17 @@ int RunHunt(const HuntOptions& opt) {
     detect::EngineOptions eopt;
     eopt.match_unrouted = opt.match_unrouted;
     if (!EngineOptionsFrom(opt.placeholders, "vigil hunt", eopt)) return 2;
+    const auto decoder_format = parse::FormatByName(opt.decoder);
+    if (!decoder_format) {
+        std::fprintf(stderr, "vigil hunt: unknown --decoder '%s'\n", opt.decoder.c_str());
+        return 2;
+    }
+    const parse::Format format = *decoder_format;
+    const bool group_audit = format == parse::Format::kAuto || format == parse::Format::kAuditd;
+    // JSON records keep the plain JSON decoder unless a JSON shape (or auto) is asked for.
+    const bool decode_json = format == parse::Format::kAuto || format == parse::Format::kJson ||
+                             format == parse::Format::kSuricata ||
+                             format == parse::Format::kWinJson;
     event::LogSource default_ls;
     if (!opt.logsource.empty() && !ParseLogSource(opt.logsource, default_ls)) {
         std::fprintf(stderr, "vigil hunt: --logsource wants product=..,service=..,category=..\n");
@@ -412,6 +457,8 @@ int RunHunt(const HuntOptions& opt) {
             }
             total_bytes += (*in)->total_bytes();
             uint64_t prev = 0;
+            parse::LineDecoder audit_decoder({.max_line_bytes = limits::kMaxEventBytes});
+            parse::AuditdAssembler assembler(audit_decoder);
             while (!g_stop.load()) {
                 Batch b;
                 b.input = path;
@@ -427,7 +474,22 @@ int RunHunt(const HuntOptions& opt) {
                 prev = now;
                 if (*n == 0) break;
                 b.records.resize(*n);
+                if (group_audit) GroupAuditRecords(format, assembler, b.records);
                 for (auto& r : b.records) r.sequence = sequence++;
+                queue.Push(std::move(b));
+            }
+            if (group_audit && assembler.open() > 0) {
+                Batch b;
+                b.input = path;
+                std::vector<event::Event> done;
+                assembler.Flush(done);
+                for (auto& ev : done) {
+                    parse::Record& r = b.records.emplace_back();
+                    r.kind = parse::RecordKind::kEvent;
+                    r.line = ev.sequence;
+                    r.sequence = sequence++;
+                    r.event = std::move(ev);
+                }
                 queue.Push(std::move(b));
             }
         }
@@ -439,6 +501,7 @@ int RunHunt(const HuntOptions& opt) {
         workers.emplace_back([&] {
             detect::Matcher matcher(engine);
             parse::JsonDecoder decoder;
+            parse::LineDecoder lines({.max_line_bytes = limits::kMaxEventBytes});
             event::Event ev;
             std::vector<detect::Match> matches;
             std::string out;
@@ -447,7 +510,11 @@ int RunHunt(const HuntOptions& opt) {
                 out.clear();
                 uint64_t dets = 0;
                 for (auto& rec : b.records) {
-                    auto decoded = parse::ToEvent(rec, decoder, ev);
+                    const bool decode = format != parse::Format::kText &&
+                                        (rec.kind == parse::RecordKind::kText ||
+                                         (rec.kind == parse::RecordKind::kJson && decode_json));
+                    auto decoded = decode ? lines.Decode(rec.data, format, ev)
+                                          : parse::ToEvent(rec, decoder, ev);
                     std::string error = decoded ? std::string() : decoded.error().message;
                     if (ev.origin.empty())
                         ev.origin = (b.input == "-" ? std::string("stdin") : b.input) + ":" +

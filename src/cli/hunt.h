@@ -14,6 +14,7 @@ struct HuntOptions {
     std::string placeholders;
     std::string format = "table";  // table | jsonl | csv
     std::string logsource;         // "product=linux,service=auth" for inputs without one
+    std::string decoder = "text";  // parse::FormatByName: how text lines (and JSON) are decoded
     int threads = 0;               // 0 = all cores
     bool stats = false;
     bool match_unrouted = false;

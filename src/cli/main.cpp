@@ -7,6 +7,7 @@
 #include "cli/init_cmd.h"
 #include "cli/keys_cmd.h"
 #include "cli/serve_cmd.h"
+#include "parse/decode.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"Vigil: security assurance platform"};
@@ -31,6 +32,12 @@ int main(int argc, char** argv) {
     h->add_option("-f,--format", hunt.format, "Output format")
         ->check(CLI::IsMember({"table", "jsonl", "csv"}));
     h->add_option("-j,--threads", hunt.threads, "Worker threads (default: all cores)");
+    std::vector<std::string> decoders;
+    for (auto n : vigil::parse::FormatNames()) decoders.emplace_back(n);
+    h->add_option("--decoder", hunt.decoder,
+                  "Decoder for text lines: auto, syslog, access, auditd, ... (default text: "
+                  "lines are only seen by keyword rules); see docs/decoders.md")
+        ->check(CLI::IsMember(decoders));
     h->add_option("--logsource", hunt.logsource,
                   "Logsource for events without one, e.g. product=linux,service=auth");
     h->add_flag("--match-unrouted", hunt.match_unrouted,

@@ -455,6 +455,54 @@ rm -f big.jsonl
 
 # Ctrl-C while the input is a quiet pipe: the writer holds it open for a minute, so a hunt
 # that only notices the signal at the next read would still be running when `timeout` ends it.
+# --- vigil hunt --decoder: text logs decoded into Sigma fields -------------------------------
+
+mkdir -p dec
+cat >dec/sudo.yml <<'YAML'
+title: sudo to a numeric user id
+id: cli-sudo-uid
+logsource:
+    product: linux
+    service: sudo
+detection:
+    selection:
+        USER|startswith: '#'
+    condition: selection
+level: high
+---
+title: chmod 777 seen by auditd
+id: cli-chmod
+logsource:
+    product: linux
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: /chmod
+        CommandLine|contains: ' 777 '
+    condition: selection
+level: medium
+YAML
+cat >dec/auth.log <<'TEXT'
+Nov 20 09:40:00 app-01 sudo:   mallory : TTY=pts/3 ; PWD=/home/mallory ; USER=#-1 ; COMMAND=/usr/bin/id
+type=SYSCALL msg=audit(1795000001.000:902): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 uid=0 comm="chmod" exe="/usr/bin/chmod"
+type=EXECVE msg=audit(1795000001.000:902): argc=3 a0="chmod" a1="777" a2=2F746D702F6120646972
+type=EOE msg=audit(1795000001.000:902):
+CEF:0|Acme|WAF|1
+TEXT
+vigil hunt -r dec/sudo.yml -- dec/auth.log
+check "--decoder text (default): no fields, no detections" out_lacks "cli-sudo-uid"
+vigil hunt -r dec/sudo.yml --decoder auto -f jsonl -- dec/auth.log
+check "--decoder auto: sudo USER field fires" out_has '"rule_id":"cli-sudo-uid"'
+check "--decoder auto: auditd records grouped into one process_creation event" \
+    out_has '"CommandLine":"chmod 777 /tmp/a dir"'
+check "--decoder auto: the event origin is its first record" out_has '"origin":"dec/auth.log:2"'
+check "--decoder auto: 3 events, the bad CEF line malformed with its reason" \
+    err_has "3 events, 1 malformed"
+check "--decoder auto: malformed sample names the offset" \
+    err_has "dec/auth.log:5: cef: at byte 16: expected 7 |-separated header fields, found 3"
+vigil hunt -r dec/sudo.yml --decoder xml -- dec/auth.log
+check "--decoder: unknown name is a usage error" rc_is 2
+
 mkfifo quiet.fifo
 (sleep 60 >quiet.fifo) &
 WRITER_PID=$!

@@ -34,3 +34,21 @@ TEST(Strings, GlobAndNumbers) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(Strings, CivilTimeAndYear) {
+    EXPECT_EQ(CivilToNs(2026, 11, 20, 12, 0, 0), ParseTimestamp("2026-11-20T12:00:00Z"));
+    EXPECT_EQ(CivilToNs(2026, 11, 20, 14, 0, 0, 5, 7200),
+              ParseTimestamp("2026-11-20T12:00:00Z").value() + 5);
+    EXPECT_FALSE(CivilToNs(2026, 13, 1, 0, 0, 0));
+    EXPECT_FALSE(CivilToNs(1600, 1, 1, 0, 0, 0));
+    EXPECT_EQ(YearOf(*ParseTimestamp("2026-12-31T23:59:59Z")), 2026);
+    EXPECT_EQ(YearOf(*ParseTimestamp("2027-01-01T00:00:00Z")), 2027);
+    EXPECT_EQ(YearOf(*ParseTimestamp("1969-12-31T23:59:59Z")), 1969);
+    EXPECT_EQ(YearOf(*ParseTimestamp("2024-02-29T12:00:00Z")), 2024);
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,255 @@
+// Authentication messages: OpenSSH (sshd), sudo and PAM modules, as they appear in the MSG
+// of /var/log/auth.log or /var/log/secure lines. Fields: user, source_ip, source_port,
+// outcome (success / failure), auth_method; sudo's own TTY, PWD, USER, COMMAND; PAM's
+// pam_module, pam_service, pam_type and its key=value pairs (logname, uid, rhost, user...).
+#include <string_view>
+
+#include "base/strings.h"
+#include "parse/decoders.h"
+
+namespace vigil::parse::internal {
+
+namespace {
+
+std::string_view TrimSpaces(std::string_view s) { return Trim(s); }
+
+// "IP port N..." or "IP" at the start of s.
+void AddIpPort(Ctx& ctx, std::string_view s) {
+    size_t sp = s.find(' ');
+    std::string_view ip = s.substr(0, sp);
+    if (!ip.empty() && ip.back() == ':') ip.remove_suffix(1);
+    if (LooksLikeIp(ip) || ip == "UNKNOWN") ctx.Add("source_ip", ip);
+    if (sp == std::string_view::npos) return;
+    std::string_view rest = s.substr(sp + 1);
+    if (StartsWith(rest, "port ")) {
+        rest.remove_prefix(5);
+        size_t end = 0;
+        while (end < rest.size() && rest[end] >= '0' && rest[end] <= '9') ++end;
+        if (end > 0) ctx.Add("source_port", rest.substr(0, end), event::ValueKind::kNumber);
+    }
+}
+
+// "[invalid user ]USER from IP port N ..." (the user may contain spaces: the last " from ").
+void AddUserFrom(Ctx& ctx, std::string_view s) {
+    if (StartsWith(s, "invalid user ")) {
+        s.remove_prefix(13);
+        ctx.Add("invalid_user", "true", event::ValueKind::kBool);
+    }
+    size_t from = s.rfind(" from ");
+    if (from == std::string_view::npos) {
+        ctx.Add("user", TrimSpaces(s));
+        return;
+    }
+    ctx.Add("user", s.substr(0, from));
+    AddIpPort(ctx, s.substr(from + 6));
+}
+
+void Outcome(Ctx& ctx, bool success) { ctx.Add("outcome", success ? "success" : "failure"); }
+
+// "... USER IP port N" (Connection closed by / Disconnected from).
+void AddUserIpPort(Ctx& ctx, std::string_view s) {
+    for (std::string_view p : {"authenticating user ", "invalid user ", "user "}) {
+        if (StartsWith(s, p)) {
+            if (p == "invalid user ") ctx.Add("invalid_user", "true", event::ValueKind::kBool);
+            s.remove_prefix(p.size());
+            size_t port = s.find(" port ");
+            std::string_view head = s.substr(0, port);
+            size_t sp = head.rfind(' ');
+            if (sp != std::string_view::npos) {
+                ctx.Add("user", head.substr(0, sp));
+                AddIpPort(ctx, s.substr(sp + 1));
+                return;
+            }
+            break;
+        }
+    }
+    AddIpPort(ctx, s);
+}
+
+bool DecodeSshd(Ctx& ctx, std::string_view m) {
+    if (StartsWith(m, "error: ")) m.remove_prefix(7);
+    if (StartsWith(m, "Accepted ") || StartsWith(m, "Failed ")) {
+        bool ok = m[0] == 'A';
+        m.remove_prefix(ok ? 9 : 7);
+        size_t f = m.find(" for ");
+        if (f == std::string_view::npos) return false;
+        ctx.Add("auth_method", m.substr(0, f));
+        Outcome(ctx, ok);
+        AddUserFrom(ctx, m.substr(f + 5));
+        return true;
+    }
+    if (StartsWith(m, "Invalid user ")) {
+        Outcome(ctx, false);
+        ctx.Add("invalid_user", "true", event::ValueKind::kBool);
+        AddUserFrom(ctx, m.substr(13));
+        return true;
+    }
+    if (StartsWith(m, "User ") && m.find(" not allowed") != std::string_view::npos) {
+        Outcome(ctx, false);
+        std::string_view s = m.substr(5);
+        s = s.substr(0, s.find(" not allowed"));
+        AddUserFrom(ctx, s);
+        return true;
+    }
+    if (StartsWith(m, "maximum authentication attempts exceeded for ")) {
+        Outcome(ctx, false);
+        AddUserFrom(ctx, m.substr(46));
+        return true;
+    }
+    for (std::string_view p :
+         {"Connection closed by ", "Disconnected from ", "Received disconnect from ",
+          "Connection reset by ", "Did not receive identification string from ",
+          "Unable to negotiate with "}) {
+        if (StartsWith(m, p)) {
+            AddUserIpPort(ctx, m.substr(p.size()));
+            return true;
+        }
+    }
+    if (StartsWith(m, "PAM ") && m.find("authentication failure") != std::string_view::npos) {
+        Outcome(ctx, false);
+        size_t semi = m.find("; ");
+        if (semi != std::string_view::npos) {
+            std::string_view kv = m.substr(semi + 2);
+            // logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root
+            while (!kv.empty()) {
+                kv = TrimSpaces(kv);
+                size_t sp = kv.find(' ');
+                std::string_view pair = kv.substr(0, sp);
+                size_t eq = pair.find('=');
+                if (eq != std::string_view::npos && eq > 0) {
+                    std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
+                    if (!v.empty()) ctx.Add(k, v);
+                    if (k == "rhost" && LooksLikeIp(v)) ctx.Add("source_ip", v);
+                }
+                if (sp == std::string_view::npos) break;
+                kv.remove_prefix(sp + 1);
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+// "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"
+bool DecodeSudo(Ctx& ctx, std::string_view m) {
+    m = TrimSpaces(m);
+    size_t colon = m.find(" : ");
+    if (colon == std::string_view::npos) return false;
+    std::string_view user = TrimSpaces(m.substr(0, colon));
+    std::string_view rest = m.substr(colon + 3);
+    if (user.empty() || user.find(' ') != std::string_view::npos) return false;
+    ctx.Add("user", user);
+    std::string_view reason;
+    while (!rest.empty()) {
+        size_t semi = rest.find(" ; ");
+        std::string_view item = TrimSpaces(rest.substr(0, semi));
+        size_t eq = item.find('=');
+        bool is_key = eq != std::string_view::npos && eq > 0;
+        for (size_t i = 0; is_key && i < eq; ++i)
+            if (!(item[i] >= 'A' && item[i] <= 'Z')) is_key = false;
+        if (is_key && item.substr(0, eq) == "COMMAND") {
+            // The command is last and may itself contain " ; ".
+            ctx.Add("COMMAND", TrimSpaces(rest).substr(eq + 1));
+            break;
+        }
+        if (is_key) {
+            ctx.Add(item.substr(0, eq), item.substr(eq + 1));
+        } else if (reason.empty()) {
+            reason = item;
+        }
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 3);
+    }
+    if (!reason.empty()) ctx.Add("reason", reason);
+    Outcome(ctx, reason.empty());
+    return true;
+}
+
+// "pam_unix(sshd:auth): authentication failure; logname= uid=0 ... rhost=1.2.3.4  user=root"
+bool DecodePam(Ctx& ctx, std::string_view m) {
+    size_t lp = m.find('(');
+    size_t rp = m.find("): ");
+    if (!StartsWith(m, "pam_") || lp == std::string_view::npos || rp == std::string_view::npos ||
+        rp < lp)
+        return false;
+    ctx.Add("pam_module", m.substr(0, lp));
+    std::string_view st = m.substr(lp + 1, rp - lp - 1);
+    size_t c = st.find(':');
+    ctx.Add("pam_service", st.substr(0, c));
+    if (c != std::string_view::npos) ctx.Add("pam_type", st.substr(c + 1));
+    std::string_view text = m.substr(rp + 3);
+    size_t semi = text.find(';');
+    std::string_view what = text.substr(0, semi);
+    if (StartsWith(what, "session opened for user ") ||
+        StartsWith(what, "session closed for user ")) {
+        std::string_view u = what.substr(24);
+        u = u.substr(0, u.find_first_of("( "));
+        ctx.Add("user", u);
+        Outcome(ctx, true);
+        return true;
+    }
+    if (what.find("failure") != std::string_view::npos ||
+        what.find("unknown") != std::string_view::npos ||
+        what.find("could not") != std::string_view::npos)
+        Outcome(ctx, false);
+    if (semi == std::string_view::npos) return true;
+    std::string_view kv = text.substr(semi + 1);
+    while (!kv.empty()) {
+        kv = TrimSpaces(kv);
+        size_t sp = kv.find(' ');
+        std::string_view pair = kv.substr(0, sp);
+        size_t eq = pair.find('=');
+        if (eq != std::string_view::npos && eq > 0) {
+            std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
+            if (!v.empty()) ctx.Add(k, v);
+            if (k == "rhost" && LooksLikeIp(v)) ctx.Add("source_ip", v);
+        }
+        if (sp == std::string_view::npos) break;
+        kv.remove_prefix(sp + 1);
+    }
+    return true;
+}
+
+// "FAILED su for root by alice" / "Successful su for root by alice"
+bool DecodeSu(Ctx& ctx, std::string_view m) {
+    bool ok = StartsWith(m, "Successful su for ");
+    if (!ok && !StartsWith(m, "FAILED su for ")) return false;
+    std::string_view s = m.substr(ok ? 18 : 14);
+    size_t by = s.find(" by ");
+    ctx.Add("user", s.substr(0, by));
+    if (by != std::string_view::npos) ctx.Add("src_user", s.substr(by + 4));
+    Outcome(ctx, ok);
+    return true;
+}
+
+}  // namespace
+
+bool LooksLikePam(std::string_view text) {
+    return StartsWith(text, "pam_") && text.find("): ") != std::string_view::npos;
+}
+
+Status DecodeAuth(Ctx& ctx, std::string_view program, std::string_view text) {
+    std::string_view m = TrimSpaces(text);
+    std::string_view service;
+    if (LooksLikePam(m)) {
+        if (DecodePam(ctx, m)) service = "auth";
+    } else if (program == "sudo" || (program.empty() && m.find(" : ") != std::string_view::npos &&
+                                     (m.find("COMMAND=") != std::string_view::npos ||
+                                      m.find("TTY=") != std::string_view::npos))) {
+        if (DecodeSudo(ctx, m)) service = "sudo";
+    } else if (program == "su" && DecodeSu(ctx, m)) {
+        service = "auth";
+    } else if (program == "sshd" || program.empty()) {
+        if (DecodeSshd(ctx, m)) service = "sshd";
+    }
+    if (service.empty()) {
+        if (!program.empty()) return Ok();  // a message of a known program we do not parse
+        return ctx.Fail("auth", text, "not an sshd, sudo or PAM message");
+    }
+    // Standalone lines get their logsource here; a syslog line sets it from the program.
+    ctx.ev.logsource.product = "linux";
+    ctx.ev.logsource.service = program == "sshd" ? "sshd" : service;
+    return Ok();
+}
+
+}  // namespace vigil::parse::internal

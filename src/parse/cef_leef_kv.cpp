@@ -1,0 +1,214 @@
+// CEF, LEEF and generic key=value lines. All three end in key=value pairs; CEF and key=value
+// values may contain spaces and run until the next " key=", as ArcSight's parser does.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "parse/decoders.h"
+
+namespace vigil::parse::internal {
+
+namespace {
+
+bool IsKeyChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-' || c == '[' || c == ']' || c == ':' || c == '@' || c == '/';
+}
+
+// Length of the key at s[i] when it is followed by '=', else 0.
+size_t KeyAt(std::string_view s, size_t i) {
+    size_t j = i;
+    while (j < s.size() && IsKeyChar(s[j])) ++j;
+    return j > i && j < s.size() && s[j] == '=' ? j - i : 0;
+}
+
+// End of an unquoted value starting at i: the space before the next "key=", or the end. A
+// backslash escapes the next byte (CEF's \= and \\).
+size_t ValueEnd(std::string_view s, size_t i, bool escapes) {
+    for (size_t j = i; j < s.size(); ++j) {
+        if (escapes && s[j] == '\\') {
+            ++j;
+            continue;
+        }
+        if (s[j] == ' ' && KeyAt(s, j + 1) > 0) return j;
+    }
+    return s.size();
+}
+
+// CEF extension escapes: \= \\ \n \r.
+void UnescapeCef(std::string_view v, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) {
+            char n = v[++i];
+            out.push_back(n == 'n' ? '\n' : n == 'r' ? '\r' : n);
+        } else {
+            out.push_back(v[i]);
+        }
+    }
+}
+
+// Splits a header on unescaped '|' into up to n fields (\| and \\ unescaped); returns the
+// number found and leaves the rest (after the last '|') in rest.
+size_t SplitHeader(std::string_view s, size_t n, std::vector<std::string>& out,
+                   std::string_view& rest) {
+    out.clear();
+    std::string cur;
+    size_t i = 0;
+    for (; i < s.size() && out.size() < n; ++i) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '|' || s[i + 1] == '\\')) {
+            cur.push_back(s[++i]);
+        } else if (c == '|') {
+            out.push_back(std::move(cur));
+            cur.clear();
+        } else {
+            cur.push_back(c);
+        }
+    }
+    rest = s.substr(i);
+    return out.size();
+}
+
+// Milliseconds since the epoch in a digits-only value.
+void TimeFromMillis(Ctx& ctx, std::string_view v) {
+    if (!IsDigits(v) || v.size() > 15) return;
+    if (auto ms = ParseInt(v)) ctx.ev.time_ns = *ms * 1000000;
+}
+
+}  // namespace
+
+Status DecodeCef(Ctx& ctx, std::string_view text) {
+    if (!StartsWith(text, "CEF:")) return ctx.Fail("cef", text, "expected CEF:");
+    std::vector<std::string> h;
+    std::string_view ext;
+    size_t n = SplitHeader(text.substr(4), 7, h, ext);
+    if (n < 7)
+        return ctx.Fail("cef", text.substr(text.size()),
+                        "expected 7 |-separated header fields, found " + std::to_string(n));
+    static constexpr std::string_view kNames[] = {
+        "cefVersion",         "deviceVendor", "deviceProduct", "deviceVersion",
+        "deviceEventClassId", "name",         "severity"};
+    for (size_t i = 0; i < 7; ++i) ctx.Add(kNames[i], h[i]);
+    std::vector<std::pair<std::string_view, std::string>> pairs;
+    size_t i = 0;
+    while (i < ext.size()) {
+        while (i < ext.size() && ext[i] == ' ') ++i;
+        if (i >= ext.size()) break;
+        size_t klen = KeyAt(ext, i);
+        if (klen == 0) {
+            return ctx.Fail("cef", ext.substr(i), "expected key=value in the extension");
+        }
+        std::string_view key = ext.substr(i, klen);
+        size_t vstart = i + klen + 1;
+        size_t vend = ValueEnd(ext, vstart, true);
+        std::string value;
+        UnescapeCef(ext.substr(vstart, vend - vstart), value);
+        pairs.emplace_back(key, std::move(value));
+        i = vend;
+    }
+    for (const auto& [k, v] : pairs) {
+        ctx.AddNumberOrString(k, v);
+        if (k == "rt") TimeFromMillis(ctx, v);
+    }
+    // cs1Label=Rule cs1=Block-SSH: the label names the custom field.
+    for (const auto& [k, v] : pairs) {
+        if (!EndsWith(k, "Label") || v.empty()) continue;
+        std::string_view base = k.substr(0, k.size() - 5);
+        for (const auto& [k2, v2] : pairs)
+            if (k2 == base) ctx.Add(v, v2);
+    }
+    return Ok();
+}
+
+Status DecodeLeef(Ctx& ctx, std::string_view text) {
+    if (!StartsWith(text, "LEEF:")) return ctx.Fail("leef", text, "expected LEEF:");
+    std::vector<std::string> h;
+    std::string_view attrs;
+    size_t n = SplitHeader(text.substr(5), 5, h, attrs);
+    if (n < 5)
+        return ctx.Fail("leef", text.substr(text.size()),
+                        "expected 5 |-separated header fields, found " + std::to_string(n));
+    static constexpr std::string_view kNames[] = {"leefVersion", "deviceVendor", "deviceProduct",
+                                                  "deviceVersion", "eventId"};
+    for (size_t i = 0; i < 5; ++i) ctx.Add(kNames[i], h[i]);
+    char delim = '\t';
+    if (StartsWith(h[0], "2")) {
+        // LEEF 2.0: a delimiter field, one character or its hex code ("^", "0x5E", "x09").
+        size_t bar = attrs.find('|');
+        if (bar != std::string_view::npos && bar <= 4) {
+            std::string_view d = attrs.substr(0, bar);
+            attrs.remove_prefix(bar + 1);
+            if (d.size() == 1) {
+                delim = d[0];
+            } else if (!d.empty()) {
+                std::string_view hex = d;
+                if (StartsWith(hex, "0x") || StartsWith(hex, "0X")) hex.remove_prefix(2);
+                if (!hex.empty() && (hex[0] == 'x' || hex[0] == 'X')) hex.remove_prefix(1);
+                std::string byte;
+                if (hex.size() == 2 && DecodeHex(hex, byte)) {
+                    delim = byte[0];
+                } else {
+                    return ctx.Fail("leef", d, "bad LEEF 2.0 delimiter '" + std::string(d) + "'");
+                }
+            }
+        }
+    }
+    while (!attrs.empty()) {
+        size_t d = attrs.find(delim);
+        std::string_view pair = attrs.substr(0, d);
+        attrs.remove_prefix(d == std::string_view::npos ? attrs.size() : d + 1);
+        size_t eq = pair.find('=');
+        if (eq == std::string_view::npos || eq == 0) continue;
+        std::string_view k = Trim(pair.substr(0, eq)), v = pair.substr(eq + 1);
+        ctx.AddNumberOrString(k, v);
+        if (k == "devTime") TimeFromMillis(ctx, v);
+    }
+    return Ok();
+}
+
+Status DecodeKv(Ctx& ctx, std::string_view text) {
+    std::string value;
+    size_t i = 0, pairs = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+        if (i >= text.size()) break;
+        size_t klen = KeyAt(text, i);
+        if (klen == 0) {
+            if (pairs == 0) return ctx.Fail("kv", text.substr(i), "expected key=value");
+            // A word between pairs: skip it.
+            while (i < text.size() && text[i] != ' ') ++i;
+            continue;
+        }
+        std::string_view key = text.substr(i, klen);
+        size_t v = i + klen + 1;
+        if (v < text.size() && (text[v] == '"' || text[v] == '\'')) {
+            char q = text[v];
+            value.clear();
+            size_t j = v + 1;
+            for (; j < text.size() && text[j] != q; ++j) {
+                if (text[j] == '\\' && j + 1 < text.size()) ++j;
+                value.push_back(text[j]);
+            }
+            if (j >= text.size()) return ctx.Fail("kv", text.substr(v), "unterminated quote");
+            ctx.Add(key, value);
+            i = j + 1;
+        } else {
+            size_t end = ValueEnd(text, v, false);
+            ctx.AddNumberOrString(key, Trim(text.substr(v, end - v)));
+            i = end;
+        }
+        ++pairs;
+    }
+    if (pairs == 0) return ctx.Fail("kv", text, "no key=value pairs");
+    // FortiGate writes key=value; Sigma's fortigate rules route on product/service.
+    if (ctx.ev.Find("devid") >= 0 && ctx.ev.Find("logid") >= 0) {
+        ctx.ev.logsource.product = "fortigate";
+        ctx.ev.logsource.service = std::string(ctx.ev.Get("type"));
+    }
+    return Ok();
+}
+
+}  // namespace vigil::parse::internal

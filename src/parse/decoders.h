@@ -1,0 +1,88 @@
+#pragma once
+// Private to parse/: the pieces the line decoders share and the entry point of each decoder.
+// Every decoder appends fields through Ctx::Add (which enforces the field limit) and reports
+// a failure with the byte offset in the whole line (Ctx::Fail).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "event/event.h"
+#include "parse/decode.h"
+
+namespace vigil::parse::internal {
+
+struct Ctx {
+    LineDecoder& decoder;
+    event::Event& ev;
+    const DecodeOptions& options;
+    std::string_view line;  // the whole line; offsets in errors are relative to it
+    uint64_t dropped = 0;   // fields over the limit
+    int64_t now_ns = 0;     // resolved "now" (read once per line when needed)
+
+    void Add(std::string_view name, std::string_view value,
+             event::ValueKind kind = event::ValueKind::kString) {
+        if (ev.size() >= options.max_fields) {
+            ++dropped;
+            return;
+        }
+        ev.Add(name, value, kind);
+    }
+    // Adds value as a number when it is all digits (with an optional '-'), else as a string.
+    void AddNumberOrString(std::string_view name, std::string_view value);
+    // Offset of a view into line (0 when it does not point into it).
+    size_t Offset(std::string_view part) const {
+        if (part.data() < line.data() || part.data() > line.data() + line.size()) return 0;
+        return static_cast<size_t>(part.data() - line.data());
+    }
+    int64_t Now();
+    tl::unexpected<Error> Fail(std::string_view decoder, std::string_view at,
+                               std::string_view reason) const;
+    tl::unexpected<Error> FailAt(std::string_view decoder, size_t offset,
+                                 std::string_view reason) const;
+};
+
+// Decoders of one piece of text. `text` is a view into ctx.line (the whole line or the MSG of
+// a syslog line).
+Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which);
+Status DecodeCef(Ctx& ctx, std::string_view text);
+Status DecodeLeef(Ctx& ctx, std::string_view text);
+Status DecodeKv(Ctx& ctx, std::string_view text);
+Status DecodeAccess(Ctx& ctx, std::string_view text);
+// program: "sshd", "sudo", ... when known (from a syslog tag); empty guesses from the text.
+Status DecodeAuth(Ctx& ctx, std::string_view program, std::string_view text);
+Status DecodeAuditd(Ctx& ctx, std::string_view text);
+Status DecodeIptables(Ctx& ctx, std::string_view text);
+Status DecodeJsonLine(Ctx& ctx, std::string_view text, Format which);
+
+// What the syslog decoder needs to dispatch a MSG: whether the text looks like an auth
+// message it can decode (so generic programs such as "su" are decoded too).
+bool LooksLikePam(std::string_view text);
+bool LooksLikeIptables(std::string_view text);
+bool LooksLikeAuditd(std::string_view text);
+bool LooksLikeAccess(std::string_view text);
+
+// Audit record pieces for AuditdAssembler.
+struct AuditRecordInfo {
+    std::string_view type;  // SYSCALL, EXECVE, EOE, ...
+    uint64_t serial = 0;
+    int64_t time_ns = 0;
+    std::string_view node;
+};
+// Parses one audit record's header; fields are added to ctx.ev (without the derived fields).
+Status DecodeAuditRecord(Ctx& ctx, std::string_view text, AuditRecordInfo& info);
+// Derived fields of a complete audit event: SYSCALL name, process_creation fields.
+void FinishAuditEvent(event::Event& ev, size_t max_fields);
+
+// --- small shared helpers ---
+// "Jan".."Dec" -> 1..12, 0 otherwise.
+int MonthFromAbbrev(std::string_view s);
+// Hex text -> bytes; false when s is not an even run of hex digits.
+bool DecodeHex(std::string_view s, std::string& out);
+bool IsDigits(std::string_view s);
+// Plausibly an IPv4 or IPv6 address (characters and shape only).
+bool LooksLikeIp(std::string_view s);
+
+}  // namespace vigil::parse::internal

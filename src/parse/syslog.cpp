@@ -1,0 +1,315 @@
+// Syslog: RFC 5424 and RFC 3164 (with or without PRI, hostname, year), then the MSG is
+// decoded further by the decoder its program or its shape calls for (sshd, sudo, PAM,
+// auditd via audispd, kernel netfilter lines, CEF/LEEF/JSON payloads, web access logs).
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "base/strings.h"
+#include "parse/decoders.h"
+
+namespace vigil::parse::internal {
+
+namespace {
+
+constexpr std::string_view kFacilities[24] = {
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
+constexpr std::string_view kSeverities[8] = {"emerg",   "alert",  "crit", "err",
+                                             "warning", "notice", "info", "debug"};
+
+constexpr size_t kMaxTagBytes = 64;
+
+std::string_view NextToken(std::string_view& s) {
+    size_t sp = s.find(' ');
+    std::string_view tok = s.substr(0, sp);
+    s.remove_prefix(sp == std::string_view::npos ? s.size() : sp + 1);
+    return tok;
+}
+
+bool Digit(char c) { return c >= '0' && c <= '9'; }
+
+int TwoDigits(std::string_view s, size_t i) {
+    if (i + 2 > s.size() || !Digit(s[i]) || !Digit(s[i + 1])) return -1;
+    return (s[i] - '0') * 10 + (s[i + 1] - '0');
+}
+
+// Programs whose messages are authentication events (Sigma service "auth").
+bool IsAuthProgram(std::string_view p) {
+    static constexpr std::string_view kAuth[] = {
+        "su",       "login",          "passwd",      "useradd",      "userdel", "usermod",
+        "groupadd", "groupdel",       "groupmod",    "chpasswd",     "chage",   "pkexec",
+        "polkitd",  "systemd-logind", "unix_chkpwd", "gdm-password", "lightdm", "chsh",
+        "chfn",     "newgrp",         "runuser",     "doas"};
+    for (auto a : kAuth)
+        if (p == a) return true;
+    return false;
+}
+
+// Sigma's linux services named after the program that logs them.
+std::string_view ServiceOf(std::string_view p) {
+    if (p == "sshd") return "sshd";
+    if (p == "sudo") return "sudo";
+    if (p == "cron" || p == "CRON" || p == "crond" || p == "anacron") return "cron";
+    if (p == "vsftpd") return "vsftpd";
+    if (p == "clamd" || p == "freshclam" || p == "clamav" || p == "clamscan") return "clamav";
+    if (p == "guacd" || p == "guacamole") return "guacamole";
+    if (p == "audispd" || p == "audisp-syslog" || p == "auditd" || p == "audit") return "auditd";
+    if (IsAuthProgram(p)) return "auth";
+    return "syslog";
+}
+
+struct Header {
+    int pri = -1;
+    std::string_view host, program, pid, msgid, msg;
+};
+
+// BSD timestamp "Mmm dd [yyyy ]hh:mm:ss[.frac]" (no year, no zone: UTC, and the year that
+// puts it closest to now). Consumes it from s; false when s does not start with one.
+bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
+    if (s.size() < 15) return false;
+    int month = MonthFromAbbrev(s.substr(0, 3));
+    if (month == 0 || s[3] != ' ') return false;
+    int day = s[4] == ' ' ? (Digit(s[5]) ? s[5] - '0' : -1) : TwoDigits(s, 4);
+    if (day < 1 || s[6] != ' ') return false;
+    size_t pos = 7;
+    int year = 0;
+    if (s.size() >= 12 && IsDigits(s.substr(7, 4)) && s[11] == ' ') {  // "Mmm dd yyyy hh:mm:ss"
+        year = std::stoi(std::string(s.substr(7, 4)));
+        pos = 12;
+    }
+    int h = TwoDigits(s, pos), mi = TwoDigits(s, pos + 3), sec = TwoDigits(s, pos + 6);
+    if (h < 0 || mi < 0 || sec < 0 || s[pos + 2] != ':' || s.size() < pos + 8 || s[pos + 5] != ':')
+        return false;
+    pos += 8;
+    int64_t frac = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        int64_t scale = 100000000;
+        for (++pos; pos < s.size() && Digit(s[pos]); ++pos) {
+            frac += (s[pos] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (pos < s.size() && s[pos] != ' ') return false;
+    s.remove_prefix(pos < s.size() ? pos + 1 : pos);
+    if (year != 0) {
+        auto t = CivilToNs(year, month, day, h, mi, sec, frac);
+        out = t.value_or(0);
+        return true;
+    }
+    const int64_t now = ctx.Now();
+    const int y = YearOf(now);
+    int64_t best = 0;
+    for (int cand : {y - 1, y, y + 1}) {
+        auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
+        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) best = *t;
+    }
+    out = best;
+    return true;
+}
+
+// "program[pid]:" or "program:"; false when the token is not a tag.
+bool ParseTag(std::string_view tok, Header& h) {
+    if (tok.empty() || tok.size() > kMaxTagBytes) return false;
+    size_t lb = tok.find('[');
+    if (lb != std::string_view::npos) {
+        size_t rb = tok.find(']', lb);
+        if (rb == std::string_view::npos || lb == 0) return false;
+        std::string_view rest = tok.substr(rb + 1);
+        if (rest != ":" && !rest.empty()) return false;
+        h.program = tok.substr(0, lb);
+        h.pid = tok.substr(lb + 1, rb - lb - 1);
+        return true;
+    }
+    if (tok.size() < 2 || tok.back() != ':') return false;
+    h.program = tok.substr(0, tok.size() - 1);
+    return true;
+}
+
+Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name) {
+    int64_t t = 0;
+    bool have_time = ParseBsdTime(ctx, s, t);
+    if (!have_time && s.size() > 10 && s[4] == '-' && s[10] == 'T') {  // rsyslog's RFC 3339
+        std::string_view save = s;
+        std::string_view ts = NextToken(s);
+        auto parsed = ParseTimestamp(ts);
+        if (!parsed) return ctx.Fail(name, save, "bad RFC 3339 timestamp");
+        t = *parsed;
+        have_time = true;
+    }
+    if (!have_time && h.pri < 0) return ctx.Fail(name, s, "expected <PRI> or a timestamp");
+    ctx.ev.time_ns = t;
+    // HOSTNAME is optional: a first token that is a tag means there is none.
+    std::string_view rest = s;
+    std::string_view first = NextToken(rest);
+    if (have_time && !ParseTag(first, h)) {
+        h.host = first;
+        std::string_view after_host = rest;
+        std::string_view tag = NextToken(rest);
+        if (!ParseTag(tag, h)) rest = after_host;  // no tag: the rest is the message
+    } else if (!have_time && !ParseTag(first, h)) {
+        rest = s;
+    }
+    if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    h.msg = rest;
+    return Ok();
+}
+
+// RFC 5424 structured data: [id name="value" ...]... -> sd.<id>.<name> fields.
+Status ParseStructuredData(Ctx& ctx, std::string_view& s) {
+    std::string name, value;
+    if (!s.empty() && s.front() == '-') {
+        s.remove_prefix(1);
+        return Ok();
+    }
+    if (s.empty() || s.front() != '[')
+        return ctx.Fail("rfc5424", s, "expected '[' or '-' for structured data");
+    while (!s.empty() && s.front() == '[') {
+        s.remove_prefix(1);
+        size_t end = s.find_first_of(" ]");
+        if (end == std::string_view::npos || end == 0)
+            return ctx.Fail("rfc5424", s, "unterminated structured data element");
+        std::string_view id = s.substr(0, end);
+        s.remove_prefix(end);
+        while (!s.empty() && s.front() == ' ') {
+            s.remove_prefix(1);
+            size_t eq = s.find('=');
+            if (eq == std::string_view::npos || eq == 0 || eq + 1 >= s.size() || s[eq + 1] != '"')
+                return ctx.Fail("rfc5424", s, "expected name=\"value\" in structured data");
+            std::string_view param = s.substr(0, eq);
+            s.remove_prefix(eq + 2);
+            value.clear();
+            bool closed = false;
+            while (!s.empty()) {
+                char c = s.front();
+                s.remove_prefix(1);
+                if (c == '\\' && !s.empty() &&
+                    (s.front() == '"' || s.front() == '\\' || s.front() == ']')) {
+                    value.push_back(s.front());
+                    s.remove_prefix(1);
+                } else if (c == '"') {
+                    closed = true;
+                    break;
+                } else {
+                    value.push_back(c);
+                }
+            }
+            if (!closed) return ctx.Fail("rfc5424", s, "unterminated structured data value");
+            name.assign("sd.").append(id).append(".").append(param);
+            ctx.Add(name, value);
+        }
+        if (s.empty() || s.front() != ']')
+            return ctx.Fail("rfc5424", s, "expected ']' closing a structured data element");
+        s.remove_prefix(1);
+    }
+    return Ok();
+}
+
+Status Parse5424(Ctx& ctx, std::string_view s, Header& h) {
+    s.remove_prefix(2);  // "1 "
+    std::string_view ts = NextToken(s);
+    if (ts != "-") {
+        auto t = ParseTimestamp(ts);
+        if (!t) return ctx.Fail("rfc5424", ts, "bad RFC 3339 timestamp");
+        ctx.ev.time_ns = *t;
+    }
+    std::string_view* parts[] = {&h.host, &h.program, &h.pid, &h.msgid};
+    static constexpr std::string_view kNames[] = {"HOSTNAME", "APP-NAME", "PROCID", "MSGID"};
+    for (size_t i = 0; i < 4; ++i) {
+        if (s.empty())
+            return ctx.Fail("rfc5424", s, "truncated header: expected " + std::string(kNames[i]));
+        std::string_view tok = NextToken(s);
+        *parts[i] = tok == "-" ? std::string_view() : tok;
+    }
+    if (Status st = ParseStructuredData(ctx, s); !st) return st;
+    if (!s.empty()) {
+        if (s.front() != ' ') return ctx.Fail("rfc5424", s, "expected a space before MSG");
+        s.remove_prefix(1);
+    }
+    if (StartsWith(s, "\xEF\xBB\xBF")) s.remove_prefix(3);
+    h.msg = s;
+    return Ok();
+}
+
+// Decodes MSG with the decoder its program or shape calls for; returns the Sigma service
+// (empty when the payload brings its own logsource).
+std::string_view DecodeMessage(Ctx& ctx, const Header& h) {
+    std::string_view m = h.msg;
+    std::string_view service = ServiceOf(h.program);
+    if (m.empty()) return service;
+    if (StartsWith(m, "CEF:")) {
+        (void)DecodeCef(ctx, m);
+        return {};
+    }
+    if (StartsWith(m, "LEEF:")) {
+        (void)DecodeLeef(ctx, m);
+        return {};
+    }
+    if (m.front() == '{') {
+        (void)DecodeJsonLine(ctx, m, Detect(m));
+        return {};
+    }
+    if (h.program == "sshd" || h.program == "sudo" || service == "auth" || LooksLikePam(m)) {
+        (void)DecodeAuth(ctx, h.program, m);
+        return service == "syslog" ? std::string_view("auth") : service;
+    }
+    if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(m, "audit: ")) {
+        (void)DecodeAuditd(ctx, StartsWith(m, "audit: ") ? m.substr(7) : m);
+        return "auditd";
+    }
+    if (LooksLikeIptables(m)) {
+        (void)DecodeIptables(ctx, m);
+        return service;
+    }
+    if (LooksLikeAccess(m)) (void)DecodeAccess(ctx, m);
+    return service;
+}
+
+}  // namespace
+
+Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
+    const std::string_view name = FormatName(which);
+    std::string_view s = text;
+    Header h;
+    if (!s.empty() && s.front() == '<') {
+        size_t close = s.find('>');
+        if (close == std::string_view::npos || close < 2 || close > 4 ||
+            !IsDigits(s.substr(1, close - 1)))
+            return ctx.Fail(name, s, "bad PRI: expected <0..191>");
+        int pri = std::stoi(std::string(s.substr(1, close - 1)));
+        if (pri > 191) return ctx.Fail(name, s, "bad PRI: expected <0..191>");
+        h.pri = pri;
+        s.remove_prefix(close + 1);
+    } else if (which == Format::kRfc5424) {
+        return ctx.Fail(name, s, "expected <PRI>");
+    }
+    const bool is5424 = s.size() >= 2 && s[0] == '1' && s[1] == ' ';
+    Status st;
+    if (which == Format::kRfc5424 || (which == Format::kSyslog && is5424)) {
+        if (!is5424) return ctx.Fail(name, s, "expected version 1 after PRI");
+        st = Parse5424(ctx, s, h);
+    } else {
+        st = Parse3164(ctx, s, h, name);
+    }
+    if (!st) return st;
+
+    // The payload first, so its own fields (an audit record's pid) come before the header's.
+    std::string_view service = DecodeMessage(ctx, h);
+    if (!service.empty()) {
+        ctx.ev.logsource.product = "linux";
+        ctx.ev.logsource.service = service;
+    }
+    if (h.pri >= 0) {
+        ctx.Add("facility", kFacilities[h.pri / 8]);
+        ctx.Add("severity", kSeverities[h.pri % 8]);
+    }
+    if (!h.host.empty()) ctx.Add("host", h.host);
+    if (!h.program.empty()) ctx.Add("program", h.program);
+    if (!h.pid.empty()) ctx.AddNumberOrString("pid", h.pid);
+    if (!h.msgid.empty()) ctx.Add("msgid", h.msgid);
+    ctx.Add("message", h.msg);
+    return Ok();
+}
+
+}  // namespace vigil::parse::internal

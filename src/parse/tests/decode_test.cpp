@@ -1,0 +1,632 @@
+// Log line decoders: realistic lines of every format (written for these tests), the fields
+// and logsource a rule author relies on, auto-detection, and malformed input with reasons.
+#include "parse/decode.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+
+namespace vigil::parse {
+namespace {
+
+// 2026-11-20T12:00:00Z: RFC 3164 years are inferred from it.
+const int64_t kNow = *ParseTimestamp("2026-11-20T12:00:00Z");
+
+struct Decoded {
+    Status status;
+    event::Event ev;
+    Format format = Format::kText;
+
+    std::string operator[](std::string_view name) const { return std::string(ev.Get(name)); }
+    bool has(std::string_view name) const { return ev.Find(name) >= 0; }
+    std::vector<std::string> all(std::string_view name) const {
+        std::vector<std::string> out;
+        for (size_t i = 0; i < ev.size(); ++i)
+            if (ev.field(i).name == name) out.emplace_back(ev.field(i).value);
+        return out;
+    }
+    std::string time() const { return ev.time_ns ? FormatTimestamp(ev.time_ns) : "-"; }
+};
+
+Decoded Decode(std::string_view line, Format f = Format::kAuto, DecodeOptions opt = {}) {
+    if (opt.now_ns == 0) opt.now_ns = kNow;
+    LineDecoder d(opt);
+    Decoded out;
+    out.status = d.Decode(line, f, out.ev);
+    out.format = d.last_format();
+    return out;
+}
+
+std::string Error(const Decoded& d) { return d.status ? "" : d.status.error().message; }
+
+// --- syslog ---
+
+TEST(Syslog, Rfc5424WithStructuredDataAndBom) {
+    auto d = Decode(
+        "<165>1 2026-11-20T02:14:01.250+08:00 core-sw-02 netmond 4711 LINKDOWN "
+        "[origin@32473 ip=\"192.0.2.10\" note=\"a \\\"quoted\\\" \\] word\"][meta seq=\"7\"] "
+        "\xEF\xBB\xBFport ge-0/0/3 went down");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kSyslog);
+    EXPECT_EQ(d.time(), "2026-11-19T18:14:01.250Z");
+    EXPECT_EQ(d["facility"], "local4");
+    EXPECT_EQ(d["severity"], "notice");
+    EXPECT_EQ(d["host"], "core-sw-02");
+    EXPECT_EQ(d["program"], "netmond");
+    EXPECT_EQ(d["pid"], "4711");
+    EXPECT_EQ(d["msgid"], "LINKDOWN");
+    EXPECT_EQ(d["sd.origin@32473.ip"], "192.0.2.10");
+    EXPECT_EQ(d["sd.origin@32473.note"], "a \"quoted\" ] word");
+    EXPECT_EQ(d["sd.meta.seq"], "7");
+    EXPECT_EQ(d["message"], "port ge-0/0/3 went down");
+    EXPECT_EQ(d.ev.logsource.product, "linux");
+    EXPECT_EQ(d.ev.logsource.service, "syslog");
+}
+
+TEST(Syslog, Rfc5424NilValues) {
+    auto d = Decode("<14>1 - - - - - -", Format::kRfc5424);
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.ev.time_ns, 0);
+    EXPECT_FALSE(d.has("host"));
+    EXPECT_EQ(d["message"], "");
+}
+
+TEST(Syslog, Rfc3164WithAndWithoutHostname) {
+    auto a = Decode("<38>Nov 20 02:14:01 bank-web-01 sshd[2211]: Server listening on 0.0.0.0");
+    ASSERT_TRUE(a.status) << Error(a);
+    EXPECT_EQ(a["facility"], "auth");
+    EXPECT_EQ(a["severity"], "info");
+    EXPECT_EQ(a["host"], "bank-web-01");
+    EXPECT_EQ(a["program"], "sshd");
+    EXPECT_EQ(a["pid"], "2211");
+    EXPECT_EQ(a.time(), "2026-11-20T02:14:01.000Z");
+    EXPECT_EQ(a.ev.logsource.service, "sshd");
+
+    auto b = Decode("<13>Nov  3 07:00:00 cron: nightly job started");
+    ASSERT_TRUE(b.status) << Error(b);
+    EXPECT_FALSE(b.has("host"));
+    EXPECT_EQ(b["program"], "cron");
+    EXPECT_EQ(b["message"], "nightly job started");
+    EXPECT_EQ(b.time(), "2026-11-03T07:00:00.000Z");
+    EXPECT_EQ(b.ev.logsource.service, "cron");
+
+    // As written to /var/log files: no PRI.
+    auto c = Decode("Nov 20 02:14:01 bank-web-01 kernel: Linux version 6.1.0");
+    ASSERT_TRUE(c.status) << Error(c);
+    EXPECT_EQ(c.format, Format::kSyslog);
+    EXPECT_FALSE(c.has("facility"));
+    EXPECT_EQ(c["program"], "kernel");
+    EXPECT_EQ(c["message"], "Linux version 6.1.0");
+
+    // Host and message without a tag.
+    auto e = Decode("<190>Nov 20 02:14:01 fw-edge link flap on port 3");
+    ASSERT_TRUE(e.status) << Error(e);
+    EXPECT_EQ(e["host"], "fw-edge");
+    EXPECT_FALSE(e.has("program"));
+    EXPECT_EQ(e["message"], "link flap on port 3");
+
+    // rsyslog's precise timestamps.
+    auto f = Decode("2026-11-20T02:14:01.123456+00:00 db-01 postgres[88]: checkpoint complete");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.time(), "2026-11-20T02:14:01.123Z");
+    EXPECT_EQ(f["program"], "postgres");
+}
+
+TEST(Syslog, Rfc3164YearRollsOverAtNewYear) {
+    DecodeOptions jan;
+    jan.now_ns = *ParseTimestamp("2027-01-01T00:05:00Z");
+    // Written on Dec 31 and read just after midnight: last year.
+    EXPECT_EQ(Decode("Dec 31 23:59:58 h app: x", Format::kAuto, jan).time(),
+              "2026-12-31T23:59:58.000Z");
+    DecodeOptions dec;
+    dec.now_ns = *ParseTimestamp("2026-12-31T23:59:00Z");
+    // A sender whose clock runs a little ahead: next year.
+    EXPECT_EQ(Decode("Jan  1 00:00:30 h app: x", Format::kAuto, dec).time(),
+              "2027-01-01T00:00:30.000Z");
+}
+
+TEST(Syslog, Malformed) {
+    EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
+              "syslog: at byte 0: bad PRI: expected <0..191>");
+    EXPECT_EQ(Error(Decode("<14>1 2026-13-45T99:00:00Z h a p m -", Format::kSyslog)),
+              "rfc5424: at byte 6: bad RFC 3339 timestamp");
+    EXPECT_EQ(Error(Decode("<14>1 2026-11-20T02:14:01Z host", Format::kRfc5424)),
+              "rfc5424: at byte 31: truncated header: expected APP-NAME");
+    EXPECT_EQ(Error(Decode("<14>1 - h a p m [x y=1]", Format::kRfc5424)),
+              "rfc5424: at byte 19: expected name=\"value\" in structured data");
+    EXPECT_EQ(Error(Decode("hello there", Format::kRfc3164)),
+              "rfc3164: at byte 0: expected <PRI> or a timestamp");
+}
+
+// --- authentication ---
+
+TEST(Auth, SshdMessages) {
+    auto f = Decode(
+        "Nov 20 02:14:01 bank-web-01 sshd[4242]: Failed password for root from "
+        "203.0.113.45 port 52211 ssh2");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f["user"], "root");
+    EXPECT_EQ(f["source_ip"], "203.0.113.45");
+    EXPECT_EQ(f["source_port"], "52211");
+    EXPECT_EQ(f["outcome"], "failure");
+    EXPECT_EQ(f["auth_method"], "password");
+    EXPECT_EQ(f.ev.logsource.service, "sshd");
+    EXPECT_EQ(f.ev.logsource.product, "linux");
+
+    auto i = Decode(
+        "Nov 20 02:14:03 bank-web-01 sshd[4243]: Failed password for invalid user "
+        "oracle from 203.0.113.45 port 52213 ssh2");
+    EXPECT_EQ(i["user"], "oracle");
+    EXPECT_EQ(i["invalid_user"], "true");
+
+    auto a = Decode(
+        "Nov 20 08:00:12 bank-web-01 sshd[5001]: Accepted publickey for deploy from "
+        "198.51.100.20 port 40022 ssh2: ED25519 SHA256:abcdefghijklmnop");
+    EXPECT_EQ(a["outcome"], "success");
+    EXPECT_EQ(a["auth_method"], "publickey");
+    EXPECT_EQ(a["user"], "deploy");
+    EXPECT_EQ(a["source_ip"], "198.51.100.20");
+
+    auto v = Decode(
+        "Nov 20 02:14:06 bank-web-01 sshd[4244]: Invalid user admin from "
+        "203.0.113.45 port 52215");
+    EXPECT_EQ(v["user"], "admin");
+    EXPECT_EQ(v["outcome"], "failure");
+    EXPECT_EQ(v["source_port"], "52215");
+
+    auto c = Decode(
+        "Nov 20 02:14:07 bank-web-01 sshd[4244]: Connection closed by authenticating "
+        "user root 203.0.113.45 port 52217 [preauth]");
+    EXPECT_EQ(c["user"], "root");
+    EXPECT_EQ(c["source_ip"], "203.0.113.45");
+
+    // Standalone (no syslog header) with the auth decoder named.
+    auto s = Decode("Failed publickey for git from 2001:db8::7 port 3333 ssh2", Format::kAuth);
+    ASSERT_TRUE(s.status) << Error(s);
+    EXPECT_EQ(s["source_ip"], "2001:db8::7");
+    EXPECT_EQ(s.ev.logsource.service, "sshd");
+}
+
+TEST(Auth, SudoCommandsAndFailures) {
+    auto d = Decode(
+        "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; "
+        "USER=root ; COMMAND=/usr/bin/systemctl restart nginx ; echo done");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.ev.logsource.service, "sudo");
+    EXPECT_EQ(d["user"], "alice");
+    EXPECT_EQ(d["TTY"], "pts/1");
+    EXPECT_EQ(d["PWD"], "/home/alice");
+    EXPECT_EQ(d["USER"], "root");
+    EXPECT_EQ(d["COMMAND"], "/usr/bin/systemctl restart nginx ; echo done");
+    EXPECT_EQ(d["outcome"], "success");
+
+    auto f = Decode(
+        "Nov 20 09:31:00 app-01 sudo:      bob : 3 incorrect password attempts ; "
+        "TTY=pts/2 ; PWD=/tmp ; USER=root ; COMMAND=/bin/bash");
+    EXPECT_EQ(f["outcome"], "failure");
+    EXPECT_EQ(f["reason"], "3 incorrect password attempts");
+    EXPECT_EQ(f["COMMAND"], "/bin/bash");
+}
+
+TEST(Auth, PamAuthenticationFailure) {
+    auto d = Decode(
+        "Nov 20 02:15:00 bank-web-01 sshd[4250]: pam_unix(sshd:auth): authentication "
+        "failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=root");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["pam_module"], "pam_unix");
+    EXPECT_EQ(d["pam_service"], "sshd");
+    EXPECT_EQ(d["pam_type"], "auth");
+    EXPECT_EQ(d["outcome"], "failure");
+    EXPECT_EQ(d["rhost"], "203.0.113.45");
+    EXPECT_EQ(d["source_ip"], "203.0.113.45");
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_FALSE(d.has("logname"));  // empty values are left out
+    EXPECT_EQ(d.ev.logsource.service, "sshd");
+
+    auto su = Decode(
+        "Nov 20 10:00:00 app-01 su[777]: pam_unix(su:session): session opened for "
+        "user root(uid=0) by alice(uid=1000)");
+    EXPECT_EQ(su["user"], "root");
+    EXPECT_EQ(su["outcome"], "success");
+    EXPECT_EQ(su.ev.logsource.service, "auth");
+}
+
+// --- auditd ---
+
+TEST(Auditd, OneRecordWithHexValues) {
+    auto d = Decode(
+        "type=PROCTITLE msg=audit(1795000000.120:901): "
+        "proctitle=636174002F6574632F736861646F77");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kAuditd);
+    EXPECT_EQ(d["type"], "PROCTITLE");
+    EXPECT_EQ(d["proctitle"], "cat /etc/shadow");
+    EXPECT_EQ(d["serial"], "901");
+    EXPECT_EQ(d.time(), FormatTimestamp(1795000000120000000LL));
+    EXPECT_EQ(d.ev.logsource.service, "auditd");
+}
+
+TEST(Auditd, RecordsOfOneEventAreGrouped) {
+    LineDecoder dec({.now_ns = kNow});
+    AuditdAssembler asm_(dec);
+    std::vector<event::Event> out;
+    const char* lines[] = {
+        "type=SYSCALL msg=audit(1795000000.120:901): arch=c000003e syscall=59 success=yes "
+        "exit=0 a0=55d0c1a0 a1=55d0c1b0 a2=55d0c1c0 a3=8 items=2 ppid=2001 pid=2002 auid=1000 "
+        "uid=0 gid=0 euid=0 tty=pts0 ses=4 comm=\"chmod\" exe=\"/usr/bin/chmod\" key=\"perm\"",
+        "type=EXECVE msg=audit(1795000000.120:901): argc=3 a0=\"chmod\" a1=\"777\" "
+        "a2=2F746D702F6D7920646972",
+        "type=CWD msg=audit(1795000000.120:901): cwd=\"/root\"",
+        "type=PATH msg=audit(1795000000.120:901): item=0 name=\"/usr/bin/chmod\" inode=4 "
+        "nametype=NORMAL",
+        "type=PATH msg=audit(1795000000.120:901): item=1 name=\"/lib64/ld-linux-x86-64.so.2\" "
+        "nametype=NORMAL",
+        "type=PROCTITLE msg=audit(1795000000.120:901): "
+        "proctitle=63686D6F6400373737002F746D702F6D7920646972",
+        "type=EOE msg=audit(1795000000.120:901):",
+        "type=USER_AUTH msg=audit(1795000001.000:902): pid=3000 uid=0 auid=4294967295 "
+        "ses=4294967295 msg='op=PAM:authentication grantors=? acct=\"mallory\" "
+        "exe=\"/usr/sbin/sshd\" hostname=203.0.113.45 addr=203.0.113.45 terminal=ssh res=failed'",
+        "type=ADD_USER msg=audit(1795000002.000:903): pid=3100 uid=0 msg='op=adding user "
+        "id=1001 exe=\"/usr/sbin/useradd\" res=success'",
+    };
+    for (const char* l : lines) ASSERT_TRUE(asm_.Add(l, out)) << l;
+    ASSERT_EQ(out.size(), 2u);  // 901 by its EOE, 902 when 903 began
+    asm_.Flush(out);
+    ASSERT_EQ(out.size(), 3u);
+
+    const event::Event& e = out[0];
+    auto all = [&](std::string_view n) {
+        std::vector<std::string> v;
+        for (size_t i = 0; i < e.size(); ++i)
+            if (e.field(i).name == n) v.emplace_back(e.field(i).value);
+        return v;
+    };
+    EXPECT_EQ(all("type"),
+              (std::vector<std::string>{"SYSCALL", "EXECVE", "CWD", "PATH", "PATH", "PROCTITLE"}));
+    EXPECT_EQ(e.Get("SYSCALL"), "execve");
+    EXPECT_EQ(e.Get("exe"), "/usr/bin/chmod");
+    EXPECT_EQ(all("a1"), (std::vector<std::string>{"55d0c1b0", "777"}));
+    EXPECT_EQ(all("a2")[1], "/tmp/my dir");
+    EXPECT_EQ(e.Get("proctitle"), "chmod 777 /tmp/my dir");
+    EXPECT_EQ(all("name"),
+              (std::vector<std::string>{"/usr/bin/chmod", "/lib64/ld-linux-x86-64.so.2"}));
+    EXPECT_EQ(e.Get("CommandLine"), "chmod 777 /tmp/my dir");
+    EXPECT_EQ(e.Get("Image"), "/usr/bin/chmod");
+    EXPECT_EQ(e.Get("CurrentDirectory"), "/root");
+    EXPECT_EQ(e.Get("ProcessId"), "2002");
+    EXPECT_EQ(e.Get("ParentProcessId"), "2001");
+    EXPECT_EQ(e.logsource.Key(), "linux/auditd/process_creation");
+    EXPECT_EQ(e.time_ns, 1795000000120000000LL);
+
+    const event::Event& u = out[1];
+    EXPECT_EQ(u.Get("type"), "USER_AUTH");
+    EXPECT_EQ(u.Get("acct"), "mallory");
+    EXPECT_EQ(u.Get("res"), "failed");
+    EXPECT_EQ(u.Get("addr"), "203.0.113.45");
+    EXPECT_EQ(u.logsource.Key(), "linux/auditd/");
+    EXPECT_EQ(out[2].Get("type"), "ADD_USER");
+}
+
+TEST(Auditd, AssemblerBounds) {
+    LineDecoder dec({.now_ns = kNow});
+    AuditdAssembler asm_(dec, {.max_records = 3, .max_open = 2, .max_age_ns = 1'000'000'000});
+    std::vector<event::Event> out;
+    auto rec = [](int serial, double t) {
+        return "type=SYSCALL msg=audit(" + std::to_string(t) + ":" + std::to_string(serial) +
+               "): syscall=2";
+    };
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(asm_.Add(rec(1, 100.0), out));
+    EXPECT_EQ(out.size(), 1u);  // max_records
+    ASSERT_TRUE(asm_.Add(rec(2, 100.0), out));
+    ASSERT_TRUE(asm_.Add(rec(3, 100.5), out));
+    ASSERT_TRUE(asm_.Add(rec(4, 100.6), out));
+    EXPECT_EQ(out.size(), 2u);  // max_open: 2 went
+    ASSERT_TRUE(asm_.Add(rec(5, 105.0), out));
+    EXPECT_EQ(out.size(), 4u);  // max_age: 3 and 4 went
+    EXPECT_EQ(asm_.open(), 1u);
+    EXPECT_FALSE(asm_.Add("not an audit record", out));
+    EXPECT_EQ(asm_.open(), 1u);
+}
+
+TEST(Auditd, ViaSyslogAndKernelNumbers) {
+    auto d = Decode(
+        "Nov 20 03:00:00 db-01 audisp-syslog: node=db-01 type=EXECVE "
+        "msg=audit(1795000000.500:77): argc=2 a0=\"uname\" a1=\"-a\"");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["type"], "EXECVE");
+    EXPECT_EQ(d["a0"], "uname");
+    EXPECT_EQ(d["node"], "db-01");
+    EXPECT_EQ(d.ev.logsource.Key(), "linux/auditd/process_creation");
+
+    auto k = Decode(
+        "Nov 20 03:00:01 db-01 kernel: audit: type=1400 audit(1795000001.000:78): "
+        "apparmor=\"DENIED\" operation=\"open\" name=\"/etc/shadow\" comm=\"cat\"");
+    ASSERT_TRUE(k.status) << Error(k);
+    EXPECT_EQ(k["type"], "AVC");
+    EXPECT_EQ(k["apparmor"], "DENIED");
+    EXPECT_EQ(k.ev.logsource.service, "auditd");
+}
+
+TEST(Auditd, Malformed) {
+    EXPECT_EQ(Error(Decode("type=SYSCALL msg=audit(12x:5): a=1", Format::kAuditd)),
+              "auditd: at byte 23: bad TIME:SERIAL in msg=audit(");
+    EXPECT_EQ(Error(Decode("type=SYSCALL arch=x", Format::kAuditd)),
+              "auditd: at byte 13: expected msg=audit(TIME:SERIAL)");
+}
+
+// --- netfilter ---
+
+TEST(Iptables, KernelLogLines) {
+    auto d = Decode(
+        "Nov 20 04:00:00 gw kernel: [1234567.890123] [UFW BLOCK] IN=eth0 OUT= "
+        "MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=203.0.113.9 "
+        "DST=198.51.100.2 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=54321 DF PROTO=TCP "
+        "SPT=51234 DPT=23 WINDOW=64240 RES=0x00 SYN URGP=0");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["prefix"], "[UFW BLOCK]");
+    EXPECT_EQ(d["IN"], "eth0");
+    EXPECT_EQ(d["OUT"], "");
+    EXPECT_EQ(d["src_ip"], "203.0.113.9");
+    EXPECT_EQ(d["dst_ip"], "198.51.100.2");
+    EXPECT_EQ(d["src_port"], "51234");
+    EXPECT_EQ(d["dst_port"], "23");
+    EXPECT_EQ(d["protocol"], "tcp");
+    EXPECT_EQ(d["flags"], "DF SYN");
+    EXPECT_EQ(d["action"], "drop");
+    EXPECT_EQ(d["blocked"], "true");
+    EXPECT_TRUE(d.ev.logsource.HasCategory("firewall"));
+
+    // nftables' log statement, standalone (journalctl -k -o cat).
+    auto n = Decode(
+        "nft-accept-in: IN=ens3 OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=80 "
+        "TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT=40000 DPT=80 WINDOW=1 SYN");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n.format, Format::kIptables);
+    EXPECT_EQ(n["action"], "accept");
+    EXPECT_EQ(n["blocked"], "false");
+    EXPECT_EQ(n["dst_port"], "80");
+    EXPECT_EQ(Error(Decode("SRC=1.2.3.4", Format::kIptables)),
+              "iptables: at byte 0: expected IN= (a netfilter log line)");
+}
+
+// --- CEF, LEEF, key=value ---
+
+TEST(Cef, HeaderAndExtensionEscapes) {
+    auto d = Decode(
+        "CEF:0|Acme\\|Corp|Edge WAF|3.1|942100|SQL injection \\\\ blocked|8|"
+        "src=203.0.113.5 dst=198.51.100.7 spt=40100 dpt=443 "
+        "request=https://shop.example/find?q\\=1 union select act=blocked "
+        "msg=two\\nlines cs1Label=Policy cs1=strict mode rt=1795000000000");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kCef);
+    EXPECT_EQ(d["cefVersion"], "0");
+    EXPECT_EQ(d["deviceVendor"], "Acme|Corp");
+    EXPECT_EQ(d["deviceProduct"], "Edge WAF");
+    EXPECT_EQ(d["deviceEventClassId"], "942100");
+    EXPECT_EQ(d["name"], "SQL injection \\ blocked");
+    EXPECT_EQ(d["severity"], "8");
+    EXPECT_EQ(d["request"], "https://shop.example/find?q=1 union select");
+    EXPECT_EQ(d["act"], "blocked");
+    EXPECT_EQ(d["msg"], "two\nlines");
+    EXPECT_EQ(d["cs1"], "strict mode");
+    EXPECT_EQ(d["Policy"], "strict mode");
+    EXPECT_EQ(d.ev.time_ns, 1795000000000000000LL);
+
+    auto s = Decode("<134>Nov 20 05:00:00 waf-01 CEF:0|Acme|WAF|1|1|x|3|src=192.0.2.1");
+    ASSERT_TRUE(s.status) << Error(s);
+    EXPECT_EQ(s["src"], "192.0.2.1");
+    EXPECT_EQ(s["host"], "waf-01");
+    EXPECT_EQ(s.ev.logsource.product, "");  // CEF carries no Sigma logsource
+
+    EXPECT_EQ(Error(Decode("CEF:0|Acme|WAF|1", Format::kCef)),
+              "cef: at byte 16: expected 7 |-separated header fields, found 3");
+    EXPECT_EQ(Error(Decode("CEF:0|a|b|c|d|e|f| =x", Format::kCef)),
+              "cef: at byte 19: expected key=value in the extension");
+}
+
+TEST(Leef, Versions1And2) {
+    auto a = Decode(
+        "LEEF:1.0|Acme|IDS|2.0|portscan|src=203.0.113.5\tdst=198.51.100.7\t"
+        "usrName=svc backup\tdevTime=1795000000000");
+    ASSERT_TRUE(a.status) << Error(a);
+    EXPECT_EQ(a.format, Format::kLeef);
+    EXPECT_EQ(a["deviceVendor"], "Acme");
+    EXPECT_EQ(a["eventId"], "portscan");
+    EXPECT_EQ(a["usrName"], "svc backup");
+    EXPECT_EQ(a["dst"], "198.51.100.7");
+    EXPECT_EQ(a.ev.time_ns, 1795000000000000000LL);
+
+    auto b = Decode("LEEF:2.0|Acme|IDS|2.0|login|^|src=203.0.113.5^usrName=alice^result=fail");
+    ASSERT_TRUE(b.status) << Error(b);
+    EXPECT_EQ(b["usrName"], "alice");
+    EXPECT_EQ(b["result"], "fail");
+    auto c = Decode("LEEF:2.0|Acme|IDS|2.0|login|0x7C|a=1|b=2");
+    EXPECT_EQ(c["b"], "2");
+    EXPECT_EQ(Error(Decode("LEEF:2.0|Acme|IDS|2.0|login|0xZZ|a=1", Format::kLeef)),
+              "leef: at byte 28: bad LEEF 2.0 delimiter '0xZZ'");
+}
+
+TEST(Kv, PairsQuotesAndFortigate) {
+    auto d = Decode(
+        "date=2026-11-20 time=05:10:00 devname=\"FG-HQ\" devid=\"FG100F\" "
+        "logid=\"0100032001\" type=\"event\" subtype=\"system\" user=\"admin\" "
+        "msg=\"Administrator admin logged in successfully from https(10.0.0.9)\"");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kKv);
+    EXPECT_EQ(d["devname"], "FG-HQ");
+    EXPECT_EQ(d["msg"], "Administrator admin logged in successfully from https(10.0.0.9)");
+    EXPECT_EQ(d.ev.logsource.product, "fortigate");
+    EXPECT_EQ(d.ev.logsource.service, "event");
+
+    auto s = Decode("level=warn component=backup note=disk almost full used=93", Format::kKv);
+    EXPECT_EQ(s["note"], "disk almost full");
+    EXPECT_EQ(s["used"], "93");
+    EXPECT_EQ(Error(Decode("just words", Format::kKv)), "kv: at byte 0: expected key=value");
+    EXPECT_EQ(Error(Decode("a=\"open", Format::kKv)), "kv: at byte 2: unterminated quote");
+}
+
+// --- access logs ---
+
+TEST(Access, CombinedAndCommon) {
+    auto d = Decode(
+        "203.0.113.66 - - [20/Nov/2026:03:01:11 +0800] \"GET "
+        "/accounts?id=1%20UNION%20SELECT%20password HTTP/1.1\" 500 1043 "
+        "\"https://bank.example/\" \"Mozilla/5.0 (X11; \\\"quoted\\\" agent)\"");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kAccess);
+    EXPECT_EQ(d["c-ip"], "203.0.113.66");
+    EXPECT_EQ(d["cs-method"], "GET");
+    EXPECT_EQ(d["cs-uri"], "/accounts?id=1%20UNION%20SELECT%20password");
+    EXPECT_EQ(d["cs-uri-stem"], "/accounts");
+    EXPECT_EQ(d["cs-uri-query"], "id=1%20UNION%20SELECT%20password");
+    EXPECT_EQ(d["cs-version"], "HTTP/1.1");
+    EXPECT_EQ(d["sc-status"], "500");
+    EXPECT_EQ(d["sc-bytes"], "1043");
+    EXPECT_EQ(d["cs-referer"], "https://bank.example/");
+    EXPECT_EQ(d["cs-user-agent"], "Mozilla/5.0 (X11; \"quoted\" agent)");
+    EXPECT_EQ(d.time(), "2026-11-19T19:01:11.000Z");
+    EXPECT_EQ(d.ev.logsource.Key(), "//webserver");
+
+    auto c =
+        Decode("192.0.2.4 - alice [20/Nov/2026:03:02:00 +0000] \"POST /login HTTP/1.0\" 302 -");
+    ASSERT_TRUE(c.status) << Error(c);
+    EXPECT_EQ(c["cs-username"], "alice");
+    EXPECT_FALSE(c.has("sc-bytes"));
+    EXPECT_FALSE(c.has("cs-user-agent"));
+    EXPECT_FALSE(c.has("cs-uri-query"));
+
+    // nginx escapes a quote as \x22; garbage requests are kept whole.
+    auto n = Decode(
+        "192.0.2.5 - - [20/Nov/2026:03:03:00 +0000] \"\\x16\\x03\\x01\" 400 150 "
+        "\"-\" \"say \\x22hi\\x22\"");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n["request"], "\x16\x03\x01");
+    EXPECT_EQ(n["cs-user-agent"], "say \"hi\"");
+    EXPECT_FALSE(n.has("cs-referer"));
+
+    EXPECT_EQ(Error(Decode("192.0.2.4 - - [20/Nov/2026:03:02:00 +0000] \"GET / HTTP/1.1\" OK 1",
+                           Format::kAccess)),
+              "access: at byte 60: expected a 3-digit status");
+    EXPECT_EQ(Error(Decode("192.0.2.4 - - [yesterday] \"GET /\" 200 1", Format::kAccess)),
+              "access: at byte 15: bad time, expected dd/Mon/yyyy:hh:mm:ss +zzzz");
+}
+
+// --- JSON shapes ---
+
+TEST(Json, SuricataEve) {
+    auto a = Decode(
+        R"({"timestamp":"2026-11-20T05:20:00.000100+0000","flow_id":1,"in_iface":"eth1","event_type":"alert","src_ip":"203.0.113.8","src_port":4444,"dest_ip":"198.51.100.9","dest_port":445,"proto":"TCP","alert":{"action":"allowed","signature_id":2100498,"signature":"GPL ATTACK_RESPONSE id check returned root","severity":2}})");
+    ASSERT_TRUE(a.status) << Error(a);
+    EXPECT_EQ(a.format, Format::kSuricata);
+    EXPECT_EQ(a["alert.signature_id"], "2100498");
+    EXPECT_EQ(a["dst_ip"], "198.51.100.9");
+    EXPECT_EQ(a.ev.logsource.Key(), "suricata/alert/");
+    EXPECT_EQ(a.time(), "2026-11-20T05:20:00.000Z");
+
+    auto d = Decode(
+        R"({"timestamp":"2026-11-20T05:21:00+0000","event_type":"dns","src_ip":"10.0.0.5","dest_ip":"10.0.0.53","dns":{"type":"query","rrname":"aGVsbG8gd29ybGQ==.tunnel.example","rrtype":"TXT"}})");
+    EXPECT_EQ(d["query"], "aGVsbG8gd29ybGQ==.tunnel.example");
+    EXPECT_EQ(d["record_type"], "TXT");
+    EXPECT_TRUE(d.ev.logsource.HasCategory("dns"));
+
+    auto h = Decode(
+        R"({"event_type":"http","src_ip":"10.0.0.5","dest_ip":"192.0.2.80","http":{"hostname":"files.example","url":"/a.hta","http_user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","http_method":"PROPFIND","status":207}})");
+    EXPECT_EQ(h["c-uri"], "/a.hta");
+    EXPECT_EQ(h["c-useragent"], "Microsoft-WebDAV-MiniRedir/10.0.19045");
+    EXPECT_EQ(h["cs-method"], "PROPFIND");
+    EXPECT_TRUE(h.ev.logsource.HasCategory("proxy"));
+    EXPECT_TRUE(h.ev.message.empty());  // JSON events are their fields
+}
+
+TEST(Json, WindowsShapes) {
+    auto w = Decode(
+        R"({"@timestamp":"2026-11-20T06:00:00.000Z","winlog":{"channel":"Security","event_id":4625,"event_data":{"TargetUserName":"administrator","IpAddress":"203.0.113.77","LogonType":"3"}}})");
+    ASSERT_TRUE(w.status) << Error(w);
+    EXPECT_EQ(w.format, Format::kWinJson);
+    EXPECT_EQ(w["winlog.event_id"], "4625");
+    EXPECT_EQ(w.ev.logsource.product, "windows");
+
+    auto n = Decode(
+        R"({"EventTime":"2026-11-20 06:00:01","Hostname":"WS-07","EventID":4688,"SourceName":"Microsoft-Windows-Security-Auditing","Channel":"Security","NewProcessName":"C:\\Windows\\System32\\whoami.exe","CommandLine":"whoami /all"})");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n.format, Format::kWinJson);
+    EXPECT_EQ(n["NewProcessName"], "C:\\Windows\\System32\\whoami.exe");
+
+    EXPECT_EQ(Decode(R"({"a":1})").format, Format::kJson);
+    EXPECT_NE(Error(Decode("{\"a\":", Format::kJson)), "");
+    EXPECT_EQ(Error(Decode(R"({"a":1})", Format::kSuricata)),
+              "suricata: at byte 0: no event_type: not a Suricata EVE record");
+}
+
+// --- detection, limits ---
+
+TEST(Detect, PicksTheRightDecoder) {
+    const std::map<std::string, Format> cases = {
+        {"<34>1 2026-11-20T02:14:01Z h a - - - m", Format::kSyslog},
+        {"<34>Nov 20 02:14:01 h a: m", Format::kSyslog},
+        {"Nov  2 02:14:01 h a: m", Format::kSyslog},
+        {"2026-11-20T02:14:01+00:00 h a: m", Format::kSyslog},
+        {"\xEF\xBB\xBF{\"a\":1}", Format::kJson},
+        {R"({"event_type":"dns","src_ip":"1.2.3.4"})", Format::kSuricata},
+        {R"({"winlog":{"event_id":1}})", Format::kWinJson},
+        {"CEF:0|a|b|c|d|e|f|", Format::kCef},
+        {"LEEF:1.0|a|b|c|d|", Format::kLeef},
+        {"type=EOE msg=audit(1.2:3):", Format::kAuditd},
+        {"node=h type=EOE msg=audit(1.2:3):", Format::kAuditd},
+        {"10.0.0.1 - - [20/Nov/2026:03:01:11 +0000] \"GET / HTTP/1.1\" 200 1", Format::kAccess},
+        {"DROP IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP", Format::kIptables},
+        {"a=1 b=2", Format::kKv},
+        {"[2026-01-01 10:00] GET /", Format::kText},
+        {"", Format::kText},
+    };
+    for (const auto& [line, f] : cases) EXPECT_EQ(Detect(line), f) << line;
+}
+
+TEST(Names, RoundTrip) {
+    for (auto n : FormatNames()) {
+        auto f = FormatByName(n);
+        ASSERT_TRUE(f) << n;
+        EXPECT_EQ(FormatName(*f), n);
+    }
+    EXPECT_FALSE(FormatByName("xml"));
+}
+
+TEST(Limits, OversizedLinesAndFieldCaps) {
+    DecodeOptions opt;
+    opt.max_line_bytes = 100;
+    auto big = Decode(std::string(101, 'a'), Format::kAuto, opt);
+    EXPECT_EQ(Error(big), "line of 101 bytes exceeds the limit of 100");
+
+    std::string many;
+    for (int i = 0; i < 5000; ++i) many += "k" + std::to_string(i) + "=v ";
+    LineDecoder d({.max_fields = 16, .now_ns = kNow});
+    event::Event ev;
+    ASSERT_TRUE(d.Decode(many, Format::kKv, ev));
+    EXPECT_EQ(ev.size(), 16u);
+    EXPECT_EQ(d.stats().fields_dropped, 5000u - 16u);
+}
+
+TEST(Limits, InvalidUtf8IsKeptAndEscapedOnOutput) {
+    auto d = Decode("<13>Nov 20 02:14:01 h app: bad \xFF\xFE bytes");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["message"], "bad \xFF\xFE bytes");
+    std::string json;
+    d.ev.AppendJson(json);
+    EXPECT_NE(json.find("\\u00ff"), std::string::npos) << json;
+}
+
+TEST(Text, UnknownLinesAreMessagesNotErrors) {
+    auto d = Decode("something happened");
+    ASSERT_TRUE(d.status);
+    EXPECT_EQ(d.format, Format::kText);
+    EXPECT_EQ(d.ev.size(), 0u);
+    EXPECT_EQ(d.ev.message, "something happened");
+}
+
+}  // namespace
+}  // namespace vigil::parse
