@@ -67,14 +67,20 @@ bool IsBodyMethod(std::string_view method) {
     return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
-bool IsJsonContentType(std::string_view value) {
+// Whether the media type of a Content-Type value is one the route accepts (application/json
+// unless the route lists its own).
+bool AcceptedContentType(std::string_view value, const Route& route) {
     size_t semi = value.find(';');
     std::string_view media = value.substr(0, semi);
     while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
     while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) {
         media.remove_prefix(1);
     }
-    return IEquals(media, "application/json");
+    if (route.content_types.empty()) return IEquals(media, "application/json");
+    for (const auto& type : route.content_types) {
+        if (IEquals(media, type)) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -331,9 +337,16 @@ Response HandleRequest(const Router& router, const Authenticator& authenticate, 
             request.principal = std::move(*principal);
         }
         if ((IsBodyMethod(request.method) || !request.body.empty()) &&
-            !IsJsonContentType(request.Header("Content-Type"))) {
+            !AcceptedContentType(request.Header("Content-Type"), route)) {
             if (!request.body.empty() || !request.Header("Content-Type").empty()) {
-                return Response::Error(415, "request body must be application/json");
+                std::string accepted = "application/json";
+                if (!route.content_types.empty()) {
+                    accepted.clear();
+                    for (const auto& t : route.content_types) {
+                        accepted += (accepted.empty() ? "" : ", ") + t;
+                    }
+                }
+                return Response::Error(415, "request body must be " + accepted);
             }
         }
         try {

@@ -72,6 +72,8 @@ struct Route {
     std::string permission;  // dotted name from the auth matrix ("assets.read") or "public"
     Handler handler;
     std::string summary;  // one line, shown in the OpenAPI document
+    // Media types a request body may have; empty: application/json only.
+    std::vector<std::string> content_types = {};
 };
 
 // Splits a request target into a decoded, normalised path and query parameters. Rejects

@@ -24,6 +24,8 @@
 #include "app/backup.h"
 #include "app/config.h"
 #include "app/data_dir_lock.h"
+#include "app/events_api.h"
+#include "app/ingest_pipeline.h"
 #include "app/keys_rotate.h"
 #include "audit/keys.h"
 #include "audit/record.h"
@@ -31,6 +33,7 @@
 #include "auth/seal.h"
 #include "base/strings.h"
 #include "store/database.h"
+#include "store/sqlite_event_store.h"
 
 namespace vigil::app {
 
@@ -49,6 +52,8 @@ struct App::Impl {
     std::optional<DataDirLock> lock;
     ServeConfig config;
     std::unique_ptr<BackupScheduler> backups;
+    std::unique_ptr<store::SqliteEventStore> events;
+    std::unique_ptr<IngestPipeline> ingest;
     std::optional<store::Database> db;
     std::optional<auth::KeyRing> keys;
     std::optional<audit::SigningKey> signing_key;  // moved into the audit log in step 4
@@ -205,6 +210,25 @@ struct App::Impl {
         return backups->Start();
     }
 
+    // The event store (DIR/events/) and the ingestion pipeline: the HTTP intake always, plus
+    // the listeners and tailers vigil.yml configures.
+    Status StartIngestion() {
+        auto store = store::SqliteEventStore::Open(options.data_dir);
+        if (!store) return tl::unexpected(std::move(store.error()).WithContext("event store"));
+        events = std::move(*store);
+        teardown.push_back([this] { events.reset(); });
+        IngestPipelineOptions o;
+        o.data_dir = options.data_dir;
+        o.config = config.ingest;
+        o.tls_cert = config.tls_cert.string();
+        o.tls_key = config.tls_key.string();
+        o.allow_tls12 = config.tls_min_version == "1.2";
+        o.clock = options.clock;
+        ingest = std::make_unique<IngestPipeline>(std::move(o), *events);
+        teardown.push_back([this] { ingest.reset(); });  // stops sources, drains memory
+        return ingest->Start();
+    }
+
     std::string BackupStatusJson() const {
         const BackupSchedulerState st = backups->State();
         nlohmann::json j{{"enabled", st.enabled},
@@ -260,9 +284,11 @@ struct App::Impl {
         admin.state_db_path = config.state_db.string();
         admin.audit_retention_days = config.retention_days;
         admin.status_sections = [this] {
-            return std::vector<std::pair<std::string, std::string>>{{"backup", BackupStatusJson()}};
+            return std::vector<std::pair<std::string, std::string>>{
+                {"backup", BackupStatusJson()}, {"ingestion", ingest->StatusJson()}};
         };
         if (auto st = AddAdminRoutes(*router, std::move(admin)); !st) return st;
+        if (auto st = AddEventRoutes(*router, *auth_api, *ingest, *events); !st) return st;
         return LoadConsole();
     }
 
@@ -327,6 +353,24 @@ struct App::Impl {
     // Applies audit retention once; the outcome is itself an audit record when anything was
     // deleted or the trail refused it.
     void ApplyRetention() {
+        // Events: whole day partitions older than ingest.retention_days.
+        if (events) {
+            auto dropped = events->ApplyRetention(config.ingest.retention_days, Now());
+            if (!dropped) {
+                std::fprintf(stderr, "vigil serve: event retention: %s\n",
+                             dropped.error().message.c_str());
+            } else if (*dropped > 0) {
+                audit::Record r;
+                r.time_ns = Now();
+                r.actor = "system";
+                r.action = "events.retention";
+                r.object = "event-store";
+                r.result = "success";
+                r.detail = "deleted " + std::to_string(*dropped) + " day partitions older than " +
+                           std::to_string(config.ingest.retention_days) + " days";
+                auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
+            }
+        }
         auth_api->Exclusive([this] {
             auto dropped = audit->ApplyRetention(*audit_public_key, Now(), config.retention_days);
             if (dropped && *dropped == 0) return;
@@ -401,6 +445,7 @@ Status App::Start() {
         {"opening the audit trail", &Impl::OpenAudit},
         {"recording the configuration", &Impl::RecordConfiguration},
         {"starting scheduled backups", &Impl::StartBackups},
+        {"starting ingestion", &Impl::StartIngestion},
         {"opening the user store", &Impl::OpenUsers},
         {"building the routes", &Impl::BuildRoutes},
         {"starting the HTTPS server", &Impl::StartServer},
@@ -418,6 +463,14 @@ Status App::Start() {
 uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
 
 const std::string& App::bind() const { return impl_->config.bind; }
+
+uint16_t App::ingest_port(const std::string& source) const {
+    return impl_->ingest ? impl_->ingest->port(source) : 0;
+}
+
+bool App::WaitIngestIdle(std::chrono::milliseconds timeout) const {
+    return impl_->ingest && impl_->ingest->WaitIdle(timeout);
+}
 
 std::span<const api::Route> App::routes() const {
     if (!impl_->server) return {};

@@ -64,6 +64,10 @@ public:
     // The bound port after Start().
     uint16_t port() const;
     const std::string& bind() const;
+    // The bound port of an ingestion listener source (0 when unknown).
+    uint16_t ingest_port(const std::string& source) const;
+    // Waits until every message received so far is stored (tests); false on timeout.
+    bool WaitIngestIdle(std::chrono::milliseconds timeout) const;
     // The served route table (empty before Start()).
     std::span<const api::Route> routes() const;
     // Where the console was loaded from; empty when the server runs without it.

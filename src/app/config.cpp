@@ -71,6 +71,93 @@ Status CheckSection(const std::string& name, const YAML::Node& node, const char*
     return Ok();
 }
 
+// A list of strings at map[key] (a single string is a one-element list).
+Status ReadStringList(const std::string& name, const YAML::Node& map, const std::string& dotted,
+                      const char* key, std::vector<std::string>& out) {
+    const YAML::Node node = map[key];
+    if (!node) return Ok();
+    out.clear();
+    if (node.IsScalar()) {
+        out.push_back(node.Scalar());
+        return Ok();
+    }
+    if (!node.IsSequence()) return Bad(name, node, dotted + "." + key, "expected a list");
+    for (size_t i = 0; i < node.size(); ++i) {
+        const YAML::Node item = node[i];
+        if (!item.IsScalar() || item.Scalar().empty()) {
+            return Bad(name, item, dotted + "." + key, "expected non-empty strings");
+        }
+        out.push_back(item.Scalar());
+    }
+    return Ok();
+}
+
+Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& out) {
+    out.enabled = true;
+    if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
+    long workers = out.workers, spool_mb = static_cast<long>(out.spool_max_bytes >> 20),
+         retention = out.retention_days;
+    if (auto st = ReadInt(name, in, "ingest", "workers", 1, 64, workers); !st) return st;
+    if (auto st = ReadInt(name, in, "ingest", "spool_max_mb", 1, 1048576, spool_mb); !st) {
+        return st;
+    }
+    if (auto st = ReadInt(name, in, "ingest", "retention_days", 1, 36500, retention); !st) {
+        return st;
+    }
+    out.workers = static_cast<int>(workers);
+    out.spool_max_bytes = static_cast<uint64_t>(spool_mb) << 20;
+    out.retention_days = static_cast<int>(retention);
+    const YAML::Node sources = in["sources"];
+    if (!sources) return Ok();
+    if (!sources.IsSequence()) return Bad(name, sources, "ingest.sources", "expected a list");
+    for (size_t i = 0; i < sources.size(); ++i) {
+        const YAML::Node s = sources[i];
+        const std::string at = "ingest.sources[" + std::to_string(i) + "]";
+        if (!s.IsMap()) return Bad(name, s, at, "expected a mapping");
+        IngestSource src;
+        const char* section = at.c_str();
+        Status st = ReadString(name, s, section, "name", src.name);
+        if (st) st = ReadString(name, s, section, "type", src.type);
+        if (st && (src.name.empty() || src.type.empty())) {
+            st = Bad(name, s, at, "name and type are required");
+        }
+        if (st && src.type != "syslog-udp" && src.type != "syslog-tcp" &&
+            src.type != "syslog-tls" && src.type != "file") {
+            st = Bad(name, s["type"], at + ".type",
+                     "expected syslog-udp, syslog-tcp, syslog-tls or file");
+        }
+        if (st) st = ReadString(name, s, section, "bind", src.bind);
+        long port = 0;
+        if (st) st = ReadInt(name, s, section, "port", 0, 65535, port);
+        src.port = static_cast<uint16_t>(port);
+        if (st) st = ReadStringList(name, s, at, "paths", src.paths);
+        if (st && src.type == "file" && src.paths.empty()) {
+            st = Bad(name, s, at + ".paths", "a file source needs paths (globs)");
+        }
+        if (st && src.type != "file" && !s["port"]) {
+            st = Bad(name, s, at + ".port", "a listener needs a port (0: any free port)");
+        }
+        if (st) st = ReadString(name, s, section, "decoder", src.decoder);
+        if (st) st = ReadString(name, s, section, "product", src.product);
+        if (st) st = ReadString(name, s, section, "service", src.service);
+        if (st) st = ReadString(name, s, section, "category", src.category);
+        if (st) st = ReadString(name, s, section, "host", src.host);
+        long silent = 0;
+        if (st) st = ReadInt(name, s, section, "silent_minutes", 0, 100000, silent);
+        src.silent_minutes = static_cast<int>(silent);
+        if (st && s["multiline"]) {
+            const std::string v = s["multiline"].Scalar();
+            if (v != "indented" && v != "none") {
+                st = Bad(name, s["multiline"], at + ".multiline", "expected indented or none");
+            }
+            src.multiline = v == "indented";
+        }
+        if (!st) return st;
+        out.sources.push_back(std::move(src));
+    }
+    return Ok();
+}
+
 Status ReadBackup(const std::string& name, const fs::path& base, const YAML::Node& b,
                   BackupConfig& out) {
     std::string interval;
@@ -158,9 +245,10 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         const YAML::Node data = root["data"];
         const YAML::Node backup = root["backup"];
         const YAML::Node auth = root["auth"];
+        const YAML::Node ingest = root["ingest"];
         for (auto [node, section] :
              {std::pair{server, "server"}, std::pair{tls, "tls"}, std::pair{data, "data"},
-              std::pair{backup, "backup"}, std::pair{auth, "auth"}}) {
+              std::pair{backup, "backup"}, std::pair{auth, "auth"}, std::pair{ingest, "ingest"}}) {
             if (auto st = CheckSection(name, node, section); !st) {
                 return tl::unexpected(st.error());
             }
@@ -218,6 +306,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         config.retention_days = static_cast<int>(retention);
         config.backup.dir = base / "backups";
         if (st && backup) st = ReadBackup(name, base, backup, config.backup);
+        if (st && ingest) st = ReadIngest(name, ingest, config.ingest);
         if (!st) return tl::unexpected(st.error());
     } catch (const YAML::Exception& e) {
         return InvalidArgument(name + ": " + e.msg);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -28,6 +29,30 @@ struct BackupConfig {
 // Named limits of backup.interval.
 inline constexpr std::chrono::seconds kMinBackupInterval{60};
 inline constexpr std::chrono::seconds kMaxBackupInterval{int64_t{366} * 86400};
+
+// The ingest section: sources, rules, workers (docs/ingestion.md).
+struct IngestSource {
+    std::string name;
+    std::string type;  // "syslog-udp", "syslog-tcp", "syslog-tls", "file"
+    std::string bind = "127.0.0.1";
+    uint16_t port = 0;
+    std::vector<std::string> paths;  // file: glob patterns
+    bool multiline = false;          // file: indented continuation lines
+    std::string decoder = "auto";    // parse::FormatByName
+    // Sigma logsource for this source's events when the decoder sets none (or to override).
+    std::string product, service, category;
+    std::string host;        // the asset the source belongs to (when the message has none)
+    int silent_minutes = 0;  // > 0: a detection when quiet this long
+};
+
+struct IngestConfig {
+    bool enabled = false;
+    std::vector<IngestSource> sources;
+    std::vector<std::string> rules;  // Sigma rule files or folders
+    int workers = 2;
+    uint64_t spool_max_bytes = uint64_t{1} << 30;
+    int retention_days = 180;
+};
 
 struct ServeConfig {
     std::string bind = "127.0.0.1";
@@ -54,6 +79,7 @@ struct ServeConfig {
         int session_idle_minutes = 30;    // 1..1440
         int session_absolute_hours = 12;  // 1..168
     } auth;
+    IngestConfig ingest;
 };
 
 // "90s", "30m", "24h", "7d" (a positive integer and one unit) or "off" (0).

@@ -75,6 +75,10 @@ constexpr std::array kMatrix = {
     Entry{Permission::kSystemStatus, "system.status", "read health and version", kEveryone},
     Entry{Permission::kBackupRun, "backup.run", "run and download backups", kAdmin},
     Entry{Permission::kKeysRotate, "keys.rotate", "rotate the sealing key", kAdmin},
+    Entry{Permission::kEventsRead, "events.read", "search stored events and detections",
+          kSecMgr | kAnalyst | kResponder},
+    Entry{Permission::kEventsIngest, "events.ingest", "send events to the HTTP intake",
+          kAdmin | kSecMgr},
 };
 
 constexpr bool MatrixInEnumOrder() {
@@ -84,7 +88,7 @@ constexpr bool MatrixInEnumOrder() {
     return true;
 }
 static_assert(MatrixInEnumOrder(), "kMatrix rows must follow the Permission enum order");
-static_assert(kMatrix.back().permission == Permission::kKeysRotate,
+static_assert(kMatrix.back().permission == Permission::kEventsIngest,
               "every Permission needs a kMatrix row");
 
 constexpr std::array kRoles = {Role::kAdministrator, Role::kSecurityManager, Role::kAnalyst,

@@ -62,6 +62,8 @@ enum class Permission {
     kSystemStatus,
     kBackupRun,
     kKeysRotate,
+    kEventsRead,
+    kEventsIngest,  // an API token for log shippers (POST /api/v1/events)
 };
 
 // Stable dotted names ("users.read", "audit.export", ...): used in route declarations,

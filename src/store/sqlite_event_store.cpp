@@ -282,10 +282,13 @@ uint64_t FileBytes(const fs::path& p) {
     return ec ? 0 : n;
 }
 
+// A connection for reading. Read-only when the whole store is (another process writes);
+// read-write otherwise: a SQLITE_OPEN_READONLY connection in the process that is writing the
+// same WAL database was seen to read an empty snapshot (the main file without the WAL).
 Result<Database> OpenReader(const fs::path& path, std::string_view component,
-                            std::span<const Migration> migrations) {
+                            std::span<const Migration> migrations, bool read_only) {
     OpenOptions open;
-    open.read_only = true;
+    open.read_only = read_only;
     open.create = false;
     auto db = Database::Open(path, open);
     if (!db) return tl::unexpected(std::move(db.error()));
@@ -774,7 +777,7 @@ Result<SearchPage> SqliteEventStore::DoSearch(const SearchQuery& q, const Progre
     bool more = false;
     for (const PartitionFile& p : parts) {
         if (report && !report(progress)) return MakeError(Code::kCancelled, "search cancelled");
-        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        auto db = OpenReader(p.path, "events", PartitionMigrations(), options_.read_only);
         if (!db) {
             if (db.error().code == Code::kNotFound) continue;  // dropped by retention meanwhile
             return Fail(db, "searching");
@@ -819,7 +822,7 @@ Result<TimeHistogram> SqliteEventStore::DoHistogram(const HistogramQuery& hq,
     progress.partitions_total = parts.size();
     for (const PartitionFile& p : parts) {
         if (report && !report(progress)) return MakeError(Code::kCancelled, "cancelled");
-        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        auto db = OpenReader(p.path, "events", PartitionMigrations(), options_.read_only);
         if (!db) {
             if (db.error().code == Code::kNotFound) continue;
             return Fail(db, "counting");
@@ -970,7 +973,7 @@ Result<DetectionPage> SqliteEventStore::DoListDetections(const DetectionQuery& q
     DetectionPage page;
     const fs::path path = events_dir_ / kDetectionsFile;
     if (!fs::exists(path)) return page;
-    auto db = OpenReader(path, "detections", DetectionMigrationList());
+    auto db = OpenReader(path, "detections", DetectionMigrationList(), options_.read_only);
     if (!db) return Fail(db, "listing detections");
     std::string sql =
         "SELECT seq, id, rule_id, rule_title, level, time_ns, created_ns, status, event_ids "
@@ -1035,7 +1038,7 @@ Result<StoreStats> SqliteEventStore::DoStats() {
         info.day = p.day;
         info.path = p.path.string();
         info.bytes = FileBytes(p.path) + FileBytes(p.path.string() + "-wal");
-        auto db = OpenReader(p.path, "events", PartitionMigrations());
+        auto db = OpenReader(p.path, "events", PartitionMigrations(), options_.read_only);
         if (!db) {
             if (db.error().code == Code::kNotFound) continue;
             return Fail(db, "reading partition statistics");
@@ -1057,7 +1060,7 @@ Result<StoreStats> SqliteEventStore::DoStats() {
     }
     const fs::path det = events_dir_ / kDetectionsFile;
     if (fs::exists(det)) {
-        auto db = OpenReader(det, "detections", DetectionMigrationList());
+        auto db = OpenReader(det, "detections", DetectionMigrationList(), options_.read_only);
         if (!db) return Fail(db, "reading detection statistics");
         auto stmt = db->Prepare("SELECT count(*) FROM detections");
         if (!stmt) return Fail(stmt, "reading detection statistics");

