@@ -27,6 +27,7 @@ const std::map<std::string, std::string> kExpected = {
     {"reports.sign", ".X...."},      {"rules.read", ".XX..."},
     {"rules.write", ".XX..."},       {"system.status", "XXXXXX"},
     {"backup.run", "X....."},        {"keys.rotate", "X....."},
+    {"events.read", ".XXX.."},       {"events.ingest", "XX...."},
 };
 
 TEST(Permissions, MatrixMatchesExpectedTable) {
