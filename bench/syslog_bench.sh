@@ -126,7 +126,7 @@ wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
 start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
 stored() { "$VIGIL" events stats --data "$TMP/vigil-data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
-while [ "$(stored)" -lt "$N" ]; do sleep 0.2; done
+while [ "$(stored)" -lt "$N" ]; do sleep 0.5; done
 end=$(date +%s.%N)
 python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil serve {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, decoded, all rules, stored)')" "$N" "$start" "$end"
 "$VIGIL" events stats --data "$TMP/vigil-data" | tail -1

@@ -132,7 +132,8 @@ struct IngestPipeline::Impl {
 
     // Decodes, maps and matches msgs[begin, end) into events[begin, end) and dets.
     void Process(Worker& w, std::vector<ingest::RawMessage>& msgs, size_t begin, size_t end,
-                 std::vector<store::StoredEvent>& events, std::vector<store::Detection>& dets) {
+                 std::vector<store::StoredEvent>& events, std::vector<store::Detection>& dets,
+                 std::vector<Source*>& det_sources) {
         for (size_t i = begin; i < end; ++i) {
             ingest::RawMessage& m = msgs[i];
             store::StoredEvent& se = events[i];
@@ -188,49 +189,63 @@ struct IngestPipeline::Impl {
                 d.time_ns = se.event.time_ns;
                 d.event_ids.push_back(se.id);
                 dets.push_back(std::move(d));
+                det_sources.push_back(src);
             }
         }
     }
 
-    // One batch: workers in parallel, then one store append and the detections.
-    Status StoreBatch(std::vector<ingest::RawMessage>& msgs) {
-        std::vector<store::StoredEvent> events(msgs.size());
+    // A batch decoded and matched, waiting to be stored.
+    struct Prepared {
+        ingest::TakenBatch taken;
+        std::vector<store::StoredEvent> events;
+        std::vector<store::Detection> dets;
+        std::vector<Source*> det_sources;  // the source of each detection's event
+    };
+
+    // Decode, map and match in parallel (one chunk per worker).
+    Prepared Prepare(ingest::TakenBatch taken) {
+        Prepared p;
+        p.taken = std::move(taken);
+        auto& msgs = p.taken.messages;
+        p.events.resize(msgs.size());
         const size_t n = workers.size();
         std::vector<std::vector<store::Detection>> dets(n);
+        std::vector<std::vector<Source*>> det_sources(n);
         const size_t chunk = (msgs.size() + n - 1) / n;
         std::vector<std::thread> threads;
         for (size_t w = 1; w < n && w * chunk < msgs.size(); ++w) {
             threads.emplace_back([&, w] {
                 Process(*workers[w], msgs, w * chunk, std::min(msgs.size(), (w + 1) * chunk),
-                        events, dets[w]);
+                        p.events, dets[w], det_sources[w]);
             });
         }
-        Process(*workers[0], msgs, 0, std::min(msgs.size(), chunk), events, dets[0]);
+        Process(*workers[0], msgs, 0, std::min(msgs.size(), chunk), p.events, dets[0],
+                det_sources[0]);
         for (auto& t : threads) t.join();
+        for (size_t w = 0; w < n; ++w) {
+            for (auto& d : dets[w]) p.dets.push_back(std::move(d));
+            for (Source* src : det_sources[w]) p.det_sources.push_back(src);
+        }
+        return p;
+    }
 
-        auto appended = store.Append(events, Now());
+    // One store append for the events, then their detections (both idempotent on ids, so a
+    // retry after a failure between them stores nothing twice).
+    Status Persist(Prepared& p) {
+        auto appended = store.Append(p.events, Now());
         if (!appended) return tl::unexpected(std::move(appended.error()));
-        for (const auto& e : events) {
+        if (!p.dets.empty()) {
+            auto stored = store.AppendDetections(p.dets, Now());
+            if (!stored) return tl::unexpected(std::move(stored.error()));
+        }
+        for (const auto& e : p.events) {
             if (Source* src = FindSource(e.source)) ++src->stored;
         }
-        std::vector<store::Detection> all;
-        for (auto& d : dets) {
-            for (auto& one : d) all.push_back(std::move(one));
+        for (Source* src : p.det_sources) {
+            if (src) ++src->detections;
         }
-        if (!all.empty()) {
-            auto stored = store.AppendDetections(all, Now());
-            if (!stored) return tl::unexpected(std::move(stored.error()));
-            for (const auto& d : all) {
-                for (const auto& e : events) {
-                    if (!d.event_ids.empty() && e.id == d.event_ids[0]) {
-                        if (Source* src = FindSource(e.source)) ++src->detections;
-                        break;
-                    }
-                }
-            }
-            detections_total += all.size();
-        }
-        stored_total += events.size();
+        detections_total += p.dets.size();
+        stored_total += p.events.size();
         return Ok();
     }
 
@@ -259,12 +274,13 @@ struct IngestPipeline::Impl {
         }
     }
 
+    // Stage 1 (consumer thread): take a batch, decode and match it, hand it to stage 2.
     void Consume() {
         auto last_check = std::chrono::steady_clock::now();
         for (;;) {
             auto taken = buffer->Take(options.batch, std::chrono::milliseconds(200));
             // Stopping: what is spooled stays there (uncommitted) for the next start.
-            if (closing && taken && taken->spool_cursor) return;
+            if (closing && taken && taken->spool_cursor) break;
             if (std::chrono::steady_clock::now() - last_check > std::chrono::seconds(10)) {
                 CheckSilent();
                 last_check = std::chrono::steady_clock::now();
@@ -275,21 +291,50 @@ struct IngestPipeline::Impl {
                 continue;
             }
             if (taken->messages.empty()) {
-                if (closing) return;
+                if (closing) break;
                 continue;
             }
-            // A batch that cannot be stored is retried (the source backs up meanwhile);
-            // it is never dropped.
+            Prepared p = Prepare(std::move(*taken));
+            std::unique_lock lock(stage_mu);
+            stage_cv.wait(lock, [&] { return staged.size() < kStagedBatches; });
+            staged.push_back(std::move(p));
+            stage_cv.notify_all();
+        }
+        std::lock_guard lock(stage_mu);
+        consumer_done = true;
+        stage_cv.notify_all();
+    }
+
+    // Stage 2 (store thread): store each prepared batch in order, then commit it in the buffer.
+    // Decoding the next batch overlaps with storing this one.
+    void StoreLoop() {
+        for (;;) {
+            Prepared p;
+            {
+                std::unique_lock lock(stage_mu);
+                stage_cv.wait(lock, [&] { return !staged.empty() || consumer_done; });
+                if (staged.empty()) return;
+                p = std::move(staged.front());
+                staged.pop_front();
+                stage_cv.notify_all();
+            }
+            // A batch that cannot be stored is retried (the sources back up meanwhile); it is
+            // never dropped.
+            bool stored = false;
             for (;;) {
-                auto st = StoreBatch(taken->messages);
-                if (st) break;
+                auto st = Persist(p);
+                if (st) {
+                    stored = true;
+                    break;
+                }
                 RecordError(st.error().message);
                 ++store_errors;
-                if (closing) return;  // stays in memory or the spool; spooled ones replay
+                if (closing) break;  // spooled batches replay at the next start
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
-            if (auto st = buffer->Done(*taken); !st) RecordError(st.error().message);
-            processed += taken->messages.size();
+            if (!stored) continue;
+            if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
+            processed += p.taken.messages.size();
             idle_cv.notify_all();
         }
     }
@@ -310,6 +355,13 @@ struct IngestPipeline::Impl {
     std::vector<std::unique_ptr<ingest::SyslogListener>> listeners;
     std::vector<std::unique_ptr<ingest::FileTailer>> tailers;
     std::thread consumer;
+    std::thread storer;
+    // Prepared batches between the stages (bounded: memory stays bounded).
+    static constexpr size_t kStagedBatches = 2;
+    std::mutex stage_mu;
+    std::condition_variable stage_cv;
+    std::deque<Prepared> staged;
+    bool consumer_done = false;
     std::atomic<bool> closing{false};
     std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)
     std::atomic<uint64_t> processed{0};
@@ -381,6 +433,7 @@ Status IngestPipeline::Start() {
     const int n = std::max(1, s.options.config.workers);
     for (int i = 0; i < n; ++i) s.workers.push_back(std::make_unique<Impl::Worker>(s.engine.get()));
     s.consumer = std::thread([&s] { s.Consume(); });
+    s.storer = std::thread([&s] { s.StoreLoop(); });
     s.started = true;
 
     sink_ = std::make_unique<CountingSink>(*s.buffer, s.accepted);
@@ -434,6 +487,7 @@ void IngestPipeline::Stop() {
     s.closing = true;
     s.buffer->Close();
     s.consumer.join();
+    s.storer.join();
     s.listeners.clear();
     s.tailers.clear();
 }
