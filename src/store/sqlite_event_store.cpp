@@ -16,6 +16,13 @@ using Step = Statement::StepResult;
 
 namespace {
 
+// Milliseconds on the steady clock (the indexer's idle test).
+int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 constexpr std::string_view kDetectionsFile = "detections.db";
 
 // Applied migrations are never edited: a schema change is a new entry at the end.
@@ -663,6 +670,8 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
     result.fields_dropped = counts.fields_dropped;
     result.values_truncated = counts.values_truncated;
     if (indexer_.joinable() && result.stored > 0) {
+        last_append_ms_ = SteadyMs();
+        pending_index_rows_ += result.stored;
         {
             std::lock_guard il(index_mu_);
             index_wanted_ = true;
@@ -746,11 +755,21 @@ void SqliteEventStore::IndexLoop() {
                 if (stop_) return;
             }
             // Appends go first: the index may lag under load (searches scan what it has not
-            // reached), an append must not wait behind it.
+            // reached), an append must not wait behind it. Under a sustained load it waits for
+            // a pause, unless the lag grows past index_max_lag_rows.
+            while (pending_index_rows_.load() < options_.index_max_lag_rows &&
+                   SteadyMs() - last_append_ms_.load() < options_.index_idle_ms) {
+                {
+                    std::lock_guard lock(index_mu_);
+                    if (stop_) return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
             for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
             auto n = IndexText(options_.index_chunk_rows);
+            if (n) pending_index_rows_ -= std::min<uint64_t>(pending_index_rows_.load(), *n);
             if (!n || *n == 0) break;  // an error is retried on the next append
         }
     }

@@ -47,7 +47,13 @@ struct OpenEventStoreOptions {
     bool sync_commits = false;
     // Run a thread that indexes appended raw messages for text search. Off: call IndexText.
     bool background_index = true;
-    size_t index_chunk_rows = 500;   // rows per indexing transaction (bounds append latency)
+    size_t index_chunk_rows = 500;  // rows per indexing transaction (bounds append latency)
+    // The indexer waits for appends to pause this long before it indexes (building the
+    // trigram index costs several times an insert, so it must not compete with a sustained
+    // load) ... unless this many rows wait for it: then it indexes anyway, so the lag stays
+    // bounded. Searches scan the rows the index has not reached, so results never depend on it.
+    int64_t index_idle_ms = 300;
+    uint64_t index_max_lag_rows = 2'000'000;
     std::function<int64_t()> clock;  // ns since the epoch; the system clock when empty
 };
 
@@ -90,6 +96,8 @@ private:
 
     std::mutex write_mu_;
     std::atomic<int> appends_waiting_{0};                     // the indexer lets them go first
+    std::atomic<int64_t> last_append_ms_{0};                  // steady clock, for the indexer
+    std::atomic<uint64_t> pending_index_rows_{0};             // appended, not yet indexed
     std::map<std::string, std::unique_ptr<Partition>> open_;  // day -> partition
     uint64_t use_counter_ = 0;
     std::set<std::string> unindexed_days_;  // days that may hold rows the index has not reached
