@@ -9,7 +9,7 @@ PACKAGES=(
   libexpected-dev libyaml-cpp-dev libsimdjson-dev nlohmann-json3-dev
   libvectorscan-dev libre2-dev libcli11-dev libspdlog-dev libfmt-dev
   libevtx-dev libbfio-dev libexpat1-dev libxxhash-dev libssl-dev libargon2-dev
-  libsqlite3-dev sqlite3 libboost-dev
+  libsqlite3-dev sqlite3 libboost-dev python3
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
 )
