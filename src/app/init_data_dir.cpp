@@ -60,6 +60,14 @@ auth:
   session_idle_minutes: 30
   session_absolute_hours: 12
 
+# Ingestion (see docs/ingestion.md). The HTTP intake (POST /api/v1/events) is always on; add
+# syslog listeners and tailed files here, and the Sigma rules to run on every event.
+# ingest:
+#   rules: [/opt/vigil/rules, /opt/sigma/rules/linux, /opt/sigma/rules/web]
+#   sources:
+#     - {name: syslog-tls, type: syslog-tls, bind: 0.0.0.0, port: 6514, silent_minutes: 15}
+#     - {name: nginx, type: file, paths: [/var/log/nginx/access.log], decoder: access, host: web01}
+
 # Scheduled encrypted backups (see docs/backup.md). Off until an interval is set; the
 # passphrase file must be mode 0600 and should live outside this directory.
 # backup:
