@@ -1,6 +1,7 @@
 #include "app/admin_api.h"
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -28,27 +29,9 @@ constexpr int64_t kNsPerDay = 86400 * kNsPerSecond;
 
 Response AuditUnavailable() { return Response::Error(500, "the audit trail cannot be written"); }
 
-// The query parameter, or "" when absent.
-std::string Query(const Request& r, const char* key) {
-    auto it = r.query.find(key);
-    return it == r.query.end() ? std::string() : it->second;
-}
-
-// limit=1..kMaxPageLimit; a bad value is a 400 with the reason.
-Result<size_t> PageLimit(const Request& r) {
-    const std::string text = Query(r, "limit");
-    if (text.empty()) return kDefaultPageLimit;
-    auto n = ParseInt(text);
-    if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxPageLimit)) {
-        return InvalidArgument("limit must be an integer from 1 to " +
-                               std::to_string(kMaxPageLimit));
-    }
-    return static_cast<size_t>(*n);
-}
-
 // A cursor is the decimal id/seq of the last item of the previous page.
 Result<std::optional<int64_t>> Cursor(const Request& r) {
-    const std::string text = Query(r, "cursor");
+    const std::string text = QueryParam(r, "cursor");
     if (text.empty()) return std::optional<int64_t>();
     auto n = ParseInt(text);
     if (!n || *n < 0) return InvalidArgument("cursor is not one this API returned");
@@ -56,7 +39,7 @@ Result<std::optional<int64_t>> Cursor(const Request& r) {
 }
 
 Result<std::optional<int64_t>> TimeParam(const Request& r, const char* key) {
-    const std::string text = Query(r, key);
+    const std::string text = QueryParam(r, key);
     if (text.empty()) return std::optional<int64_t>();
     auto ns = ParseTimestamp(text);
     if (!ns) {
@@ -118,7 +101,7 @@ class AdminApi {
 public:
     explicit AdminApi(AdminApiDeps deps) : deps_(std::move(deps)), auth_(*deps_.auth) {}
 
-    Status AddRoutes(api::Router& router);
+    Status AddRoutes(api::Router& router, const std::shared_ptr<AdminApi>& self);
 
 private:
     auth::UserStore& users() { return *auth_.deps().users; }
@@ -167,9 +150,9 @@ Response AdminApi::ListUsers(const Request& r, const Caller&) {
     if (!limit) return Response::Error(400, limit.error().message);
     auto cursor = Cursor(r);
     if (!cursor) return Response::Error(400, cursor.error().message);
-    const std::string q = AsciiLower(Query(r, "q"));
-    const std::string role = Query(r, "role");
-    const std::string disabled = Query(r, "disabled");
+    const std::string q = AsciiLower(QueryParam(r, "q"));
+    const std::string role = QueryParam(r, "role");
+    const std::string disabled = QueryParam(r, "disabled");
     if (!role.empty() && !auth::ParseRole(role)) {
         return Response::Error(400, "unknown role '" + Truncated(role, 64) + "'");
     }
@@ -366,7 +349,7 @@ Response AdminApi::Roles(const Request&, const Caller&) {
 }
 
 Response AdminApi::ListTokens(const Request& r, const Caller& c) {
-    const std::string all = Query(r, "all");
+    const std::string all = QueryParam(r, "all");
     if (!all.empty() && all != "true" && all != "false") {
         return Response::Error(400, "all must be true or false");
     }
@@ -487,11 +470,11 @@ Response AdminApi::AuditRecords(const Request& r, const Caller&) {
     auto until = TimeParam(r, "until");
     if (!until) return Response::Error(400, until.error().message);
     audit::RecordQuery q;
-    q.actor = Query(r, "actor");
-    q.action = Query(r, "action");
-    q.result = Query(r, "result");
-    q.object = Query(r, "object");
-    q.text = Query(r, "q");
+    q.actor = QueryParam(r, "actor");
+    q.action = QueryParam(r, "action");
+    q.result = QueryParam(r, "result");
+    q.object = QueryParam(r, "object");
+    q.text = QueryParam(r, "q");
     q.since_ns = *since;
     q.until_ns = *until;
     if (*cursor) q.before_seq = static_cast<uint64_t>(**cursor);
@@ -515,7 +498,7 @@ Response AdminApi::AuditRecords(const Request& r, const Caller&) {
 }
 
 Response AdminApi::AuditExport(const Request& r, const Caller& c) {
-    std::string format = Query(r, "format");
+    std::string format = QueryParam(r, "format");
     if (format.empty()) format = "jsonl";
     if (format != "jsonl" && format != "csv") {
         return Response::Error(400, "format must be jsonl or csv");
@@ -595,20 +578,15 @@ Response AdminApi::SystemStatus(const Request&, const Caller&) {
     return JsonReply(200, j);
 }
 
-Status AdminApi::AddRoutes(api::Router& router) {
-    auto bind = [this](auto method) {
-        return [this, method](const Request& r, const Caller& c) { return (this->*method)(r, c); };
+Status AdminApi::AddRoutes(api::Router& router, const std::shared_ptr<AdminApi>& self) {
+    // Each handler holds the AdminApi, which thus lives as long as the routes.
+    auto bind = [&self](auto method) {
+        return [self, method](const Request& r, const Caller& c) {
+            return (self.get()->*method)(r, c);
+        };
     };
     using F = AuthApi::Flags;
-    struct Spec {
-        const char* method;
-        const char* path;
-        const char* permission;
-        unsigned flags;
-        AuthApi::CallerHandler handler;
-        const char* summary;
-    };
-    const Spec specs[] = {
+    const AuthApi::GuardedRoute routes[] = {
         {"GET", "/api/v1/users", "users.read", F::kFullOnly, bind(&AdminApi::ListUsers),
          "List users (filters: q, role, disabled)"},
         {"POST", "/api/v1/users", "users.write", F::kSessionOnly, bind(&AdminApi::CreateUser),
@@ -639,30 +617,14 @@ Status AdminApi::AddRoutes(api::Router& router) {
          bind(&AdminApi::SystemStatus),
          "Version, uptime, users, sessions, audit, database, backup and ingestion state"},
     };
-    for (const Spec& s : specs) {
-        api::Route route{s.method, s.path, s.permission,
-                         auth_.Guard(s.permission, s.flags, s.handler), s.summary};
-        const std::string what = route.method + " " + route.path;
-        if (auto st = router.Add(std::move(route)); !st) {
-            return tl::unexpected(std::move(st.error()).WithContext("adding route " + what));
-        }
-    }
-    return Ok();
+    return auth_.AddGuarded(router, routes);
 }
 
 }  // namespace
 
 Status AddAdminRoutes(api::Router& router, AdminApiDeps deps) {
-    // The handlers refer to the AdminApi; it lives as long as the routes (shared by them).
     auto admin = std::make_shared<AdminApi>(std::move(deps));
-    auto wrapped = api::Router();
-    if (auto st = admin->AddRoutes(wrapped); !st) return st;
-    for (const api::Route& route : wrapped.routes()) {
-        api::Route copy = route;
-        copy.handler = [admin, h = route.handler](const Request& r) { return h(r); };
-        if (auto st = router.Add(std::move(copy)); !st) return st;
-    }
-    return Ok();
+    return admin->AddRoutes(router, admin);
 }
 
 }  // namespace vigil::app

@@ -18,9 +18,9 @@
 //   GET    /api/v1/audit/verify               audit.verify
 //   GET    /api/v1/system/status              system.status
 //
-// Lists answer {"items": [...], "next_cursor": "..." | null}; `limit` is 1..kMaxPageLimit
-// (default kDefaultPageLimit) and `cursor` is the next_cursor of the previous page. Every
-// change is an audit record with the before and after state.
+// Lists answer {"items": [...], "next_cursor": "..." | null}; `limit` is 1..500 (default 50) and
+// `cursor` is the next_cursor of the previous page. Every change is an audit record with the before
+// and after state.
 
 #include <cstdint>
 #include <functional>
@@ -34,8 +34,6 @@
 
 namespace vigil::app {
 
-inline constexpr size_t kDefaultPageLimit = 50;
-inline constexpr size_t kMaxPageLimit = 500;
 // Named limit: API tokens live at most this long (the store enforces its own maximum too).
 inline constexpr int64_t kMaxTokenDays = 365;
 

@@ -129,6 +129,19 @@ api::Handler AuthApi::Guard(std::string permission, unsigned flags, CallerHandle
     };
 }
 
+Status AuthApi::AddGuarded(api::Router& router, std::span<const GuardedRoute> routes) {
+    for (const GuardedRoute& g : routes) {
+        api::Route route{g.method,     g.path,
+                         g.permission, Guard(g.permission, g.flags, g.handler),
+                         g.summary,    g.content_types};
+        const std::string what = route.method + " " + route.path;
+        if (auto st = router.Add(std::move(route)); !st) {
+            return tl::unexpected(std::move(st.error()).WithContext("adding route " + what));
+        }
+    }
+    return Ok();
+}
+
 Status AuthApi::AddRoutes(api::Router& router) {
     auto bind = [this](auto method) {
         return [this, method](const Request& r, const Caller& c) { return (this->*method)(r, c); };

@@ -22,8 +22,10 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/router.h"
 #include "app/sessions.h"
@@ -91,6 +93,19 @@ public:
                std::string after = {});
     int64_t Now() const;
     const AuthApiDeps& deps() const { return deps_; }
+
+    // A route whose handler runs behind Guard(permission, flags).
+    struct GuardedRoute {
+        const char* method;
+        const char* path;
+        const char* permission;
+        unsigned flags;
+        CallerHandler handler;
+        const char* summary;
+        std::vector<std::string> content_types = {};  // empty: application/json
+    };
+    // Adds each route with its handler guarded; errors name the route.
+    Status AddGuarded(api::Router& router, std::span<const GuardedRoute> routes);
     // Runs fn holding the lock the request handlers hold (background jobs on the same stores).
     void Exclusive(const std::function<void()>& fn) {
         std::lock_guard lock(mu_);

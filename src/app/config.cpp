@@ -93,7 +93,6 @@ Status ReadStringList(const std::string& name, const YAML::Node& map, const std:
 }
 
 Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& out) {
-    out.enabled = true;
     if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
     long workers = out.workers, spool_mb = static_cast<long>(out.spool_max_bytes >> 20),
          retention = out.retention_days;

@@ -46,7 +46,6 @@ struct IngestSource {
 };
 
 struct IngestConfig {
-    bool enabled = false;
     std::vector<IngestSource> sources;
     std::vector<std::string> rules;  // Sigma rule files or folders
     int workers = 2;

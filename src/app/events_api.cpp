@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "app/admin_api.h"
 #include "app/ingest_pipeline.h"
 #include "app/json_util.h"
 #include "store/event_store.h"
@@ -20,18 +19,13 @@ constexpr int64_t kNsPerHour = int64_t{3600} * 1000000000;
 // Named limit: histogram buckets per request.
 constexpr int64_t kMaxBuckets = 1000;
 
-std::string Param(const Request& r, const char* key) {
-    auto it = r.query.find(key);
-    return it == r.query.end() ? std::string() : it->second;
-}
-
 // since/until (RFC 3339; default the last 24 hours), q, and every f.<field>=<value>.
 Result<store::SearchQuery> ParseSearch(const Request& r, int64_t now_ns) {
     store::SearchQuery q;
     q.until_ns = now_ns + 1;
     q.since_ns = now_ns - 24 * kNsPerHour;
     for (const char* key : {"since", "until"}) {
-        const std::string v = Param(r, key);
+        const std::string v = QueryParam(r, key);
         if (v.empty()) continue;
         auto ns = ParseTimestamp(v);
         if (!ns) {
@@ -41,24 +35,16 @@ Result<store::SearchQuery> ParseSearch(const Request& r, int64_t now_ns) {
         (std::string_view(key) == "since" ? q.since_ns : q.until_ns) = *ns;
     }
     if (q.since_ns >= q.until_ns) return InvalidArgument("since must be before until");
-    q.text = Param(r, "q");
+    q.text = QueryParam(r, "q");
     for (const auto& [key, value] : r.query) {
         if (key.rfind("f.", 0) != 0) continue;
         if (key.size() == 2) return InvalidArgument("a field filter needs a name: f.<field>=");
         q.where.push_back({key.substr(2), value});
     }
-    const std::string limit = Param(r, "limit");
-    if (!limit.empty()) {
-        auto n = ParseInt(limit);
-        if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxPageLimit)) {
-            return InvalidArgument("limit must be an integer from 1 to " +
-                                   std::to_string(kMaxPageLimit));
-        }
-        q.limit = static_cast<size_t>(*n);
-    } else {
-        q.limit = kDefaultPageLimit;
-    }
-    q.cursor = Param(r, "cursor");
+    auto limit = PageLimit(r);
+    if (!limit) return tl::unexpected(std::move(limit.error()));
+    q.limit = *limit;
+    q.cursor = QueryParam(r, "cursor");
     return q;
 }
 
@@ -90,7 +76,7 @@ Response StoreFailure(const Error& e) {
 Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeline,
                       store::EventStore& store) {
     using F = AuthApi::Flags;
-    auto intake = [&auth, &pipeline](const Request& r, const Caller& c) {
+    auto intake = [&pipeline](const Request& r, const Caller&) {
         auto ids = pipeline.Intake(r.body, r.remote_ip);
         if (!ids) {
             if (ids.error().code == Code::kResourceExhausted) {
@@ -103,8 +89,6 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
             }
             return Response::Error(500, "cannot accept the events");
         }
-        (void)c;
-        (void)auth;
         return JsonReply(202, json{{"accepted", ids->size()}, {"ids", *ids}});
     };
     auto search = [&auth, &store](const Request& r, const Caller&) {
@@ -125,7 +109,7 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
         auto q = ParseSearch(r, auth.Now());
         if (!q) return Response::Error(400, q.error().message);
         int64_t buckets = 48;
-        if (const std::string b = Param(r, "buckets"); !b.empty()) {
+        if (const std::string b = QueryParam(r, "buckets"); !b.empty()) {
             auto n = ParseInt(b);
             if (!n || *n < 1 || *n > kMaxBuckets) {
                 return Response::Error(
@@ -146,14 +130,14 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
     auto detections = [&auth, &store](const Request& r, const Caller&) {
         store::DetectionQuery q;
         q.since_ns = auth.Now() - 24 * kNsPerHour;
-        if (const std::string v = Param(r, "since"); !v.empty()) {
+        if (const std::string v = QueryParam(r, "since"); !v.empty()) {
             auto ns = ParseTimestamp(v);
             if (!ns) return Response::Error(400, "since must be an RFC 3339 time");
             q.since_ns = *ns;
         }
-        q.status = Param(r, "status");
-        q.cursor = Param(r, "cursor");
-        if (const std::string v = Param(r, "limit"); !v.empty()) {
+        q.status = QueryParam(r, "status");
+        q.cursor = QueryParam(r, "cursor");
+        if (const std::string v = QueryParam(r, "limit"); !v.empty()) {
             auto n = ParseInt(v);
             if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxPageLimit)) {
                 return Response::Error(
@@ -191,16 +175,7 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
         resp.body = pipeline.PrometheusText();
         return resp;
     };
-    struct Spec {
-        const char* method;
-        const char* path;
-        const char* permission;
-        unsigned flags;
-        AuthApi::CallerHandler handler;
-        const char* summary;
-        std::vector<std::string> content_types;
-    };
-    const Spec specs[] = {
+    const AuthApi::GuardedRoute routes[] = {
         {"POST",
          "/api/v1/events",
          "events.ingest",
@@ -208,52 +183,18 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
          intake,
          "Send events (JSON, JSON array, NDJSON or text lines); 202 once they are on disk",
          {"application/json", "application/x-ndjson", "text/plain"}},
-        {"GET",
-         "/api/v1/events",
-         "events.read",
-         F::kFullOnly,
-         search,
-         "Search stored events (since, until, q, f.<field>=<value>, limit, cursor)",
-         {}},
-        {"GET",
-         "/api/v1/events/histogram",
-         "events.read",
-         F::kFullOnly,
-         histogram,
-         "Event counts over time for a search (buckets)",
-         {}},
-        {"GET",
-         "/api/v1/detections",
-         "events.read",
-         F::kFullOnly,
-         detections,
-         "Detections raised on stored events (since, status, limit, cursor)",
-         {}},
-        {"GET",
-         "/api/v1/ingest/status",
-         "system.status",
-         F::kFullOnly,
-         status,
-         "Ingestion counters per source and stage",
-         {}},
-        {"GET",
-         "/metrics",
-         "system.status",
-         F::kFullOnly,
-         metrics,
-         "Ingestion counters in Prometheus text format",
-         {}},
+        {"GET", "/api/v1/events", "events.read", F::kFullOnly, search,
+         "Search stored events (since, until, q, f.<field>=<value>, limit, cursor)"},
+        {"GET", "/api/v1/events/histogram", "events.read", F::kFullOnly, histogram,
+         "Event counts over time for a search (buckets)"},
+        {"GET", "/api/v1/detections", "events.read", F::kFullOnly, detections,
+         "Detections raised on stored events (since, status, limit, cursor)"},
+        {"GET", "/api/v1/ingest/status", "system.status", F::kFullOnly, status,
+         "Ingestion counters per source and stage"},
+        {"GET", "/metrics", "system.status", F::kFullOnly, metrics,
+         "Ingestion counters in Prometheus text format"},
     };
-    for (const Spec& s : specs) {
-        api::Route route{s.method,     s.path,
-                         s.permission, auth.Guard(s.permission, s.flags, s.handler),
-                         s.summary,    s.content_types};
-        const std::string what = route.method + " " + route.path;
-        if (auto st = router.Add(std::move(route)); !st) {
-            return tl::unexpected(std::move(st.error()).WithContext("adding route " + what));
-        }
-    }
-    return Ok();
+    return auth.AddGuarded(router, routes);
 }
 
 }  // namespace vigil::app

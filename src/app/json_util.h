@@ -1,6 +1,7 @@
 #pragma once
-// JSON helpers shared by the route groups of src/app (auth_api, admin_api). Private to the
-// component: only its .cpp files include it, so nlohmann/json stays out of public headers.
+// Request and JSON helpers shared by the route groups of src/app (auth_api, admin_api,
+// events_api). Private to the component: only its .cpp files include it, so nlohmann/json stays
+// out of public headers.
 
 #include <algorithm>
 #include <cstddef>
@@ -32,6 +33,28 @@ inline std::optional<std::string> StringField(const nlohmann::json& body, const 
     auto it = body.find(key);
     if (it == body.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
+}
+
+// The query parameter, or "" when absent.
+inline std::string QueryParam(const api::Request& r, const char* key) {
+    auto it = r.query.find(key);
+    return it == r.query.end() ? std::string() : it->second;
+}
+
+// Named limits of every list: limit=1..kMaxPageLimit, kDefaultPageLimit when absent.
+inline constexpr size_t kDefaultPageLimit = 50;
+inline constexpr size_t kMaxPageLimit = 500;
+
+// The `limit` parameter; a bad value is invalid_argument with the reason (a 400).
+inline Result<size_t> PageLimit(const api::Request& r) {
+    const std::string text = QueryParam(r, "limit");
+    if (text.empty()) return kDefaultPageLimit;
+    auto n = ParseInt(text);
+    if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxPageLimit)) {
+        return InvalidArgument("limit must be an integer from 1 to " +
+                               std::to_string(kMaxPageLimit));
+    }
+    return static_cast<size_t>(*n);
 }
 
 inline std::string Truncated(std::string_view s, size_t max) {
