@@ -76,6 +76,9 @@ struct IngestPipeline::Impl {
         ingest::SourceCounters counters;  // what the listener or tailer counted
         std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, detections{0};
         std::atomic<bool> silent{false};
+        // Messages per second received over the last rate window (updated by Tick).
+        std::atomic<double> rate{0};
+        uint64_t rate_mark = 0;
         mutable std::mutex samples_mu;
         std::deque<std::string> samples;  // "reason: line" of the latest malformed lines
     };
@@ -274,17 +277,45 @@ struct IngestPipeline::Impl {
         }
     }
 
+    // Every kRateWindow: each source's rate, the silent-source check, the status snapshot.
+    void Tick() {
+        const auto now = std::chrono::steady_clock::now();
+        const double secs = std::chrono::duration<double>(now - last_tick).count();
+        if (secs < kRateWindowSeconds) return;
+        last_tick = now;
+        for (auto& [name, src] : sources) {
+            const uint64_t received = src->counters.received.load();
+            src->rate = static_cast<double>(received - src->rate_mark) / secs;
+            src->rate_mark = received;
+        }
+        CheckSilent();
+        WriteSnapshot();
+    }
+
+    // DIR/run/ingest-status.json, written atomically, for `vigil status` (the counters live in
+    // this process; the file lets an operator read them without credentials on the host).
+    void WriteSnapshot() const {
+        const fs::path dir = options.data_dir / "run";
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        const fs::path tmp = dir / "ingest-status.json.tmp";
+        std::FILE* f = std::fopen(tmp.c_str(), "wb");
+        if (!f) return;
+        const std::string text = StatusText();
+        const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+        if (std::fclose(f) != 0 || !ok) return;
+        fs::rename(tmp, dir / "ingest-status.json", ec);
+    }
+
+    std::string StatusText() const;
+
     // Stage 1 (consumer thread): take a batch, decode and match it, hand it to stage 2.
     void Consume() {
-        auto last_check = std::chrono::steady_clock::now();
         for (;;) {
             auto taken = buffer->Take(options.batch, std::chrono::milliseconds(200));
             // Stopping: what is spooled stays there (uncommitted) for the next start.
             if (closing && taken && taken->spool_cursor) break;
-            if (std::chrono::steady_clock::now() - last_check > std::chrono::seconds(10)) {
-                CheckSilent();
-                last_check = std::chrono::steady_clock::now();
-            }
+            Tick();
             if (!taken) {
                 RecordError(taken.error().message);
                 std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -367,6 +398,8 @@ struct IngestPipeline::Impl {
     std::atomic<uint64_t> processed{0};
     std::atomic<uint64_t> stored_total{0}, detections_total{0}, store_errors{0};
     int64_t started_ns = 0;
+    static constexpr double kRateWindowSeconds = 5;
+    std::chrono::steady_clock::time_point last_tick = std::chrono::steady_clock::now();
     std::mutex idle_mu;
     std::condition_variable idle_cv;
     mutable std::mutex error_mu;
@@ -490,6 +523,8 @@ void IngestPipeline::Stop() {
     s.storer.join();
     s.listeners.clear();
     s.tailers.clear();
+    for (auto& [name, src] : s.sources) src->rate = 0;
+    s.WriteSnapshot();
 }
 
 uint16_t IngestPipeline::port(const std::string& source) const {
@@ -563,9 +598,12 @@ bool IngestPipeline::WaitIdle(std::chrono::milliseconds timeout) {
     return s.idle_cv.wait_for(lock, timeout, [&s] { return s.processed >= s.accepted; });
 }
 
-std::string IngestPipeline::StatusJson() const {
-    const Impl& s = *impl_;
+std::string IngestPipeline::StatusJson() const { return impl_->StatusText(); }
+
+std::string IngestPipeline::Impl::StatusText() const {
+    const Impl& s = *this;
     json j;
+    j["updated_at"] = FormatTimestamp(s.Now());
     j["rules_loaded"] = s.engine ? s.engine->stats().rules_loaded : 0;
     j["rules_rejected"] = s.rules_rejected;
     j["workers"] = s.workers.size();
@@ -592,6 +630,7 @@ std::string IngestPipeline::StatusJson() const {
                {"type", src->config.type},
                {"decoder", src->config.type == "http" ? "auto" : src->config.decoder},
                {"received", c.received.load()},
+               {"rate_per_s", src->rate.load()},
                {"bytes", c.bytes.load()},
                {"parsed", src->parsed.load()},
                {"malformed", src->malformed.load()},
