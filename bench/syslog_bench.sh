@@ -6,11 +6,16 @@
 # syslog-ng: lines in the output file) or received (Vigil).
 #
 #   bash bench/syslog_bench.sh [build-dir] [messages] [connections]   (default: build/release 1000000 4)
+#   RECEIVERS="serve" bash bench/syslog_bench.sh ...   only some receivers (rsyslog syslog-ng listener serve)
+#   KEEP=1: keep the scratch directory (vigil's data directory included)
+#   PERF=FILE: record `perf record -g` of vigil serve during its run into FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/release}
 N=${2:-1000000}
 CONNS=${3:-4}
+RECEIVERS=${RECEIVERS:-rsyslog syslog-ng listener serve}
+want() { [[ " $RECEIVERS " == *" $1 "* ]]; }
 SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
 TMP=$(mktemp -d)
 # rsyslog and syslog-ng conflict as Debian packages (both are the system logger), so each is
@@ -27,13 +32,13 @@ unpack() {  # unpack PKG: its files under $TMP/root, its library dependencies in
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $libs >/dev/null
   (cd "$TMP" && apt-get download -qq "$pkg" >/dev/null && dpkg -x "$TMP"/"$pkg"_*.deb "$TMP/root")
 }
-if [[ -z $RSYSLOGD ]]; then
+if [[ -z $RSYSLOGD ]] && want rsyslog; then
   echo "syslog_bench: unpacking rsyslog (Debian package)" >&2
   unpack rsyslog
   RSYSLOGD=$TMP/root/usr/sbin/rsyslogd
   RSYSLOG_MODS=$TMP/root/usr/lib/x86_64-linux-gnu/rsyslog
 fi
-if [[ -z $SYSLOGNG ]]; then
+if [[ -z $SYSLOGNG ]] && want syslog-ng; then
   echo "syslog_bench: unpacking syslog-ng-core (Debian package)" >&2
   unpack syslog-ng-core
   SYSLOGNG=$TMP/root/usr/sbin/syslog-ng
@@ -42,7 +47,11 @@ fi
 cmake --build "$BUILD" --target vigil_syslog_send vigil_ingest_receive vigil >/dev/null
 SEND=$BUILD/bench/vigil_syslog_send
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ -n ${KEEP:-} ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
@@ -61,6 +70,7 @@ run_file_receiver() {
 echo "messages: $N over $CONNS TCP connections, $(nproc) cores"
 
 # rsyslog: imtcp -> omfile, no fsync, its default batching.
+if want rsyslog; then
 P=$(free_port)
 cat >"$TMP/rsyslog.conf" <<CONF
 global(workDirectory="$TMP")
@@ -73,8 +83,10 @@ CONF
 PIDS+=($!)
 run_file_receiver rsyslog "$P" "$TMP/rsyslog.out"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+fi
 
 # syslog-ng: network(transport(tcp)) -> file, raw message.
+if want syslog-ng; then
 P=$(free_port)
 cat >"$TMP/syslog-ng.conf" <<CONF
 @version: 3.38
@@ -88,9 +100,11 @@ CONF
 PIDS+=($!)
 run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+fi
 
 # Vigil: the listener and framing alone (decoding, detection and storage come with the
 # ingestion pipeline in vigil serve).
+if want listener; then
 "$BUILD/bench/vigil_ingest_receive" "$N" 1 >"$TMP/vigil.out" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$TMP/vigil.out" && break; sleep 0.05; done
@@ -99,7 +113,9 @@ start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
 wait "${PIDS[-1]}"
 end=$(date +%s.%N)
-python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil      {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, framed, counted; no decode/detect/store yet)')" "$N" "$start" "$end"
+python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil      {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, framed, counted; no decode/detect/store)')" "$N" "$start" "$end"
+fi
+want serve || exit 0
 
 # Vigil end to end: vigil serve with a syslog TCP source, every message decoded, matched against
 # the detection rules (ours, plus SigmaHQ's linux, web and network rules when ../shared/data is
@@ -121,12 +137,20 @@ ingest:
     - {name: bench, type: syslog-tcp, port: $P}
 CONF
 "$VIGIL" serve --data "$TMP/vigil-data" --port 0 >"$TMP/serve.out" 2>&1 &
-PIDS+=($!)
+SERVE=$!
+PIDS+=($SERVE)
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
+if [[ -n ${PERF:-} ]]; then perf record -g -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
 start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
-stored() { "$VIGIL" events stats --data "$TMP/vigil-data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
-while [ "$(stored)" -lt "$N" ]; do sleep 0.5; done
+# The stored count from the status snapshot vigil serve writes every second (cheap to read,
+# unlike a query of the store that would compete with the run for the CPU).
+STATUS=$TMP/vigil-data/run/ingest-status.json
+stored() { python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1]))["stored_total"])
+except Exception: print(0)' "$STATUS"; }
+while [ "$(stored)" -lt "$N" ]; do sleep 0.1; done
 end=$(date +%s.%N)
+if [[ -n ${PERF:-} ]]; then kill -INT "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; fi
 python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil serve {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, decoded, all rules, stored)')" "$N" "$start" "$end"
 "$VIGIL" events stats --data "$TMP/vigil-data" | tail -1

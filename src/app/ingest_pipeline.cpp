@@ -159,7 +159,7 @@ struct IngestPipeline::Impl {
             } else if (src) {
                 ++src->parsed;
             }
-            if (se.event.message.empty()) se.event.message = m.bytes;
+            if (se.event.message.empty()) se.event.message = std::move(m.bytes);
             // The asset: as configured for the source, else as the message names it, else the
             // sender's address.
             if (src && !src->config.host.empty()) {
@@ -210,6 +210,14 @@ struct IngestPipeline::Impl {
         Prepared p;
         p.taken = std::move(taken);
         auto& msgs = p.taken.messages;
+        {
+            // A stored batch's events, so their buffers are reused rather than allocated again.
+            std::lock_guard lock(pool_mu);
+            if (!pool.empty()) {
+                p.events = std::move(pool.back());
+                pool.pop_back();
+            }
+        }
         p.events.resize(msgs.size());
         const size_t n = workers.size();
         std::vector<std::vector<store::Detection>> dets(n);
@@ -277,9 +285,14 @@ struct IngestPipeline::Impl {
         }
     }
 
-    // Every kRateWindow: each source's rate, the silent-source check, the status snapshot.
+    // Every second the status snapshot; every kRateWindowSeconds each source's rate and the
+    // silent-source check.
     void Tick() {
         const auto now = std::chrono::steady_clock::now();
+        if (now - last_snapshot >= std::chrono::seconds(1)) {
+            last_snapshot = now;
+            WriteSnapshot();
+        }
         const double secs = std::chrono::duration<double>(now - last_tick).count();
         if (secs < kRateWindowSeconds) return;
         last_tick = now;
@@ -289,12 +302,13 @@ struct IngestPipeline::Impl {
             src->rate_mark = received;
         }
         CheckSilent();
-        WriteSnapshot();
     }
 
     // DIR/run/ingest-status.json, written atomically, for `vigil status` (the counters live in
     // this process; the file lets an operator read them without credentials on the host).
+    // Also written when the pipeline falls idle, so the last stored count shows at once.
     void WriteSnapshot() const {
+        std::lock_guard lock(snapshot_mu);
         const fs::path dir = options.data_dir / "run";
         std::error_code ec;
         fs::create_directories(dir, ec);
@@ -366,6 +380,11 @@ struct IngestPipeline::Impl {
             if (!stored) continue;
             if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
             processed += p.taken.messages.size();
+            {
+                std::lock_guard lock(pool_mu);
+                if (pool.size() < kStagedBatches + 1) pool.push_back(std::move(p.events));
+            }
+            if (processed >= accepted) WriteSnapshot();
             idle_cv.notify_all();
         }
     }
@@ -392,6 +411,8 @@ struct IngestPipeline::Impl {
     std::mutex stage_mu;
     std::condition_variable stage_cv;
     std::deque<Prepared> staged;
+    std::mutex pool_mu;
+    std::vector<std::vector<store::StoredEvent>> pool;  // event vectors of stored batches
     bool consumer_done = false;
     std::atomic<bool> closing{false};
     std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)
@@ -400,6 +421,8 @@ struct IngestPipeline::Impl {
     int64_t started_ns = 0;
     static constexpr double kRateWindowSeconds = 5;
     std::chrono::steady_clock::time_point last_tick = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_snapshot = last_tick;
+    mutable std::mutex snapshot_mu;
     std::mutex idle_mu;
     std::condition_variable idle_cv;
     mutable std::mutex error_mu;

@@ -266,4 +266,11 @@ std::string FormatTimestamp(int64_t ns) {
     return buf;
 }
 
+std::string_view CutUtf8(std::string_view s, size_t max) {
+    if (s.size() <= max) return s;
+    size_t end = max;
+    while (end > 0 && (static_cast<uint8_t>(s[end]) & 0xc0) == 0x80) --end;
+    return s.substr(0, end);
+}
+
 }  // namespace vigil

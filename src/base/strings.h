@@ -44,4 +44,7 @@ std::optional<int64_t> CivilToNs(int year, int month, int day, int hour, int min
 // The UTC year of a time in ns since the epoch.
 int YearOf(int64_t ns);
 
+// s cut to at most max bytes without splitting a UTF-8 sequence.
+std::string_view CutUtf8(std::string_view s, size_t max);
+
 }  // namespace vigil

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "store/field_codec.h"
 #include "store/migrations.h"
 
 namespace vigil::store {
@@ -79,49 +80,6 @@ CREATE INDEX detections_status ON detections(status, time_ns);
 
 // ---- small encodings -------------------------------------------------------------------------
 
-void PutVarint(std::string& out, uint64_t v) {
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view& in, uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (in.empty()) return false;
-        const auto b = static_cast<uint8_t>(in[0]);
-        in.remove_prefix(1);
-        v |= static_cast<uint64_t>(b & 0x7f) << shift;
-        if ((b & 0x80) == 0) return true;
-    }
-    return false;
-}
-
-bool GetBytes(std::string_view& in, std::string_view& out) {
-    uint64_t n = 0;
-    if (!GetVarint(in, n) || n > in.size()) return false;
-    out = in.substr(0, n);
-    in.remove_prefix(n);
-    return true;
-}
-
-// Walks an encoded fields blob; visit(name, value, kind) returns false to stop early.
-template <typename Visit>
-bool ForEachField(std::string_view blob, Visit&& visit) {
-    uint64_t count = 0;
-    if (!GetVarint(blob, count)) return false;
-    for (uint64_t i = 0; i < count; ++i) {
-        std::string_view name, value;
-        if (!GetBytes(blob, name) || !GetBytes(blob, value) || blob.empty()) return false;
-        const auto kind = static_cast<uint8_t>(blob[0]);
-        blob.remove_prefix(1);
-        if (!visit(name, value, kind)) return true;
-    }
-    return true;
-}
-
 // Length of the longest valid UTF-8 prefix of s.
 size_t ValidUtf8Prefix(std::string_view s) {
     size_t i = 0;
@@ -161,14 +119,6 @@ size_t ValidUtf8Prefix(std::string_view s) {
     return n;
 }
 
-// s cut to at most max bytes without splitting a UTF-8 sequence.
-std::string_view CutUtf8(std::string_view s, size_t max) {
-    if (s.size() <= max) return s;
-    size_t end = max;
-    while (end > 0 && (static_cast<uint8_t>(s[end]) & 0xc0) == 0x80) --end;
-    return s.substr(0, end);
-}
-
 // Returns s, or a copy in scratch with every invalid UTF-8 byte replaced by U+FFFD (repaired
 // counts it).
 std::string_view SafeText(std::string_view s, size_t max, std::string& scratch, bool& cut,
@@ -187,41 +137,6 @@ std::string_view SafeText(std::string_view s, size_t max, std::string& scratch, 
         ok = ValidUtf8Prefix(s);
     }
     return scratch;
-}
-
-struct EncodeCounts {
-    size_t fields_dropped = 0;
-    size_t values_truncated = 0;
-};
-
-void EncodeFieldsLimited(const event::Event& e, std::string& out, EncodeCounts& counts) {
-    out.clear();
-    size_t kept = 0;
-    for (size_t i = 0; i < e.size(); ++i) {
-        const auto f = e.field(i);
-        if (kept >= kMaxStoredFields || f.name.size() > kMaxStoredFieldNameBytes) {
-            ++counts.fields_dropped;
-            continue;
-        }
-        ++kept;
-    }
-    PutVarint(out, kept);
-    kept = 0;
-    for (size_t i = 0; i < e.size() && kept < kMaxStoredFields; ++i) {
-        const auto f = e.field(i);
-        if (f.name.size() > kMaxStoredFieldNameBytes) continue;
-        ++kept;
-        std::string_view value = f.value;
-        if (value.size() > kMaxStoredValueBytes) {
-            value = CutUtf8(value, kMaxStoredValueBytes);
-            ++counts.values_truncated;
-        }
-        PutVarint(out, f.name.size());
-        out.append(f.name);
-        PutVarint(out, value.size());
-        out.append(value);
-        out.push_back(static_cast<char>(f.kind));
-    }
 }
 
 std::string JoinCategories(const std::vector<std::string>& categories) {
@@ -371,6 +286,7 @@ bool ListHas(std::string_view list, std::string_view value) {
 bool RowMatches(const Statement& row, const std::vector<WhereTerm>& where) {
     if (where.empty()) return true;
     std::string_view fields = row.ColumnView(kFields);
+    std::string_view raw = row.ColumnView(kRaw);
     for (const WhereTerm& t : where) {
         bool hit = false;
         if (t.field == "host") {
@@ -385,7 +301,7 @@ bool RowMatches(const Statement& row, const std::vector<WhereTerm>& where) {
             hit = ListHas(row.ColumnView(kCats), t.value);
         }
         if (!hit) {
-            ForEachField(fields, [&](std::string_view name, std::string_view value, uint8_t) {
+            ForEachField(fields, raw, [&](std::string_view name, std::string_view value, uint8_t) {
                 if (name == t.field && value == t.value) hit = true;
                 return !hit;
             });
@@ -410,7 +326,7 @@ void ReadHit(const Statement& row, SearchHit& hit) {
     for (std::string_view c : Split(row.ColumnView(kCats), ',')) {
         if (!c.empty()) e.event.logsource.AddCategory(c);
     }
-    DecodeFields(row.ColumnView(kFields), e.event);
+    DecodeFields(row.ColumnView(kFields), row.ColumnView(kRaw), e.event);
     e.event.message = row.ColumnText(kRaw);
 }
 
@@ -473,21 +389,6 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
 
 std::span<const Migration> EventPartitionMigrations() { return PartitionMigrations(); }
 std::span<const Migration> DetectionMigrations() { return DetectionMigrationList(); }
-
-void EncodeFields(const event::Event& event, std::string& out) {
-    EncodeCounts counts;
-    EncodeFieldsLimited(event, out, counts);
-}
-
-bool DecodeFields(std::string_view blob, event::Event& out) {
-    return ForEachField(blob, [&](std::string_view name, std::string_view value, uint8_t kind) {
-        out.Add(name, value,
-                kind <= static_cast<uint8_t>(event::ValueKind::kNull)
-                    ? static_cast<event::ValueKind>(kind)
-                    : event::ValueKind::kString);
-        return true;
-    });
-}
 
 // ---- SqliteEventStore ------------------------------------------------------------------------
 
@@ -614,7 +515,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
     std::unique_lock lock(write_mu_);
     appends_waiting_.fetch_sub(1);
     std::string fields, categories, raw_scratch, text_scratch;
-    EncodeCounts counts;
+    FieldEncodeCounts counts;
     for (const auto& [day_start, indexes] : by_day) {
         const std::string day = UtcDay(day_start);
         auto part = Writable(day);
@@ -630,8 +531,12 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         Statement& s = **stmt;
         for (size_t i : indexes) {
             const StoredEvent& e = events[i];
-            EncodeFieldsLimited(e.event, fields, counts);
             bool cut = false;
+            std::string_view raw = SafeText(e.event.message, kMaxStoredRawBytes, raw_scratch, cut,
+                                            result.utf8_repaired);
+            if (cut) ++result.raw_truncated;
+            EncodeFields(e.event, raw, fields, counts);
+            cut = false;
             Status st = s.BindBlob(1, e.id.view());
             if (st) st = s.BindInt64(2, times[i]);
             if (st) st = s.BindInt64(3, e.event.time_ns);
@@ -650,12 +555,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
             categories = JoinCategories(e.event.logsource.categories);
             bind_short(9, categories);
             if (st) st = s.BindBlob(10, fields);
-            if (st) {
-                std::string_view raw = SafeText(e.event.message, kMaxStoredRawBytes, raw_scratch,
-                                                cut, result.utf8_repaired);
-                if (cut) ++result.raw_truncated;
-                st = s.BindText(11, raw);
-            }
+            if (st) st = s.BindText(11, raw);
             if (st) st = s.Run();
             if (!st) return Fail(st, "appending events to " + day);
             if (db.Changes() == 1) {

@@ -117,10 +117,4 @@ private:
 std::span<const Migration> EventPartitionMigrations();
 std::span<const Migration> DetectionMigrations();
 
-// Encoding of an event's fields in the fields column, for tools and tests: per field a varint
-// name length, the name, a varint value length, the value and one kind byte, after a varint
-// count.
-void EncodeFields(const event::Event& event, std::string& out);
-bool DecodeFields(std::string_view blob, event::Event& out);
-
 }  // namespace vigil::store
