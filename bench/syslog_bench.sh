@@ -141,6 +141,8 @@ SERVE=$!
 PIDS+=($SERVE)
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
 if [[ -n ${PERF:-} ]]; then perf record -g -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVE/stat"; }
+CPU0=$(cpu_ticks)
 start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
 # The stored count from the status snapshot vigil serve writes every second (cheap to read,
@@ -151,6 +153,8 @@ try: print(json.load(open(sys.argv[1]))["stored_total"])
 except Exception: print(0)' "$STATUS"; }
 while [ "$(stored)" -lt "$N" ]; do sleep 0.1; done
 end=$(date +%s.%N)
+CPU1=$(cpu_ticks)
 if [[ -n ${PERF:-} ]]; then kill -INT "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; fi
 python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil serve {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, decoded, all rules, stored)')" "$N" "$start" "$end"
+python3 -c "import sys,os; n,t=int(sys.argv[1]),int(sys.argv[2]); hz=os.sysconf('SC_CLK_TCK'); print(f'vigil serve CPU {t/hz:.2f} s: {t/hz/n*1e6:.1f} us per message (all its threads; {os.cpu_count()} cores)')" "$N" "$((CPU1 - CPU0))"
 "$VIGIL" events stats --data "$TMP/vigil-data" | tail -1

@@ -37,8 +37,10 @@ void Event::Clear() {
     sequence = 0;
 }
 
-void Event::Add(std::string_view name, std::string_view value, ValueKind kind) {
+void Event::Add(std::string_view name, std::string_view value, ValueKind kind,
+                uint32_t line_offset) {
     Slot s;
+    s.line_offset = line_offset;
     s.name_off = static_cast<uint32_t>(buf_.size());
     s.name_len = static_cast<uint32_t>(name.size());
     buf_.append(name);

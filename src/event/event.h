@@ -30,17 +30,24 @@ struct LogSource {
     std::string Key() const;
 };
 
+// Offset of a value in the line it was decoded from, when it is a verbatim piece of it.
+inline constexpr uint32_t kNotInLine = UINT32_MAX;
+
 struct FieldView {
     std::string_view name;
     std::string_view value;
     ValueKind kind;
+    uint32_t line_offset;  // kNotInLine, or where value starts in the decoded line
 };
 
 class Event {
 public:
     void Clear();
 
-    void Add(std::string_view name, std::string_view value, ValueKind kind = ValueKind::kString);
+    // line_offset: where value starts in the line being decoded, when it is a verbatim piece
+    // of it (the store then keeps a reference instead of a copy).
+    void Add(std::string_view name, std::string_view value, ValueKind kind = ValueKind::kString,
+             uint32_t line_offset = kNotInLine);
     // Renames field i in place (used by field-mapping pipelines).
     void Rename(size_t i, std::string_view new_name);
 
@@ -49,7 +56,7 @@ public:
     FieldView field(size_t i) const {
         const Slot& s = fields_[i];
         return {std::string_view(buf_).substr(s.name_off, s.name_len),
-                std::string_view(buf_).substr(s.value_off, s.value_len), s.kind};
+                std::string_view(buf_).substr(s.value_off, s.value_len), s.kind, s.line_offset};
     }
     // First field with this exact name, or -1.
     int Find(std::string_view name) const;
@@ -68,6 +75,7 @@ public:
 private:
     struct Slot {
         uint32_t name_off, name_len, value_off, value_len;
+        uint32_t line_offset;
         ValueKind kind;
     };
     std::string buf_;

@@ -28,7 +28,10 @@ struct Ctx {
             ++dropped;
             return;
         }
-        ev.Add(name, value, kind);
+        const bool in_line = !value.empty() && value.data() >= line.data() &&
+                             value.data() + value.size() <= line.data() + line.size();
+        ev.Add(name, value, kind,
+               in_line ? static_cast<uint32_t>(value.data() - line.data()) : event::kNotInLine);
     }
     // Adds value as a number when it is all digits (with an optional '-'), else as a string.
     void AddNumberOrString(std::string_view name, std::string_view value);

@@ -258,7 +258,6 @@ void EncodeFields(const event::Event& e, std::string_view raw, std::string& out,
     out.push_back('\2');
     PutVarint(out, kept);
     kept = 0;
-    size_t hint = 0;  // decoders mostly emit fields in the order of the line
     for (size_t i = 0; i < e.size() && kept < kMaxStoredFields; ++i) {
         const auto f = e.field(i);
         if (f.name.size() > kMaxStoredFieldNameBytes) continue;
@@ -268,10 +267,13 @@ void EncodeFields(const event::Event& e, std::string_view raw, std::string& out,
             value = CutUtf8(value, kMaxStoredValueBytes);
             ++counts.values_truncated;
         }
+        // A slice when the decoder took the value verbatim from the line that is stored as raw
+        // (checked: the stored text may be repaired or cut, or not the decoded line at all).
         size_t at = std::string_view::npos;
-        if (value.size() >= kMinSliceBytes) {
-            at = raw.find(value, hint);
-            if (at == std::string_view::npos && hint > 0) at = raw.find(value);
+        if (value.size() >= kMinSliceBytes && f.line_offset != event::kNotInLine &&
+            f.line_offset <= raw.size() && value.size() <= raw.size() - f.line_offset &&
+            raw.compare(f.line_offset, value.size(), value) == 0) {
+            at = f.line_offset;
         }
         const int code = CodeOfName(f.name);
         uint8_t tag = static_cast<uint8_t>(f.kind) & field_codec::kKindMask;
@@ -287,7 +289,6 @@ void EncodeFields(const event::Event& e, std::string_view raw, std::string& out,
         if (at != std::string_view::npos) {
             PutVarint(out, at);
             PutVarint(out, value.size());
-            hint = at + value.size();
         } else {
             PutVarint(out, value.size());
             out.append(value);
