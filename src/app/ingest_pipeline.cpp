@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -141,6 +142,7 @@ struct IngestPipeline::Impl {
             ingest::RawMessage& m = msgs[i];
             store::StoredEvent& se = events[i];
             Source* src = FindSource(m.source);
+            se.encoded.ready = false;  // a reused event
             se.id = IdFor(m.id, m.received_ns);
             se.receive_ns = m.received_ns;
             se.source = m.source;
@@ -195,6 +197,8 @@ struct IngestPipeline::Impl {
                 det_sources.push_back(src);
             }
         }
+        // The store's per-event encoding, here in parallel rather than in its single writer.
+        store.Prepare(std::span(events).subspan(begin, end - begin));
     }
 
     // A batch decoded and matched, waiting to be stored.

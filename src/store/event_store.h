@@ -60,6 +60,15 @@ struct StoredEvent {
     std::string source;      // the intake that received it ("syslog-udp", "http", "file:/x")
     std::string host;        // the sending host
     event::Event event;      // fields, logsource, time_ns, message (the raw text)
+
+    // The store's encoding of the event, made by EventStore::Prepare (opaque to callers).
+    struct Encoded {
+        bool ready = false;
+        std::string fields;
+        std::string categories;
+        uint32_t fields_dropped = 0, values_truncated = 0, utf8_repaired = 0;
+        bool raw_truncated = false;
+    } encoded;
 };
 
 struct AppendResult {
@@ -172,6 +181,11 @@ public:
     // Idempotent on EventId: events already stored are counted as duplicates, not stored again.
     // Events without an id or receive time get them here, written back into events.
     Result<AppendResult> Append(std::span<StoredEvent> events, int64_t now_ns = 0);
+    // Optional, on the caller's thread: the per-event encoding work of Append done ahead of it
+    // (thread-safe, touches only `events`), so a pipeline runs it in parallel outside the
+    // store's single writer. Texts are cut and repaired in place. Append does it itself for
+    // events that were not prepared; a prepared event must not change before Append.
+    void Prepare(std::span<StoredEvent> events) const { DoPrepare(events); }
     Result<SearchPage> Search(const SearchQuery& query, const ProgressFn& progress = {});
     Result<TimeHistogram> Histogram(const HistogramQuery& query, const ProgressFn& progress = {});
     // Deletes every partition whose whole day lies before day_start_ns (UTC day boundary),
@@ -186,6 +200,7 @@ public:
     Result<StoreStats> Stats();
 
 private:
+    virtual void DoPrepare(std::span<StoredEvent>) const {}
     virtual Result<AppendResult> DoAppend(std::span<StoredEvent> events, int64_t now_ns) = 0;
     virtual Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) = 0;
     virtual Result<TimeHistogram> DoHistogram(const HistogramQuery& query,

@@ -1,7 +1,6 @@
 #include "store/field_codec.h"
 
 #include <array>
-#include <unordered_map>
 
 #include "base/strings.h"
 #include "event/event.h"
@@ -211,18 +210,43 @@ constexpr std::string_view kFieldNames[] = {
     "QueryName",
     "ServiceName",
 };
-static_assert(std::size(kFieldNames) <= 255);
+static_assert(std::size(kFieldNames) < 255);  // 255 marks an empty slot below
+
+// Name -> code: an open-addressing table over FNV-1a, built once (the lookup is on every
+// stored field).
+class NameCodes {
+public:
+    NameCodes() {
+        slots_.fill(kEmpty);
+        for (size_t i = 0; i < std::size(kFieldNames); ++i) {
+            size_t h = Hash(kFieldNames[i]) & kMask;
+            while (slots_[h] != kEmpty) h = (h + 1) & kMask;
+            slots_[h] = static_cast<uint8_t>(i);
+        }
+    }
+    int Find(std::string_view name) const {
+        for (size_t h = Hash(name) & kMask;; h = (h + 1) & kMask) {
+            const uint8_t code = slots_[h];
+            if (code == kEmpty) return -1;
+            if (kFieldNames[code] == name) return code;
+        }
+    }
+
+private:
+    static constexpr size_t kSlots = 1024;  // a power of two, well over the names
+    static constexpr size_t kMask = kSlots - 1;
+    static constexpr uint8_t kEmpty = 255;
+    static uint64_t Hash(std::string_view s) {
+        uint64_t h = 1469598103934665603ULL;
+        for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+        return h;
+    }
+    std::array<uint8_t, kSlots> slots_;
+};
 
 int CodeOfName(std::string_view name) {
-    static const auto* const kCodes = [] {
-        auto* m = new std::unordered_map<std::string_view, uint8_t>();
-        for (size_t i = 0; i < std::size(kFieldNames); ++i) {
-            m->emplace(kFieldNames[i], static_cast<uint8_t>(i));
-        }
-        return m;
-    }();
-    auto it = kCodes->find(name);
-    return it == kCodes->end() ? -1 : it->second;
+    static const NameCodes kCodes;
+    return kCodes.Find(name);
 }
 
 void PutVarint(std::string& out, uint64_t v) {

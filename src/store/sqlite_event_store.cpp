@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <system_error>
 #include <utility>
 
@@ -85,6 +86,14 @@ size_t ValidUtf8Prefix(std::string_view s) {
     size_t i = 0;
     const size_t n = s.size();
     while (i < n) {
+        // Eight ASCII bytes at a time (most log text is ASCII).
+        while (i + 8 <= n) {
+            uint64_t word;
+            std::memcpy(&word, s.data() + i, 8);
+            if (word & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
         const auto c = static_cast<uint8_t>(s[i]);
         if (c < 0x80) {
             ++i;
@@ -146,6 +155,41 @@ std::string JoinCategories(const std::vector<std::string>& categories) {
         out += c;
     }
     return out;
+}
+
+// Cuts and repairs s in place (SafeText); true when it changed.
+bool MakeSafe(std::string& s, size_t max, std::string& scratch, bool& cut, uint32_t& repaired) {
+    size_t n = 0;
+    std::string_view safe = SafeText(s, max, scratch, cut, n);
+    repaired += static_cast<uint32_t>(n);
+    if (safe.size() == s.size() && safe.data() == s.data()) return false;
+    if (safe.data() == s.data()) {
+        s.resize(safe.size());
+    } else {
+        s.assign(safe);
+    }
+    return true;
+}
+
+// The encoding of one event for its row: texts made safe in place, fields and categories
+// encoded.
+void PrepareEvent(StoredEvent& e, std::string& scratch) {
+    StoredEvent::Encoded& enc = e.encoded;
+    enc.fields_dropped = enc.values_truncated = enc.utf8_repaired = 0;
+    bool cut = false;
+    MakeSafe(e.event.message, kMaxStoredRawBytes, scratch, cut, enc.utf8_repaired);
+    enc.raw_truncated = cut;
+    for (std::string* t :
+         {&e.source, &e.host, &e.event.logsource.product, &e.event.logsource.service}) {
+        MakeSafe(*t, kMaxStoredShortTextBytes, scratch, cut, enc.utf8_repaired);
+    }
+    enc.categories = JoinCategories(e.event.logsource.categories);
+    MakeSafe(enc.categories, kMaxStoredShortTextBytes, scratch, cut, enc.utf8_repaired);
+    FieldEncodeCounts counts;
+    EncodeFields(e.event, e.event.message, enc.fields, counts);
+    enc.fields_dropped = static_cast<uint32_t>(counts.fields_dropped);
+    enc.values_truncated = static_cast<uint32_t>(counts.values_truncated);
+    enc.ready = true;
 }
 
 // "<time_ns>:<seq>"
@@ -483,6 +527,11 @@ Result<SqliteEventStore::Partition*> SqliteEventStore::Writable(const std::strin
     return out;
 }
 
+void SqliteEventStore::DoPrepare(std::span<StoredEvent> events) const {
+    std::string scratch;
+    for (StoredEvent& e : events) PrepareEvent(e, scratch);
+}
+
 Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, int64_t now_ns) {
     if (options_.read_only) {
         return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
@@ -514,8 +563,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
     appends_waiting_.fetch_add(1);
     std::unique_lock lock(write_mu_);
     appends_waiting_.fetch_sub(1);
-    std::string fields, categories, raw_scratch, text_scratch;
-    FieldEncodeCounts counts;
+    std::string scratch;
     for (const auto& [day_start, indexes] : by_day) {
         const std::string day = UtcDay(day_start);
         auto part = Writable(day);
@@ -530,32 +578,24 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         if (!stmt) return Fail(stmt, "appending events");
         Statement& s = **stmt;
         for (size_t i : indexes) {
-            const StoredEvent& e = events[i];
-            bool cut = false;
-            std::string_view raw = SafeText(e.event.message, kMaxStoredRawBytes, raw_scratch, cut,
-                                            result.utf8_repaired);
-            if (cut) ++result.raw_truncated;
-            EncodeFields(e.event, raw, fields, counts);
-            cut = false;
+            StoredEvent& e = events[i];
+            if (!e.encoded.ready) PrepareEvent(e, scratch);
+            const StoredEvent::Encoded& enc = e.encoded;
+            result.fields_dropped += enc.fields_dropped;
+            result.values_truncated += enc.values_truncated;
+            result.utf8_repaired += enc.utf8_repaired;
+            if (enc.raw_truncated) ++result.raw_truncated;
             Status st = s.BindBlob(1, e.id.view());
             if (st) st = s.BindInt64(2, times[i]);
             if (st) st = s.BindInt64(3, e.event.time_ns);
             if (st) st = s.BindInt64(4, e.receive_ns);
-            // Short texts: source, host, product, service, categories.
-            auto bind_short = [&](int index, std::string_view v) {
-                if (st) {
-                    st = s.BindText(index, SafeText(v, kMaxStoredShortTextBytes, text_scratch, cut,
-                                                    result.utf8_repaired));
-                }
-            };
-            bind_short(5, e.source);
-            bind_short(6, e.host);
-            bind_short(7, e.event.logsource.product);
-            bind_short(8, e.event.logsource.service);
-            categories = JoinCategories(e.event.logsource.categories);
-            bind_short(9, categories);
-            if (st) st = s.BindBlob(10, fields);
-            if (st) st = s.BindText(11, raw);
+            if (st) st = s.BindText(5, e.source);
+            if (st) st = s.BindText(6, e.host);
+            if (st) st = s.BindText(7, e.event.logsource.product);
+            if (st) st = s.BindText(8, e.event.logsource.service);
+            if (st) st = s.BindText(9, enc.categories);
+            if (st) st = s.BindBlob(10, enc.fields);
+            if (st) st = s.BindText(11, e.event.message);
             if (st) st = s.Run();
             if (!st) return Fail(st, "appending events to " + day);
             if (db.Changes() == 1) {
@@ -567,8 +607,6 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         if (auto st = tx->Commit(); !st) return Fail(st, "appending events to " + day);
         unindexed_days_.insert(day);
     }
-    result.fields_dropped = counts.fields_dropped;
-    result.values_truncated = counts.values_truncated;
     if (indexer_.joinable() && result.stored > 0) {
         last_append_ms_ = SteadyMs();
         pending_index_rows_ += result.stored;

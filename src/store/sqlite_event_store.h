@@ -75,6 +75,7 @@ private:
     struct Partition;
     SqliteEventStore(std::filesystem::path events_dir, OpenEventStoreOptions options);
 
+    void DoPrepare(std::span<StoredEvent> events) const override;
     Result<AppendResult> DoAppend(std::span<StoredEvent> events, int64_t now_ns) override;
     Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) override;
     Result<TimeHistogram> DoHistogram(const HistogramQuery& query,
