@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
 namespace vigil::app {
 
@@ -67,6 +68,45 @@ Result<DataDirLock> LockDataDir(const fs::path& dir) {
         // The lock is held; only the pid for others' messages is missing.
     }
     return DataDirLock(fd, path);
+}
+
+Result<DataDirLockState> ProbeDataDirLock(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        return NotFound("the data directory " + dir.string() + " does not exist");
+    }
+    DataDirLockState state;
+    const fs::path path = dir / kLockFileName;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        // No lock file: no vigil process has locked this directory yet.
+        if (err == ENOENT) return state;
+        return MakeError(err == EACCES ? Code::kPermissionDenied : Code::kUnavailable,
+                         "cannot open the lock file " + path.string() + ": " + std::strerror(err));
+    }
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    state.pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    while (!state.pid.empty() && (state.pid.back() == '\n' || state.pid.back() == ' ')) {
+        state.pid.pop_back();
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) {
+        state.since_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        ::flock(fd, LOCK_UN);
+    } else if (errno == EWOULDBLOCK) {
+        state.held = true;
+    } else {
+        const int err = errno;
+        ::close(fd);
+        return MakeError(Code::kUnavailable,
+                         "cannot probe the lock " + path.string() + ": " + std::strerror(err));
+    }
+    ::close(fd);
+    return state;
 }
 
 }  // namespace vigil::app

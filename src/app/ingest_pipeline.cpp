@@ -80,6 +80,9 @@ struct IngestPipeline::Impl {
         // Messages per second received over the last rate window (updated by Tick).
         std::atomic<double> rate{0};
         uint64_t rate_mark = 0;
+        // The pipeline clock at the Tick that last saw `received` grow: silence is judged on the
+        // pipeline's (injectable) clock, not on the listeners' wall-clock receive times.
+        int64_t active_ns = 0;
         mutable std::mutex samples_mu;
         std::deque<std::string> samples;  // "reason: line" of the latest malformed lines
     };
@@ -269,7 +272,7 @@ struct IngestPipeline::Impl {
         std::vector<store::Detection> dets;
         for (auto& [name, src] : sources) {
             if (src->config.silent_minutes <= 0) continue;
-            const int64_t last = std::max(src->counters.last_received_ns.load(), started_ns);
+            const int64_t last = std::max(src->active_ns, started_ns);
             const bool quiet = now - last >= src->config.silent_minutes * kNsPerMinute;
             if (quiet && !src->silent.exchange(true)) {
                 store::Detection d;
@@ -300,8 +303,10 @@ struct IngestPipeline::Impl {
         const double secs = std::chrono::duration<double>(now - last_tick).count();
         if (secs < kRateWindowSeconds) return;
         last_tick = now;
+        const int64_t clock_now = Now();
         for (auto& [name, src] : sources) {
             const uint64_t received = src->counters.received.load();
+            if (received != src->rate_mark) src->active_ns = clock_now;
             src->rate = static_cast<double>(received - src->rate_mark) / secs;
             src->rate_mark = received;
         }

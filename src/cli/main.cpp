@@ -7,6 +7,7 @@
 #include "cli/init_cmd.h"
 #include "cli/keys_cmd.h"
 #include "cli/serve_cmd.h"
+#include "cli/status_cmd.h"
 #include "parse/decode.h"
 
 int main(int argc, char** argv) {
@@ -95,6 +96,14 @@ int main(int argc, char** argv) {
     sv->add_option("--console", serve.console_dir,
                    "Built web console to serve at / (default: the build's web/dist if built)");
 
+    vigil::cli::StatusOptions status;
+    auto* st = app.add_subcommand(
+        "status",
+        "Is vigil serve running on a data directory, and its ingestion counters per source "
+        "(exit 3: not running; 4: running, no current snapshot)");
+    st->add_option("--data", status.data_dir, "Data directory")->required();
+    st->add_flag("--json", status.json, "The snapshot as JSON, with running and age_seconds");
+
     vigil::cli::BackupCommands backup;  // backup, backup verify, restore
     backup.Register(app);
     vigil::cli::KeysCommands keys;  // keys rotate
@@ -114,6 +123,7 @@ int main(int argc, char** argv) {
     if (h->parsed()) return vigil::cli::RunHunt(hunt);
     if (in->parsed()) return vigil::cli::RunInit(init);
     if (sv->parsed()) return vigil::cli::RunServe(serve);
+    if (st->parsed()) return vigil::cli::RunStatus(status);
     if (c->parsed()) return vigil::cli::RunRulesCheck(check);
     if (av->parsed()) return vigil::cli::RunAuditVerify(audit_verify);
     if (ae->parsed()) return vigil::cli::RunAuditExport(audit_export);

@@ -521,6 +521,35 @@ TEST(DataDirLockTest, OneHolderAtATime) {
     fs::remove_all(dir);
 }
 
+// `vigil status` asks whether serve holds the lock without taking it from anyone.
+TEST(DataDirLockTest, ProbeSeesTheHolderAndLeavesTheLockFree) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("vigil-lock-probe-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    auto never = ProbeDataDirLock(dir);
+    ASSERT_TRUE(never) << never.error().message;
+    EXPECT_FALSE(never->held);
+    EXPECT_FALSE(fs::exists(dir / "vigil.lock")) << "the probe creates no lock file";
+    {
+        auto lock = LockDataDir(dir);
+        ASSERT_TRUE(lock);
+        auto probe = ProbeDataDirLock(dir);
+        ASSERT_TRUE(probe) << probe.error().message;
+        EXPECT_TRUE(probe->held);
+        EXPECT_EQ(probe->pid, std::to_string(::getpid()));
+        EXPECT_GT(probe->since_ns, 0);
+        EXPECT_TRUE(ProbeDataDirLock(dir)->held) << "probing twice changes nothing";
+    }
+    auto after = ProbeDataDirLock(dir);
+    ASSERT_TRUE(after);
+    EXPECT_FALSE(after->held);
+    EXPECT_EQ(after->pid, std::to_string(::getpid())) << "the last holder's pid stays";
+    EXPECT_TRUE(LockDataDir(dir)) << "a probe leaves the lock free";
+    EXPECT_EQ(ProbeDataDirLock(dir / "missing").error().code, Code::kNotFound);
+    fs::remove_all(dir);
+}
+
 TEST(BackupConfigTest, ParsesTheBackupSection) {
     auto c = ParseServeConfig(R"(
 backup:

@@ -3,6 +3,8 @@
 // rules fire, detections are stored with their events, and the events are searchable over the
 // API. Uses the project's own rules (rules/) so it needs no shared data.
 #include <fstream>
+#include <functional>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +13,8 @@
 
 #include "app/tests/serve_fixture.h"
 #include "auth/permissions.h"
+#include "base/strings.h"
+#include "store/sqlite_event_store.h"
 
 namespace vigil::app {
 namespace {
@@ -233,6 +237,104 @@ TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     r = Get("/api/v1/events?since=yesterday", &manager);
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("RFC 3339"), std::string::npos);
+}
+
+// A source with silent_minutes: 1 and the fixture's clock. The pipeline checks for silence on
+// its tick (every 5 s of steady time) and writes DIR/run/ingest-status.json on the same tick,
+// stamped with the injected clock: a snapshot stamped T shows the check made at T.
+class SilentSourceIngestTest : public ServeTest {
+protected:
+    void SetUp() override {
+        ServeTest::SetUp();
+        {
+            std::ofstream cfg(dir_ / "vigil.yml", std::ios::app);
+            cfg << "\ningest:\n"
+                << "  sources:\n"
+                << "    - {name: quiet, type: syslog-tcp, port: 0, silent_minutes: 1}\n";
+        }
+        Restart();
+    }
+
+    // Polls the snapshot (bounded) until one stamped `at` or later has a source "quiet" for
+    // which `pred` holds; returns that source's JSON (null on timeout).
+    json WaitQuiet(int64_t at, const std::function<bool(const json&)>& pred) {
+        const fs::path path = dir_ / "run" / "ingest-status.json";
+        for (int i = 0; i < 600; ++i) {  // 30 s: a tick is due every 5 s
+            std::ifstream in(path);
+            const json snap = json::parse(in, nullptr, false);
+            const auto stamped =
+                ParseTimestamp(snap.is_object() ? snap.value("updated_at", "") : "");
+            if (stamped && *stamped >= at) {
+                for (const auto& s : snap["sources"]) {
+                    if (s["name"] == "quiet" && pred(s)) return s;
+                }
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return nullptr;
+    }
+    std::vector<store::Detection> SilentDetections() {
+        store::OpenEventStoreOptions ro;
+        ro.read_only = true;
+        ro.background_index = false;
+        auto events = store::SqliteEventStore::Open(dir_, ro);
+        EXPECT_TRUE(events) << events.error().message;
+        std::vector<store::Detection> out;
+        if (!events) return out;
+        store::DetectionQuery q;
+        q.limit = 100;
+        auto page = (*events)->ListDetections(q);
+        EXPECT_TRUE(page) << page.error().message;
+        if (!page) return out;
+        for (auto& d : page->detections) {
+            if (d.rule_id == "vigil-silent-source") out.push_back(std::move(d));
+        }
+        return out;
+    }
+};
+
+TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNextEvent) {
+    const auto any = [](const json&) { return true; };
+    const auto silent = [](const json& s) { return s["silent"] == true; };
+    json quiet = WaitQuiet(now_, any);
+    ASSERT_FALSE(quiet.is_null()) << "no snapshot with the source";
+    EXPECT_EQ(quiet["silent"], false);
+    EXPECT_TRUE(SilentDetections().empty());
+
+    // A minute and a bit without a message.
+    now_ += 61 * kSecond;
+    quiet = WaitQuiet(now_, silent);
+    ASSERT_FALSE(quiet.is_null()) << "the source was not reported silent";
+    auto dets = SilentDetections();
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].rule_title, "Source quiet silent for 1 minutes");
+    EXPECT_EQ(dets[0].level, "high");
+    EXPECT_EQ(dets[0].time_ns, now_.load());
+
+    // Still quiet at the next check: no second detection for the same silence.
+    now_ += 10 * kSecond;
+    quiet = WaitQuiet(now_, any);
+    ASSERT_FALSE(quiet.is_null());
+    EXPECT_EQ(quiet["silent"], true);
+    EXPECT_EQ(SilentDetections().size(), 1u);
+
+    // A message: the source is no longer silent at the next check.
+    const int fd = Connect(app_->ingest_port("quiet"), SOCK_STREAM);
+    ASSERT_GE(fd, 0);
+    const std::string line = SshFailures("bastion", 1);
+    ASSERT_EQ(::send(fd, line.data(), line.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(line.size()));
+    ::close(fd);
+    quiet =
+        WaitQuiet(now_, [](const json& s) { return s["received"] == 1 && s["silent"] == false; });
+    ASSERT_FALSE(quiet.is_null()) << "the source stayed silent after a message";
+    EXPECT_EQ(SilentDetections().size(), 1u);
+
+    // A new silence is a new detection.
+    now_ += 61 * kSecond;
+    quiet = WaitQuiet(now_, silent);
+    ASSERT_FALSE(quiet.is_null());
+    EXPECT_EQ(SilentDetections().size(), 2u);
 }
 
 }  // namespace
