@@ -77,6 +77,7 @@ struct IngestPipeline::Impl {
         ingest::SourceCounters counters;  // what the listener or tailer counted
         std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, detections{0};
         std::atomic<bool> silent{false};
+        std::atomic<uint16_t> bound_port{0};  // a listener's port once bound (port 0: any)
         // Messages per second received over the last rate window (updated by Tick).
         std::atomic<double> rate{0};
         uint64_t rate_mark = 0;
@@ -538,6 +539,7 @@ Status IngestPipeline::Start() {
         auto listener = std::make_unique<ingest::SyslogListener>(l, *sink_, src->counters);
         if (auto st = listener->Start(); !st) return st;
         ports_[cfg.name] = listener->port();
+        src->bound_port = listener->port();
         s.listeners.push_back(std::move(listener));
     }
     return Ok();
@@ -675,7 +677,9 @@ std::string IngestPipeline::Impl::StatusText() const {
                {"connections", c.connections.load()},
                {"tls_failures", c.tls_failures.load()},
                {"silent", src->silent.load()}};
-        if (src->config.port) o["port"] = src->config.port;
+        if (const uint16_t port = src->bound_port ? src->bound_port.load() : src->config.port) {
+            o["port"] = port;
+        }
         const int64_t last = c.last_received_ns.load();
         o["last_received_at"] = last ? json(FormatTimestamp(last)) : json(nullptr);
         std::lock_guard lock(src->samples_mu);

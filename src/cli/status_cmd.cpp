@@ -23,10 +23,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kCmd = "vigil status";
-// Written by app::IngestPipeline (WriteSnapshot) every 5 s and when serve stops.
+// Written by app::IngestPipeline (WriteSnapshot) every second and when serve stops.
 constexpr const char* kSnapshot = "run/ingest-status.json";
 constexpr int64_t kNs = 1000000000;
-// Serve rewrites the snapshot every 5 s; this much older means the pipeline is not ticking.
+// Serve rewrites the snapshot every second; this much older means the pipeline is not ticking.
 constexpr int64_t kStaleSeconds = 30;
 // A source with an event this recent (before the snapshot) counts as receiving.
 constexpr int64_t kReceivingSeconds = 60;
@@ -317,7 +317,7 @@ int RunStatus(const StatusOptions& opt) {
     }
     if (!snap) {
         std::printf(running ? "WARNING: no status snapshot yet (%s); vigil serve writes one "
-                              "every 5 s\n"
+                              "every second\n"
                             : "No status snapshot: ingestion has not run on this data "
                               "directory (%s)\n",
                     (dir / kSnapshot).string().c_str());
@@ -330,12 +330,12 @@ int RunStatus(const StatusOptions& opt) {
     } else if (!from_this_run) {
         std::printf(
             "WARNING: no snapshot from this run yet; showing the previous run's, written %s ago "
-            "(%s). vigil serve writes one every 5 s: if this stays, ingestion is stalled.\n",
+            "(%s). vigil serve writes one every second: if this stays, ingestion is stalled.\n",
             HumanAge(age_s).c_str(), at.c_str());
     } else if (stale) {
         std::printf(
             "WARNING: the status snapshot is stale: updated %s ago (%s), but vigil serve writes "
-            "one every 5 s. Ingestion looks stalled (the store failing or blocked?): see the "
+            "one every second. Ingestion looks stalled (the store failing or blocked?): see the "
             "last error below and the log of vigil serve.\n",
             HumanAge(age_s).c_str(), at.c_str());
     } else {

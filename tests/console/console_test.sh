@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Browser tests of the web console: a data directory from `vigil init`, `vigil serve` with the
-# built console (web/dist) on an ephemeral port, and `node --test web/tests/`, which drives
-# Debian's Chromium through playwright-core against it.
+# Browser tests of the web console: data directories from `vigil init`, `vigil serve` with the
+# built console (web/dist) on ephemeral ports (one server for console.test.mjs, one with an
+# ingest section for events.test.mjs), and `node --test web/tests/`, which drives Debian's
+# Chromium through playwright-core against them.
 #
 #   bash tests/console/console_test.sh <path to vigil>
 #
@@ -36,48 +37,82 @@ if [[ ! -d $WEB/node_modules/playwright-core ]]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-console.XXXXXX")
-SERVE_PID=""
+PIDS=()
 cleanup() {
-    if [[ -n $SERVE_PID ]]; then
-        kill -TERM "$SERVE_PID" 2>/dev/null || true
-        wait "$SERVE_PID" 2>/dev/null || true
-    fi
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-"$VIGIL" init "$TMP/data" >"$TMP/init.out" 2>"$TMP/init.err" || {
-    cat "$TMP/init.out" "$TMP/init.err" >&2
-    exit 1
+# init_dir NAME: `vigil init $TMP/NAME`; prints the administrator's one-time password.
+init_dir() {
+    "$VIGIL" init "$TMP/$1" >"$TMP/$1.init.out" 2>"$TMP/$1.init.err" || {
+        cat "$TMP/$1.init.out" "$TMP/$1.init.err" >&2
+        return 1
+    }
+    local password
+    password=$(sed -n 's/^One-time password: *//p' "$TMP/$1.init.out")
+    if [[ -z $password ]]; then
+        echo "console.browser: no 'One-time password:' line in the output of vigil init" >&2
+        return 1
+    fi
+    echo "$password"
 }
-PASSWORD=$(sed -n 's/^One-time password: *//p' "$TMP/init.out")
-if [[ -z $PASSWORD ]]; then
-    echo "console.browser: no 'One-time password:' line in the output of vigil init" >&2
-    exit 1
-fi
 
-: >"$TMP/serve.out"
-"$VIGIL" serve --data "$TMP/data" --console "$WEB/dist" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
-SERVE_PID=$!
-PORT=""
-for _ in $(seq 300); do
-    PORT=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/serve.out")
-    [[ -n $PORT ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z $PORT ]]; then
-    echo "console.browser: vigil serve did not start" >&2
-    cat "$TMP/serve.out" "$TMP/serve.err" >&2
-    exit 1
-fi
+# serve NAME: `vigil serve` on $TMP/NAME with the console, on a free port; sets PORT.
+serve() {
+    : >"$TMP/$1.serve.out"
+    "$VIGIL" serve --data "$TMP/$1" --console "$WEB/dist" --port 0 \
+        >"$TMP/$1.serve.out" 2>"$TMP/$1.serve.err" &
+    local pid=$!
+    PIDS+=("$pid")
+    PORT=""
+    for _ in $(seq 300); do
+        PORT=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/$1.serve.out")
+        [[ -n $PORT ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [[ -z $PORT ]]; then
+        echo "console.browser: vigil serve ($1) did not start" >&2
+        cat "$TMP/$1.serve.out" "$TMP/$1.serve.err" >&2
+        return 1
+    fi
+}
+
+# console.test.mjs: a fresh server of its own (it signs the administrator in the first time).
+PASSWORD=$(init_dir data)
+serve data
+CONSOLE_PORT=$PORT
+
+# events.test.mjs: another fresh server, with the repository's Sigma rules and a syslog-udp
+# source on a port that was free a moment ago (the status does not show the port of port 0).
+EVENTS_PASSWORD=$(init_dir events)
+SYSLOG_PORT=$(node -e "const s = require('dgram').createSocket('udp4');
+s.bind(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });")
+cat >>"$TMP/events/vigil.yml" <<CONF
+
+ingest:
+  rules: [$ROOT/rules]
+  sources:
+    - {name: syslog-udp, type: syslog-udp, bind: 127.0.0.1, port: $SYSLOG_PORT, decoder: rfc5424}
+CONF
+serve events
+EVENTS_PORT=$PORT
 
 RC=0
-(cd "$WEB" && VIGIL_URL="https://127.0.0.1:$PORT" VIGIL_ADMIN_PASSWORD="$PASSWORD" \
+(cd "$WEB" && VIGIL_URL="https://127.0.0.1:$CONSOLE_PORT" VIGIL_ADMIN_PASSWORD="$PASSWORD" \
+    VIGIL_EVENTS_URL="https://127.0.0.1:$EVENTS_PORT" VIGIL_EVENTS_ADMIN_PASSWORD="$EVENTS_PASSWORD" \
+    VIGIL_EVENTS_SYSLOG_PORT="$SYSLOG_PORT" \
     VIGIL_SCREENSHOTS="${VIGIL_SCREENSHOTS:-$TMP/screenshots}" \
     node --test --test-concurrency=1 tests/) || RC=$?
 if [[ $RC -ne 0 ]]; then
-    echo "--- vigil serve stderr (last 40 lines):"
-    tail -n 40 "$TMP/serve.err"
+    for name in data events; do
+        echo "--- vigil serve ($name) stderr (last 40 lines):"
+        tail -n 40 "$TMP/$name.serve.err"
+    done
 fi
 exit $RC

@@ -174,3 +174,87 @@ export interface VerifyReport {
   findings_omitted?: number;
   key_id: string;
 }
+
+// GET /api/v1/ingest/status
+export interface IngestSource {
+  name: string;
+  type: string;
+  decoder: string;
+  port?: number;
+  received: number;
+  rate_per_s: number;
+  bytes: number;
+  parsed: number;
+  malformed: number;
+  malformed_samples: string[];
+  stored: number;
+  detections: number;
+  refused: number;
+  paused: number;
+  oversized: number;
+  framing_errors: number;
+  connections: number;
+  tls_failures: number;
+  last_received_at: string | null;
+  silent: boolean;
+}
+
+export interface IngestStatus {
+  updated_at: string;
+  rules_loaded: number;
+  rules_rejected: number;
+  workers?: number;
+  buffer?: {
+    memory_messages: number;
+    spooled_records: number;
+    spooled_bytes: number;
+    spooled_total: number;
+    refused_total: number;
+  };
+  accepted_total: number;
+  stored_total: number;
+  detections_total: number;
+  store_errors: number;
+  last_error?: string;
+  sources: IngestSource[];
+}
+
+// A field's value as the event store gives it: repeated names come as arrays.
+export type FieldValue = string | number | boolean | null | FieldValue[];
+
+// GET /api/v1/events
+export interface StoredEvent {
+  id: string;
+  time: string;
+  received: string;
+  source: string;
+  host: string;
+  logsource: { product: string; service: string; categories: string[] };
+  fields: Record<string, FieldValue> | null;
+  message: string;
+}
+
+export interface EventPage extends Page<StoredEvent> {
+  scanned: number;
+  partitions: number;
+}
+
+// GET /api/v1/events/histogram
+export interface Histogram {
+  since: string;
+  bucket_seconds: number;
+  counts: number[];
+  total: number;
+}
+
+// GET /api/v1/detections
+export interface Detection {
+  id: string;
+  rule_id: string;
+  rule_title: string;
+  level: string;
+  time: string;
+  created: string;
+  status: string;
+  event_ids: string[];
+}

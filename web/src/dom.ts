@@ -22,6 +22,8 @@ export interface Attrs {
   min?: string | number;
   max?: string | number;
   rows?: number;
+  step?: string | number;
+  list?: string;
   colspan?: number;
   disabled?: boolean;
   checked?: boolean;

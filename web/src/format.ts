@@ -1,6 +1,6 @@
 // Times arrive as RFC 3339 UTC strings and are shown in the browser's local time zone, in one
 // unambiguous 24-hour form for every language: 2026-11-21 22:03:06.
-import { t } from './i18n';
+import { lang, t } from './i18n';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -51,4 +51,32 @@ export function localInputToUtc(value: string): string {
   if (!value) return '';
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+// A count with the language's digit grouping: 12,345.
+export function num(n: number | null | undefined): string {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString(lang()) : '—';
+}
+
+// A message rate: one decimal below 10 per second.
+export function rate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
+  return perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString(lang());
+}
+
+// A span of seconds in its largest whole unit (15 s, 24 min, 2 h, 1 d); histogram bars.
+export function span(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  if (s % 86400 === 0) return t('unit.days', { n: s / 86400 });
+  if (s % 3600 === 0) return t('unit.hours', { n: s / 3600 });
+  if (s % 60 === 0) return t('unit.minutes', { n: s / 60 });
+  return t('unit.seconds', { n: s });
+}
+
+// A Date as a datetime-local input value (local time, to the second).
+export function toLocalInput(d: Date): string {
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
 }

@@ -20,6 +20,7 @@ export const NAV: { group: Key; items: NavItem[] }[] = [
     items: [
       { path: '/situation', label: 'nav.situation', perm: 'alerts.read', soon: true },
       { path: '/alerts', label: 'nav.alerts', perm: 'alerts.read', soon: true },
+      { path: '/events', label: 'nav.events', perm: 'events.read' },
       { path: '/incidents', label: 'nav.incidents', perm: 'incidents.read', soon: true },
       { path: '/notices', label: 'nav.notices', perm: 'incidents.read', soon: true },
     ],
@@ -38,6 +39,7 @@ export const NAV: { group: Key; items: NavItem[] }[] = [
     group: 'nav.group.administration',
     items: [
       { path: '/status', label: 'nav.status', perm: 'system.status' },
+      { path: '/sources', label: 'nav.sources', perm: 'system.status' },
       { path: '/users', label: 'nav.users', perm: 'users.read' },
       { path: '/tokens', label: 'nav.tokens', perm: 'tokens.manage_own' },
       { path: '/audit', label: 'nav.audit', perm: 'audit.read' },

@@ -6,9 +6,11 @@ import { h, replace } from './dom';
 import { t } from './i18n';
 import { shell } from './layout';
 import { renderAudit } from './pages/audit';
+import { renderEvents } from './pages/events';
 import { renderLogin } from './pages/login';
 import { renderProfile } from './pages/profile';
 import { renderSetupMfa, renderSetupPassword } from './pages/setup';
+import { renderSources } from './pages/sources';
 import { renderStatus } from './pages/status';
 import { renderTokens } from './pages/tokens';
 import { renderUsers } from './pages/users';
@@ -20,12 +22,16 @@ export interface PageContext {
   rerender: () => void;
   // True while this rendering is still the current one (the user has not navigated away).
   live: () => boolean;
+  // Runs `fn` when this rendering is replaced (navigation, language switch, sign-out): timers.
+  onLeave: (fn: () => void) => void;
 }
 
 type Page = (content: HTMLElement, ctx: PageContext) => void | Promise<void>;
 
 const PAGES: Record<string, { page: Page; perm?: string; title: Parameters<typeof t>[0] }> = {
+  '/events': { page: renderEvents, perm: 'events.read', title: 'nav.events' },
   '/status': { page: renderStatus, perm: 'system.status', title: 'nav.status' },
+  '/sources': { page: renderSources, perm: 'system.status', title: 'nav.sources' },
   '/users': { page: renderUsers, perm: 'users.read', title: 'nav.users' },
   '/tokens': { page: renderTokens, perm: 'tokens.manage_own', title: 'nav.tokens' },
   '/audit': { page: renderAudit, perm: 'audit.read', title: 'nav.audit' },
@@ -35,6 +41,7 @@ const PAGES: Record<string, { page: Page; perm?: string; title: Parameters<typeo
 const HOME = '/status';
 const root = document.getElementById('app')!;
 let generation = 0;
+const leaving: (() => void)[] = [];
 
 function currentPath(): string {
   const hash = location.hash.replace(/^#/, '');
@@ -57,7 +64,16 @@ setUnauthorizedHandler(() => {
 
 async function render(): Promise<void> {
   const gen = ++generation;
-  const ctx: PageContext = { go, rerender: () => void render(), live: () => gen === generation };
+  for (const fn of leaving.splice(0)) fn();
+  const ctx: PageContext = {
+    go,
+    rerender: () => void render(),
+    live: () => gen === generation,
+    onLeave: (fn) => {
+      if (gen === generation) leaving.push(fn);
+      else fn();
+    },
+  };
   const path = currentPath();
   document.title = t('app.name');
 

@@ -119,6 +119,9 @@ test('sign-in asks for the one-time code, then shows the status', { skip }, asyn
   assert.ok(await tid('nav-tokens').isVisible());
   assert.equal(await tid('nav-audit').count(), 0);
   assert.equal(await tid('nav-alerts').count(), 0);
+  // Ingestion: the sources page (system.status) but not the event search (events.read).
+  assert.ok(await tid('nav-sources').isVisible());
+  assert.equal(await tid('nav-events').count(), 0);
   await shot('03-status');
 });
 
@@ -241,6 +244,7 @@ test('auditor: audit trail with filters, verification and export', { skip }, asy
   await signIn('auditor1', AUDITOR_PASSWORD);
   await page.waitForURL(/#\/status$/);
   assert.equal(await tid('nav-users').count(), 1);
+  assert.equal(await tid('nav-events').count(), 0);
   await tid('nav-audit').click();
   await tid('audit-table').waitFor();
   await page.locator('[data-testid^="audit-row-"]').first().waitFor();

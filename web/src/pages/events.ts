@@ -1,0 +1,483 @@
+// Event search: a time range (presets or custom), field filters (f.<field>=<value>), text (q),
+// a histogram of the matches drawn as SVG, the matching events newest first with "load more"
+// (next_cursor), every field of an event on click (a click on a value filters on it), and the
+// detections raised in the time range.
+import {
+  type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
+} from '../api';
+import { h, replace, svg } from '../dom';
+import { localInputToUtc, localTime, num, span, toLocalInput } from '../format';
+import { type Key, t, tMaybe } from '../i18n';
+import type { PageContext } from '../main';
+import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
+
+const PAGE_SIZE = 50;
+const BUCKETS = 60;
+const COLS = 5;
+const DET_COLS = 5;
+
+const PRESETS = { '15m': 15 * 60, '1h': 3600, '24h': 86400, '7d': 7 * 86400 } as const;
+type Preset = keyof typeof PRESETS;
+type Range = Preset | 'custom';
+
+interface Filter {
+  field: string;
+  value: string;
+}
+
+interface SearchForm {
+  range: Range;
+  since: string; // datetime-local values, used with 'custom'
+  until: string;
+  q: string;
+  filters: Filter[];
+}
+
+// One search as run: the resolved window and a copy of the filters, so "load more" pages through
+// the same search even after the form was edited.
+interface ActiveSearch {
+  since: string;
+  until: string;
+  q: string;
+  filters: Filter[];
+}
+
+// Kept for the session, so a language switch or a visit to another page keeps the search.
+const saved: SearchForm = { range: '1h', since: '', until: '', q: '', filters: [] };
+let savedTab: 'events' | 'detections' = 'events';
+
+// Presets leave `until` to the server ("now" by its clock), so a browser clock running behind
+// never hides the newest events.
+function resolve(f: SearchForm): ActiveSearch {
+  const filters = f.filters.filter((x) => x.field.trim()).map((x) => ({ field: x.field.trim(), value: x.value }));
+  const q = f.q.trim();
+  if (f.range === 'custom') return { since: localInputToUtc(f.since), until: localInputToUtc(f.until), q, filters };
+  return { since: new Date(Date.now() - PRESETS[f.range] * 1000).toISOString(), until: '', q, filters };
+}
+
+function params(s: ActiveSearch, extra: Record<string, string | number | null> = {}): string {
+  const p = new URLSearchParams();
+  if (s.since) p.set('since', s.since);
+  if (s.until) p.set('until', s.until);
+  if (s.q) p.set('q', s.q);
+  for (const f of s.filters) p.append(`f.${f.field}`, f.value);
+  for (const [k, v] of Object.entries(extra)) {
+    if (v !== null && v !== '') p.set(k, String(v));
+  }
+  return `?${p.toString()}`;
+}
+
+const LEVEL_BADGE: Record<string, 'bad' | 'warn' | 'neutral'> = {
+  critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', informational: 'neutral',
+};
+
+function values(v: FieldValue): string[] {
+  if (Array.isArray(v)) return v.flatMap(values);
+  if (v === null || v === undefined) return [];
+  return [String(v)];
+}
+
+function logsourceText(e: StoredEvent): string {
+  const ls = e.logsource ?? { product: '', service: '', categories: [] };
+  return [ls.product, ls.service, ...(ls.categories ?? [])].filter(Boolean).join(' / ');
+}
+
+export async function renderEvents(content: HTMLElement, ctx: PageContext): Promise<void> {
+  const messages = new MessageArea();
+  let active: ActiveSearch = resolve(saved);
+  let searchSeq = 0;
+  let detectionsFor: ActiveSearch | null = null;
+
+  // ---- the form ----------------------------------------------------------------------------
+  const range = select('range', [
+    { value: '15m', label: t('events.range.15m') },
+    { value: '1h', label: t('events.range.1h') },
+    { value: '24h', label: t('events.range.24h') },
+    { value: '7d', label: t('events.range.7d') },
+    { value: 'custom', label: t('events.range.custom') },
+  ], saved.range);
+  range.setAttribute('data-testid', 'ev-range');
+  const since = input('since', { type: 'datetime-local', step: 1, testid: 'ev-since', value: saved.since });
+  const until = input('until', { type: 'datetime-local', step: 1, testid: 'ev-until', value: saved.until });
+  const q = input('q', { type: 'search', testid: 'ev-q', placeholder: t('events.textPlaceholder'), value: saved.q });
+  const qField = field(t('events.text'), q);
+  qField.classList.add('field-wide');
+  const sinceField = field(t('events.since'), since);
+  const untilField = field(t('events.until'), until);
+  const showCustom = () => {
+    sinceField.hidden = saved.range !== 'custom';
+    untilField.hidden = saved.range !== 'custom';
+  };
+  showCustom();
+  since.addEventListener('input', () => (saved.since = since.value));
+  until.addEventListener('input', () => (saved.until = until.value));
+  q.addEventListener('input', () => (saved.q = q.value));
+  range.addEventListener('change', () => {
+    const previous = active;
+    saved.range = range.value as Range;
+    showCustom();
+    if (saved.range === 'custom') {
+      // Start from the window just searched.
+      if (!since.value) since.value = saved.since = toLocalInput(new Date(previous.since || Date.now() - 3600_000));
+      if (!until.value) until.value = saved.until = toLocalInput(new Date(previous.until || Date.now()));
+      since.focus();
+    } else {
+      void run();
+    }
+  });
+
+  const fieldNames = h('datalist', { id: 'ev-field-names' });
+  const knownFields = new Set<string>(['host', 'source', 'product', 'service', 'category']);
+  const refreshFieldNames = () =>
+    replace(fieldNames, [...knownFields].sort().map((n) => h('option', { value: n })));
+  refreshFieldNames();
+
+  const filterRows = h('div', { class: 'filter-rows', testid: 'ev-filters' });
+  const renderFilters = () => {
+    replace(filterRows, saved.filters.map((f, i) => {
+      const name = input(`field-${i}`, {
+        class: 'mono', value: f.field, list: 'ev-field-names', placeholder: t('events.field'),
+        testid: `ev-filter-field-${i}`, aria: { label: t('events.field') },
+      });
+      const value = input(`value-${i}`, {
+        class: 'mono', value: f.value, placeholder: t('events.value'),
+        testid: `ev-filter-value-${i}`, aria: { label: t('events.value') },
+      });
+      name.addEventListener('input', () => (f.field = name.value));
+      value.addEventListener('input', () => (f.value = value.value));
+      return h('div', { class: 'filter-row' },
+        name, h('span', { class: 'filter-eq' }, '='), value,
+        button('×', () => {
+          saved.filters.splice(i, 1);
+          renderFilters();
+        }, { small: true, title: t('events.removeFilter'), testid: `ev-filter-remove-${i}` }));
+    }));
+  };
+  renderFilters();
+
+  // A click on a value: filter on it (replacing another value of the same field) and search.
+  const addFilter = async (name: string, value: string) => {
+    const same = saved.filters.find((f) => f.field.trim() === name);
+    if (same) same.value = value;
+    else saved.filters.push({ field: name, value });
+    renderFilters();
+    await run();
+  };
+
+  // ---- histogram ---------------------------------------------------------------------------
+  const histBody = h('div', { class: 'histogram', testid: 'ev-histogram' });
+  const drawHistogram = (hist: Histogram) => {
+    const counts = hist.counts ?? [];
+    const start = Date.parse(hist.since);
+    const step = hist.bucket_seconds * 1000;
+    const max = Math.max(1, ...counts);
+    const W = 10;
+    const H = 100;
+    const chart = svg('svg', {
+      viewBox: `0 0 ${counts.length * W} ${H}`,
+      preserveAspectRatio: 'none',
+      class: 'hist-svg',
+      role: 'img',
+      'aria-label': t('events.histogram'),
+    });
+    counts.forEach((n, i) => {
+      const from = new Date(start + i * step);
+      const to = new Date(start + (i + 1) * step);
+      const height = n > 0 ? Math.max(2, (n / max) * H) : 0;
+      // A full-height slot to hover and click, and the bar itself.
+      const slot = svg('g', { class: n > 0 ? 'hist-slot' : 'hist-slot empty' });
+      slot.appendChild(svg('rect', { class: 'hist-hit', x: String(i * W), y: '0', width: String(W), height: String(H) }));
+      slot.appendChild(svg('rect', {
+        class: 'hist-bar',
+        x: String(i * W + 1),
+        y: String(H - height),
+        width: String(W - 2),
+        height: String(height),
+        'data-count': String(n),
+      }));
+      const title = svg('title', {});
+      title.textContent = t('events.barTitle', { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
+      slot.appendChild(title);
+      if (n > 0) {
+        slot.addEventListener('click', () => {
+          saved.range = 'custom';
+          range.value = 'custom';
+          since.value = saved.since = toLocalInput(new Date(Math.floor(from.getTime() / 1000) * 1000));
+          until.value = saved.until = toLocalInput(new Date(Math.ceil(to.getTime() / 1000) * 1000));
+          showCustom();
+          void run();
+        });
+      }
+      chart.appendChild(slot);
+    });
+    const end = new Date(start + counts.length * step);
+    replace(histBody,
+      h('div', { class: 'hist-head' },
+        h('strong', { testid: 'ev-total' }, t('events.total', { n: num(hist.total) })),
+        h('span', { class: 'hint' }, t('events.bucket', { size: span(hist.bucket_seconds) })),
+        h('span', { class: 'hint' }, t('events.max', { n: num(Math.max(0, ...counts)) })),
+        hist.total > 0 ? h('span', { class: 'hint' }, t('events.zoomHint')) : null),
+      chart,
+      h('div', { class: 'hist-axis' },
+        h('span', { title: hist.since }, localTime(hist.since)),
+        h('span', { title: end.toISOString() }, localTime(end.toISOString()))),
+    );
+  };
+
+  // ---- events ------------------------------------------------------------------------------
+  const tbody = h('tbody');
+  const pager = h('div', { class: 'pager' });
+  let shown = 0;
+  let scanned = 0;
+
+  const valueButton = (name: string, value: string): HTMLElement =>
+    h('button', {
+      type: 'button',
+      class: 'value-link',
+      title: t('events.addAsFilter'),
+      testid: `ev-value-${name}`,
+      on: { click: () => void addFilter(name, value) },
+    }, value);
+
+  const detailOf = (e: StoredEvent): HTMLElement => {
+    const fields = e.fields && typeof e.fields === 'object' ? Object.entries(e.fields) : [];
+    const ls = e.logsource ?? { product: '', service: '', categories: [] };
+    const meta: [string, Key, string[]][] = [
+      ['source', 'events.source', [e.source]],
+      ['host', 'events.host', [e.host]],
+      ['product', 'events.product', [ls.product]],
+      ['service', 'events.service', [ls.service]],
+      ['category', 'events.category', ls.categories ?? []],
+    ];
+    return h('div', { class: 'event-detail' },
+      h('dl', { class: 'kv' },
+        h('dt', null, t('events.id')), h('dd', { class: 'mono' }, e.id),
+        h('dt', null, t('events.time')), h('dd', { title: e.time }, localTime(e.time)),
+        h('dt', null, t('events.received')), h('dd', { title: e.received }, localTime(e.received)),
+        meta.filter(([, , v]) => v.some(Boolean)).flatMap(([name, label, v]) => [
+          h('dt', null, t(label)),
+          h('dd', null, v.filter(Boolean).map((x) => valueButton(name, x))),
+        ]),
+      ),
+      h('div', { class: 'label' }, t('events.fields')),
+      fields.length
+        ? h('table', { class: 'table fields-table', testid: 'ev-fields' },
+          h('tbody', null, fields.map(([name, v]) => h('tr', null,
+            h('td', { class: 'mono field-name' }, name),
+            h('td', { class: 'mono' }, values(v).map((x) => valueButton(name, x)))))))
+        : h('p', { class: 'hint' }, t('events.noFields')),
+      h('div', { class: 'label' }, t('events.message')),
+      h('pre', { class: 'json', testid: 'ev-message' }, e.message),
+    );
+  };
+
+  const rows = (e: StoredEvent): HTMLTableRowElement[] => {
+    const detail = h('tr', { class: 'detail-row', hidden: true, testid: 'ev-detail' },
+      h('td', { colspan: COLS }));
+    const main = h('tr', {
+      class: 'clickable',
+      testid: 'ev-row',
+      title: t('events.clickForDetail'),
+      on: {
+        click: () => {
+          // Built on first open: most rows are never opened.
+          if (!detail.firstElementChild?.firstChild) replace(detail.firstElementChild!, detailOf(e));
+          detail.hidden = !detail.hidden;
+        },
+      },
+    },
+      h('td', { class: 'nowrap', title: e.time }, localTime(e.time)),
+      h('td', { class: 'nowrap' }, e.source),
+      h('td', { class: 'nowrap' }, e.host),
+      h('td', { class: 'nowrap' }, logsourceText(e)),
+      h('td', { class: 'message-cell' }, e.message),
+    );
+    for (const name of Object.keys(e.fields ?? {})) knownFields.add(name);
+    return [main, detail];
+  };
+
+  const showPage = (page: EventPage, append: boolean) => {
+    const items = page.items ?? [];
+    if (!append) replace(tbody);
+    shown += items.length;
+    scanned += page.scanned ?? 0;
+    if (shown === 0) replace(tbody, emptyRow(COLS, 'events.none'));
+    else tbody.append(...items.flatMap(rows));
+    refreshFieldNames();
+    replace(pager,
+      h('span', { class: 'pager-info', testid: 'ev-count' }, t('events.shown', { n: num(shown), scanned: num(scanned) })),
+      page.next_cursor
+        ? button(t('events.loadMore'), async () => {
+          const search = active;
+          const seq = searchSeq;
+          try {
+            const next = await get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE, cursor: page.next_cursor })}`);
+            if (ctx.live() && seq === searchSeq) showPage(next, true);
+          } catch (e) {
+            if (ctx.live()) messages.error(e);
+          }
+        }, { testid: 'ev-more' })
+        : null,
+    );
+  };
+
+  // ---- detections --------------------------------------------------------------------------
+  const detBody = h('tbody');
+  const detPager = h('div', { class: 'pager' });
+  const detRows = (d: Detection): HTMLTableRowElement[] => {
+    const detail = h('tr', { class: 'detail-row', hidden: true },
+      h('td', { colspan: DET_COLS },
+        h('dl', { class: 'kv' },
+          h('dt', null, t('detections.id')), h('dd', { class: 'mono' }, d.id),
+          h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, d.rule_id),
+          h('dt', null, t('detections.created')), h('dd', { title: d.created }, localTime(d.created)),
+          h('dt', null, t('detections.eventIds')),
+          h('dd', { class: 'mono' }, d.event_ids?.length ? d.event_ids.map((id) => h('div', null, id)) : '—'))));
+    const main = h('tr', {
+      class: 'clickable',
+      testid: 'det-row',
+      on: { click: () => (detail.hidden = !detail.hidden) },
+    },
+      h('td', { class: 'nowrap', title: d.time }, localTime(d.time)),
+      h('td', null, badge(tMaybe(`level.${d.level}`, d.level), LEVEL_BADGE[d.level] ?? 'neutral')),
+      h('td', null, d.rule_title),
+      h('td', null, tMaybe(`detections.status.${d.status}`, d.status)),
+      h('td', { class: 'right' }, num(d.event_ids?.length ?? 0)),
+    );
+    return [main, detail];
+  };
+  const loadDetections = async (cursor: string | null) => {
+    const search = active;
+    detectionsFor = search;
+    if (!cursor) replace(detBody, h('tr', null, h('td', { colspan: DET_COLS }, loading())));
+    try {
+      const page = await get<Page<Detection>>(`/api/v1/detections${params(
+        { since: search.since, until: '', q: '', filters: [] }, { limit: PAGE_SIZE, cursor })}`);
+      if (!ctx.live() || detectionsFor !== search) return;
+      const items = page.items ?? [];
+      if (!cursor) replace(detBody, items.length ? items.flatMap(detRows) : emptyRow(DET_COLS, 'detections.none'));
+      else detBody.append(...items.flatMap(detRows));
+      replace(detPager, page.next_cursor
+        ? button(t('events.loadMore'), () => loadDetections(page.next_cursor), { testid: 'det-more' })
+        : null);
+    } catch (e) {
+      if (!ctx.live()) return;
+      replace(detBody);
+      messages.error(e);
+    }
+  };
+
+  // ---- tabs --------------------------------------------------------------------------------
+  const eventsPanel = panel(null,
+    h('div', { class: 'table-scroll' },
+      h('table', { class: 'table events-table', testid: 'ev-table' },
+        h('thead', null, h('tr', null,
+          h('th', null, t('events.time')),
+          h('th', null, t('events.source')),
+          h('th', null, t('events.host')),
+          h('th', null, t('events.logsource')),
+          h('th', null, t('events.message')))),
+        tbody)),
+    pager);
+  const detectionsPanel = panel(null,
+    h('p', { class: 'hint' }, t('detections.intro')),
+    h('div', { class: 'table-scroll' },
+      h('table', { class: 'table', testid: 'det-table' },
+        h('thead', null, h('tr', null,
+          h('th', null, t('detections.time')),
+          h('th', null, t('detections.level')),
+          h('th', null, t('detections.rule')),
+          h('th', null, t('detections.status')),
+          h('th', { class: 'right' }, t('detections.events')))),
+        detBody)),
+    detPager);
+  const tabButton = (tab: typeof savedTab, label: string) =>
+    h('button', {
+      type: 'button',
+      role: 'tab',
+      class: 'tab',
+      testid: `tab-${tab}`,
+      on: { click: () => selectTab(tab) },
+    }, label);
+  const tabs = { events: tabButton('events', t('events.tabEvents')), detections: tabButton('detections', t('events.tabDetections')) };
+  const selectTab = (tab: typeof savedTab) => {
+    savedTab = tab;
+    for (const [name, b] of Object.entries(tabs)) {
+      b.classList.toggle('active', name === tab);
+      b.setAttribute('aria-selected', String(name === tab));
+    }
+    eventsPanel.hidden = tab !== 'events';
+    detectionsPanel.hidden = tab !== 'detections';
+    if (tab === 'detections' && searchSeq > 0 && detectionsFor !== active) void loadDetections(null);
+  };
+
+  // ---- running a search --------------------------------------------------------------------
+  const run = async () => {
+    messages.clear();
+    active = resolve(saved);
+    const search = active;
+    const seq = ++searchSeq;
+    shown = 0;
+    scanned = 0;
+    replace(histBody, loading());
+    replace(tbody, h('tr', null, h('td', { colspan: COLS }, loading())));
+    replace(pager);
+    try {
+      const [hist, page] = await Promise.all([
+        get<Histogram>(`/api/v1/events/histogram${params(search, { buckets: BUCKETS })}`),
+        get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE })}`),
+      ]);
+      if (!ctx.live() || seq !== searchSeq) return;
+      drawHistogram(hist);
+      showPage(page, false);
+    } catch (e) {
+      if (!ctx.live() || seq !== searchSeq) return;
+      replace(histBody);
+      replace(tbody, emptyRow(COLS, 'events.none'));
+      messages.error(e);
+      return;
+    }
+    if (savedTab === 'detections') void loadDetections(null);
+  };
+
+  content.append(
+    pageHeader(t('nav.events')),
+    panel(null,
+      form(run, { class: 'filters events-filters', testid: 'ev-form' },
+        field(t('events.range'), range),
+        sinceField,
+        untilField,
+        qField,
+        h('div', { class: 'filter-actions' },
+          button(t('events.search'), null, { kind: 'primary', type: 'submit', testid: 'ev-search' }),
+          button(t('events.clear'), async () => {
+            saved.range = '1h';
+            saved.since = saved.until = saved.q = '';
+            saved.filters = [];
+            range.value = '1h';
+            since.value = until.value = q.value = '';
+            showCustom();
+            renderFilters();
+            await run();
+          }, { testid: 'ev-clear' })),
+        h('div', { class: 'field filters-fields' },
+          h('div', { class: 'label' }, t('events.fieldFilters')),
+          filterRows,
+          h('div', { class: 'filter-add' },
+            button(t('events.addFilter'), () => {
+              saved.filters.push({ field: '', value: '' });
+              renderFilters();
+              filterRows.querySelector<HTMLInputElement>(`[data-testid="ev-filter-field-${saved.filters.length - 1}"]`)?.focus();
+            }, { small: true, testid: 'ev-filter-add' }),
+            h('span', { class: 'hint' }, t('events.filterHint')))),
+        fieldNames,
+      )),
+    messages.el,
+    panel(t('events.histogram'), histBody),
+    h('div', { class: 'tabs', role: 'tablist' }, tabs.events, tabs.detections),
+    eventsPanel,
+    detectionsPanel,
+  );
+  selectTab(savedTab);
+  await run();
+}

@@ -1,0 +1,353 @@
+// The ingestion pages end to end in Debian's Chromium against a real `vigil serve` of its own
+// (started by tests/console/console_test.sh with an `ingest:` section: the repository's Sigma
+// rules and a syslog-udp source; it sets VIGIL_EVENTS_URL, VIGIL_EVENTS_ADMIN_PASSWORD and
+// VIGIL_EVENTS_SYSLOG_PORT). Over the API the administrator signs in the first time, creates an
+// analyst and an ingest token, and events go in over HTTP (NDJSON, with Chinese text) and syslog
+// UDP (one good message, one malformed). Then, as the analyst: event search (histogram total,
+// rows, load more, field filters, a value clicked into a filter, English and Chinese text, a
+// server error shown), detections, the sources page with its counters, malformed samples and
+// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { base32Decode, hotp, launch, screenshotDir, timeStep } from './lib.mjs';
+
+const URL = process.env.VIGIL_EVENTS_URL;
+const ADMIN_OTP = process.env.VIGIL_EVENTS_ADMIN_PASSWORD;
+const SYSLOG_PORT = Number(process.env.VIGIL_EVENTS_SYSLOG_PORT);
+const skip = !URL || !ADMIN_OTP || !SYSLOG_PORT
+  ? 'VIGIL_EVENTS_URL, VIGIL_EVENTS_ADMIN_PASSWORD and VIGIL_EVENTS_SYSLOG_PORT not set (run tests/console/console_test.sh)'
+  : false;
+
+const ADMIN_PASSWORD = 'Events-Root-Pass-42!';
+const ANALYST_PASSWORD = 'Analyst-Search-Pass-9#';
+const shots = screenshotDir();
+
+// What goes in: 70 payment events (more than one page of 50), 3 Chinese sign-in failures, 2
+// firewall denials and an SSH failure for the Sigma rule over HTTP; 2 syslog datagrams.
+const PAYMENTS = 70;
+const CHINESE = 3;
+const FIREWALL = 2;
+const HTTP_EVENTS = PAYMENTS + CHINESE + FIREWALL + 1;
+const SYSLOG_EVENTS = 2;
+const ALL = HTTP_EVENTS + SYSLOG_EVENTS;
+const BAD_SYSLOG = 'this line is not RFC 5424 at all';
+
+let browser;
+let page;
+let api; // the administrator's API session (its own cookie jar)
+let csrf = '';
+let ingestToken;
+let analystOtp;
+let lastStep;
+const problems = []; // CSP violations, uncaught errors
+
+const tid = (id) => page.locator(`[data-testid="${id}"]`);
+
+async function shot(name, fullPage = true) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
+}
+
+function freshCode(key) {
+  const step = Math.max(timeStep(), (lastStep ?? -1) + 1);
+  lastStep = step;
+  return hotp(key, step);
+}
+
+async function call(method, path, body, headers = {}) {
+  const options = { headers: { ...headers } };
+  if (csrf && method !== 'GET') options.headers['X-CSRF-Token'] = csrf;
+  if (body !== undefined) options.data = body;
+  const response = await api.fetch(path, { method, ...options });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (json?.csrf_token) csrf = json.csrf_token;
+  return { status: response.status(), json };
+}
+
+async function ok(method, path, body, headers) {
+  const r = await call(method, path, body, headers);
+  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+async function ingestStatus() {
+  return ok('GET', '/api/v1/ingest/status');
+}
+
+async function waitFor(what, fn, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function sendHttp(lines) {
+  const response = await api.fetch('/api/v1/events', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ingestToken}`, 'Content-Type': 'application/x-ndjson' },
+    data: lines.join('\n') + '\n',
+  });
+  assert.equal(response.status(), 202, await response.text());
+  return (await response.json()).accepted;
+}
+
+function sendSyslog(messages) {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    let left = messages.length;
+    for (const m of messages) {
+      socket.send(Buffer.from(m), SYSLOG_PORT, '127.0.0.1', (err) => {
+        if (err) reject(err);
+        if (--left === 0) {
+          socket.close();
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+const rowCount = () => page.locator('[data-testid="ev-row"]').count();
+
+// Waits for the search that the last action started and returns the histogram total.
+async function searched(expectedTotal) {
+  await page.waitForFunction((n) => {
+    const total = document.querySelector('[data-testid="ev-total"]');
+    return total && total.textContent.replace(/[^\d]/g, '') === String(n);
+  }, expectedTotal);
+  await page.waitForFunction(() => document.querySelector('[data-testid="ev-count"]') ||
+    document.querySelector('[data-testid="ev-table"] tr.empty'));
+}
+
+before(async () => {
+  if (skip) return;
+  const { request } = await import('playwright-core');
+  api = await request.newContext({ baseURL: URL, ignoreHTTPSErrors: true });
+  ({ context: browser } = await launch());
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(String(err)));
+});
+
+after(async () => {
+  if (api) await api.dispose();
+  if (browser) await browser.close();
+});
+
+test('administrator over the API: first sign-in, an analyst, an ingest token', { skip }, async () => {
+  await ok('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_OTP });
+  await ok('POST', '/api/v1/auth/password', { old: ADMIN_OTP, new: ADMIN_PASSWORD });
+  csrf = '';
+  const login = await ok('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+  assert.equal(login.mfa_enrolment_required, true);
+  const { secret } = await ok('POST', '/api/v1/auth/totp/enroll', {});
+  const key = base32Decode(secret);
+  await ok('POST', '/api/v1/auth/totp/confirm', { code: freshCode(key) });
+  csrf = '';
+  await ok('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD, totp: freshCode(key) });
+
+  const created = await ok('POST', '/api/v1/users', { username: 'analyst2', role: 'analyst', display_name: 'Search analyst' });
+  analystOtp = created.one_time_password;
+  assert.ok(analystOtp);
+  const token = await ok('POST', '/api/v1/tokens', { name: 'shipper', scopes: ['events.ingest'], expires_days: 1 });
+  ingestToken = token.token;
+  assert.match(ingestToken, /^vgl_/);
+  // The administrator ingests but does not read events (separation of duties).
+  assert.equal((await call('GET', '/api/v1/events')).status, 403);
+});
+
+test('events go in over HTTP (NDJSON, Chinese text) and syslog UDP', { skip }, async () => {
+  const lines = [];
+  for (let i = 0; i < PAYMENTS; i++) {
+    lines.push(JSON.stringify({ message: `checkout request ${i} accepted`, app: 'payments', seq: i }));
+  }
+  for (const user of ['zhangsan', 'lisi', 'wangwu']) {
+    lines.push(JSON.stringify({ message: `用户 ${user} 登录失败：密码错误`, app: 'portal', user }));
+  }
+  for (let i = 0; i < FIREWALL; i++) {
+    lines.push(JSON.stringify({ message: `firewall deny tcp 10.0.0.${i + 9}:443`, app: 'edge', action: 'deny' }));
+  }
+  const now = new Date().toISOString();
+  // A text line among the JSON ones: decoded as syslog, matched by the SSH rule.
+  lines.push(`<38>1 ${now} bastion sshd 4000 - - Failed password for invalid user oracle from 203.0.113.7 port 50000 ssh2`);
+  assert.equal(await sendHttp(lines), HTTP_EVENTS);
+  await sendSyslog([`<13>1 ${now} gw01 router - - - link eth0 up`, BAD_SYSLOG]);
+  await waitFor('every event stored', async () => (await ingestStatus()).stored_total >= ALL);
+  const status = await ingestStatus();
+  assert.equal(status.stored_total, ALL);
+  const http = status.sources.find((s) => s.name === 'http');
+  assert.equal(http.received, HTTP_EVENTS);
+});
+
+test('analyst: first sign-in; event search and sources in the navigation', { skip }, async () => {
+  await page.goto(`${URL}/#/login`);
+  await tid('login-username').fill('analyst2');
+  await tid('login-password').fill(analystOtp);
+  await tid('login-submit').click();
+  await page.waitForURL(/#\/setup\/password$/);
+  await tid('pw-new').fill(ANALYST_PASSWORD);
+  await tid('pw-again').fill(ANALYST_PASSWORD);
+  await tid('pw-submit').click();
+  await page.waitForURL(/#\/login$/);
+  await tid('login-username').fill('analyst2');
+  await tid('login-password').fill(ANALYST_PASSWORD);
+  await tid('login-submit').click();
+  await page.waitForURL(/#\/status$/);
+  assert.ok(await tid('nav-events').isVisible());
+  assert.ok(await tid('nav-sources').isVisible());
+});
+
+test('event search: histogram total, rows, load more', { skip }, async () => {
+  await tid('nav-events').click();
+  await searched(ALL);
+  assert.equal(await tid('ev-range').inputValue(), '1h');
+  // 60 bars whose counts add up to the total.
+  const bars = await page.locator('[data-testid="ev-histogram"] rect.hist-bar').evaluateAll(
+    (rects) => rects.map((r) => Number(r.getAttribute('data-count'))));
+  assert.equal(bars.length, 60);
+  assert.equal(bars.reduce((a, b) => a + b, 0), ALL);
+  assert.equal(await rowCount(), 50);
+  assert.match(await tid('ev-count').innerText(), /^50 events shown/);
+  await shot('20-events');
+  await tid('ev-more').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="ev-row"]').length === n, ALL);
+  assert.equal(await tid('ev-more').count(), 0);
+  assert.match(await tid('ev-count').innerText(), new RegExp(`^${ALL} events shown`));
+});
+
+test('event search: field filter rows, and a value clicked into a filter', { skip }, async () => {
+  await tid('ev-filter-add').click();
+  await tid('ev-filter-field-0').fill('app');
+  await tid('ev-filter-value-0').fill('portal');
+  await tid('ev-search').click();
+  await searched(CHINESE);
+  assert.equal(await rowCount(), CHINESE);
+  await tid('ev-filter-remove-0').click();
+  await tid('ev-search').click();
+  await searched(ALL);
+
+  // Open a firewall event and click its `action` value: the filter is added and searched.
+  const row = page.locator('[data-testid="ev-row"]', { hasText: 'firewall deny' }).first();
+  await row.click();
+  const detail = page.locator('[data-testid="ev-detail"]:visible');
+  await detail.locator('[data-testid="ev-fields"]').waitFor();
+  assert.match(await detail.innerText(), /action/);
+  await shot('21-event-detail');
+  await detail.locator('[data-testid="ev-value-action"]').click();
+  await searched(FIREWALL);
+  assert.equal(await tid('ev-filter-field-0').inputValue(), 'action');
+  assert.equal(await tid('ev-filter-value-0').inputValue(), 'deny');
+  assert.equal(await rowCount(), FIREWALL);
+  // The event's own attributes filter too: the source.
+  await tid('ev-filter-field-0').fill('source');
+  await tid('ev-filter-value-0').fill('syslog-udp');
+  await tid('ev-search').click();
+  await searched(SYSLOG_EVENTS);
+  await tid('ev-filter-remove-0').click();
+});
+
+test('event search: full text in English and Chinese', { skip }, async () => {
+  await tid('ev-q').fill('FIREWALL DENY');
+  await tid('ev-search').click();
+  await searched(FIREWALL);
+  assert.equal(await rowCount(), FIREWALL);
+  await tid('ev-q').fill('登录失败');
+  await tid('ev-search').click();
+  await searched(CHINESE);
+  assert.equal(await rowCount(), CHINESE);
+  const messages = await page.locator('[data-testid="ev-row"] td.message-cell').allInnerTexts();
+  assert.ok(messages.every((m) => m.includes('登录失败')), messages.join('\n'));
+  await shot('22-events-chinese-text');
+});
+
+test('event search: the server\'s error is shown on the page', { skip }, async () => {
+  await tid('ev-range').selectOption('custom');
+  await tid('ev-since').fill('2026-01-02T10:00:00');
+  await tid('ev-until').fill('2026-01-01T10:00:00');
+  await tid('ev-search').click();
+  await tid('error').waitFor();
+  assert.match(await tid('error').innerText(), /since must be before until/);
+  await tid('ev-clear').click();
+  await searched(ALL);
+  assert.equal(await tid('error').count(), 0);
+});
+
+test('detections raised on the ingested events', { skip }, async () => {
+  await tid('tab-detections').click();
+  const row = page.locator('[data-testid="det-row"]', { hasText: 'SSH authentication failure' });
+  await row.first().waitFor();
+  assert.match(await row.first().innerText(), /Low/);
+  await shot('23-detections');
+  await tid('tab-events').click();
+});
+
+test('sources: counters, state, malformed samples, auto-refresh', { skip }, async () => {
+  await tid('nav-sources').click();
+  await tid('source-row-http').waitFor();
+  assert.equal(await tid('source-received-http').innerText(), String(HTTP_EVENTS));
+  assert.match(await tid('source-row-http').innerText(), /http/);
+  assert.equal(await tid('source-received-syslog-udp').innerText(), String(SYSLOG_EVENTS));
+  assert.match(await tid('source-problems-syslog-udp').innerText(), /Malformed 1/);
+  assert.match(await tid('ingest-stored').innerText(), new RegExp(String(ALL)));
+  // The malformed line, with the reason, on a click.
+  assert.ok(await tid('source-detail-syslog-udp').isHidden());
+  await tid('source-samples-toggle-syslog-udp').click();
+  await tid('source-samples-syslog-udp').waitFor();
+  assert.match(await tid('source-samples-syslog-udp').innerText(), new RegExp(BAD_SYSLOG));
+  await shot('24-sources');
+  // New events show up without a click: the page asks again every 5 s (and keeps the row open).
+  await sendHttp([JSON.stringify({ message: 'one more', app: 'payments' })]);
+  await page.waitForFunction((n) =>
+    document.querySelector('[data-testid="source-received-http"]')?.textContent === String(n),
+  HTTP_EVENTS + 1, { timeout: 12_000 });
+  assert.match(await tid('source-state-http').innerText(), /Receiving/);
+  assert.ok(await tid('source-samples-syslog-udp').isVisible());
+});
+
+test('Chinese labels on the sources and event search pages', { skip }, async () => {
+  await tid('lang-zh-CN').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await tid('source-row-http').waitFor();
+  assert.equal((await page.locator('h1').innerText()).trim(), '采集源');
+  assert.equal((await tid('nav-events').innerText()).trim(), '事件检索');
+  assert.match(await tid('source-state-http').innerText(), /接收中/);
+  assert.match(await tid('sources-table').locator('thead').innerText(), /状态[\s\S]*速率[\s\S]*最近事件/);
+  await shot('25-sources-zh');
+  await tid('nav-events').click();
+  await searched(ALL + 1);
+  assert.equal((await page.locator('h1').innerText()).trim(), '事件检索');
+  assert.match(await tid('ev-total').innerText(), /^共 \d+ 条事件$/);
+  assert.match(await page.locator('.panel-title').first().innerText(), /事件时间分布/);
+  assert.match(await tid('ev-count').innerText(), /已显示 50 条/);
+  assert.equal(await tid('ev-search').innerText(), '检索');
+  await shot('26-events-zh');
+  await tid('lang-en').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await searched(ALL + 1);
+});
+
+test('leaving the sources page stops its refresh', { skip }, async () => {
+  const asked = [];
+  const listener = (r) => {
+    if (r.url().includes('/api/v1/ingest/status')) asked.push(Date.now());
+  };
+  await tid('nav-sources').click();
+  await tid('source-row-http').waitFor();
+  await tid('nav-events').click();
+  await tid('ev-total').waitFor();
+  page.on('request', listener);
+  await page.waitForTimeout(6_000);
+  page.off('request', listener);
+  assert.deepEqual(asked, []);
+});
+
+test('no CSP violation or script error in the whole run', { skip }, () => {
+  assert.deepEqual(problems, []);
+});
