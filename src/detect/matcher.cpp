@@ -440,10 +440,18 @@ struct Matcher::Impl {
             const auto& index = group.index;
             if (group.joinable) {
                 if (joined.empty()) {
-                    // Copy and lower-case in one pass; joinable groups are all caseless.
+                    // Copy and lower-case in one pass; joinable groups are all caseless. A
+                    // value that is a verbatim piece of the message is left out: the message is
+                    // scanned too, and a contains-match in the piece is one in the message.
+                    const std::string_view msg = event.message;
                     for (size_t i = 0; i < event.size(); ++i) {
                         event::FieldView f = event.field(i);
                         if (f.kind == event::ValueKind::kNull) continue;
+                        if (f.line_offset <= msg.size() &&
+                            f.value.size() <= msg.size() - f.line_offset &&
+                            msg.compare(f.line_offset, f.value.size(), f.value) == 0) {
+                            continue;
+                        }
                         AppendAsciiLower(f.value, joined);
                         joined.push_back(internal::kValueSeparator);
                     }
