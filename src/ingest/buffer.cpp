@@ -1,5 +1,7 @@
 #include "ingest/buffer.h"
 
+#include <cstdio>
+#include <random>
 #include <utility>
 
 namespace vigil::ingest {
@@ -8,6 +10,20 @@ Result<std::unique_ptr<Buffer>> Buffer::Open(BufferOptions options) {
     auto spool = DiskSpool::Open(options.spool);
     if (!spool) return tl::unexpected(std::move(spool.error()));
     return std::unique_ptr<Buffer>(new Buffer(std::move(options), std::move(*spool)));
+}
+
+Buffer::Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
+    : options_(std::move(options)), spool_(std::move(spool)) {
+    std::random_device rd;
+    char nonce[40];
+    std::snprintf(nonce, sizeof nonce, "spool:%08x%08x%08x:", rd(), rd(), rd());
+    id_prefix_ = nonce;
+}
+
+void Buffer::AssignIds(std::vector<RawMessage>& batch) {
+    for (auto& m : batch) {
+        if (m.id.empty()) m.id = id_prefix_ + std::to_string(next_id_++);
+    }
 }
 
 bool Buffer::Offer(std::vector<RawMessage>& batch) {
@@ -22,6 +38,7 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
         }
     }
     // Behind: to the spool (without waiting for the disk: these producers do not acknowledge).
+    AssignIds(batch);
     if (auto st = spool_->Append(batch, /*sync=*/false); !st) {
         std::lock_guard lock(mu_);
         refused_total_ += batch.size();
@@ -36,6 +53,7 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
 
 Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
     if (batch.empty()) return Ok();
+    AssignIds(batch);
     if (auto st = spool_->Append(batch); !st) {
         std::lock_guard lock(mu_);
         refused_total_ += batch.size();

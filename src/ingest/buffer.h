@@ -12,6 +12,7 @@
 // One consumer: Take() a batch, store it, then Done() — only then is a spooled batch committed,
 // so a crash replays it (with its ids) and never loses it.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -62,8 +63,10 @@ public:
     BufferStats stats() const;
 
 private:
-    explicit Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
-        : options_(std::move(options)), spool_(std::move(spool)) {}
+    explicit Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool);
+    // Gives each message without an id one ("spool:<nonce>:<n>") before it is spooled, so a
+    // replay after a crash (stored, not yet committed) is recognised as the same message.
+    void AssignIds(std::vector<RawMessage>& batch);
 
     BufferOptions options_;
     std::unique_ptr<DiskSpool> spool_;
@@ -73,6 +76,8 @@ private:
     bool closed_ = false;
     uint64_t spooled_total_ = 0;
     uint64_t refused_total_ = 0;
+    std::string id_prefix_;  // "spool:<random nonce of this Buffer>:"
+    std::atomic<uint64_t> next_id_{0};
 };
 
 }  // namespace vigil::ingest

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -100,6 +101,30 @@ TEST_F(BufferTest, DurableOffersSurviveAReopenUntilDone) {
     EXPECT_EQ(ids.size(), 20u);
     auto again = Open();
     EXPECT_TRUE(DrainIds(*again).empty()) << "committed after Done";
+}
+
+TEST_F(BufferTest, SpooledMessagesWithoutAnIdGetOneThatAReplayKeeps) {
+    // A syslog message has no id of its own. Once spooled it gets one, so when a batch is
+    // stored but the process dies before Done, the replay carries the same id (and the store
+    // keeps one copy).
+    std::vector<std::string> first;
+    {
+        auto b = Open(/*memory=*/2);
+        auto batch = Batch(0, 5);
+        for (auto& m : batch) m.id.clear();
+        ASSERT_TRUE(b->Offer(batch));  // over the memory limit: spooled
+        auto t = b->Take(64, 10ms);
+        ASSERT_TRUE(t);
+        ASSERT_EQ(t->messages.size(), 5u);
+        for (auto& m : t->messages) {
+            EXPECT_EQ(m.id.rfind("spool:", 0), 0u) << m.id;
+            first.push_back(m.id);
+        }
+        // No Done: a crash after storing.
+    }
+    auto b = Open(2);
+    EXPECT_EQ(DrainIds(*b), first);
+    EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), first.size());
 }
 
 TEST_F(BufferTest, TakeWaitsAndCloseWakesIt) {
