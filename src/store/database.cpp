@@ -185,6 +185,9 @@ Result<Database> Database::Open(const std::filesystem::path& path, const OpenOpt
     sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
     std::string setup = "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;";
+    if (!options.read_only && options.page_size > 0) {
+        setup += "PRAGMA page_size=" + std::to_string(options.page_size) + ";";
+    }
     if (!options.read_only) {
         setup +=
             options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";

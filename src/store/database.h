@@ -34,6 +34,8 @@ struct OpenOptions {
     // commit (the audit database asks for it: an acknowledged audit record must survive a
     // power cut).
     bool synchronous_full = false;
+    // The page size of a new database file (0: SQLite's default); ignored for an existing one.
+    int page_size = 0;
 };
 
 class Database;
