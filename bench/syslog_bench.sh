@@ -148,9 +148,7 @@ start=$(date +%s.%N)
 # The stored count from the status snapshot vigil serve writes every second (cheap to read,
 # unlike a query of the store that would compete with the run for the CPU).
 STATUS=$TMP/vigil-data/run/ingest-status.json
-stored() { python3 -c 'import json,sys
-try: print(json.load(open(sys.argv[1]))["stored_total"])
-except Exception: print(0)' "$STATUS"; }
+stored() { local v; v=$(grep -o '"stored_total":[0-9]*' "$STATUS" 2>/dev/null | cut -d: -f2); echo "${v:-0}"; }
 while [ "$(stored)" -lt "$N" ]; do sleep 0.1; done
 end=$(date +%s.%N)
 CPU1=$(cpu_ticks)

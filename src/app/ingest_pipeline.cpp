@@ -1,6 +1,7 @@
 #include "app/ingest_pipeline.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -50,11 +51,15 @@ store::EventId IdFor(const std::string& producer_id, int64_t now_ns) {
     return id;
 }
 
-// The detection of rule `rule` on event `event`: a stable id, so a replay stores it once.
+// The detection of rule `rule` on event `event`: a stable id, so a replay stores it once. It
+// keeps the event id's first six bytes (a UUIDv7's millisecond time), so detections of events
+// in time order are inserted in id order too.
 store::EventId DetectionId(const store::EventId& event, uint32_t rule) {
     std::string key(event.view());
     key += ":rule:" + std::to_string(rule);
-    return IdFor(key, 0);
+    store::EventId id = IdFor(key, 0);
+    std::copy_n(event.bytes.begin(), 6, id.bytes.begin());
+    return id;
 }
 
 std::string HostOf(std::string_view peer) {
@@ -69,6 +74,26 @@ std::string HostOf(std::string_view peer) {
 }
 
 }  // namespace
+
+// Adds the time from construction to Stop() (or destruction) to a counter.
+class StageTimer {
+public:
+    explicit StageTimer(std::atomic<uint64_t>& total)
+        : total_(total), start_(std::chrono::steady_clock::now()) {}
+    ~StageTimer() { Stop(); }
+    void Stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        total_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - start_)
+                                            .count());
+    }
+
+private:
+    std::atomic<uint64_t>& total_;
+    std::chrono::steady_clock::time_point start_;
+    bool stopped_ = false;
+};
 
 struct IngestPipeline::Impl {
     struct Source {
@@ -336,7 +361,9 @@ struct IngestPipeline::Impl {
     // Stage 1 (consumer thread): take a batch, decode and match it, hand it to stage 2.
     void Consume() {
         for (;;) {
+            StageTimer take_timer(stage_ns[kTake]);
             auto taken = buffer->Take(options.batch, std::chrono::milliseconds(200));
+            take_timer.Stop();
             // Stopping: what is spooled stays there (uncommitted) for the next start.
             if (closing && taken && taken->spool_cursor) break;
             Tick();
@@ -349,9 +376,13 @@ struct IngestPipeline::Impl {
                 if (closing) break;
                 continue;
             }
+            StageTimer prepare_timer(stage_ns[kPrepare]);
             Prepared p = Prepare(std::move(*taken));
+            prepare_timer.Stop();
+            StageTimer wait_timer(stage_ns[kHandOff]);
             std::unique_lock lock(stage_mu);
             stage_cv.wait(lock, [&] { return staged.size() < kStagedBatches; });
+            wait_timer.Stop();
             staged.push_back(std::move(p));
             stage_cv.notify_all();
         }
@@ -366,8 +397,10 @@ struct IngestPipeline::Impl {
         for (;;) {
             Prepared p;
             {
+                StageTimer idle_timer(stage_ns[kStoreIdle]);
                 std::unique_lock lock(stage_mu);
                 stage_cv.wait(lock, [&] { return !staged.empty() || consumer_done; });
+                idle_timer.Stop();
                 if (staged.empty()) return;
                 p = std::move(staged.front());
                 staged.pop_front();
@@ -376,6 +409,7 @@ struct IngestPipeline::Impl {
             // A batch that cannot be stored is retried (the sources back up meanwhile); it is
             // never dropped.
             bool stored = false;
+            StageTimer store_timer(stage_ns[kStore]);
             for (;;) {
                 auto st = Persist(p);
                 if (st) {
@@ -387,8 +421,11 @@ struct IngestPipeline::Impl {
                 if (closing) break;  // spooled batches replay at the next start
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
+            store_timer.Stop();
             if (!stored) continue;
+            StageTimer commit_timer(stage_ns[kCommit]);
             if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
+            commit_timer.Stop();
             processed += p.taken.messages.size();
             {
                 std::lock_guard lock(pool_mu);
@@ -421,6 +458,11 @@ struct IngestPipeline::Impl {
     std::mutex stage_mu;
     std::condition_variable stage_cv;
     std::deque<Prepared> staged;
+    // Time spent per stage (seconds in the status): where a slow pipeline waits.
+    enum Stage { kTake, kPrepare, kHandOff, kStoreIdle, kStore, kCommit, kStages };
+    static constexpr const char* kStageNames[kStages] = {
+        "take", "decode_match", "wait_for_store", "store_idle", "store", "spool_commit"};
+    std::array<std::atomic<uint64_t>, kStages> stage_ns{};
     std::mutex pool_mu;
     std::vector<std::vector<store::StoredEvent>> pool;  // event vectors of stored batches
     bool consumer_done = false;
@@ -653,6 +695,9 @@ std::string IngestPipeline::Impl::StatusText() const {
     j["stored_total"] = s.stored_total.load();
     j["detections_total"] = s.detections_total.load();
     j["store_errors"] = s.store_errors.load();
+    json stages;
+    for (int i = 0; i < kStages; ++i) stages[kStageNames[i]] = s.stage_ns[i].load() / 1e9;
+    j["stage_seconds"] = std::move(stages);
     {
         std::lock_guard lock(s.error_mu);
         if (!s.last_error.empty()) j["last_error"] = s.last_error;

@@ -14,15 +14,24 @@ Result<std::unique_ptr<Buffer>> Buffer::Open(BufferOptions options) {
 
 Buffer::Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
     : options_(std::move(options)), spool_(std::move(spool)) {
-    std::random_device rd;
-    char nonce[40];
-    std::snprintf(nonce, sizeof nonce, "spool:%08x%08x%08x:", rd(), rd(), rd());
-    id_prefix_ = nonce;
+    id_nonce_ = std::random_device{}();
 }
 
 void Buffer::AssignIds(std::vector<RawMessage>& batch) {
     for (auto& m : batch) {
-        if (m.id.empty()) m.id = id_prefix_ + std::to_string(next_id_++);
+        if (!m.id.empty()) continue;
+        const uint64_t n = next_id_++;
+        const auto ms = static_cast<uint64_t>(m.received_ns > 0 ? m.received_ns / 1000000 : 0);
+        // 48-bit ms | version 7, 12 bits of the counter | variant 10, 30 bits of the nonce, 32
+        // bits of the counter.
+        char id[40];
+        std::snprintf(id, sizeof id, "%08x-%04x-7%03x-%04x-%04x%08x",
+                      static_cast<unsigned>(ms >> 16), static_cast<unsigned>(ms & 0xffff),
+                      static_cast<unsigned>((n >> 32) & 0xfff),
+                      static_cast<unsigned>(0x8000 | ((id_nonce_ >> 16) & 0x3fff)),
+                      static_cast<unsigned>(id_nonce_ & 0xffff),
+                      static_cast<unsigned>(n & 0xffffffff));
+        m.id = id;
     }
 }
 

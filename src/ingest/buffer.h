@@ -64,8 +64,10 @@ public:
 
 private:
     explicit Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool);
-    // Gives each message without an id one ("spool:<nonce>:<n>") before it is spooled, so a
-    // replay after a crash (stored, not yet committed) is recognised as the same message.
+    // Gives each message without an id one before it is spooled, so a replay after a crash
+    // (stored, not yet committed) is recognised as the same message: a UUIDv7 of its receive
+    // time with this Buffer's random nonce and a counter (time-ordered, so the store's id
+    // index grows at its end).
     void AssignIds(std::vector<RawMessage>& batch);
 
     BufferOptions options_;
@@ -76,7 +78,7 @@ private:
     bool closed_ = false;
     uint64_t spooled_total_ = 0;
     uint64_t refused_total_ = 0;
-    std::string id_prefix_;  // "spool:<random nonce of this Buffer>:"
+    uint32_t id_nonce_ = 0;  // random, per Buffer
     std::atomic<uint64_t> next_id_{0};
 };
 
