@@ -132,7 +132,7 @@ cat >>"$TMP/vigil-data/vigil.yml" <<CONF
 
 ingest:
   rules: $RULES
-  workers: $(nproc)
+  workers: ${WORKERS:-$(nproc)}
   sources:
     - {name: bench, type: syslog-tcp, port: $P}
 CONF

@@ -238,7 +238,51 @@ struct IngestPipeline::Impl {
         std::vector<Source*> det_sources;  // the source of each detection's event
     };
 
-    // Decode, map and match in parallel (one chunk per worker).
+    // Runs fn(w) for every worker w: 0 on this thread, the others on their own threads (which
+    // live as long as the pipeline, so their thread-local caches stay warm); returns when all
+    // are done.
+    void RunOnWorkers(const std::function<void(size_t)>& fn) {
+        {
+            std::lock_guard lock(run_mu);
+            run_fn = &fn;
+            run_pending = workers.size() - 1;
+            ++run_generation;
+        }
+        run_cv.notify_all();
+        fn(0);
+        std::unique_lock lock(run_mu);
+        run_done_cv.wait(lock, [&] { return run_pending == 0; });
+        run_fn = nullptr;
+    }
+
+    void WorkerLoop(size_t w) {
+        uint64_t seen = 0;
+        for (;;) {
+            const std::function<void(size_t)>* fn = nullptr;
+            {
+                std::unique_lock lock(run_mu);
+                run_cv.wait(lock, [&] { return run_quit || run_generation != seen; });
+                if (run_quit) return;
+                seen = run_generation;
+                fn = run_fn;
+            }
+            (*fn)(w);
+            std::lock_guard lock(run_mu);
+            if (--run_pending == 0) run_done_cv.notify_all();
+        }
+    }
+
+    void StopWorkerThreads() {
+        {
+            std::lock_guard lock(run_mu);
+            run_quit = true;
+        }
+        run_cv.notify_all();
+        for (auto& t : worker_threads) t.join();
+        worker_threads.clear();
+    }
+
+    // Decode, map and match in parallel.
     Prepared Prepare(ingest::TakenBatch taken) {
         Prepared p;
         p.taken = std::move(taken);
@@ -252,20 +296,20 @@ struct IngestPipeline::Impl {
             }
         }
         p.events.resize(msgs.size());
+        // Chunks handed out in turn, so a worker slowed by the other load on the machine does
+        // not hold the batch up.
         const size_t n = workers.size();
         std::vector<std::vector<store::Detection>> dets(n);
         std::vector<std::vector<Source*>> det_sources(n);
-        const size_t chunk = (msgs.size() + n - 1) / n;
-        std::vector<std::thread> threads;
-        for (size_t w = 1; w < n && w * chunk < msgs.size(); ++w) {
-            threads.emplace_back([&, w] {
-                Process(*workers[w], msgs, w * chunk, std::min(msgs.size(), (w + 1) * chunk),
-                        p.events, dets[w], det_sources[w]);
-            });
-        }
-        Process(*workers[0], msgs, 0, std::min(msgs.size(), chunk), p.events, dets[0],
-                det_sources[0]);
-        for (auto& t : threads) t.join();
+        std::atomic<size_t> next{0};
+        RunOnWorkers([&](size_t w) {
+            for (;;) {
+                const size_t begin = next.fetch_add(kChunk);
+                if (begin >= msgs.size()) return;
+                Process(*workers[w], msgs, begin, std::min(msgs.size(), begin + kChunk), p.events,
+                        dets[w], det_sources[w]);
+            }
+        });
         for (size_t w = 0; w < n; ++w) {
             for (auto& d : dets[w]) p.dets.push_back(std::move(d));
             for (Source* src : det_sources[w]) p.det_sources.push_back(src);
@@ -282,9 +326,20 @@ struct IngestPipeline::Impl {
             auto stored = store.AppendDetections(p.dets, Now());
             if (!stored) return tl::unexpected(std::move(stored.error()));
         }
+        // Counted per run of one source (a batch mostly holds one or a few).
+        Source* src = nullptr;
+        const std::string* name = nullptr;
+        uint64_t run = 0;
         for (const auto& e : p.events) {
-            if (Source* src = FindSource(e.source)) ++src->stored;
+            if (!name || e.source != *name) {
+                if (src) src->stored += run;
+                name = &e.source;
+                src = FindSource(e.source);
+                run = 0;
+            }
+            ++run;
         }
+        if (src) src->stored += run;
         for (Source* src : p.det_sources) {
             if (src) ++src->detections;
         }
@@ -463,6 +518,15 @@ struct IngestPipeline::Impl {
     static constexpr const char* kStageNames[kStages] = {
         "take", "decode_match", "wait_for_store", "store_idle", "store", "spool_commit"};
     std::array<std::atomic<uint64_t>, kStages> stage_ns{};
+    // The worker threads (RunOnWorkers).
+    static constexpr size_t kChunk = 256;
+    std::vector<std::thread> worker_threads;
+    std::mutex run_mu;
+    std::condition_variable run_cv, run_done_cv;
+    const std::function<void(size_t)>* run_fn = nullptr;
+    uint64_t run_generation = 0;
+    size_t run_pending = 0;
+    bool run_quit = false;
     std::mutex pool_mu;
     std::vector<std::vector<store::StoredEvent>> pool;  // event vectors of stored batches
     bool consumer_done = false;
@@ -540,6 +604,9 @@ Status IngestPipeline::Start() {
     }
     const int n = std::max(1, s.options.config.workers);
     for (int i = 0; i < n; ++i) s.workers.push_back(std::make_unique<Impl::Worker>(s.engine.get()));
+    for (int i = 1; i < n; ++i) {
+        s.worker_threads.emplace_back([&s, i] { s.WorkerLoop(static_cast<size_t>(i)); });
+    }
     s.consumer = std::thread([&s] { s.Consume(); });
     s.storer = std::thread([&s] { s.StoreLoop(); });
     s.started = true;
@@ -597,6 +664,7 @@ void IngestPipeline::Stop() {
     s.buffer->Close();
     s.consumer.join();
     s.storer.join();
+    s.StopWorkerThreads();
     s.listeners.clear();
     s.tailers.clear();
     for (auto& [name, src] : s.sources) src->rate = 0;
