@@ -111,6 +111,50 @@ detection:
     EXPECT_EQ(diags.items()[1].line, 8);
 }
 
+TEST(EngineTest, KeywordsFindValuesWhetherOrNotTheyArePiecesOfTheMessage) {
+    // The keyword scan leaves out a value that is a verbatim piece of the message (the message
+    // is scanned anyway); a value whose recorded offset does not hold it is still scanned.
+    Engine engine;
+    config::Diagnostics diags;
+    engine.LoadString(R"(title: keyword
+id: kw
+logsource: {product: linux}
+detection:
+    keywords: ['chmod 4755']
+    condition: keywords
+)",
+                      "kw.yml", diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    Matcher matcher(engine);
+    std::vector<Match> out;
+    auto fires = [&](const event::Event& ev) {
+        out.clear();
+        matcher.Match(ev, out);
+        return out.size() == 1;
+    };
+    const std::string line = "sudo: bob : COMMAND=/bin/CHMOD 4755 /tmp/x";
+    event::Event ev;
+    ev.logsource.product = "linux";
+    ev.message = line;
+    const auto at = static_cast<uint32_t>(line.find("/bin/"));
+    ev.Add("COMMAND", "/bin/CHMOD 4755 /tmp/x", event::ValueKind::kString, at);
+    EXPECT_TRUE(fires(ev));  // found in the message (caseless)
+
+    // Only the value holds the keyword, and its offset points at other text: still scanned.
+    event::Event other;
+    other.logsource.product = "linux";
+    other.message = "sudo: bob : COMMAND=/bin/true";
+    other.Add("COMMAND", "/bin/chmod 4755 /tmp/x", event::ValueKind::kString, at);
+    EXPECT_TRUE(fires(other));
+
+    event::Event none;
+    none.logsource.product = "linux";
+    none.message = "sudo: bob : COMMAND=/bin/true";
+    none.Add("COMMAND", "/bin/true", event::ValueKind::kString,
+             static_cast<uint32_t>(none.message.find("/bin/")));
+    EXPECT_FALSE(fires(none));
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, EngineCase, ::testing::ValuesIn(CaseFiles()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                              std::string name = fs::path(info.param).stem().string();
