@@ -154,6 +154,15 @@ struct IngestPipeline::Impl {
             if (auto st = pipeline.LoadString(yaml, "builtin:" + name, diags); !st) return st;
         }
         rules_rejected = engine->stats().rules_rejected;
+        const auto& corr = engine->correlations();
+        corr_wants.assign(engine->rule_count(), 0);
+        corr_hides.assign(engine->rule_count(), 0);
+        for (uint32_t r = 0; r < engine->rule_count(); ++r) {
+            const auto& m = engine->rule(r).meta;
+            corr_wants[r] = corr.Wants(m.id, m.name);
+            corr_hides[r] = corr.Suppresses(m.id, m.name);
+        }
+        if (corr.size() > 0) corr_state = engine->NewCorrelationState();
         if (!diags.items().empty()) {
             std::fprintf(stderr,
                          "vigil serve: %zu detection rules loaded, %zu rejected (see "
@@ -163,10 +172,17 @@ struct IngestPipeline::Impl {
         return Ok();
     }
 
-    // Decodes, maps and matches msgs[begin, end) into events[begin, end) and dets.
+    // What a worker found in its chunks: detections to store (with their event's source) and
+    // the matches correlations read (event index, rule).
+    struct Found {
+        std::vector<store::Detection> dets;
+        std::vector<Source*> det_sources;
+        std::vector<std::pair<size_t, uint32_t>> corr;
+    };
+
+    // Decodes, maps and matches msgs[begin, end) into events[begin, end) and found.
     void Process(Worker& w, std::vector<ingest::RawMessage>& msgs, size_t begin, size_t end,
-                 std::vector<store::StoredEvent>& events, std::vector<store::Detection>& dets,
-                 std::vector<Source*>& det_sources) {
+                 std::vector<store::StoredEvent>& events, Found& found) {
         for (size_t i = begin; i < end; ++i) {
             ingest::RawMessage& m = msgs[i];
             store::StoredEvent& se = events[i];
@@ -214,6 +230,9 @@ struct IngestPipeline::Impl {
             w.matches.clear();
             w.matcher->Match(se.event, w.matches);
             for (const detect::Match& match : w.matches) {
+                if (corr_wants[match.rule]) found.corr.emplace_back(i, match.rule);
+                // A rule only counted by correlations (generate: false) raises no detection.
+                if (corr_hides[match.rule]) continue;
                 const detect::RuleInfo& rule = engine->rule(match.rule);
                 store::Detection d;
                 d.id = DetectionId(se.id, match.rule);
@@ -222,8 +241,8 @@ struct IngestPipeline::Impl {
                 d.level = std::string(detect::LevelName(rule.meta.level));
                 d.time_ns = se.event.time_ns;
                 d.event_ids.push_back(se.id);
-                dets.push_back(std::move(d));
-                det_sources.push_back(src);
+                found.dets.push_back(std::move(d));
+                found.det_sources.push_back(src);
             }
         }
         // The store's per-event encoding, here in parallel rather than in its single writer.
@@ -235,8 +254,52 @@ struct IngestPipeline::Impl {
         ingest::TakenBatch taken;
         std::vector<store::StoredEvent> events;
         std::vector<store::Detection> dets;
-        std::vector<Source*> det_sources;  // the source of each detection's event
+        std::vector<Source*> det_sources;               // the source of each detection's event
+        std::vector<std::pair<size_t, uint32_t>> corr;  // (event, rule) for correlations
     };
+
+    // Stage 2, before storing: feeds the batch's matches to the correlations in stream order
+    // and adds a detection for each correlation that fires. Its events are the contributing
+    // ones still remembered (the last kCorrIds fed).
+    void Correlate(Prepared& p) {
+        if (!corr_state || p.corr.empty()) return;
+        for (const auto& [index, rule_index] : p.corr) {
+            store::StoredEvent& se = p.events[index];
+            se.event.sequence = ++corr_seq;
+            corr_ids.emplace_back(corr_seq, se.id);
+            if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
+            const detect::RuleInfo& rule = engine->rule(rule_index);
+            corr_hits.clear();
+            corr_state->OnMatch(rule.meta.id, rule.meta.name, se.event, corr_hits);
+            for (const detect::CorrelationHit& hit : corr_hits) {
+                // An intermediate correlation of a chain is hidden like a base rule.
+                if (corr_state->Suppresses(hit.rule->meta.id, hit.rule->meta.name)) continue;
+                store::Detection d;
+                d.id =
+                    IdFor("correlation:" + hit.rule->meta.id + ":" + std::string(se.id.view()), 0);
+                std::copy_n(se.id.bytes.begin(), 6, d.id.bytes.begin());
+                d.rule_id = hit.rule->meta.id;
+                d.rule_title = hit.rule->meta.title;
+                std::string group;
+                for (const auto& [field, value] : hit.group) {
+                    group += (group.empty() ? "" : ", ") + field + "=" + value;
+                }
+                if (!group.empty()) d.rule_title += " (" + group + ")";
+                d.level = std::string(detect::LevelName(hit.rule->meta.level));
+                d.time_ns = hit.last_ns;
+                for (uint64_t seq : hit.event_sequences) {
+                    auto it = std::lower_bound(
+                        corr_ids.begin(), corr_ids.end(), seq,
+                        [](const auto& entry, uint64_t s) { return entry.first < s; });
+                    if (it != corr_ids.end() && it->first == seq) d.event_ids.push_back(it->second);
+                }
+                if (d.event_ids.empty()) d.event_ids.push_back(se.id);
+                p.dets.push_back(std::move(d));
+                p.det_sources.push_back(FindSource(se.source));
+            }
+        }
+        corr_state->Expire(p.events[p.corr.back().first].event.time_ns);
+    }
 
     // Runs fn(w) for every worker w: 0 on this thread, the others on their own threads (which
     // live as long as the pipeline, so their thread-local caches stay warm); returns when all
@@ -299,21 +362,23 @@ struct IngestPipeline::Impl {
         // Chunks handed out in turn, so a worker slowed by the other load on the machine does
         // not hold the batch up.
         const size_t n = workers.size();
-        std::vector<std::vector<store::Detection>> dets(n);
-        std::vector<std::vector<Source*>> det_sources(n);
+        std::vector<Found> found(n);
         std::atomic<size_t> next{0};
         RunOnWorkers([&](size_t w) {
             for (;;) {
                 const size_t begin = next.fetch_add(kChunk);
                 if (begin >= msgs.size()) return;
                 Process(*workers[w], msgs, begin, std::min(msgs.size(), begin + kChunk), p.events,
-                        dets[w], det_sources[w]);
+                        found[w]);
             }
         });
         for (size_t w = 0; w < n; ++w) {
-            for (auto& d : dets[w]) p.dets.push_back(std::move(d));
-            for (Source* src : det_sources[w]) p.det_sources.push_back(src);
+            for (auto& d : found[w].dets) p.dets.push_back(std::move(d));
+            for (Source* src : found[w].det_sources) p.det_sources.push_back(src);
+            p.corr.insert(p.corr.end(), found[w].corr.begin(), found[w].corr.end());
         }
+        // Correlations read the matches in the order of the stream.
+        std::sort(p.corr.begin(), p.corr.end());
         return p;
     }
 
@@ -463,6 +528,7 @@ struct IngestPipeline::Impl {
             }
             // A batch that cannot be stored is retried (the sources back up meanwhile); it is
             // never dropped.
+            Correlate(p);
             bool stored = false;
             StageTimer store_timer(stage_ns[kStore]);
             for (;;) {
@@ -500,6 +566,13 @@ struct IngestPipeline::Impl {
     store::EventStore& store;
     std::unique_ptr<detect::Engine> engine;
     detect::Pipeline pipeline;
+    // Correlations over the live stream (the store thread feeds them in order).
+    std::vector<uint8_t> corr_wants, corr_hides;  // per rule
+    std::optional<detect::CorrelationEngine> corr_state;
+    std::vector<detect::CorrelationHit> corr_hits;
+    uint64_t corr_seq = 0;
+    static constexpr size_t kCorrIds = 65536;
+    std::deque<std::pair<uint64_t, store::EventId>> corr_ids;  // sequence -> event id
     size_t rules_rejected = 0;
     std::unique_ptr<ingest::Buffer> buffer;
     std::map<std::string, std::unique_ptr<Source>> sources;
@@ -750,6 +823,7 @@ std::string IngestPipeline::Impl::StatusText() const {
     j["updated_at"] = FormatTimestamp(s.Now());
     j["rules_loaded"] = s.engine ? s.engine->stats().rules_loaded : 0;
     j["rules_rejected"] = s.rules_rejected;
+    j["correlations_loaded"] = s.engine ? s.engine->stats().correlations_loaded : 0;
     j["workers"] = s.workers.size();
     if (s.buffer) {
         const auto b = s.buffer->stats();

@@ -25,11 +25,13 @@ const ANALYST_PASSWORD = 'Analyst-Search-Pass-9#';
 const shots = screenshotDir();
 
 // What goes in: 70 payment events (more than one page of 50), 3 Chinese sign-in failures, 2
-// firewall denials and an SSH failure for the Sigma rule over HTTP; 2 syslog datagrams.
+// firewall denials and 5 SSH failures from one address (the brute-force correlation) over HTTP;
+// 2 syslog datagrams.
 const PAYMENTS = 70;
 const CHINESE = 3;
 const FIREWALL = 2;
-const HTTP_EVENTS = PAYMENTS + CHINESE + FIREWALL + 1;
+const SSH_FAILURES = 5;
+const HTTP_EVENTS = PAYMENTS + CHINESE + FIREWALL + SSH_FAILURES;
 const SYSLOG_EVENTS = 2;
 const ALL = HTTP_EVENTS + SYSLOG_EVENTS;
 const BAD_SYSLOG = 'this line is not RFC 5424 at all';
@@ -175,8 +177,11 @@ test('events go in over HTTP (NDJSON, Chinese text) and syslog UDP', { skip }, a
     lines.push(JSON.stringify({ message: `firewall deny tcp 10.0.0.${i + 9}:443`, app: 'edge', action: 'deny' }));
   }
   const now = new Date().toISOString();
-  // A text line among the JSON ones: decoded as syslog, matched by the SSH rule.
-  lines.push(`<38>1 ${now} bastion sshd 4000 - - Failed password for invalid user oracle from 203.0.113.7 port 50000 ssh2`);
+  // Text lines among the JSON ones: decoded as syslog, counted by the SSH brute-force
+  // correlation (5 failures from one address in 5 minutes).
+  for (let i = 0; i < SSH_FAILURES; i++) {
+    lines.push(`<38>1 ${now} bastion sshd ${4000 + i} - - Failed password for invalid user oracle from 203.0.113.7 port ${50000 + i} ssh2`);
+  }
   assert.equal(await sendHttp(lines), HTTP_EVENTS);
   await sendSyslog([`<13>1 ${now} gw01 router - - - link eth0 up`, BAD_SYSLOG]);
   await waitFor('every event stored', async () => (await ingestStatus()).stored_total >= ALL);
@@ -281,9 +286,10 @@ test('event search: the server\'s error is shown on the page', { skip }, async (
 
 test('detections raised on the ingested events', { skip }, async () => {
   await tid('tab-detections').click();
-  const row = page.locator('[data-testid="det-row"]', { hasText: 'SSH authentication failure' });
+  const row = page.locator('[data-testid="det-row"]', { hasText: 'SSH brute force' });
   await row.first().waitFor();
-  assert.match(await row.first().innerText(), /Low/);
+  assert.match(await row.first().innerText(), /High/);
+  assert.match(await row.first().innerText(), /source_ip=203\.0\.113\.7/);
   await shot('23-detections');
   await tid('tab-events').click();
 });

@@ -172,27 +172,47 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     // Field filters and full text over the API.
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=bastion-udp", &analyst);
     EXPECT_EQ(Json(r)["items"].size(), 3u) << r.body;
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=Failed%20password&limit=500", &analyst);
+    EXPECT_EQ(Json(r)["items"].size(), 11u) << r.body;
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=UNION", &analyst);
     ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
     EXPECT_EQ(Json(r)["items"][0]["host"], "web01");
     EXPECT_EQ(Json(r)["items"][0]["logsource"]["categories"][0], "webserver");
 
-    // Detections: SSH failures from every syslog transport, the SQL injection.
+    // Detections: the SSH failures from every syslog transport (11 from 203.0.113.7) are
+    // counted by the brute-force correlation (5 in 5 minutes per source_ip), which fires with
+    // the contributing events; the single failures raise no detection of their own (the
+    // correlation has generate: false). And the SQL injection.
     r = Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=500", &analyst);
     ASSERT_EQ(r.status, 200) << r.body;
     const json detections = Json(r);
-    std::map<std::string, int> by_rule;
+    int brute = 0, single = 0, web = 0;
     for (const auto& d : detections["items"]) {
-        by_rule[d["rule_title"].get<std::string>()]++;
+        const std::string title = d["rule_title"].get<std::string>();
         EXPECT_FALSE(d["event_ids"].empty());
+        if (title.find("SSH brute force") != std::string::npos) {
+            ++brute;
+            EXPECT_NE(title.find("source_ip=203.0.113.7"), std::string::npos) << title;
+            EXPECT_EQ(d["level"], "high");
+            EXPECT_EQ(d["event_ids"].size(), 5u) << d.dump();
+            // Every contributing event is stored and is an SSH failure.
+            for (const auto& id : d["event_ids"]) {
+                bool found = false;
+                for (const auto& e : events["items"]) {
+                    if (e["id"] != id) continue;
+                    found = true;
+                    EXPECT_NE(e["message"].get<std::string>().find("Failed password"),
+                              std::string::npos);
+                }
+                EXPECT_TRUE(found) << id;
+            }
+        }
+        if (title.find("SSH authentication failure") != std::string::npos) ++single;
+        if (title.find("SQL") != std::string::npos) ++web;
     }
-    int ssh = 0, web = 0;
-    for (const auto& [title, n] : by_rule) {
-        if (title.find("SSH") != std::string::npos) ssh += n;
-        if (title.find("SQL") != std::string::npos) web += n;
-    }
-    EXPECT_EQ(ssh, 11) << Json(r).dump();
-    EXPECT_GE(web, 1) << Json(r).dump();
+    EXPECT_EQ(brute, 2) << detections.dump();  // at the 5th and the 10th failure
+    EXPECT_EQ(single, 0) << detections.dump();
+    EXPECT_GE(web, 1) << detections.dump();
 
     // Counters per source, as JSON and for Prometheus.
     r = Get("/api/v1/ingest/status", &analyst);
