@@ -8,6 +8,8 @@
 #   bash bench/syslog_bench.sh [build-dir] [messages] [connections]   (default: build/release 1000000 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source bench/lib.sh
 BUILD=${1:-build/release}
 N=${2:-1000000}
 CONNS=${3:-4}
@@ -44,8 +46,6 @@ SEND=$BUILD/bench/vigil_syslog_send
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # Rate = N / (time from the sender's start until the output file holds N lines).
 run_file_receiver() {
   local name=$1 port=$2 out=$3
@@ -107,21 +107,16 @@ python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv
 VIGIL=$BUILD/src/cli/vigil
 "$VIGIL" init "$TMP/vigil-data" >/dev/null
 P=$(free_port)
-RULES="[$PWD/rules"
-for d in linux web network; do
-  [ -d "../shared/data/sigma/rules/$d" ] && RULES="$RULES, $PWD/../shared/data/sigma/rules/$d"
-done
-RULES="$RULES]"
 cat >>"$TMP/vigil-data/vigil.yml" <<CONF
 
 ingest:
-  rules: $RULES
+  rules: $(vigil_rules)
   workers: $(nproc)
   sources:
     - {name: bench, type: syslog-tcp, port: $P}
 CONF
-"$VIGIL" serve --data "$TMP/vigil-data" --port 0 >"$TMP/serve.out" 2>&1 &
-PIDS+=($!)
+start_vigil_serve "$VIGIL" "$TMP/vigil-data" "$TMP/serve.out"
+PIDS+=("$SERVE_PID")
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
 start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
