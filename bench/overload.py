@@ -230,7 +230,11 @@ def summary(csv_path, limit, max_rss_mb=None):
     paused = max(num(r, "src_paused") for r in rows)
     refused = max(num(r, "src_refused") for r in rows)
     http_refused = max(num(r, "http_refused") for r in rows)
-    full_secs = sum(1 for r in rows if limit and num(r, "spooled_bytes") >= 0.9 * limit)
+    # Samples of the load in which back-pressure happened: the TCP pause count or the HTTP
+    # refusals grew since the previous sample (with the status file: in 5 s steps).
+    pressed = sum(1 for a, b in zip(load, load[1:])
+                  if num(b, "src_paused") > num(a, "src_paused") or
+                  num(b, "http_refused") > num(a, "http_refused"))
     fds = [num(r, "fds") for r in rows]
     print(f"peak RSS (VmHWM)       {hwm:,.0f} MB")
     print(f"RSS during the load    min {min(rss_load):,.0f} / median "
@@ -239,8 +243,9 @@ def summary(csv_path, limit, max_rss_mb=None):
           f"{'%.0f' % rss_1min if rss_1min is not None else '(run < 1 min)'} / {rss_end:,.0f} MB"
           f"  (trend over the second half of the load: {slope:+.2f} MB/min)")
     print(f"spool waiting, max     {spool_max / 2**20:,.1f} MB of {limit / 2**20:,.0f} MB "
-          f"({spool_max / limit * 100 if limit else 0:.0f} %); >= 90 % full in {full_secs} of "
-          f"{len(rows)} samples")
+          f"({spool_max / limit * 100 if limit else 0:.0f} %)")
+    print(f"back-pressure          in {pressed} of {len(load) - 1} one-second samples of the load "
+          f"(TCP pauses or HTTP 503s since the previous one)")
     print(f"spool on disk, max     {disk_max / 2**20:,.1f} MB (segments are deleted once read "
           f"past)")
     print(f"spooled messages       {spooled_total:,.0f}")
