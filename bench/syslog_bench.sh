@@ -11,6 +11,8 @@
 #   PERF=FILE: record `perf record -g` of vigil serve during its run into FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source bench/lib.sh
 BUILD=${1:-build/release}
 N=${2:-1000000}
 CONNS=${3:-4}
@@ -53,8 +55,6 @@ cleanup() {
   if [[ -n ${KEEP:-} ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # Rate = N / (time from the sender's start until the output file holds N lines).
 run_file_receiver() {
   local name=$1 port=$2 out=$3
@@ -123,22 +123,17 @@ want serve || exit 0
 VIGIL=$BUILD/src/cli/vigil
 "$VIGIL" init "$TMP/vigil-data" >/dev/null
 P=$(free_port)
-RULES="[$PWD/rules"
-for d in linux web network; do
-  [ -d "../shared/data/sigma/rules/$d" ] && RULES="$RULES, $PWD/../shared/data/sigma/rules/$d"
-done
-RULES="$RULES]"
 cat >>"$TMP/vigil-data/vigil.yml" <<CONF
 
 ingest:
-  rules: $RULES
+  rules: $(vigil_rules)
   workers: ${WORKERS:-$(nproc)}
   sources:
     - {name: bench, type: syslog-tcp, port: $P}
 CONF
-"$VIGIL" serve --data "$TMP/vigil-data" --port 0 >"$TMP/serve.out" 2>&1 &
-SERVE=$!
-PIDS+=($SERVE)
+start_vigil_serve "$VIGIL" "$TMP/vigil-data" "$TMP/serve.out"
+SERVE=$SERVE_PID
+PIDS+=("$SERVE")
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
 if [[ -n ${PERF:-} ]]; then perf record -g -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVE/stat"; }

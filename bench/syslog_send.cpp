@@ -3,14 +3,25 @@
 // what a security team's syslog carries (sshd, sudo, kernel firewall, auditd, web access,
 // RFC 5424 application logs), ~180 bytes each, every message distinct.
 //
-//   vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet]
+//   vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] [--numbered]
 //
-// Prints "sent N messages (B bytes) in S s: R messages/s".
+// Messages 0..N-1 are handed out in blocks of 1,024 to the connections, so whatever stops the
+// sender, what was sent is a contiguous range. COUNT 0 with --seconds: no count limit. With
+// --seconds, each connection takes no new block after S seconds; a block taken is written whole.
+// --numbered ends message i with " seqno=i" (the overload benchmark checks loss and duplicates
+// with it).
+//
+// Prints "sent N messages (B bytes) in S s: R messages/s" once every byte is written (send()
+// returned for all of it); N is then exactly messages 0..N-1.
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,17 +72,38 @@ std::string Message(uint64_t i) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet]\n");
+    std::vector<std::string> pos;
+    double seconds = 0;
+    bool numbered = false;
+    for (int a = 1; a < argc; ++a) {
+        if (std::strcmp(argv[a], "--seconds") == 0 && a + 1 < argc) {
+            seconds = std::atof(argv[++a]);
+        } else if (std::strcmp(argv[a], "--numbered") == 0) {
+            numbered = true;
+        } else {
+            pos.emplace_back(argv[a]);
+        }
+    }
+    if (pos.size() < 2 || (std::strtoull(pos[1].c_str(), nullptr, 10) == 0 && seconds <= 0)) {
+        std::fprintf(stderr,
+                     "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] "
+                     "[--numbered]\n       (COUNT 0 needs --seconds)\n");
         return 2;
     }
-    const int port = std::atoi(argv[1]);
-    const uint64_t count = std::strtoull(argv[2], nullptr, 10);
-    const int conns = argc > 3 ? std::max(1, std::atoi(argv[3])) : 1;
-    const bool octet = argc > 4 && std::string(argv[4]) == "octet";
+    const int port = std::atoi(pos[0].c_str());
+    uint64_t count = std::strtoull(pos[1].c_str(), nullptr, 10);
+    if (count == 0) count = UINT64_MAX;
+    const int conns = pos.size() > 2 ? std::max(1, std::atoi(pos[2].c_str())) : 1;
+    const bool octet = pos.size() > 3 && pos[3] == "octet";
+    constexpr uint64_t kBlock = 1024;
+    std::atomic<uint64_t> next_block{0};
+    std::atomic<uint64_t> sent{0};
     std::vector<std::thread> threads;
     std::vector<uint64_t> bytes(static_cast<size_t>(conns), 0);
     const auto start = std::chrono::steady_clock::now();
+    const auto deadline =
+        start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
     for (int c = 0; c < conns; ++c) {
         threads.emplace_back([&, c] {
             int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -97,17 +129,22 @@ int main(int argc, char** argv) {
                 bytes[static_cast<size_t>(c)] += buf.size();
                 buf.clear();
             };
-            for (uint64_t i = static_cast<uint64_t>(c); i < count;
-                 i += static_cast<uint64_t>(conns)) {
-                const std::string m = Message(i);
-                if (octet) {
-                    buf += std::to_string(m.size()) + " " + m;
-                } else {
-                    buf += m + "\n";
+            while (std::chrono::steady_clock::now() < deadline) {
+                const uint64_t first = next_block.fetch_add(kBlock);
+                if (first >= count) break;
+                const uint64_t end = std::min(count, first + kBlock);
+                for (uint64_t i = first; i < end; ++i) {
+                    std::string m = Message(i);
+                    if (numbered) m += " seqno=" + std::to_string(i);
+                    if (octet) {
+                        buf += std::to_string(m.size()) + " " + m;
+                    } else {
+                        buf += m + "\n";
+                    }
                 }
-                if (buf.size() > 256 * 1024) flush();
+                flush();
+                sent += end - first;
             }
-            flush();
             ::shutdown(fd, SHUT_WR);
             char sink[256];
             while (::recv(fd, sink, sizeof(sink), 0) > 0) {
@@ -121,7 +158,7 @@ int main(int argc, char** argv) {
     uint64_t total = 0;
     for (auto b : bytes) total += b;
     std::printf("sent %llu messages (%llu bytes) in %.2f s: %.0f messages/s\n",
-                static_cast<unsigned long long>(count), static_cast<unsigned long long>(total),
-                secs, static_cast<double>(count) / secs);
+                static_cast<unsigned long long>(sent.load()), static_cast<unsigned long long>(total),
+                secs, static_cast<double>(sent.load()) / secs);
     return 0;
 }

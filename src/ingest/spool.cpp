@@ -201,6 +201,11 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::Open(SpoolOptions options) {
     auto impl = std::make_unique<Impl>();
     impl->options = std::move(options);
     Impl& s = *impl;
+    // The segment being written keeps its consumed start on disk until it is full and a later
+    // one is read, so the files hold up to max_bytes plus a segment: a segment is at most an
+    // eighth of max_bytes (at least 1 MiB) to keep that within the bound's order.
+    s.options.segment_bytes = std::min(
+        s.options.segment_bytes, std::max<uint64_t>(s.options.max_bytes / 8, uint64_t{1} << 20));
     for (const auto& entry : fs::directory_iterator(s.options.dir, ec)) {
         if (uint64_t n = SegmentNumber(entry.path().filename().string())) {
             s.segments.emplace(n, entry.file_size(ec));

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -142,6 +143,31 @@ TEST_F(SpoolTest, FullSpoolRefusesWholeBatchesUntilDrained) {
     EXPECT_LE(s->stats().bytes, 20000u);
     EXPECT_EQ(Drain(*s).size(), static_cast<size_t>(appended));
     EXPECT_TRUE(s->Append(Batch(0, 10)));  // room again
+}
+
+// The files stay near max_bytes: the consumed start of the segment being written is on disk
+// until that segment is full, so segments are capped at an eighth of max_bytes (here 8 MiB with
+// 64 MiB segments asked for: before the cap, the files grew to everything ever written).
+TEST_F(SpoolTest, FilesStayWithinTheBoundPlusOneSegment) {
+    const uint64_t max = 8 << 20;
+    auto s = Open(max, uint64_t{64} << 20);
+    auto disk = [this] {
+        uint64_t total = 0;
+        for (const auto& e : fs::directory_iterator(dir_)) total += e.file_size();
+        return total;
+    };
+    uint64_t most = 0;
+    int next = 0;
+    for (int round = 0; round < 5; ++round) {  // fill, drain: 40 MiB through an 8 MiB spool
+        while (s->Append(Batch(next, 100), /*sync=*/false)) {
+            next += 100;
+            most = std::max(most, disk());
+        }
+        EXPECT_EQ(Drain(*s, 5000).size() % 100, 0u);
+        most = std::max(most, disk());
+    }
+    EXPECT_GT(next, 5 * 40000);  // ~180-byte records
+    EXPECT_LE(most, max + max / 8 + (64 << 10));
 }
 
 // kill -9 while appending: every append that returned Ok is there after reopening.
