@@ -8,7 +8,9 @@
 #   bash bench/syslog_bench.sh [build-dir] [messages] [connections]   (default: build/release 1000000 4)
 #   RECEIVERS="serve" bash bench/syslog_bench.sh ...   only some receivers (rsyslog syslog-ng listener serve)
 #   KEEP=1: keep the scratch directory (vigil's data directory included)
-#   PERF=FILE: record `perf record -g` of vigil serve during its run into FILE
+#   PERF=FILE: record `perf record` of vigil serve during its run into FILE (PERF_OPTS, default -g;
+#   "--call-graph dwarf,16384 -F 499" gives call stacks through libraries without frame pointers)
+#   WORKERS=N: ingest.workers (default: the number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib.sh
@@ -135,7 +137,7 @@ start_vigil_serve "$VIGIL" "$TMP/vigil-data" "$TMP/serve.out"
 SERVE=$SERVE_PID
 PIDS+=("$SERVE")
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
-if [[ -n ${PERF:-} ]]; then perf record -g -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
+if [[ -n ${PERF:-} ]]; then perf record ${PERF_OPTS:--g} -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVE/stat"; }
 CPU0=$(cpu_ticks)
 start=$(date +%s.%N)
