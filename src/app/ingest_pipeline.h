@@ -35,7 +35,9 @@ struct IngestPipelineOptions {
     std::string tls_cert, tls_key;  // for syslog-tls
     bool allow_tls12 = false;
     std::function<int64_t()> clock;
-    size_t batch = 2048;
+    // Messages per batch (one store transaction per day partition). 8,192 stores ~10 % faster
+    // than 2,048 under full load (bench/syslog_bench.sh) for ~100 MB more peak memory.
+    size_t batch = 8192;
 };
 
 class IngestPipeline {
