@@ -18,8 +18,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -101,9 +101,8 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     std::vector<uint64_t> bytes(static_cast<size_t>(conns), 0);
     const auto start = std::chrono::steady_clock::now();
-    const auto deadline =
-        start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
+    const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                      std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
     for (int c = 0; c < conns; ++c) {
         threads.emplace_back([&, c] {
             int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -158,7 +157,8 @@ int main(int argc, char** argv) {
     uint64_t total = 0;
     for (auto b : bytes) total += b;
     std::printf("sent %llu messages (%llu bytes) in %.2f s: %.0f messages/s\n",
-                static_cast<unsigned long long>(sent.load()), static_cast<unsigned long long>(total),
-                secs, static_cast<double>(sent.load()) / secs);
+                static_cast<unsigned long long>(sent.load()),
+                static_cast<unsigned long long>(total), secs,
+                static_cast<double>(sent.load()) / secs);
     return 0;
 }

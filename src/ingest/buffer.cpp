@@ -25,12 +25,11 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
         // 48-bit ms | version 7, 12 bits of the counter | variant 10, 30 bits of the nonce, 32
         // bits of the counter.
         char id[40];
-        std::snprintf(id, sizeof id, "%08x-%04x-7%03x-%04x-%04x%08x",
-                      static_cast<unsigned>(ms >> 16), static_cast<unsigned>(ms & 0xffff),
-                      static_cast<unsigned>((n >> 32) & 0xfff),
-                      static_cast<unsigned>(0x8000 | ((id_nonce_ >> 16) & 0x3fff)),
-                      static_cast<unsigned>(id_nonce_ & 0xffff),
-                      static_cast<unsigned>(n & 0xffffffff));
+        std::snprintf(
+            id, sizeof id, "%08x-%04x-7%03x-%04x-%04x%08x", static_cast<unsigned>(ms >> 16),
+            static_cast<unsigned>(ms & 0xffff), static_cast<unsigned>((n >> 32) & 0xfff),
+            static_cast<unsigned>(0x8000 | ((id_nonce_ >> 16) & 0x3fff)),
+            static_cast<unsigned>(id_nonce_ & 0xffff), static_cast<unsigned>(n & 0xffffffff));
         m.id = id;
     }
 }

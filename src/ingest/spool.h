@@ -23,12 +23,12 @@ namespace vigil::ingest {
 
 struct SpoolOptions {
     std::filesystem::path dir;
-    uint64_t max_bytes = uint64_t{1} << 30;       // Append answers resource_exhausted beyond
+    uint64_t max_bytes = uint64_t{1} << 30;  // Append answers resource_exhausted beyond
     // A new segment after this many bytes; at most max_bytes / 8 (at least 1 MiB), since the
     // consumed start of the segment being written stays on disk until it is full: the files
     // hold at most max_bytes + a segment + a batch.
     uint64_t segment_bytes = uint64_t{64} << 20;
-    bool fsync = true;                            // durable appends (tests of speed may turn off)
+    bool fsync = true;  // durable appends (tests of speed may turn off)
 };
 
 struct SpoolStats {
