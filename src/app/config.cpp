@@ -95,7 +95,7 @@ Status ReadStringList(const std::string& name, const YAML::Node& map, const std:
 Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& out) {
     if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
     long workers = out.workers, spool_mb = static_cast<long>(out.spool_max_bytes >> 20),
-         retention = out.retention_days;
+         retention = out.retention_days, memory = static_cast<long>(out.memory_messages);
     if (auto st = ReadInt(name, in, "ingest", "workers", 1, 64, workers); !st) return st;
     if (auto st = ReadInt(name, in, "ingest", "spool_max_mb", 1, 1048576, spool_mb); !st) {
         return st;
@@ -103,6 +103,10 @@ Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& o
     if (auto st = ReadInt(name, in, "ingest", "retention_days", 1, 36500, retention); !st) {
         return st;
     }
+    if (auto st = ReadInt(name, in, "ingest", "memory_messages", 1000, 5000000, memory); !st) {
+        return st;
+    }
+    out.memory_messages = static_cast<size_t>(memory);
     out.workers = static_cast<int>(workers);
     out.spool_max_bytes = static_cast<uint64_t>(spool_mb) << 20;
     out.retention_days = static_cast<int>(retention);

@@ -50,6 +50,7 @@ struct IngestConfig {
     std::vector<std::string> rules;  // Sigma rule files or folders
     int workers = 2;
     uint64_t spool_max_bytes = uint64_t{1} << 30;
+    size_t memory_messages = 200000;  // the memory queue in front of the spool
     int retention_days = 180;
 };
 

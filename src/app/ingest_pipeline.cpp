@@ -652,6 +652,7 @@ Status IngestPipeline::Start() {
     ingest::BufferOptions bo;
     bo.spool.dir = s.options.data_dir / "spool";
     bo.spool.max_bytes = s.options.config.spool_max_bytes;
+    bo.max_memory_messages = s.options.config.memory_messages;
     auto buffer = ingest::Buffer::Open(bo);
     if (!buffer) return tl::unexpected(std::move(buffer.error()).WithContext("ingest spool"));
     s.buffer = std::move(*buffer);

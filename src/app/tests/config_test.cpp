@@ -58,6 +58,19 @@ TEST(ServeConfigTest, BadValuesNameFileLineAndKey) {
     EXPECT_EQ(c.error().message.rfind("vigil.yml:", 0), 0u) << c.error().message;
 }
 
+TEST(ServeConfigTest, IngestBoundsAreReadWithinLimits) {
+    auto c = ParseServeConfig("ingest:\n  spool_max_mb: 64\n  memory_messages: 5000\n", "/d",
+                              "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->ingest.spool_max_bytes, uint64_t{64} << 20);
+    EXPECT_EQ(c->ingest.memory_messages, 5000u);
+    EXPECT_EQ(ParseServeConfig("", "/d", "vigil.yml")->ingest.memory_messages, 200000u);
+    auto bad = ParseServeConfig("ingest:\n  memory_messages: 10\n", "/d", "vigil.yml");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("memory_messages"), std::string::npos)
+        << bad.error().message;
+}
+
 TEST(ServeConfigTest, MissingFileIsNotFound) {
     auto c = LoadServeConfig("/nonexistent/vigil.yml");
     ASSERT_FALSE(c);
