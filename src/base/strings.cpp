@@ -266,6 +266,19 @@ std::string FormatTimestamp(int64_t ns) {
     return buf;
 }
 
+std::string FormatBytes(uint64_t n) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
+
 std::string_view CutUtf8(std::string_view s, size_t max) {
     if (s.size() <= max) return s;
     size_t end = max;

@@ -44,6 +44,9 @@ std::optional<int64_t> CivilToNs(int year, int month, int day, int hour, int min
 // The UTC year of a time in ns since the epoch.
 int YearOf(int64_t ns);
 
+// A byte count for people: "512 B", "1.5 KiB", "3.2 MiB", "1.1 GiB".
+std::string FormatBytes(uint64_t n);
+
 // s cut to at most max bytes without splitting a UTF-8 sequence.
 std::string_view CutUtf8(std::string_view s, size_t max);
 

@@ -131,21 +131,6 @@ Result<app::Passphrase> GetPassphrase(const std::string& file_option, bool confi
     return passphrase;
 }
 
-std::string HumanBytes(uint64_t bytes) {
-    char buf[32];
-    if (bytes < 1024) {
-        std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-    } else if (bytes < 1024 * 1024) {
-        std::snprintf(buf, sizeof(buf), "%.1f KiB", static_cast<double>(bytes) / 1024);
-    } else if (bytes < uint64_t{1024} * 1024 * 1024) {
-        std::snprintf(buf, sizeof(buf), "%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
-    } else {
-        std::snprintf(buf, sizeof(buf), "%.2f GiB",
-                      static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-    }
-    return buf;
-}
-
 // Progress in bytes on a terminal (standard error), at most ten updates a second.
 class Progress {
 public:
@@ -160,7 +145,7 @@ public:
             if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
             last_ = now;
             shown_ = true;
-            std::fprintf(stderr, "\r%s: %s %s   ", cmd_, verb_, HumanBytes(bytes).c_str());
+            std::fprintf(stderr, "\r%s: %s %s   ", cmd_, verb_, FormatBytes(bytes).c_str());
             std::fflush(stderr);
         };
     }
@@ -178,12 +163,12 @@ private:
 };
 
 void PrintReport(const char* cmd, const app::ArchiveReport& r) {
-    std::printf("  archive    %s, sha256 %s\n", HumanBytes(r.archive_bytes).c_str(),
+    std::printf("  archive    %s, sha256 %s\n", FormatBytes(r.archive_bytes).c_str(),
                 r.archive_sha256.c_str());
     std::printf("  made       %s from %s%s%s\n", FormatTimestamp(r.created_ns).c_str(),
                 r.source_dir.c_str(), r.host.empty() ? "" : " on ", r.host.c_str());
     std::printf("  contents   %zu files, %zu directories, %s\n", r.files, r.directories,
-                HumanBytes(r.data_bytes).c_str());
+                FormatBytes(r.data_bytes).c_str());
     for (const auto& db : r.databases) {
         std::printf("  database   %s: %s\n", db.path.c_str(), db.detail.c_str());
     }
@@ -262,11 +247,11 @@ int RunBackup(const BackupCmdOptions& opt) {
         return ExitCode(result.error());
     }
     std::printf("%s: wrote %s\n", kCmd, result->archive.c_str());
-    std::printf("  %s (%llu bytes), sha256 %s\n", HumanBytes(result->archive_bytes).c_str(),
+    std::printf("  %s (%llu bytes), sha256 %s\n", FormatBytes(result->archive_bytes).c_str(),
                 static_cast<unsigned long long>(result->archive_bytes),
                 result->archive_sha256.c_str());
     std::printf("  %zu files (%s), %zu database%s copied with SQLite's online backup\n",
-                result->files, HumanBytes(result->data_bytes).c_str(), result->databases,
+                result->files, FormatBytes(result->data_bytes).c_str(), result->databases,
                 result->databases == 1 ? "" : "s");
     for (const auto& skipped : result->skipped) {
         std::printf("  not archived: %s\n", skipped.c_str());

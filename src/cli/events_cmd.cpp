@@ -55,19 +55,6 @@ std::optional<int64_t> ParseTime(std::string_view s, int64_t now) {
     return ParseTimestamp(s);
 }
 
-std::string HumanBytes(uint64_t n) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(n);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
-}
-
 void AppendFieldsJson(const event::Event& e, std::string& out) {
     // Repeated names (JSON arrays flattened by the decoder) become arrays again.
     std::vector<std::string_view> order;
@@ -294,13 +281,13 @@ int RunEventsStats(const EventsStatsOptions& opt) {
                                                FormatTimestamp(p.max_time_ns);
         std::printf("%-12s %12llu %12llu %10s  %s\n", p.day.c_str(),
                     static_cast<unsigned long long>(p.events),
-                    static_cast<unsigned long long>(p.unindexed), HumanBytes(p.bytes).c_str(),
+                    static_cast<unsigned long long>(p.unindexed), FormatBytes(p.bytes).c_str(),
                     span.c_str());
     }
     std::printf("%zu partitions, %llu events, %llu detections, %s\n", stats->partitions.size(),
                 static_cast<unsigned long long>(stats->events),
                 static_cast<unsigned long long>(stats->detections),
-                HumanBytes(stats->bytes).c_str());
+                FormatBytes(stats->bytes).c_str());
     return 0;
 }
 

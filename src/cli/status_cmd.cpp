@@ -48,19 +48,6 @@ std::string HumanAge(int64_t seconds) {
     return std::to_string(seconds / 86400) + " d";
 }
 
-std::string HumanBytes(uint64_t n) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(n);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
-}
-
 // Malformed samples and errors carry bytes from the network: terminal control characters
 // (C0, DEL, and C1 as UTF-8) are shown escaped, never sent to the terminal.
 std::string Printable(std::string_view s) {
@@ -225,7 +212,7 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
             "in all, %llu refused (full)\n",
             static_cast<unsigned long long>(Num(b, "memory_messages")),
             static_cast<unsigned long long>(Num(b, "spooled_records")),
-            HumanBytes(Num(b, "spooled_bytes")).c_str(),
+            FormatBytes(Num(b, "spooled_bytes")).c_str(),
             static_cast<unsigned long long>(Num(b, "spooled_total")),
             static_cast<unsigned long long>(Num(b, "refused_total")));
     }

@@ -7,16 +7,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VIGIL=$(realpath "$1")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-ingest-crash.XXXXXX")
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-cd "$TMP"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
+scratch ingest-crash
 
 DIR="$TMP/data"
 "$VIGIL" init "$DIR" >"$TMP/init.out"

@@ -6,6 +6,15 @@ PASSED=0
 FAILED=0
 RC=0
 
+# scratch NAME: makes TMP (removed at exit, with every process in PIDS killed) and enters it.
+# For scripts that start servers; call it right after sourcing this file.
+PIDS=()
+scratch() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-$1.XXXXXX")
+    trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
+    cd "$TMP"
+}
+
 pass() {
     PASSED=$((PASSED + 1))
     echo "ok   - $1"

@@ -12,17 +12,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 VIGIL=$(realpath "$1")
 SRC=$(realpath "$2")
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-status-cli.XXXXXX")
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-cd "$TMP"
-
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
+scratch status-cli
 
 DIR="$TMP/data"
 vigil init "$DIR"
