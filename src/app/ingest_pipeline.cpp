@@ -721,7 +721,6 @@ Status IngestPipeline::Start() {
         }
         auto listener = std::make_unique<ingest::SyslogListener>(l, *sink_, src->counters);
         if (auto st = listener->Start(); !st) return st;
-        ports_[cfg.name] = listener->port();
         src->bound_port = listener->port();
         s.listeners.push_back(std::move(listener));
     }
@@ -746,8 +745,8 @@ void IngestPipeline::Stop() {
 }
 
 uint16_t IngestPipeline::port(const std::string& source) const {
-    auto it = ports_.find(source);
-    return it == ports_.end() ? 0 : it->second;
+    auto it = impl_->sources.find(source);
+    return it == impl_->sources.end() ? 0 : it->second->bound_port.load();
 }
 
 Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,

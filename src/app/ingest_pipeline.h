@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,7 +69,6 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::unique_ptr<ingest::Sink> sink_;  // counts what the buffer accepts
-    std::map<std::string, uint16_t> ports_;
 };
 
 }  // namespace vigil::app
