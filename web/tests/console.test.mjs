@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { base32Decode, hotp, launch, screenshotDir, timeStep } from './lib.mjs';
+import { base32Decode, freshCodes, openPage, screenshotDir } from './lib.mjs';
 
 const URL = process.env.VIGIL_URL;
 const ADMIN_OTP = process.env.VIGIL_ADMIN_PASSWORD;
@@ -19,7 +19,6 @@ const shots = screenshotDir();
 let browser;
 let page;
 let adminKey;
-let lastStep;
 const problems = []; // CSP violations, uncaught errors
 
 const tid = (id) => page.locator(`[data-testid="${id}"]`);
@@ -40,22 +39,12 @@ async function signIn(username, password, code) {
   await tid('login-submit').click();
 }
 
-// Waits for the next step whose code the server has not seen yet, and returns that code.
-function freshCode(key) {
-  const step = Math.max(timeStep(), (lastStep ?? -1) + 1);
-  lastStep = step;
-  return hotp(key, step);
-}
+// A code of a time step the server has not seen yet (each code is accepted once).
+const freshCode = freshCodes();
 
 before(async () => {
   if (skip) return;
-  ({ context: browser } = await launch());
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(String(err)));
+  ({ context: browser, page } = await openPage(problems));
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { base32Decode, hotp, launch, screenshotDir, timeStep } from './lib.mjs';
+import { base32Decode, freshCodes, openPage, screenshotDir } from './lib.mjs';
 
 const URL = process.env.VIGIL_EVENTS_URL;
 const ADMIN_OTP = process.env.VIGIL_EVENTS_ADMIN_PASSWORD;
@@ -42,7 +42,6 @@ let api; // the administrator's API session (its own cookie jar)
 let csrf = '';
 let ingestToken;
 let analystOtp;
-let lastStep;
 const problems = []; // CSP violations, uncaught errors
 
 const tid = (id) => page.locator(`[data-testid="${id}"]`);
@@ -51,11 +50,8 @@ async function shot(name, fullPage = true) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
 }
 
-function freshCode(key) {
-  const step = Math.max(timeStep(), (lastStep ?? -1) + 1);
-  lastStep = step;
-  return hotp(key, step);
-}
+// A code of a time step the server has not seen yet (each code is accepted once).
+const freshCode = freshCodes();
 
 async function call(method, path, body, headers = {}) {
   const options = { headers: { ...headers } };
@@ -129,13 +125,7 @@ before(async () => {
   if (skip) return;
   const { request } = await import('playwright-core');
   api = await request.newContext({ baseURL: URL, ignoreHTTPSErrors: true });
-  ({ context: browser } = await launch());
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(String(err)));
+  ({ context: browser, page } = await openPage(problems));
 });
 
 after(async () => {

@@ -66,6 +66,30 @@ export async function launch() {
   return { context, close };
 }
 
+// A TOTP code source for one server: each call waits for a time step whose code the server has
+// not seen yet (a code is accepted once) and returns that step's code.
+export function freshCodes() {
+  let lastStep;
+  return (key) => {
+    const step = Math.max(timeStep(), (lastStep ?? -1) + 1);
+    lastStep = step;
+    return hotp(key, step);
+  };
+}
+
+// Launches Chromium and returns its context and first page; script errors and console errors
+// (other than 4xx responses the tests provoke) are collected into `problems`.
+export async function openPage(problems) {
+  const { context } = await launch();
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(String(err)));
+  return { context, page };
+}
+
 export function screenshotDir() {
   const dir = process.env.VIGIL_SCREENSHOTS ?? join(tmpdir(), 'vigil-console-screenshots');
   mkdirSync(dir, { recursive: true });
