@@ -632,6 +632,8 @@ public:
         accepted_ += n;
         return true;
     }
+    uint64_t offered() const override { return buffer_.offered(); }
+    uint64_t stored() const override { return buffer_.stored(); }
 
 private:
     ingest::Buffer& buffer_;
@@ -738,6 +740,8 @@ void IngestPipeline::Stop() {
     s.consumer.join();
     s.storer.join();
     s.StopWorkerThreads();
+    // The drain stored what the tailers had queued in memory: save their offsets past it.
+    for (auto& t : s.tailers) (void)t->SaveState();
     s.listeners.clear();
     s.tailers.clear();
     for (auto& [name, src] : s.sources) src->rate = 0;

@@ -15,6 +15,7 @@ Result<std::unique_ptr<Buffer>> Buffer::Open(BufferOptions options) {
 Buffer::Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
     : options_(std::move(options)), spool_(std::move(spool)) {
     id_nonce_ = std::random_device{}();
+    offered_ = spool_->stats().records;
 }
 
 void Buffer::AssignIds(std::vector<RawMessage>& batch) {
@@ -36,9 +37,11 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
 
 bool Buffer::Offer(std::vector<RawMessage>& batch) {
     if (batch.empty()) return true;
+    std::lock_guard order(order_mu_);
     {
         std::lock_guard lock(mu_);
         if (spool_->empty() && memory_.size() + batch.size() <= options_.max_memory_messages) {
+            offered_ += batch.size();
             for (auto& m : batch) memory_.push_back(std::move(m));
             batch.clear();
             cv_.notify_one();
@@ -52,6 +55,7 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
         refused_total_ += batch.size();
         return false;
     }
+    offered_ += batch.size();
     std::lock_guard lock(mu_);
     spooled_total_ += batch.size();
     batch.clear();
@@ -62,11 +66,13 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
 Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
     if (batch.empty()) return Ok();
     AssignIds(batch);
+    std::lock_guard order(order_mu_);
     if (auto st = spool_->Append(batch); !st) {
         std::lock_guard lock(mu_);
         refused_total_ += batch.size();
         return st;
     }
+    offered_ += batch.size();
     std::lock_guard lock(mu_);
     spooled_total_ += batch.size();
     batch.clear();
@@ -100,6 +106,8 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
 }
 
 Status Buffer::Done(const TakenBatch& batch) {
+    // Stored even if the commit fails (the batch then replays and storage drops the copies).
+    stored_ += batch.messages.size();
     if (!batch.spool_cursor) return Ok();
     return spool_->Commit(*batch.spool_cursor);
 }

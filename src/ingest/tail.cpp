@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -39,7 +40,10 @@ struct FileId {
 struct Followed {
     std::string path;
     int fd = -1;
-    uint64_t offset = 0;     // start of the first byte not yet taken
+    uint64_t offset = 0;   // start of the first byte not yet taken
+    uint64_t durable = 0;  // start of the first byte not yet stored: what Save writes
+    // (sink.offered() after an accepted batch, offset after it), oldest first.
+    std::deque<std::pair<uint64_t, uint64_t>> pending;
     bool rotated = false;    // the path now names another file: read to the end, then drop
     uint64_t last_size = 0;  // at the previous poll (multi-line: is the tail stable?)
 };
@@ -123,6 +127,7 @@ struct FileTailer::Impl {
                 struct stat st {};
                 if (::fstat(fd, &st) == 0) f.offset = static_cast<uint64_t>(st.st_size);
             }
+            f.durable = f.offset;
             files.emplace(id, std::move(f));
         }
         first_discovery = false;
@@ -136,6 +141,7 @@ struct FileTailer::Impl {
         if (size < f.offset) {  // copytruncate
             ++stats.truncations;
             f.offset = 0;
+            f.pending.emplace_back(sink.offered(), 0);
             dirty = true;
         }
         const bool stable = size == f.last_size;
@@ -217,6 +223,7 @@ struct FileTailer::Impl {
             if (!batch.empty()) {
                 if (!Offer(batch)) return false;
                 f.offset = ends.back();
+                f.pending.emplace_back(sink.offered(), f.offset);
                 ends.clear();
                 dirty = true;
             } else {
@@ -251,8 +258,21 @@ struct FileTailer::Impl {
         return true;
     }
 
+    // Moves each file's durable offset up to the newest batch the sink has stored.
+    void Advance() {
+        const uint64_t stored = sink.stored();
+        for (auto& [id, f] : files) {
+            while (!f.pending.empty() && f.pending.front().first <= stored) {
+                f.durable = f.pending.front().second;
+                f.pending.pop_front();
+                dirty = true;
+            }
+        }
+    }
+
     Result<bool> Poll() {
         std::lock_guard lock(mu);
+        Advance();
         Discover();
         bool all_taken = true;
         for (auto it = files.begin(); it != files.end();) {
@@ -260,7 +280,9 @@ struct FileTailer::Impl {
                 all_taken = false;
                 break;
             }
-            if (it->second.rotated) {
+            // A rotated file is dropped once read to its end and stored: until then a restart
+            // must still find its offset.
+            if (it->second.rotated && it->second.pending.empty()) {
                 struct stat st {};
                 if (::fstat(it->second.fd, &st) == 0 &&
                     it->second.offset >= static_cast<uint64_t>(st.st_size)) {
@@ -281,8 +303,9 @@ struct FileTailer::Impl {
         std::ostringstream out;
         {
             std::lock_guard lock(mu);
+            Advance();
             for (const auto& [id, f] : files) {
-                out << id.dev << ' ' << id.ino << ' ' << f.offset << ' ' << f.path << '\n';
+                out << id.dev << ' ' << id.ino << ' ' << f.durable << ' ' << f.path << '\n';
             }
             for (const auto& [id, offset] : saved) {  // not seen this run; keep them
                 out << id.dev << ' ' << id.ino << ' ' << offset << " -\n";

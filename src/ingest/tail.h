@@ -4,11 +4,14 @@
 // offset starts over), offsets persisted so a restart neither loses nor repeats lines, and
 // optional multi-line records (lines starting with a space or tab continue the previous one:
 // stack traces). A line is taken only once its newline is written (the last line of a rotated
-// file is taken at its end); offsets advance only after the sink took the batch.
+// file is taken at its end). Reading advances after the sink took a batch; the saved offset
+// advances only once the sink reports the batch stored (Sink::stored), so a crash while lines
+// wait in memory re-reads them instead of losing them. A rotated file stays in the state until
+// its lines are stored.
 //
-// Each record's id is "f:<dev>:<inode>:<offset>": a replay after a crash between the sink
-// taking a batch and the offsets being saved (at most save_interval) carries the same ids,
-// so storage drops the copies.
+// Each record's id is "f:<dev>:<inode>:<offset>": a replay after a crash between storing a
+// batch and saving the offsets (at most save_interval) carries the same ids, so storage drops
+// the copies.
 
 #include <chrono>
 #include <filesystem>
@@ -50,7 +53,8 @@ public:
 
     // Loads the offsets and starts the polling thread.
     Status Start();
-    // Stops the thread and saves the offsets.
+    // Stops the thread and saves the offsets (stored so far; call SaveState again once the
+    // sink has drained).
     void Stop();
     // One poll on the calling thread (tests, and Start's thread): expand globs, follow
     // rotations, read new lines, offer them. Returns false when the sink refused a batch.

@@ -103,6 +103,37 @@ TEST_F(BufferTest, DurableOffersSurviveAReopenUntilDone) {
     EXPECT_TRUE(DrainIds(*again).empty()) << "committed after Done";
 }
 
+// offered() and stored() count in the order Take hands messages out, memory and spool alike,
+// and what a reopened spool replays counts as offered before anything new.
+TEST_F(BufferTest, OfferedAndStoredGiveADurabilityWatermark) {
+    {
+        auto b = Open(/*memory=*/10);
+        auto batch = Batch(0, 10);
+        ASSERT_TRUE(b->Offer(batch));  // memory
+        EXPECT_EQ(b->offered(), 10u);
+        batch = Batch(10, 5);
+        ASSERT_TRUE(b->Offer(batch));  // memory is full: spool
+        EXPECT_EQ(b->offered(), 15u);
+        EXPECT_EQ(b->stored(), 0u);
+        auto t = b->Take(8, 10ms);
+        ASSERT_TRUE(t);
+        EXPECT_EQ(b->stored(), 0u) << "taken is not stored";
+        ASSERT_TRUE(b->Done(*t));
+        EXPECT_EQ(b->stored(), 8u);
+    }  // a crash: two memory messages are lost (their producer replays them), five are spooled
+    auto b = Open(/*memory=*/10);
+    EXPECT_EQ(b->offered(), 5u);
+    auto batch = Batch(15, 3);
+    ASSERT_TRUE(b->Offer(batch));
+    EXPECT_EQ(b->offered(), 8u);
+    auto t = b->Take(5, 10ms);
+    ASSERT_TRUE(t);
+    ASSERT_TRUE(b->Done(*t));
+    EXPECT_EQ(b->stored(), 5u) << "the replay, not yet the new batch";
+    EXPECT_EQ(DrainIds(*b).size(), 3u);
+    EXPECT_EQ(b->stored(), 8u);
+}
+
 TEST_F(BufferTest, SpooledMessagesWithoutAnIdGetOneThatAReplayKeeps) {
     // A syslog message has no id of its own. Once spooled it gets one, so when a batch is
     // stored but the process dies before Done, the replay carries the same id (and the store
