@@ -19,6 +19,7 @@
 #include "config/diagnostic.h"
 #include "detect/engine.h"
 #include "detect/pipeline.h"
+#include "ingest/audit_join.h"
 #include "ingest/buffer.h"
 #include "ingest/listener.h"
 #include "ingest/tail.h"
@@ -60,6 +61,14 @@ store::EventId DetectionId(const store::EventId& event, uint32_t rule) {
     store::EventId id = IdFor(key, 0);
     std::copy_n(event.bytes.begin(), 6, id.bytes.begin());
     return id;
+}
+
+// Sources whose decoder may see Linux audit records have the records of one event joined
+// into one message (ingest/audit_join.h).
+bool JoinsAudit(parse::Format f) {
+    return f == parse::Format::kAuto || f == parse::Format::kAuditd ||
+           f == parse::Format::kSyslog || f == parse::Format::kRfc3164 ||
+           f == parse::Format::kRfc5424;
 }
 
 std::string HostOf(std::string_view peer) {
@@ -697,6 +706,7 @@ Status IngestPipeline::Start() {
             t.paths = cfg.paths;
             t.state_file = s.options.data_dir / ("tail-" + cfg.name + ".offsets");
             t.multiline_indented = cfg.multiline;
+            t.join_audit = JoinsAudit(src->format);
             auto tailer = std::make_unique<ingest::FileTailer>(t, *sink_, src->counters);
             if (auto st = tailer->Start(); !st) {
                 return tl::unexpected(std::move(st.error()).WithContext("source " + cfg.name));
@@ -708,6 +718,7 @@ Status IngestPipeline::Start() {
         l.source = cfg.name;
         l.bind = cfg.bind;
         l.port = cfg.port;
+        l.join_audit = JoinsAudit(src->format);
         if (cfg.type == "syslog-udp") {
             l.kind = ingest::ListenerOptions::Kind::kUdp;
         } else if (cfg.type == "syslog-tcp") {
@@ -787,20 +798,29 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
                                " events in one request");
     }
     const int64_t now = s.Now();
+    Impl::Source* http = s.FindSource("http");
     std::vector<ingest::RawMessage> batch;
-    std::vector<std::string> ids;
     batch.reserve(lines.size());
+    // The audit records of one event in a request become one event (its first record's id).
+    ingest::AuditJoiner joiner;
+    const bool join = JoinsAudit(http->format);
     for (auto& line : lines) {
         ingest::RawMessage m;
         m.id = store::EventId::New(now).ToString();
-        ids.push_back(m.id);
         m.source = "http";
         m.peer = std::string(peer);
         m.received_ns = now;
         m.bytes = std::move(line);
-        batch.push_back(std::move(m));
+        if (join) {
+            joiner.Add(std::move(m), batch);
+        } else {
+            batch.push_back(std::move(m));
+        }
     }
-    Impl::Source* http = s.FindSource("http");
+    joiner.Flush(batch);
+    std::vector<std::string> ids;
+    ids.reserve(batch.size());
+    for (const auto& m : batch) ids.push_back(m.id);
     const size_t n = batch.size();
     if (auto st = s.buffer->OfferDurable(batch); !st) {
         http->counters.refused += n;

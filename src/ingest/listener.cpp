@@ -3,6 +3,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -13,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "ingest/audit_join.h"
 #include "net/tls.h"
 
 namespace vigil::ingest {
@@ -38,6 +41,8 @@ std::string PeerName(const asio::ip::address& address, uint16_t port) {
 // Bytes read per call on a stream; a datagram can be up to 64 KiB.
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDatagram = 65535;
+// UDP senders with an audit event open at once; over it, all open events go on.
+constexpr size_t kMaxUdpJoiners = 1024;
 
 }  // namespace
 
@@ -59,14 +64,25 @@ struct SyslogListener::Impl {
         return true;
     }
 
-    void AddFrame(std::vector<RawMessage>& batch, std::string_view frame, const std::string& peer) {
+    // Appends one message to batch, through the stream's audit joiner when there is one.
+    void AddFrame(std::vector<RawMessage>& batch, std::string_view frame, const std::string& peer,
+                  AuditJoiner* joiner) {
         RawMessage m;
         m.source = options.source;
         m.peer = peer;
         m.received_ns = NowNs();
         m.bytes.assign(frame);
-        batch.push_back(std::move(m));
+        if (joiner) {
+            joiner->Add(std::move(m), batch);
+        } else {
+            batch.push_back(std::move(m));
+        }
     }
+
+    // UDP: one audit joiner per sender that has an event open; a timer flushes those that
+    // waited audit_wait. Guarded by udp_mu (the receive and the timer may run on two threads).
+    void FlushUdpJoiners(bool all);
+    void ArmUdpFlush();
 
     template <class Stream>
     class Session;
@@ -90,6 +106,10 @@ struct SyslogListener::Impl {
     udp::endpoint sender;
     std::optional<tcp::acceptor> acceptor;
     std::optional<udp::socket> udp_socket;
+    std::mutex udp_mu;
+    std::map<std::string, AuditJoiner> udp_joiners;
+    std::optional<asio::steady_timer> udp_flush;
+    bool udp_flush_armed = false;
 };
 
 // One stream connection: read -> frame -> offer; a refused batch pauses reading until the
@@ -103,6 +123,7 @@ public:
         : impl_(impl),
           stream_(std::forward<Args>(args)...),
           retry_(impl.ioc),
+          flush_(beast::get_lowest_layer(stream_).get_executor()),
           framer_(impl.options.max_frame_bytes),
           peer_(std::move(peer)) {
         ++impl_.live;
@@ -137,13 +158,17 @@ private:
 
     void OnRead(const beast::error_code& ec, size_t n) {
         const auto before = framer_.stats();
-        auto add = [this](std::string_view frame) { impl_.AddFrame(batch_, frame, peer_); };
+        AuditJoiner* joiner = impl_.options.join_audit ? &joiner_ : nullptr;
+        auto add = [this, joiner](std::string_view frame) {
+            impl_.AddFrame(batch_, frame, peer_, joiner);
+        };
         if (n > 0) framer_.Feed(std::string_view(buf_.data(), n), add);
         const bool end = static_cast<bool>(ec);
         if (end) {
             // A sender closing after its last line; a cut TLS stream still delivers what it
             // completed, and the truncation is counted.
             framer_.Finish(add);
+            joiner_.Flush(batch_);
             if (ec != asio::error::eof && ec != beast::error::timeout &&
                 ec != asio::error::operation_aborted &&
                 std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
@@ -152,14 +177,18 @@ private:
         }
         impl_.counters.malformed += framer_.stats().malformed - before.malformed;
         impl_.counters.oversized += framer_.stats().oversized - before.oversized;
+        if (joiner_.holding()) ArmFlush(impl_.options.audit_wait);
         Deliver(end);
     }
 
     void Deliver(bool end) {
         if (impl_.Offer(batch_)) {
+            if (paused_ && joiner_.holding()) ArmFlush(impl_.options.audit_wait);
+            paused_ = false;
             if (!end) Read();
             return;
         }
+        paused_ = true;
         if (impl_.stopping) {
             impl_.counters.refused += batch_.size();
             batch_.clear();
@@ -173,9 +202,25 @@ private:
         });
     }
 
+    // An audit event still open after `wait` (user-space events have no EOE record) goes on
+    // without its next record; a paused stream delivers it with its batch.
+    void ArmFlush(std::chrono::milliseconds wait) {
+        flush_.expires_after(wait);
+        flush_.async_wait([self = this->shared_from_this()](const beast::error_code& ec) {
+            if (ec || self->paused_ || self->impl_.stopping) return;
+            self->joiner_.Flush(self->batch_);
+            if (!self->impl_.Offer(self->batch_)) {
+                self->ArmFlush(self->impl_.options.retry_interval);
+            }
+        });
+    }
+
     Impl& impl_;
     Stream stream_;
     asio::steady_timer retry_;
+    asio::steady_timer flush_;  // on the stream's strand: it runs beside a pending read
+    AuditJoiner joiner_;
+    bool paused_ = false;
     SyslogFramer framer_;
     std::string peer_;
     std::array<char, kReadChunk> buf_{};
@@ -220,12 +265,57 @@ void SyslogListener::Impl::DoReceive() {
                     ++counters.oversized;
                 } else if (!dgram.empty()) {
                     std::vector<RawMessage> batch;
-                    AddFrame(batch, dgram, PeerName(sender.address(), sender.port()));
-                    if (!Offer(batch)) ++counters.refused;  // UDP cannot push back
+                    const std::string peer = PeerName(sender.address(), sender.port());
+                    if (options.join_audit) {
+                        std::lock_guard lock(udp_mu);
+                        AuditJoiner& joiner = udp_joiners[peer];
+                        AddFrame(batch, dgram, peer, &joiner);
+                        if (!joiner.holding()) udp_joiners.erase(peer);
+                        if (udp_joiners.size() > kMaxUdpJoiners) {
+                            for (auto& [p, j] : udp_joiners) j.Flush(batch);
+                            udp_joiners.clear();
+                        }
+                        if (!udp_joiners.empty()) ArmUdpFlush();
+                    } else {
+                        AddFrame(batch, dgram, peer, nullptr);
+                    }
+                    if (!Offer(batch)) counters.refused += batch.size();  // UDP cannot push back
                 }
             }
             DoReceive();
         });
+}
+
+// Called with udp_mu held.
+void SyslogListener::Impl::ArmUdpFlush() {
+    if (udp_flush_armed || stopping) return;
+    udp_flush_armed = true;
+    udp_flush->expires_after(options.audit_wait);
+    udp_flush->async_wait([this](const beast::error_code& ec) {
+        if (ec || stopping) return;
+        FlushUdpJoiners(/*all=*/false);
+    });
+}
+
+void SyslogListener::Impl::FlushUdpJoiners(bool all) {
+    std::vector<RawMessage> batch;
+    {
+        std::lock_guard lock(udp_mu);
+        udp_flush_armed = false;
+        const int64_t before =
+            NowNs() -
+            std::chrono::duration_cast<std::chrono::nanoseconds>(options.audit_wait).count();
+        for (auto it = udp_joiners.begin(); it != udp_joiners.end();) {
+            if (all || it->second.held_received_ns() <= before) {
+                it->second.Flush(batch);
+                it = udp_joiners.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!udp_joiners.empty()) ArmUdpFlush();
+    }
+    if (!Offer(batch)) counters.refused += batch.size();
 }
 
 SyslogListener::SyslogListener(ListenerOptions options, Sink& sink, SourceCounters& counters)
@@ -255,6 +345,7 @@ Status SyslogListener::Start() {
             return MakeError(Code::kUnavailable, "binding UDP " + where + ": " + ec.message());
         }
         s.port = s.udp_socket->local_endpoint(ec).port();
+        s.udp_flush.emplace(s.ioc);
         s.DoReceive();
     } else {
         if (s.options.kind == ListenerOptions::Kind::kTls) {
@@ -300,6 +391,7 @@ void SyslogListener::Stop() {
     s.ioc.stop();
     for (auto& t : s.threads) t.join();
     s.threads.clear();
+    if (s.udp_socket) s.FlushUdpJoiners(/*all=*/true);  // their records were received
 }
 
 }  // namespace vigil::ingest

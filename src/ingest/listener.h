@@ -32,6 +32,10 @@ struct ListenerOptions {
     // How long a paused stream waits before offering its batch again.
     std::chrono::milliseconds retry_interval{20};
     size_t max_batch = 512;  // messages per Offer()
+    // Consecutive audit records of one event from one connection (UDP: one sender) become one
+    // message (ingest/audit_join.h); an event still open after audit_wait goes on as it is.
+    bool join_audit = false;
+    std::chrono::milliseconds audit_wait{200};
     int threads = 1;
 };
 

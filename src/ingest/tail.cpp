@@ -19,6 +19,8 @@
 
 #include <sys/stat.h>
 
+#include "ingest/audit_join.h"
+
 namespace vigil::ingest {
 
 namespace {
@@ -148,9 +150,13 @@ struct FileTailer::Impl {
         f.last_size = size;
         uint64_t budget = options.max_bytes_per_poll;
         std::vector<RawMessage> batch;
-        std::vector<uint64_t> ends;  // offset after each record in batch
         std::string buf;
+        // Audit records of one event become one message. A group still open at the end of a
+        // chunk is read again with the next one (it is never held between polls, so the
+        // offsets need no bookkeeping for it), unless the file has stopped growing.
+        AuditJoiner joiner;
         while (f.offset < size && budget > 0) {
+            joiner.Clear();
             const size_t want =
                 static_cast<size_t>(std::min<uint64_t>({size - f.offset, budget, 1024 * 1024}));
             buf.resize(want);
@@ -177,8 +183,11 @@ struct FileTailer::Impl {
                     m.peer = f.path;
                     m.received_ns = NowNs();
                     m.bytes.assign(text);
-                    batch.push_back(std::move(m));
-                    ends.push_back(f.offset + next);
+                    if (options.join_audit) {
+                        joiner.Add(std::move(m), batch, start);
+                    } else {
+                        batch.push_back(std::move(m));
+                    }
                 }
                 taken = next;
             };
@@ -219,16 +228,22 @@ struct FileTailer::Impl {
                     break;
                 }
             }
+            if (joiner.holding()) {
+                if (at_end && taken == buf.size() && (stable || f.rotated)) {
+                    joiner.Flush(batch);
+                } else {
+                    taken = joiner.held_tag();  // read the open group again next time
+                    joiner.Clear();
+                }
+            }
             // Offer what this chunk produced before reading further.
             if (!batch.empty()) {
                 if (!Offer(batch)) return false;
-                f.offset = ends.back();
-                f.pending.emplace_back(sink.offered(), f.offset);
-                ends.clear();
+                f.pending.emplace_back(sink.offered(), f.offset + taken);
                 dirty = true;
-            } else {
-                f.offset += taken;
             }
+            f.offset += taken;
+            if (taken == 0) break;  // only an open audit group: wait for more of the file
         }
         return true;
     }

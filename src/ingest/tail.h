@@ -33,6 +33,8 @@ struct TailOptions {
     std::chrono::milliseconds save_interval{1000};
     size_t max_line_bytes = kDefaultMaxFrameBytes;  // longer lines are cut there and counted
     bool multiline_indented = false;
+    // Consecutive audit records of one event become one message (ingest/audit_join.h).
+    bool join_audit = false;
     bool start_at_end = false;  // a file seen for the first time: from its end, not its start
     size_t max_batch = 512;
     size_t max_bytes_per_poll = 8 * 1024 * 1024;  // per file, so one file cannot starve others

@@ -283,9 +283,53 @@ void FinishAuditEvent(event::Event& ev, size_t max_fields) {
     if (!user.empty()) add("User", user);
 }
 
+namespace {
+
+// The audit record in a line that may carry a syslog header before it ("<14>... audispd:
+// node=db01 type=EXECVE msg=audit(...): ..."); empty when there is none.
+std::string_view RecordIn(std::string_view line) {
+    for (size_t type = line.find("type="); type != std::string_view::npos;
+         type = line.find("type=", type + 1)) {
+        const size_t open = line.find("audit(", type);
+        if (open == std::string_view::npos) return {};
+        if (open - type > 64) continue;
+        if (type >= 7) {
+            const size_t node = line.rfind("node=", type);
+            if (node != std::string_view::npos && line[type - 1] == ' ' &&
+                line.substr(node, type - 1 - node).find(' ') == std::string_view::npos) {
+                return line.substr(node);
+            }
+        }
+        return line.substr(type);
+    }
+    return {};
+}
+
+}  // namespace
+
 Status DecodeAuditd(Ctx& ctx, std::string_view text) {
+    // One record, or the records of one event joined by '\n' (the ingest pipeline joins
+    // them, see ingest/audit_join.h): the first line is a record, later ones may carry a
+    // syslog header before theirs. A later record that does not decode is skipped; EOE
+    // records carry nothing.
     AuditRecordInfo info;
-    if (Status st = DecodeAuditRecord(ctx, text, info); !st) return st;
+    size_t nl = text.find('\n');
+    if (Status st = DecodeAuditRecord(ctx, text.substr(0, nl), info); !st) return st;
+    while (nl != std::string_view::npos) {
+        const size_t start = nl + 1;
+        nl = text.find('\n', start);
+        std::string_view record =
+            RecordIn(text.substr(start, nl == std::string_view::npos ? nl : nl - start));
+        while (!record.empty() && (record.back() == '\r' || record.back() == ' '))
+            record.remove_suffix(1);
+        const std::string_view type = record.substr(std::min(record.size(), record.find("type=")));
+        if (type.empty() || type.starts_with("type=EOE ") || type.starts_with("type=1320 ")) {
+            continue;
+        }
+        AuditRecordInfo more;
+        (void)DecodeAuditRecord(ctx, record, more);
+    }
+    ctx.ev.time_ns = info.time_ns;
     ctx.Add("serial", std::to_string(info.serial), event::ValueKind::kNumber);
     if (!info.node.empty()) ctx.Add("node", info.node);
     FinishAuditEvent(ctx.ev, ctx.options.max_fields);

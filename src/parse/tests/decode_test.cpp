@@ -312,6 +312,44 @@ TEST(Auditd, RecordsOfOneEventAreGrouped) {
     EXPECT_EQ(out[2].Get("type"), "ADD_USER");
 }
 
+// The ingest pipeline joins the records of one event into one message (ingest/audit_join.h):
+// decoding it gives the event the assembler builds, bare or with a syslog header per record.
+TEST(Auditd, AJoinedMessageDecodesAsOneEvent) {
+    const std::vector<std::string> records = {
+        "type=SYSCALL msg=audit(1795000000.120:901): arch=c000003e syscall=59 success=yes "
+        "ppid=2001 pid=2002 uid=0 comm=\"chmod\" exe=\"/usr/bin/chmod\"",
+        "type=EXECVE msg=audit(1795000000.120:901): argc=3 a0=\"chmod\" a1=\"777\" "
+        "a2=2F746D702F6D7920646972",
+        "type=CWD msg=audit(1795000000.120:901): cwd=\"/root\"",
+        "type=PATH msg=audit(1795000000.120:901): item=0 name=\"/usr/bin/chmod\"",
+        "type=EOE msg=audit(1795000000.120:901): ",
+    };
+    for (const std::string prefix : {"", "<14>Nov 20 10:00:00 db01 audispd: node=db01 "}) {
+        std::string joined;
+        for (const auto& r : records) joined += (joined.empty() ? "" : "\n") + prefix + r;
+        auto d = Decode(joined);
+        ASSERT_TRUE(d.status) << Error(d);
+        EXPECT_EQ(d.all("type"), (std::vector<std::string>{"SYSCALL", "EXECVE", "CWD", "PATH"}))
+            << prefix;
+        EXPECT_EQ(d["CommandLine"], "chmod 777 /tmp/my dir");
+        EXPECT_EQ(d["Image"], "/usr/bin/chmod");
+        EXPECT_EQ(d["CurrentDirectory"], "/root");
+        EXPECT_EQ(d["name"], "/usr/bin/chmod");
+        EXPECT_EQ(d["serial"], "901");
+        EXPECT_EQ(d.ev.logsource.Key(), "linux/auditd/process_creation");
+        EXPECT_EQ(d.ev.message, joined);
+        // Values taken verbatim point into the joined message (the store keeps slices).
+        for (size_t i = 0; i < d.ev.size(); ++i) {
+            const auto f = d.ev.field(i);
+            if (f.line_offset == event::kNotInLine) continue;
+            EXPECT_EQ(joined.substr(f.line_offset, f.value.size()), f.value) << f.name;
+        }
+    }
+    EXPECT_EQ(Decode("<14>Nov 20 10:00:00 db01 audispd: node=db01 " + records[0] + "\n" +
+                     "<14>Nov 20 10:00:00 db01 audispd: node=db01 " + records[1])["node"],
+              "db01");
+}
+
 TEST(Auditd, AssemblerBounds) {
     LineDecoder dec({.now_ns = kNow});
     AuditdAssembler asm_(dec, {.max_records = 3, .max_open = 2, .max_age_ns = 1'000'000'000});

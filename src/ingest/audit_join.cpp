@@ -1,0 +1,78 @@
+#include "ingest/audit_join.h"
+
+#include <utility>
+
+namespace vigil::ingest {
+
+std::string AuditJoiner::Key(std::string_view line, bool* end) {
+    if (end) *end = false;
+    // "... type=SYSCALL msg=audit(1700000000.123:42): ..." (kernel lines relayed by syslog
+    // write "audit(" without "msg="); the record may follow a syslog header.
+    const size_t type = line.find("type=");
+    if (type == std::string_view::npos) return {};
+    const size_t open = line.find("audit(", type);
+    if (open == std::string_view::npos || open - type > 64) return {};
+    const size_t close = line.find(')', open);
+    if (close == std::string_view::npos || close - open > 48) return {};
+    const std::string_view id = line.substr(open + 6, close - open - 6);
+    if (id.find(':') == std::string_view::npos) return {};
+    std::string_view node;
+    // "node=NAME type=...": the node names the host when auditd forwards for several.
+    if (type >= 7) {
+        const size_t n = line.rfind("node=", type);
+        if (n != std::string_view::npos && line[type - 1] == ' ' &&
+            line.substr(n, type - 1 - n).find(' ') == std::string_view::npos) {
+            node = line.substr(n + 5, type - 1 - n - 5);
+        }
+    }
+    if (end) {
+        const std::string_view t = line.substr(type + 5, open - type - 5);
+        *end = t.starts_with("EOE ") || t.starts_with("1320 ");
+    }
+    std::string key;
+    key.reserve(node.size() + 1 + id.size());
+    key.append(node).push_back('|');
+    key.append(id);
+    return key;
+}
+
+void AuditJoiner::Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag) {
+    bool end = false;
+    std::string key = Key(m.bytes, &end);
+    if (holding_ && (key.empty() || key != key_ ||
+                     held_.bytes.size() + 1 + m.bytes.size() > limits_.max_bytes)) {
+        Flush(out);
+    }
+    if (key.empty()) {
+        out.push_back(std::move(m));
+        return;
+    }
+    if (!holding_) {
+        holding_ = true;
+        held_ = std::move(m);
+        key_ = std::move(key);
+        records_ = 1;
+        tag_ = tag;
+    } else {
+        held_.bytes.push_back('\n');
+        held_.bytes.append(m.bytes);
+        ++records_;
+    }
+    if (end || records_ >= limits_.max_records) Flush(out);
+}
+
+void AuditJoiner::Flush(std::vector<RawMessage>& out) {
+    if (!holding_) return;
+    out.push_back(std::move(held_));
+    Clear();
+}
+
+void AuditJoiner::Clear() {
+    holding_ = false;
+    held_ = RawMessage{};
+    key_.clear();
+    records_ = 0;
+    tag_ = 0;
+}
+
+}  // namespace vigil::ingest
