@@ -5,13 +5,14 @@
 // analyst and an ingest token, and events go in over HTTP (NDJSON, with Chinese text) and syslog
 // UDP (one good message, one malformed). Then, as the analyst: event search (histogram total,
 // rows, load more, field filters, a value clicked into a filter, English and Chinese text, a
-// server error shown), detections, the sources page with its counters, malformed samples and
+// server error shown), detections, the search in the address (a reload, Back, a link opened in
+// a new tab, a malformed link), the sources page with its counters, malformed samples and
 // auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { base32Decode, freshCodes, openPage, screenshotDir } from './lib.mjs';
+import { base32Decode, freshCodes, openPage, screenshotDir, watchPage } from './lib.mjs';
 
 const URL = process.env.VIGIL_EVENTS_URL;
 const ADMIN_OTP = process.env.VIGIL_EVENTS_ADMIN_PASSWORD;
@@ -37,7 +38,7 @@ const ALL = HTTP_EVENTS + SYSLOG_EVENTS;
 const BAD_SYSLOG = 'this line is not RFC 5424 at all';
 
 let browser;
-let page;
+let page; // the page the helpers below act on (the analyst's first tab)
 let api; // the administrator's API session (its own cookie jar)
 let csrf = '';
 let ingestToken;
@@ -110,6 +111,17 @@ function sendSyslog(messages) {
 }
 
 const rowCount = () => page.locator('[data-testid="ev-row"]').count();
+const hash = () => new globalThis.URL(page.url()).hash;
+const messageTexts = () => page.locator('[data-testid="ev-row"] td.message-cell').allInnerTexts();
+
+// The form as the user sees it.
+async function formValues() {
+  const filters = [];
+  for (let i = 0; (await tid(`ev-filter-field-${i}`).count()) > 0; i++) {
+    filters.push(`${await tid(`ev-filter-field-${i}`).inputValue()}=${await tid(`ev-filter-value-${i}`).inputValue()}`);
+  }
+  return { range: await tid('ev-range').inputValue(), q: await tid('ev-q').inputValue(), filters };
+}
 
 // Waits for the search that the last action started and returns the histogram total.
 async function searched(expectedTotal) {
@@ -282,6 +294,108 @@ test('detections raised on the ingested events', { skip }, async () => {
   assert.match(await row.first().innerText(), /source_ip=203\.0\.113\.7/);
   await shot('23-detections');
   await tid('tab-events').click();
+});
+
+test('the search is in the address: a filter and text survive a reload', { skip }, async () => {
+  assert.equal(hash(), '#/events?range=1h');
+  await tid('ev-range').selectOption('24h');
+  await searched(ALL);
+  await tid('ev-filter-add').click();
+  await tid('ev-filter-field-0').fill('app');
+  await tid('ev-filter-value-0').fill('edge');
+  await tid('ev-q').fill('deny');
+  await tid('ev-search').click();
+  await searched(FIREWALL);
+  assert.equal(hash(), '#/events?range=24h&q=deny&f.app=edge');
+  const shown = await messageTexts();
+  assert.equal(shown.length, FIREWALL);
+
+  // A reload starts the console afresh: whatever the form shows now came from the address.
+  await page.reload();
+  await searched(FIREWALL);
+  assert.deepEqual(await formValues(), { range: '24h', q: 'deny', filters: ['app=edge'] });
+  assert.deepEqual(await messageTexts(), shown);
+  assert.equal(hash(), '#/events?range=24h&q=deny&f.app=edge');
+});
+
+test('the search in the address: a new search is a history entry, a tab is not', { skip }, async () => {
+  const entries = await page.evaluate(() => history.length);
+  await tid('tab-detections').click();
+  assert.equal(hash(), '#/events?range=24h&q=deny&f.app=edge&tab=detections');
+  await tid('tab-events').click();
+  assert.equal(hash(), '#/events?range=24h&q=deny&f.app=edge');
+  assert.equal(await page.evaluate(() => history.length), entries);
+
+  await tid('ev-clear').click();
+  await searched(ALL);
+  assert.equal(hash(), '#/events?range=1h');
+  assert.equal(await page.evaluate(() => history.length), entries + 1);
+  await page.goBack();
+  await searched(FIREWALL);
+  assert.deepEqual(await formValues(), { range: '24h', q: 'deny', filters: ['app=edge'] });
+
+  // Another page and back through the navigation (#/events, no query): the search of the session.
+  await tid('nav-sources').click();
+  await tid('source-row-http').waitFor();
+  await tid('nav-events').click();
+  await searched(FIREWALL);
+  assert.deepEqual(await formValues(), { range: '24h', q: 'deny', filters: ['app=edge'] });
+  assert.equal(hash(), '#/events?range=24h&q=deny&f.app=edge');
+});
+
+test('a link opened in a new tab runs its search: custom range, Chinese text, filter, tab', { skip }, async () => {
+  const since = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 3600_000);
+  const until = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000);
+  const utc = (d) => d.toISOString().replace('.000Z', 'Z');
+  const link = `#/events?since=${utc(since)}&until=${utc(until)}&q=${encodeURIComponent('登录失败')}` +
+    '&f.app=portal&tab=detections';
+  const first = page;
+  page = watchPage(await browser.newPage(), problems);
+  try {
+    await page.goto(`${URL}/${link}`);
+    await searched(CHINESE);
+    assert.deepEqual(await formValues(), { range: 'custom', q: '登录失败', filters: ['app=portal'] });
+    // Shown in local time, as typed in the form.
+    assert.equal(new Date(await tid('ev-since').inputValue()).getTime(), since.getTime());
+    assert.equal(new Date(await tid('ev-until').inputValue()).getTime(), until.getTime());
+    assert.equal(await tid('tab-detections').getAttribute('aria-selected'), 'true');
+    await page.locator('[data-testid="det-row"]', { hasText: 'SSH brute force' }).first().waitFor();
+    const messages = await messageTexts();
+    assert.equal(messages.length, CHINESE);
+    assert.ok(messages.every((m) => m.includes('登录失败')), messages.join('\n'));
+    assert.equal(hash(), `#/events?range=custom&since=${utc(since)}&until=${utc(until)}` +
+      '&q=%E7%99%BB%E5%BD%95%E5%A4%B1%E8%B4%A5&f.app=portal&tab=detections');
+    assert.equal(await tid('ev-link-ignored').count(), 0);
+    await shot('23b-events-from-link');
+  } finally {
+    await page.close();
+    page = first;
+  }
+});
+
+test('a malformed link: what can be read is searched, the rest named and ignored', { skip }, async () => {
+  await page.goto(`${URL}/#/events?range=forever&since=yesterday&until=2026-13-45T10:00:00Z&f.=x` +
+    '&f.action=deny&tab=nope&bogus=%E0%A4%A&%ZZ');
+  // The page before showed 2 events too: the warning tells the new rendering apart.
+  await tid('ev-link-ignored').waitFor();
+  await searched(FIREWALL);
+  assert.deepEqual(await formValues(), { range: '1h', q: '', filters: ['action=deny'] });
+  assert.equal(await tid('tab-events').getAttribute('aria-selected'), 'true');
+  assert.match(await tid('ev-link-ignored').innerText(), /could not be read.*: range, since, until, f\., tab\.$/);
+  assert.equal(hash(), '#/events?range=1h&f.action=deny');
+  await shot('23c-events-malformed-link', false);
+
+  // Well-formed times the server refuses: its message, as for the same range typed in the form.
+  await page.goto(`${URL}/#/events?since=2026-01-02T10:00:00Z&until=2026-01-01T10:00:00Z`);
+  await tid('error').waitFor();
+  assert.match(await tid('error').innerText(), /since must be before until/);
+  assert.equal(await tid('ev-range').inputValue(), 'custom');
+
+  // The page still works.
+  await tid('ev-clear').click();
+  await searched(ALL);
+  assert.equal(await tid('error').count(), 0);
+  assert.equal(hash(), '#/events?range=1h');
 });
 
 test('sources: counters, state, malformed samples, auto-refresh', { skip }, async () => {

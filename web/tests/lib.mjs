@@ -77,16 +77,21 @@ export function freshCodes() {
   };
 }
 
-// Launches Chromium and returns its context and first page; script errors and console errors
-// (other than 4xx responses the tests provoke) are collected into `problems`.
-export async function openPage(problems) {
-  const { context } = await launch();
-  const page = context.pages()[0] ?? (await context.newPage());
+// Script errors and console errors of `page` (other than 4xx responses the tests provoke) are
+// collected into `problems`.
+export function watchPage(page, problems) {
   page.setDefaultTimeout(10_000);
   page.on('console', (msg) => {
     if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
   });
   page.on('pageerror', (err) => problems.push(String(err)));
+  return page;
+}
+
+// Launches Chromium and returns its context and first page, watched by watchPage().
+export async function openPage(problems) {
+  const { context } = await launch();
+  const page = watchPage(context.pages()[0] ?? (await context.newPage()), problems);
   return { context, page };
 }
 

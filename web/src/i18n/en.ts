@@ -251,6 +251,7 @@ const en = {
   'events.fields': 'Fields',
   'events.noFields': 'No fields.',
   'events.addAsFilter': 'Filter on this value',
+  'events.linkIgnored': 'Part of this link could not be read and was left out: {params}.',
   'detections.intro': 'Detections raised by the Sigma rules since the start of the time range, newest first.',
   'detections.time': 'Time',
   'detections.level': 'Level',

@@ -252,6 +252,7 @@ const zhCN: Record<keyof typeof en, string> = {
   'events.fields': '字段',
   'events.noFields': '无字段。',
   'events.addAsFilter': '按此值过滤',
+  'events.linkIgnored': '此链接中有参数无法识别，已忽略：{params}。',
   'detections.intro': '自时间范围起点以来 Sigma 规则产生的检测结果，最新的在前。',
   'detections.time': '时间',
   'detections.level': '级别',

@@ -1,12 +1,13 @@
 // Event search: a time range (presets or custom), field filters (f.<field>=<value>), text (q),
 // a histogram of the matches drawn as SVG, the matching events newest first with "load more"
 // (next_cursor), every field of an event on click (a click on a value filters on it), and the
-// detections raised in the time range.
+// detections raised in the time range. The search lives in the address (#/events?range=1h&q=...),
+// so a reload or a shared link runs it again.
 import {
   type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
 import { h, replace, svg } from '../dom';
-import { localInputToUtc, localTime, num, span, toLocalInput } from '../format';
+import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput } from '../format';
 import { type Key, t, tMaybe } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
@@ -19,6 +20,7 @@ const DET_COLS = 5;
 const PRESETS = { '15m': 15 * 60, '1h': 3600, '24h': 86400, '7d': 7 * 86400 } as const;
 type Preset = keyof typeof PRESETS;
 type Range = Preset | 'custom';
+type Tab = 'events' | 'detections';
 
 interface Filter {
   field: string;
@@ -42,9 +44,74 @@ interface ActiveSearch {
   filters: Filter[];
 }
 
-// Kept for the session, so a language switch or a visit to another page keeps the search.
+// Kept for the session, so a visit to another page and back to #/events (no query) keeps the
+// search. A query in the address takes precedence.
 const saved: SearchForm = { range: '1h', since: '', until: '', q: '', filters: [] };
-let savedTab: 'events' | 'detections' = 'events';
+let savedTab: Tab = 'events';
+
+// A link may carry no more filters than the server accepts in one search (kMaxWhereTerms); the
+// rest are named as ignored rather than rendered as thousands of rows.
+const LINK_MAX_FILTERS = 16;
+
+interface Link {
+  form: SearchForm;
+  tab: Tab;
+  ignored: string[]; // parameters whose values could not be used
+}
+
+const isTime = (v: string) => isTimestamp(v) && !Number.isNaN(Date.parse(v));
+
+// The search in a hash such as #/events?range=custom&since=2026-01-01T08:00:00Z&q=x&f.host=web01
+// &tab=detections, or null when it has no query (#/events). Values it cannot use (a bad time, an
+// unknown preset) leave the page's defaults and are named in `ignored`; unknown parameters are
+// skipped. A bad custom time drops the whole custom range rather than half of it.
+function readLink(hash: string): Link | null {
+  const at = hash.indexOf('?');
+  if (at < 0) return null;
+  const p = new URLSearchParams(hash.slice(at + 1));
+  const form: SearchForm = { range: '1h', since: '', until: '', q: p.get('q') ?? '', filters: [] };
+  const ignored = new Set<string>();
+  const range = p.get('range');
+  if (range !== null && Object.hasOwn(PRESETS, range)) {
+    form.range = range as Preset;
+  } else {
+    if (range !== null && range !== 'custom') ignored.add('range');
+    const since = p.get('since') ?? '';
+    const until = p.get('until') ?? '';
+    const bad = [since && !isTime(since) ? 'since' : '', until && !isTime(until) ? 'until' : ''].filter(Boolean);
+    bad.forEach((name) => ignored.add(name));
+    if (bad.length === 0 && (range === 'custom' || since || until)) {
+      form.range = 'custom';
+      form.since = since ? toLocalInput(new Date(since)) : '';
+      form.until = until ? toLocalInput(new Date(until)) : '';
+    }
+  }
+  for (const [key, value] of p) {
+    if (!key.startsWith('f.')) continue;
+    const name = key.slice(2).trim();
+    if (!name || form.filters.length >= LINK_MAX_FILTERS) ignored.add(key);
+    else form.filters.push({ field: name, value });
+  }
+  const tab = p.get('tab');
+  if (tab !== null && tab !== 'events' && tab !== 'detections') ignored.add('tab');
+  return { form, tab: tab === 'detections' ? 'detections' : 'events', ignored: [...ignored] };
+}
+
+// The query of the hash for a search as run: a preset stays a preset (it means "the last hour"
+// whenever the link is opened), a custom range is its RFC 3339 UTC times.
+function linkQuery(range: Range, s: ActiveSearch, tab: Tab): string {
+  const p = new URLSearchParams({ range });
+  const short = (iso: string) => iso.replace(/\.000Z$/, 'Z');
+  if (range === 'custom') {
+    if (s.since) p.set('since', short(s.since));
+    if (s.until) p.set('until', short(s.until));
+  }
+  if (s.q) p.set('q', s.q);
+  for (const f of s.filters) p.append(`f.${f.field}`, f.value);
+  if (tab !== 'events') p.set('tab', tab);
+  // A fragment may hold ':' as it is; the times stay readable.
+  return p.toString().replace(/%3A/gi, ':');
+}
 
 // Presets leave `until` to the server ("now" by its clock), so a browser clock running behind
 // never hides the newest events.
@@ -84,7 +151,19 @@ function logsourceText(e: StoredEvent): string {
 
 export async function renderEvents(content: HTMLElement, ctx: PageContext): Promise<void> {
   const messages = new MessageArea();
+  const linkMessages = new MessageArea();
+  const link = readLink(location.hash);
+  if (link) {
+    Object.assign(saved, link.form);
+    savedTab = link.tab;
+    if (link.ignored.length) {
+      // A few names are enough to tell what was wrong; a crafted link may carry thousands.
+      const names = link.ignored.slice(0, 10).join(', ') + (link.ignored.length > 10 ? ', …' : '');
+      linkMessages.show('warning', t('events.linkIgnored', { params: names }), 'ev-link-ignored');
+    }
+  }
   let active: ActiveSearch = resolve(saved);
+  let activeRange: Range = saved.range;
   let searchSeq = 0;
   let detectionsFor: ActiveSearch | null = null;
 
@@ -391,16 +470,22 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           h('th', { class: 'right' }, t('detections.events')))),
         detBody)),
     detPager);
-  const tabButton = (tab: typeof savedTab, label: string) =>
+  const tabButton = (tab: Tab, label: string) =>
     h('button', {
       type: 'button',
       role: 'tab',
       class: 'tab',
       testid: `tab-${tab}`,
-      on: { click: () => selectTab(tab) },
+      on: {
+        click: () => {
+          selectTab(tab);
+          // The same search on another tab: not a new history entry.
+          showLink(linkQuery(activeRange, active, tab), 'replace');
+        },
+      },
     }, label);
   const tabs = { events: tabButton('events', t('events.tabEvents')), detections: tabButton('detections', t('events.tabDetections')) };
-  const selectTab = (tab: typeof savedTab) => {
+  const selectTab = (tab: Tab) => {
     savedTab = tab;
     for (const [name, b] of Object.entries(tabs)) {
       b.classList.toggle('active', name === tab);
@@ -412,9 +497,22 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   };
 
   // ---- running a search --------------------------------------------------------------------
-  const run = async () => {
+  // pushState and replaceState fire no hashchange, so the router does not render the page again.
+  const showLink = (query: string, mode: 'push' | 'replace') => {
+    const url = `#/events?${query}`;
+    if (!ctx.live() || location.hash === url) return;
+    if (mode === 'push') history.pushState(null, '', url);
+    else history.replaceState(null, '', url);
+  };
+
+  // A search the user starts is a new history entry (Back returns to the previous search); the
+  // one the page runs on opening only writes its search into the current entry.
+  const run = async (mode: 'push' | 'replace' = 'push') => {
     messages.clear();
+    if (mode === 'push') linkMessages.clear();
     active = resolve(saved);
+    activeRange = saved.range;
+    showLink(linkQuery(activeRange, active, savedTab), mode);
     const search = active;
     const seq = ++searchSeq;
     shown = 0;
@@ -443,7 +541,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   content.append(
     pageHeader(t('nav.events')),
     panel(null,
-      form(run, { class: 'filters events-filters', testid: 'ev-form' },
+      form(() => run(), { class: 'filters events-filters', testid: 'ev-form' },
         field(t('events.range'), range),
         sinceField,
         untilField,
@@ -472,6 +570,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
             h('span', { class: 'hint' }, t('events.filterHint')))),
         fieldNames,
       )),
+    linkMessages.el,
     messages.el,
     panel(t('events.histogram'), histBody),
     h('div', { class: 'tabs', role: 'tablist' }, tabs.events, tabs.detections),
@@ -479,5 +578,5 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     detectionsPanel,
   );
   selectTab(savedTab);
-  await run();
+  await run('replace');
 }
