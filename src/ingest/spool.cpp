@@ -26,6 +26,8 @@ namespace fs = std::filesystem;
 // Named limit: one spooled record (a message plus its metadata).
 constexpr uint32_t kMaxRecordBytes = 16 * 1024 * 1024;
 constexpr size_t kHeaderBytes = 8;
+// What Read takes from a segment per pread.
+constexpr uint64_t kReadBlockBytes = 1024 * 1024;
 
 tl::unexpected<Error> Errno(const std::string& what) {
     return MakeError(Code::kUnavailable, what + ": " + std::strerror(errno));
@@ -47,20 +49,34 @@ void PutString(std::string& out, std::string_view s) {
     out.append(s);
 }
 
-std::string Encode(const RawMessage& m) {
-    std::string payload;
-    payload.reserve(m.bytes.size() + m.id.size() + m.source.size() + m.peer.size() + 24);
-    PutString(payload, m.id);
-    PutString(payload, m.source);
-    PutString(payload, m.peer);
-    PutU64(payload, static_cast<uint64_t>(m.received_ns));
-    PutString(payload, m.bytes);
-    std::string rec;
-    rec.reserve(payload.size() + kHeaderBytes);
-    PutU32(rec, static_cast<uint32_t>(payload.size()));
-    PutU32(rec, XXH32(payload.data(), payload.size(), 0));
-    rec += payload;
-    return rec;
+// Appends one record (header, then the payload) to out.
+void EncodeTo(std::string& out, const RawMessage& m) {
+    const size_t header = out.size();
+    out.append(kHeaderBytes, '\0');
+    PutString(out, m.id);
+    PutString(out, m.source);
+    PutString(out, m.peer);
+    PutU64(out, static_cast<uint64_t>(m.received_ns));
+    PutString(out, m.bytes);
+    const size_t len = out.size() - header - kHeaderBytes;
+    const uint32_t sum = XXH32(out.data() + header + kHeaderBytes, len, 0);
+    for (int i = 0; i < 4; ++i) {
+        out[header + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+        out[header + 4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+    }
+}
+
+// Reads buf.size() bytes at offset; false on an error or a short file.
+bool PreadAll(int fd, std::string& buf, uint64_t offset) {
+    size_t got = 0;
+    while (got < buf.size()) {
+        const ssize_t n =
+            ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += static_cast<size_t>(n);
+    }
+    return true;
 }
 
 bool Decode(std::string_view p, RawMessage& m) {
@@ -251,7 +267,11 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::Open(SpoolOptions options) {
 
 Status DiskSpool::Append(const std::vector<RawMessage>& batch, bool sync) {
     std::string data;
-    for (const auto& m : batch) data += Encode(m);
+    size_t total = 0;
+    for (const auto& m : batch)
+        total += kHeaderBytes + 24 + m.id.size() + m.source.size() + m.peer.size() + m.bytes.size();
+    data.reserve(total);
+    for (const auto& m : batch) EncodeTo(data, m);
     std::lock_guard lock(impl_->mu);
     Impl& s = *impl_;
     if (s.UnconsumedBytes() + data.size() > s.options.max_bytes) {
@@ -284,48 +304,84 @@ Status DiskSpool::Append(const std::vector<RawMessage>& batch, bool sync) {
 }
 
 Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
-    std::lock_guard lock(impl_->mu);
+    // Written bytes of a segment never change, so the reading happens outside the lock and
+    // producers keep appending meanwhile; only this (single) consumer moves the read cursor.
     Impl& s = *impl_;
     std::vector<RawMessage> out;
+    std::string block;
+    SpoolCursor cursor;
+    {
+        std::lock_guard lock(s.mu);
+        cursor = s.read;
+    }
+    uint64_t corrupt = 0;
     while (out.size() < max) {
-        auto seg = s.segments.find(s.read.segment);
-        if (seg == s.segments.end()) break;
-        if (s.read.offset >= seg->second) {
-            // This segment is read to its end; move on if a later one exists.
-            auto later = std::next(seg);
-            if (later == s.segments.end()) break;
-            s.read = {later->first, 0, s.read.sequence};
-            continue;
-        }
-        // Read the rest of the segment's written part (bounded by what is whole).
-        FILE* f = std::fopen(s.Path(seg->first).c_str(), "rb");
-        if (!f) return Errno("opening " + s.Path(seg->first).string());
-        std::fseek(f, static_cast<long>(s.read.offset), SEEK_SET);
-        std::string header(kHeaderBytes, '\0');
-        while (out.size() < max && s.read.offset < seg->second) {
-            if (std::fread(header.data(), 1, kHeaderBytes, f) != kHeaderBytes) break;
-            const uint64_t len = GetLe(header.data(), 4);
-            const uint32_t sum = static_cast<uint32_t>(GetLe(header.data() + 4, 4));
-            std::string payload(std::min<uint64_t>(len, kMaxRecordBytes), '\0');
-            if (len > kMaxRecordBytes ||
-                std::fread(payload.data(), 1, payload.size(), f) != payload.size()) {
-                // Cannot happen for what Open scanned and Append wrote; skip the segment rest.
-                ++s.stats.corrupt_records;
-                s.read.offset = seg->second;
-                break;
-            }
-            s.read.offset += kHeaderBytes + len;
-            RawMessage m;
-            if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
-                ++s.stats.corrupt_records;
+        uint64_t end = 0;
+        fs::path path;
+        {
+            std::lock_guard lock(s.mu);
+            auto seg = s.segments.find(cursor.segment);
+            if (seg == s.segments.end()) break;
+            if (cursor.offset >= seg->second) {
+                // This segment is read to its end; move on if a later one exists.
+                auto later = std::next(seg);
+                if (later == s.segments.end()) break;
+                cursor = {later->first, 0, cursor.sequence};
                 continue;
             }
-            out.push_back(std::move(m));
-            ++s.read.sequence;
+            end = seg->second;
+            path = s.Path(seg->first);
         }
-        std::fclose(f);
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return Errno("opening " + path.string());
+        // One block at a time (a record larger than the block is read on its own).
+        uint64_t want = std::min<uint64_t>(end - cursor.offset, kReadBlockBytes);
+        bool ok = true;
+        while (ok && out.size() < max && cursor.offset < end) {
+            block.resize(static_cast<size_t>(want));
+            ok = PreadAll(fd, block, cursor.offset);
+            if (!ok) break;
+            size_t pos = 0;
+            while (out.size() < max && pos + kHeaderBytes <= block.size()) {
+                const uint64_t len = GetLe(block.data() + pos, 4);
+                const uint32_t sum = static_cast<uint32_t>(GetLe(block.data() + pos + 4, 4));
+                if (len > kMaxRecordBytes || cursor.offset + pos + kHeaderBytes + len > end) {
+                    // Cannot happen for what Open scanned and Append wrote; skip the rest.
+                    ++corrupt;
+                    pos = static_cast<size_t>(end - cursor.offset);
+                    break;
+                }
+                if (pos + kHeaderBytes + len > block.size()) break;  // in the next block
+                const std::string_view payload(block.data() + pos + kHeaderBytes, len);
+                pos += kHeaderBytes + len;
+                RawMessage m;
+                if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
+                    ++corrupt;
+                    continue;
+                }
+                out.push_back(std::move(m));
+                ++cursor.sequence;
+            }
+            if (pos == 0 && out.size() < max) {
+                if (block.size() < kHeaderBytes) {  // a torn header: Open cuts these
+                    ++corrupt;
+                    cursor.offset = end;
+                    break;
+                }
+                // The next record is larger than the block: read exactly it.
+                want = kHeaderBytes + GetLe(block.data(), 4);
+                continue;
+            }
+            cursor.offset += pos;
+            want = std::min<uint64_t>(end - cursor.offset, kReadBlockBytes);
+        }
+        ::close(fd);
+        if (!ok) return Errno("reading " + path.string());
     }
-    next = s.read;
+    std::lock_guard lock(s.mu);
+    s.read = cursor;
+    s.stats.corrupt_records += corrupt;
+    next = cursor;
     return out;
 }
 

@@ -86,6 +86,53 @@ TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
     EXPECT_EQ((*got)[0].bytes.rfind("<13>message 7 ", 0), 0u);
 }
 
+// Read takes a segment in blocks of 1 MiB: records that cross a block's end and records larger
+// than a block come back whole and in order, and a damaged record is skipped and counted.
+TEST_F(SpoolTest, RecordsAcrossAndLargerThanAReadBlockComeBackWhole) {
+    auto s = Open(1 << 30, 64 << 20);
+    ASSERT_TRUE(s->Append(Batch(0, 10, 300 * 1024)));  // 3 MiB: blocks end inside records
+    ASSERT_TRUE(s->Append(Batch(10, 1, 3 << 20)));     // one record of 3 MiB
+    ASSERT_TRUE(s->Append(Batch(11, 5)));
+    std::vector<std::string> ids;
+    std::vector<size_t> sizes;
+    for (;;) {
+        SpoolCursor next;
+        auto got = s->Read(4, next);
+        ASSERT_TRUE(got) << got.error().message;
+        if (got->empty()) break;
+        for (auto& m : *got) {
+            ids.push_back(m.id);
+            sizes.push_back(m.bytes.size());
+        }
+        ASSERT_TRUE(s->Commit(next));
+    }
+    ASSERT_EQ(ids.size(), 16u);
+    for (int i = 0; i < 16; ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i));
+    EXPECT_EQ(sizes[10], Batch(10, 1, 3 << 20)[0].bytes.size());
+    EXPECT_EQ(s->stats().corrupt_records, 0u);
+}
+
+// (Open cuts a segment at its first record that fails its checksum, taking it for a torn tail;
+// this damage happens after Open.)
+TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
+    auto s = Open();
+    ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
+    // Flip a byte in the second record's payload (the checksum no longer matches).
+    fs::path seg;
+    for (const auto& e : fs::directory_iterator(dir_))
+        if (e.path().extension() == ".spool") seg = e.path();
+    ASSERT_FALSE(seg.empty());
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(f)), {});
+    const size_t second = data.find("<13>message 1 ");
+    ASSERT_NE(second, std::string::npos);
+    f.seekp(static_cast<std::streamoff>(second));
+    f.put('X');
+    f.close();
+    EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-0", "id-2"}));
+    EXPECT_EQ(s->stats().corrupt_records, 1u);
+}
+
 TEST_F(SpoolTest, ReopenResumesAfterTheCommittedPositionAndReplaysTheUncommitted) {
     {
         auto s = Open();
