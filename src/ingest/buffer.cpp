@@ -1,5 +1,6 @@
 #include "ingest/buffer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <utility>
@@ -107,8 +108,15 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
 
 Status Buffer::Done(const TakenBatch& batch) {
     // Stored even if the commit fails (the batch then replays and storage drops the copies).
-    stored_ += batch.messages.size();
-    if (!batch.spool_cursor) return Ok();
+    // A spooled batch counts the records it consumed, damaged ones the spool skipped included,
+    // as offered_ counted them.
+    if (!batch.spool_cursor) {
+        stored_ += batch.messages.size();
+        return Ok();
+    }
+    stored_ +=
+        batch.spool_cursor->sequence - std::min(batch.spool_cursor->sequence, done_sequence_);
+    done_sequence_ = std::max(done_sequence_, batch.spool_cursor->sequence);
     return spool_->Commit(*batch.spool_cursor);
 }
 

@@ -90,6 +90,7 @@ private:
     std::mutex order_mu_;
     std::atomic<uint64_t> offered_{0};  // starts at what the spool held at Open (replayed first)
     std::atomic<uint64_t> stored_{0};
+    uint64_t done_sequence_ = 0;  // the spool's read sequence at the last Done (consumer only)
 };
 
 }  // namespace vigil::ingest

@@ -158,16 +158,33 @@ struct DiskSpool::Impl {
     }
 
     // Scans a segment: the size of its valid prefix and how many records it holds from `from`.
+    // A record whose checksum fails but which a good record follows was damaged in place (not
+    // torn by a crash): it stays and Read skips it; a bad record with nothing good after it is
+    // a torn tail and ends the prefix.
     Result<std::pair<uint64_t, uint64_t>> Scan(uint64_t n, uint64_t from) {
         auto data = ReadFile(Path(n));
         if (!data) return tl::unexpected(std::move(data.error()));
+        const std::string& d = *data;
+        // The length of a whole record at pos, 0 when there is none; *good: its checksum holds.
+        auto record_at = [&d](uint64_t pos, bool* good) -> uint64_t {
+            if (d.size() - pos < kHeaderBytes) return 0;
+            const uint64_t len = GetLe(d.data() + pos, 4);
+            if (len > kMaxRecordBytes || d.size() - pos - kHeaderBytes < len) return 0;
+            const uint32_t sum = static_cast<uint32_t>(GetLe(d.data() + pos + 4, 4));
+            *good = XXH32(d.data() + pos + kHeaderBytes, len, 0) == sum;
+            return kHeaderBytes + len;
+        };
         uint64_t pos = 0, records = 0;
-        while (data->size() - pos >= kHeaderBytes) {
-            const uint64_t len = GetLe(data->data() + pos, 4);
-            if (len > kMaxRecordBytes || data->size() - pos - kHeaderBytes < len) break;
-            const uint32_t sum = static_cast<uint32_t>(GetLe(data->data() + pos + 4, 4));
-            if (XXH32(data->data() + pos + kHeaderBytes, len, 0) != sum) break;
-            pos += kHeaderBytes + len;
+        while (pos < d.size()) {
+            bool good = false;
+            const uint64_t size = record_at(pos, &good);
+            if (size == 0) break;
+            if (!good) {
+                bool next_good = false;
+                if (record_at(pos + size, &next_good) == 0 || !next_good) break;
+                // Damaged in place: Read skips it (and counts it consumed, as here).
+            }
+            pos += size;
             if (pos > from) ++records;
         }
         return std::pair{pos, records};
@@ -357,6 +374,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
                 RawMessage m;
                 if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
                     ++corrupt;
+                    ++cursor.sequence;  // consumed all the same (Commit counts it off)
                     continue;
                 }
                 out.push_back(std::move(m));

@@ -62,6 +62,8 @@ protected:
         }
         return ids;
     }
+    // Flips a byte in the payload of the record of message 1 (its checksum then fails).
+    void DamageSecondRecord();
     fs::path dir_;
 };
 
@@ -112,11 +114,28 @@ TEST_F(SpoolTest, RecordsAcrossAndLargerThanAReadBlockComeBackWhole) {
     EXPECT_EQ(s->stats().corrupt_records, 0u);
 }
 
-// (Open cuts a segment at its first record that fails its checksum, taking it for a torn tail;
-// this damage happens after Open.)
+// A record damaged in place (its checksum fails, good records follow) is skipped and counted,
+// whether the damage happened before a reopen or while the spool was open; the records after
+// it are kept (a bad record at the very end is a torn tail: ATornTailIsCutAtOpen...).
 TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
-    auto s = Open();
-    ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
+    for (const bool reopen : {false, true}) {
+        fs::remove_all(dir_);
+        auto s = Open();
+        ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
+        DamageSecondRecord();
+        if (reopen) {
+            s.reset();
+            s = Open();
+            EXPECT_EQ(s->stats().torn_bytes_cut, 0u);
+            EXPECT_EQ(s->stats().records, 3u);
+        }
+        EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-0", "id-2"})) << reopen;
+        EXPECT_EQ(s->stats().corrupt_records, 1u);
+        EXPECT_TRUE(s->empty()) << "the damaged record is not waiting forever";
+    }
+}
+
+void SpoolTest::DamageSecondRecord() {
     // Flip a byte in the second record's payload (the checksum no longer matches).
     fs::path seg;
     for (const auto& e : fs::directory_iterator(dir_))
@@ -128,9 +147,6 @@ TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
     ASSERT_NE(second, std::string::npos);
     f.seekp(static_cast<std::streamoff>(second));
     f.put('X');
-    f.close();
-    EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-0", "id-2"}));
-    EXPECT_EQ(s->stats().corrupt_records, 1u);
 }
 
 TEST_F(SpoolTest, ReopenResumesAfterTheCommittedPositionAndReplaysTheUncommitted) {
