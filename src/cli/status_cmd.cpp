@@ -238,7 +238,16 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
 int RunStatus(const StatusOptions& opt) {
     const fs::path dir = opt.data_dir;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
+    auto denied = [&] {
+        std::fprintf(stderr,
+                     "%s: cannot read %s: permission denied (a data directory is mode 0700: run "
+                     "vigil status as the account vigil serve runs as, or as root)\n",
+                     kCmd, dir.string().c_str());
+        return 2;
+    };
+    const bool is_dir = fs::is_directory(dir, ec);
+    if (ec == std::errc::permission_denied) return denied();
+    if (!is_dir) {
         std::fprintf(
             stderr, "%s: the data directory %s does not exist%s\n", kCmd, dir.string().c_str(),
             ec && ec != std::errc::no_such_file_or_directory ? (" (" + ec.message() + ")").c_str()
@@ -246,13 +255,7 @@ int RunStatus(const StatusOptions& opt) {
         return 2;
     }
     const bool has_config = fs::exists(dir / "vigil.yml", ec);
-    if (ec == std::errc::permission_denied) {
-        std::fprintf(stderr,
-                     "%s: cannot read %s: permission denied (a data directory is mode 0700: run "
-                     "vigil status as the account vigil serve runs as, or as root)\n",
-                     kCmd, dir.string().c_str());
-        return 2;
-    }
+    if (ec == std::errc::permission_denied) return denied();
     if (!has_config) {
         std::fprintf(stderr,
                      "%s: %s is not a vigil data directory: it has no vigil.yml (see vigil "

@@ -173,6 +173,20 @@ check "plain directory: exit 2" rc_is 2
 check "plain directory: not a vigil data directory" err_has "is not a vigil data directory: it has no vigil.yml"
 vigil status
 check "no --data: usage error, exit 2" rc_is 2
+
+# --- another account: the 0700 data directory keeps it out -------------------------------------
+# Needs root (to switch to nobody) and a vigil binary nobody may run (not under a 0700 home).
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null &&
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$VIGIL"; then
+    RC=0
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$VIGIL" status --data "$DIR" \
+        >"$TMP/out" 2>"$TMP/err" || RC=$?
+    check "another account: exit 2" rc_is 2
+    check "another account: permission denied, and what to do" \
+        err_has "permission denied (a data directory is mode 0700: run vigil status as the account vigil serve runs as, or as root)"
+else
+    echo "cli.status: SKIPPED the other-account checks: not root, no setpriv, or nobody cannot run $VIGIL"
+fi
 vigil --help
 check "status is in vigil --help" grep -qE '^ +status +' "$TMP/out"
 
