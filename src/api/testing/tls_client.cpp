@@ -29,6 +29,49 @@ std::string HttpReply::Header(std::string name) const {
     return v;
 }
 
+int ConnectLoopback(uint16_t port, int type) {
+    int fd = ::socket(AF_INET, type, 0);
+    if (fd < 0) return -1;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+namespace {
+
+using CtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+
+// A TLS session over fd (which the caller closes), the server verified for "localhost"
+// against ca_file; ssl is null when the handshake failed.
+struct Client {
+    CtxPtr ctx{nullptr, SSL_CTX_free};
+    SslPtr ssl{nullptr, SSL_free};
+};
+
+Client Handshake(int fd, const std::string& ca_file, int min_version, int max_version) {
+    Client c;
+    c.ctx.reset(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX_set_min_proto_version(c.ctx.get(), min_version);
+    SSL_CTX_set_max_proto_version(c.ctx.get(), max_version);
+    SSL_CTX_load_verify_locations(c.ctx.get(), ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(c.ctx.get(), SSL_VERIFY_PEER, nullptr);
+    c.ssl.reset(SSL_new(c.ctx.get()));
+    SSL_set_fd(c.ssl.get(), fd);
+    SSL_set_tlsext_host_name(c.ssl.get(), "localhost");
+    SSL_set1_host(c.ssl.get(), "localhost");
+    if (SSL_connect(c.ssl.get()) != 1) c.ssl.reset();
+    return c;
+}
+
+}  // namespace
+
 std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
                                        const std::string& raw, int min_version, int max_version) {
     // A server that answers early (413) and closes must not kill the test with SIGPIPE.
@@ -37,39 +80,35 @@ std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file
         return true;
     }();
     (void)ignore_sigpipe;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = ConnectLoopback(port, SOCK_STREAM);
     if (fd < 0) return std::nullopt;
     timeval tv{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                          SSL_CTX_free);
-    SSL_CTX_set_min_proto_version(ctx.get(), min_version);
-    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
-    SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-    SSL_set_fd(ssl.get(), fd);
-    SSL_set_tlsext_host_name(ssl.get(), "localhost");
-    SSL_set1_host(ssl.get(), "localhost");
+    Client c = Handshake(fd, ca_file, min_version, max_version);
     std::optional<std::string> out;
-    if (SSL_connect(ssl.get()) == 1) {
+    if (c.ssl) {
         out.emplace();
-        if (!raw.empty()) SSL_write(ssl.get(), raw.data(), static_cast<int>(raw.size()));
+        if (!raw.empty()) SSL_write(c.ssl.get(), raw.data(), static_cast<int>(raw.size()));
         char buf[4096];
         int n;
-        while ((n = SSL_read(ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
-        SSL_shutdown(ssl.get());
+        while ((n = SSL_read(c.ssl.get(), buf, sizeof(buf))) > 0) out->append(buf, n);
+        SSL_shutdown(c.ssl.get());
     }
     ::close(fd);
     return out;
+}
+
+bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data, int min_version,
+             int max_version) {
+    const int fd = ConnectLoopback(port, SOCK_STREAM);
+    if (fd < 0) return false;
+    Client c = Handshake(fd, ca_file, min_version, max_version);
+    bool ok = c.ssl != nullptr;
+    if (ok) ok = SSL_write(c.ssl.get(), data.data(), static_cast<int>(data.size())) > 0;
+    if (ok) SSL_shutdown(c.ssl.get());
+    c = Client{};
+    ::close(fd);
+    return ok;
 }
 
 HttpReply ParseReply(const std::string& raw) {

@@ -1,7 +1,8 @@
 #pragma once
 // Test support: a plain OpenSSL client that sends raw HTTP bytes over TLS to a server on
-// 127.0.0.1, so tests can choose protocol versions and send malformed requests. Built only
-// with the tests (library vigil_api_testing).
+// 127.0.0.1, so tests can choose protocol versions and send malformed requests, plus loopback
+// connects and a TLS sender for the syslog listeners. Built only with the tests (library
+// vigil_api_testing).
 
 #include <cstdint>
 #include <optional>
@@ -28,5 +29,13 @@ std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file
                                        int max_version = kTls13);
 
 HttpReply ParseReply(const std::string& raw);
+
+// A socket of `type` (SOCK_STREAM, SOCK_DGRAM) connected to 127.0.0.1:port; -1 on failure.
+int ConnectLoopback(uint16_t port, int type);
+
+// Connects as TlsExchange does, writes `data` and closes cleanly (a syslog-over-TLS sender);
+// false when the connection, the handshake or the write fails.
+bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data,
+             int min_version = kTls12, int max_version = kTls13);
 
 }  // namespace vigil::api::testing

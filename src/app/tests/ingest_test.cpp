@@ -7,9 +7,6 @@
 #include <set>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include "app/tests/serve_fixture.h"
@@ -22,19 +19,6 @@ namespace {
 
 using namespace vigil::app::serve_testing;  // NOLINT(google-build-using-namespace): the fixture
 using namespace std::chrono_literals;
-
-int Connect(uint16_t port, int type) {
-    int fd = ::socket(AF_INET, type, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 std::string SshFailures(const std::string& host, int n) {
     std::string out;
@@ -72,7 +56,7 @@ protected:
 
 TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     // syslog over TCP (octet counting and newline framing mixed).
-    int fd = Connect(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+    int fd = ConnectLoopback(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     const std::string first =
         "<38>Nov 21 08:15:01 bastion-tcp sshd[1]: Failed password for "
@@ -83,7 +67,7 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     ::close(fd);
 
     // syslog over UDP: one datagram per message.
-    fd = Connect(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
+    fd = ConnectLoopback(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
     std::string udp = SshFailures("bastion-udp", 3);
     for (size_t pos = 0; pos < udp.size();) {
         const size_t nl = udp.find('\n', pos);
@@ -93,23 +77,8 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     ::close(fd);
 
     // syslog over TLS 1.3, verified against the server's certificate.
-    {
-        int tfd = Connect(app_->ingest_port("syslog-tls"), SOCK_STREAM);
-        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-        SSL_CTX_load_verify_locations(ctx, Cert().c_str(), nullptr);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-        SSL* ssl = SSL_new(ctx);
-        SSL_set_fd(ssl, tfd);
-        SSL_set1_host(ssl, "localhost");
-        ASSERT_EQ(SSL_connect(ssl), 1);
-        const std::string tls = SshFailures("bastion-tls", 2);
-        ASSERT_GT(SSL_write(ssl, tls.data(), static_cast<int>(tls.size())), 0);
-        SSL_shutdown(ssl);
-        SSL_free(ssl);
-        SSL_CTX_free(ctx);
-        ::close(tfd);
-    }
+    ASSERT_TRUE(
+        TlsSend(app_->ingest_port("syslog-tls"), Cert(), SshFailures("bastion-tls", 2), kTls13));
 
     // A tailed web access log with a SQL injection.
     {
@@ -340,7 +309,7 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     EXPECT_EQ(SilentDetections().size(), 1u);
 
     // A message: the source is no longer silent at the next check.
-    const int fd = Connect(app_->ingest_port("quiet"), SOCK_STREAM);
+    const int fd = ConnectLoopback(app_->ingest_port("quiet"), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     const std::string line = SshFailures("bastion", 1);
     ASSERT_EQ(::send(fd, line.data(), line.size(), MSG_NOSIGNAL),
@@ -400,13 +369,13 @@ protected:
 
 TEST_F(AuditdIngestTest, RecordsOfOneEventAreStoredTogetherAndSigmaHQRulesFire) {
     const std::string header = "<14>Nov 21 08:15:00 db01 audispd: ";
-    int fd = Connect(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+    int fd = ConnectLoopback(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     std::string tcp;
     for (const auto& r : Records(101)) tcp += header + r + "\n";
     ASSERT_EQ(::send(fd, tcp.data(), tcp.size(), MSG_NOSIGNAL), static_cast<ssize_t>(tcp.size()));
     ::close(fd);
-    fd = Connect(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
+    fd = ConnectLoopback(app_->ingest_port("syslog-udp"), SOCK_DGRAM);
     for (const auto& r : Records(102)) {
         const std::string d = header + r;
         ::send(fd, d.data(), d.size(), 0);

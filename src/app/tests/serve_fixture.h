@@ -34,9 +34,12 @@ using nlohmann::json;
 inline constexpr int64_t kSecond = 1000000000;
 inline constexpr int64_t kStart = int64_t{1800000000} * kSecond;  // 2027-01-15
 
+using api::testing::ConnectLoopback;
 using api::testing::HttpReply;
+using api::testing::kTls13;
 using api::testing::ParseReply;
 using api::testing::TlsExchange;
+using api::testing::TlsSend;
 
 inline json Json(const HttpReply& r) { return json::parse(r.body, nullptr, false); }
 

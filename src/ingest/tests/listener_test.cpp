@@ -12,13 +12,11 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include "api/certs.h"
+#include "api/testing/tls_client.h"
 
 namespace vigil::ingest {
 namespace {
@@ -53,19 +51,6 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
 };
-
-int Connect(uint16_t port, int type) {
-    int fd = ::socket(AF_INET, type, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 void SendAll(int fd, const std::string& data) {
     size_t off = 0;
@@ -111,25 +96,8 @@ protected:
     }
 
     // TLS client: handshake with the versions given, send, close cleanly.
-    bool SendTls(uint16_t port, const std::string& data, int max_version = TLS1_3_VERSION) {
-        int fd = Connect(port, SOCK_STREAM);
-        if (fd < 0) return false;
-        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-        SSL_CTX_set_max_proto_version(ctx, max_version);
-        SSL_CTX_load_verify_locations(ctx, Cert().c_str(), nullptr);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-        SSL* ssl = SSL_new(ctx);
-        SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, "localhost");
-        SSL_set1_host(ssl, "localhost");
-        bool ok = SSL_connect(ssl) == 1;
-        if (ok) ok = SSL_write(ssl, data.data(), static_cast<int>(data.size())) > 0;
-        if (ok) SSL_shutdown(ssl);
-        SSL_free(ssl);
-        SSL_CTX_free(ctx);
-        ::close(fd);
-        return ok;
+    bool SendTls(uint16_t port, const std::string& data, int max_version = api::testing::kTls13) {
+        return api::testing::TlsSend(port, Cert(), data, api::testing::kTls12, max_version);
     }
 
     static std::filesystem::path* dir_;
@@ -149,7 +117,7 @@ TEST_F(ListenerTest, AuditRecordsOfOneEventBecomeOneMessage) {
     const std::string a3 = h + "type=EOE msg=audit(1795000000.120:901): ";
     const std::string b1 = h + "type=USER_LOGIN msg=audit(1795000001.000:902): res=failed";
     auto tcp = Start(ListenerOptions::Kind::kTcp, 1024, /*join_audit=*/true);
-    int fd = Connect(tcp->port(), SOCK_STREAM);
+    int fd = api::testing::ConnectLoopback(tcp->port(), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     SendAll(fd, a1 + "\n" + a2 + "\n");
     std::this_thread::sleep_for(20ms);  // the event's records in two reads
@@ -161,7 +129,7 @@ TEST_F(ListenerTest, AuditRecordsOfOneEventBecomeOneMessage) {
 
     sink_.messages.clear();
     auto udp = Start(ListenerOptions::Kind::kUdp, 1024, /*join_audit=*/true);
-    fd = Connect(udp->port(), SOCK_DGRAM);
+    fd = api::testing::ConnectLoopback(udp->port(), SOCK_DGRAM);
     ASSERT_GE(fd, 0);
     for (const auto& d : {a1, a2, b1}) SendAll(fd, d);
     ASSERT_TRUE(sink_.WaitFor(2));
@@ -171,7 +139,7 @@ TEST_F(ListenerTest, AuditRecordsOfOneEventBecomeOneMessage) {
 
 TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
     auto l = Start(ListenerOptions::Kind::kUdp);
-    int fd = Connect(l->port(), SOCK_DGRAM);
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_DGRAM);
     ASSERT_GE(fd, 0);
     for (const std::string msg : {"<34>Oct 11 22:14:15 host su: 'su root' failed\n",
                                   "<13>1 2026-11-21T08:00:00Z h app - - - hello"}) {
@@ -191,7 +159,7 @@ TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
 
 TEST_F(ListenerTest, TcpTakesBothFramingsAndCountsGarbage) {
     auto l = Start(ListenerOptions::Kind::kTcp, 64);
-    int fd = Connect(l->port(), SOCK_STREAM);
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     SendAll(fd, "<13>line one\n11 <13>a b\nc d<13>line two\n");
     SendAll(fd, std::string(500, 'G') + "\n");         // oversized: skipped, counted
@@ -210,9 +178,9 @@ TEST_F(ListenerTest, TlsThirteenWorksAndTwelveIsRefused) {
     ASSERT_TRUE(SendTls(l->port(), "<13>over tls\n21 <13>octet counted tls"));
     ASSERT_TRUE(sink_.WaitFor(2));
     EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"<13>over tls", "<13>octet counted tls"}));
-    EXPECT_FALSE(SendTls(l->port(), "<13>old client\n", TLS1_2_VERSION));
+    EXPECT_FALSE(SendTls(l->port(), "<13>old client\n", api::testing::kTls12));
     // Plain text on the TLS port is a failed handshake, counted; the listener keeps serving.
-    int fd = Connect(l->port(), SOCK_STREAM);
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     SendAll(fd, "<13>not tls at all\n");
     ::close(fd);
     ASSERT_TRUE(SendTls(l->port(), "<13>still serving\n"));
@@ -224,7 +192,7 @@ TEST_F(ListenerTest, TlsThirteenWorksAndTwelveIsRefused) {
 TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
     auto l = Start(ListenerOptions::Kind::kTcp);
     sink_.full = true;
-    int fd = Connect(l->port(), SOCK_STREAM);
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     std::string data;
     for (int i = 0; i < 2000; ++i) data += "<13>message " + std::to_string(i) + "\n";
@@ -247,7 +215,7 @@ TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
 TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {
     auto l = Start(ListenerOptions::Kind::kUdp);
     sink_.full = true;
-    int fd = Connect(l->port(), SOCK_DGRAM);
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_DGRAM);
     for (int i = 0; i < 10; ++i) ::send(fd, "<13>x", 5, 0);
     ::close(fd);
     for (int i = 0; i < 100 && counters_.refused < 10; ++i) std::this_thread::sleep_for(10ms);
