@@ -3,7 +3,7 @@
 import { post } from './api';
 import { h } from './dom';
 import { type Key, type Lang, lang, setLang, t, tMaybe } from './i18n';
-import { can, forgetSession, setFlash, state } from './state';
+import { can, forgetSession, setFlash, setReturnTo, state } from './state';
 
 export interface NavItem {
   path: string;
@@ -81,6 +81,8 @@ export function shell(currentPath: string, go: (path: string) => void, rerender:
           // Whatever the server says, this browser is signed out.
         }
         forgetSession();
+        // The next sign-in in this tab starts from the home page.
+        setReturnTo(null);
         setFlash('info', t('login.signedOut'));
         go('/login');
       },

@@ -1,5 +1,6 @@
 // Entry point: hash routing (#/login, #/users, ...), the session check before every signed-in
-// page, and the limited sessions the server hands out (forced password change, MFA enrolment).
+// page, the limited sessions the server hands out (forced password change, MFA enrolment), and
+// the page asked for while signed out, opened after the sign-in.
 import './styles.css';
 import { ApiError, setUnauthorizedHandler } from './api';
 import { h, replace } from './dom';
@@ -14,7 +15,7 @@ import { renderSources } from './pages/sources';
 import { renderStatus } from './pages/status';
 import { renderTokens } from './pages/tokens';
 import { renderUsers } from './pages/users';
-import { can, forgetSession, loadMe, setFlash, state, takeFlash } from './state';
+import { can, forgetSession, loadMe, setFlash, setReturnTo, state, takeFlash, takeReturnTo } from './state';
 import { alertBox, errorMessage } from './ui';
 
 export interface PageContext {
@@ -24,6 +25,9 @@ export interface PageContext {
   live: () => boolean;
   // Runs `fn` when this rendering is replaced (navigation, language switch, sign-out): timers.
   onLeave: (fn: () => void) => void;
+  // After a full sign-in: the page asked for while signed out, with its query, when the user may
+  // open it; else the home page.
+  afterSignIn: () => void;
 }
 
 type Page = (content: HTMLElement, ctx: PageContext) => void | Promise<void>;
@@ -39,6 +43,8 @@ const PAGES: Record<string, { page: Page; perm?: string; title: Parameters<typeo
 };
 
 const HOME = '/status';
+// The longest hash remembered across the sign-in; a longer link leads to the home page.
+const MAX_RETURN_HASH = 8192;
 const root = document.getElementById('app')!;
 let generation = 0;
 const leaving: (() => void)[] = [];
@@ -53,10 +59,35 @@ function go(path: string): void {
   else location.hash = `#${path}`;
 }
 
+// `hash` when it is '#/<a page of PAGES>' with an optional '?query', else null: '#//host',
+// 'javascript:...', '#/login', '#/setup/...' and unknown pages never come out of here. With
+// `forUser`, also null when the signed-in user's permissions do not allow the page. What comes out
+// is only ever assigned to location.hash, so its query cannot leave the fragment either.
+function pageHash(hash: string | null, forUser: boolean): string | null {
+  if (!hash || hash.length > MAX_RETURN_HASH || !hash.startsWith('#/')) return null;
+  // location.hash percent-encodes these; a raw one did not come from the address bar.
+  if (/[\u0000-\u0020\u007f]/.test(hash)) return null;
+  const at = hash.indexOf('?');
+  const path = hash.slice(1, at < 0 ? undefined : at);
+  if (!Object.hasOwn(PAGES, path)) return null;
+  const perm = PAGES[path].perm;
+  if (forUser && perm && !can(perm)) return null;
+  return hash;
+}
+
+function afterSignIn(): void {
+  const hash = pageHash(takeReturnTo(), true);
+  go(hash ? hash.slice(1) : HOME);
+}
+
 setUnauthorizedHandler(() => {
   const wasSignedIn = state.me !== null;
   forgetSession();
-  if (currentPath() !== '/login') {
+  const path = currentPath();
+  if (path !== '/login') {
+    // The page to come back to after the sign-in. The first-login steps are part of a sign-in:
+    // they keep the page asked for before it.
+    if (!path.startsWith('/setup/')) setReturnTo(pageHash(location.hash, false));
     if (wasSignedIn) setFlash('info', t('login.sessionEnded'));
     go('/login');
   }
@@ -73,6 +104,7 @@ async function render(): Promise<void> {
       if (gen === generation) leaving.push(fn);
       else fn();
     },
+    afterSignIn,
   };
   const path = currentPath();
   document.title = t('app.name');

@@ -31,6 +31,35 @@ export function forgetSession(): void {
   setCsrfToken('');
 }
 
+// The page asked for while signed out, as its whole hash (#/events?range=24h&q=deny), to open
+// after the sign-in. In sessionStorage, so it lives through a reload of the sign-in page and the
+// first-login steps but stays in this tab; in memory only where the browser refuses storage.
+// Whoever reads it checks it again (main.ts): storage is not trusted to hold what was written.
+const RETURN_KEY = 'vigil.returnTo';
+let returnTo: string | null = null;
+
+export function setReturnTo(hash: string | null): void {
+  returnTo = hash;
+  try {
+    if (hash === null) sessionStorage.removeItem(RETURN_KEY);
+    else sessionStorage.setItem(RETURN_KEY, hash);
+  } catch {
+    // Storage disabled or full: memory is enough within this page load.
+  }
+}
+
+// The remembered hash, forgotten as it is read (one sign-in uses it once).
+export function takeReturnTo(): string | null {
+  let hash = returnTo;
+  try {
+    hash = sessionStorage.getItem(RETURN_KEY) ?? hash;
+  } catch {
+    // As above.
+  }
+  setReturnTo(null);
+  return hash;
+}
+
 export function can(permission: string): boolean {
   return state.me?.permissions?.includes(permission) ?? false;
 }

@@ -6,13 +6,14 @@
 // UDP (one good message, one malformed). Then, as the analyst: event search (histogram total,
 // rows, load more, field filters, a value clicked into a filter, English and Chinese text, a
 // server error shown), detections, the search in the address (a reload, Back, a link opened in
-// a new tab, a malformed link), the sources page with its counters, malformed samples and
-// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
+// a new tab, a malformed link, a link opened signed out and followed after the sign-in), the
+// sources page with its counters, malformed samples and auto-refresh, the Chinese labels, and the
+// refresh timer stopping on navigation.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { base32Decode, freshCodes, openPage, screenshotDir, watchPage } from './lib.mjs';
+import { base32Decode, fillSignIn, freshCodes, openPage, screenshotDir, signIn, watchPage } from './lib.mjs';
 
 const URL = process.env.VIGIL_EVENTS_URL;
 const ADMIN_OTP = process.env.VIGIL_EVENTS_ADMIN_PASSWORD;
@@ -194,18 +195,13 @@ test('events go in over HTTP (NDJSON, Chinese text) and syslog UDP', { skip }, a
 });
 
 test('analyst: first sign-in; event search and sources in the navigation', { skip }, async () => {
-  await page.goto(`${URL}/#/login`);
-  await tid('login-username').fill('analyst2');
-  await tid('login-password').fill(analystOtp);
-  await tid('login-submit').click();
+  await signIn(page, URL, 'analyst2', analystOtp);
   await page.waitForURL(/#\/setup\/password$/);
   await tid('pw-new').fill(ANALYST_PASSWORD);
   await tid('pw-again').fill(ANALYST_PASSWORD);
   await tid('pw-submit').click();
   await page.waitForURL(/#\/login$/);
-  await tid('login-username').fill('analyst2');
-  await tid('login-password').fill(ANALYST_PASSWORD);
-  await tid('login-submit').click();
+  await fillSignIn(page, 'analyst2', ANALYST_PASSWORD);
   await page.waitForURL(/#\/status$/);
   assert.ok(await tid('nav-events').isVisible());
   assert.ok(await tid('nav-sources').isVisible());
@@ -396,6 +392,27 @@ test('a malformed link: what can be read is searched, the rest named and ignored
   await searched(ALL);
   assert.equal(await tid('error').count(), 0);
   assert.equal(hash(), '#/events?range=1h');
+});
+
+test('a search link opened signed out: the sign-in leads to it, search and all', { skip }, async () => {
+  const link = '#/events?range=24h&q=deny&f.app=edge';
+  await tid('logout').click();
+  await page.waitForURL(/#\/login$/);
+  await page.goto(`${URL}/${link}`);
+  await page.waitForURL(/#\/login$/);
+  // The link is kept in this tab's sessionStorage: a reload of the sign-in page (a fresh
+  // console, whose last search is the default one) keeps it.
+  await page.reload();
+  await fillSignIn(page, 'analyst2', ANALYST_PASSWORD);
+  await searched(FIREWALL);
+  assert.equal(hash(), link);
+  assert.deepEqual(await formValues(), { range: '24h', q: 'deny', filters: ['app=edge'] });
+  assert.equal(await rowCount(), FIREWALL);
+  assert.equal(await tid('ev-link-ignored').count(), 0);
+  await shot('23d-events-after-sign-in', false);
+  // The later tests start from the default search.
+  await tid('ev-clear').click();
+  await searched(ALL);
 });
 
 test('sources: counters, state, malformed samples, auto-refresh', { skip }, async () => {

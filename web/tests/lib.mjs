@@ -1,5 +1,5 @@
 // Helpers of the console's browser tests: RFC 6238 codes, Debian's Chromium under
-// playwright-core, screenshots.
+// playwright-core, signing in, screenshots.
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,27 @@ export async function openPage(problems) {
   const { context } = await launch();
   const page = watchPage(context.pages()[0] ?? (await context.newPage()), problems);
   return { context, page };
+}
+
+// Signs in on the sign-in form `page` shows now (opened by the test, or where the console sent
+// it): user name and password; with `code`, submits once, waits for the one-time code field and
+// submits the code. Where the console goes next is for the caller to check.
+export async function fillSignIn(page, username, password, code) {
+  const tid = (id) => page.locator(`[data-testid="${id}"]`);
+  await tid('login-username').fill(username);
+  await tid('login-password').fill(password);
+  if (code) {
+    await tid('login-submit').click();
+    await tid('login-totp').waitFor();
+    await tid('login-totp').fill(code);
+  }
+  await tid('login-submit').click();
+}
+
+// Opens the sign-in page of the console at `url` and signs in there (see fillSignIn).
+export async function signIn(page, url, username, password, code) {
+  await page.goto(`${url}/#/login`);
+  await fillSignIn(page, username, password, code);
 }
 
 export function screenshotDir() {

@@ -1,6 +1,6 @@
 // Sign-in: user name and password; the one-time code field appears when the server answers
 // mfa_required. The answer decides where to go next: forced password change, MFA enrolment,
-// or the console.
+// or the console (the page asked for while signed out, else the status page).
 import { ApiError, type LoginAnswer, post, setCsrfToken } from '../api';
 import { h, replace } from '../dom';
 import { t } from '../i18n';
@@ -45,7 +45,7 @@ export function renderLogin(root: HTMLElement, ctx: PageContext): void {
         return;
       }
       await loadMe();
-      ctx.go('/status');
+      ctx.afterSignIn();
     } catch (e) {
       if (e instanceof ApiError && e.status === 401 && e.mfaRequired) {
         const firstAsk = totpField.hidden || !body.totp;

@@ -6,7 +6,7 @@ import { t } from '../i18n';
 import { langSwitch } from '../layout';
 import type { PageContext } from '../main';
 import { qrSvg } from '../qr';
-import { forgetSession, setFlash, state } from '../state';
+import { forgetSession, setFlash, setReturnTo, state } from '../state';
 import { MessageArea, alertBox, button, field, form, input, loading, secretBox } from '../ui';
 
 function frame(ctx: PageContext, wide: boolean, step: string, title: string, ...body: HTMLElement[]): HTMLElement {
@@ -17,6 +17,7 @@ function frame(ctx: PageContext, wide: boolean, step: string, title: string, ...
       // Signed out here whatever the server answers.
     }
     forgetSession();
+    setReturnTo(null);
     ctx.go('/login');
   }, { kind: 'link', testid: 'logout' });
   return h('div', { class: 'center-page' },
