@@ -10,11 +10,13 @@
 #include <mutex>
 #include <span>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include "app/correlation_journal.h"
 #include "base/strings.h"
 #include "config/diagnostic.h"
 #include "detect/engine.h"
@@ -270,14 +272,90 @@ struct IngestPipeline::Impl {
     // Stage 2, before storing: feeds the batch's matches to the correlations in stream order
     // and adds a detection for each correlation that fires. Its events are the contributing
     // ones still remembered (the last kCorrIds fed).
+    static std::string FeedKey(std::string_view rule_id, std::string_view rule_name,
+                               const store::EventId& event) {
+        std::string key(rule_id);
+        key.append("\n").append(rule_name).append("\n").append(event.view());
+        return key;
+    }
+
+    // Opens the correlation journal and feeds its recent entries back, so the windows carry
+    // on where the last run left them. A journal that cannot be opened costs only that.
+    void RestoreCorrelations() {
+        if (!corr_state) return;
+        for (const auto& r : engine->correlations().rules())
+            corr_keep_ns = std::max(corr_keep_ns, r.timespan_ns);
+        corr_read_fields = engine->correlations().FieldsRead();
+        std::error_code ec;
+        fs::create_directories(options.data_dir / "run", ec);
+        auto journal = CorrelationJournal::Open(options.data_dir / "run" / "correlation-feed.db");
+        if (!journal) {
+            RecordError(journal.error().message);
+            return;
+        }
+        corr_journal = std::move(*journal);
+        auto entries = corr_journal->Load(corr_keep_ns);
+        if (!entries) {
+            RecordError(entries.error().message);
+            return;
+        }
+        event::Event ev;
+        for (const auto& e : *entries) {
+            ev.Clear();
+            ev.time_ns = e.time_ns;
+            for (const auto& [name, value] : e.fields) ev.Add(name, value);
+            ev.sequence = ++corr_seq;
+            corr_ids.emplace_back(corr_seq, e.event);
+            if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
+            corr_hits.clear();  // fired before the restart: stored then
+            corr_state->OnMatch(e.rule_id, e.rule_name, ev, corr_hits);
+            corr_replayed.insert(FeedKey(e.rule_id, e.rule_name, e.event));
+        }
+        if (!entries->empty()) corr_state->Expire(entries->back().time_ns);
+        corr_restored = entries->size();
+    }
+
+    // After a batch is stored: its correlation matches go to the journal; old ones are pruned
+    // once a minute.
+    void JournalCorrelations(bool stored) {
+        if (!corr_journal) return;
+        if (stored && !corr_feed.empty()) {
+            if (auto st = corr_journal->Append(corr_feed); !st) RecordError(st.error().message);
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (stored && !corr_feed.empty() && now - corr_pruned >= std::chrono::minutes(1)) {
+            corr_pruned = now;
+            if (auto st = corr_journal->Prune(corr_feed.back().time_ns - corr_keep_ns); !st)
+                RecordError(st.error().message);
+        }
+        corr_feed.clear();
+    }
+
     void Correlate(Prepared& p) {
         if (!corr_state || p.corr.empty()) return;
         for (const auto& [index, rule_index] : p.corr) {
             store::StoredEvent& se = p.events[index];
+            const detect::RuleInfo& rule = engine->rule(rule_index);
+            if (!corr_replayed.empty() &&
+                corr_replayed.count(FeedKey(rule.meta.id, rule.meta.name, se.id))) {
+                continue;  // fed at start from the journal; here again from the spool
+            }
             se.event.sequence = ++corr_seq;
             corr_ids.emplace_back(corr_seq, se.id);
             if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
-            const detect::RuleInfo& rule = engine->rule(rule_index);
+            if (corr_journal) {
+                CorrelationFeedEntry& e = corr_feed.emplace_back();
+                e.time_ns = se.event.time_ns;
+                e.rule_id = rule.meta.id;
+                e.rule_name = rule.meta.name;
+                e.event = se.id;
+                for (const auto& name : corr_read_fields) {
+                    const int i = se.event.Find(name);
+                    if (i >= 0)
+                        e.fields.emplace_back(
+                            name, std::string(se.event.field(static_cast<size_t>(i)).value));
+                }
+            }
             corr_hits.clear();
             corr_state->OnMatch(rule.meta.id, rule.meta.name, se.event, corr_hits);
             for (const detect::CorrelationHit& hit : corr_hits) {
@@ -552,7 +630,13 @@ struct IngestPipeline::Impl {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
             store_timer.Stop();
+            JournalCorrelations(stored);
             if (!stored) continue;
+            // The spool's replay after a start is over once it is empty: nothing fed back from
+            // the journal can come again.
+            if (!corr_replayed.empty() && buffer->stats().spooled_records == 0) {
+                corr_replayed = {};
+            }
             StageTimer commit_timer(stage_ns[kCommit]);
             if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
             commit_timer.Stop();
@@ -582,6 +666,16 @@ struct IngestPipeline::Impl {
     uint64_t corr_seq = 0;
     static constexpr size_t kCorrIds = 65536;
     std::deque<std::pair<uint64_t, store::EventId>> corr_ids;  // sequence -> event id
+    // The matches fed, kept across restarts (correlation_journal.h): this batch's entries wait
+    // in corr_feed until the batch is stored; corr_replayed holds the events fed again at
+    // start, which a spool replay must not count twice.
+    std::unique_ptr<CorrelationJournal> corr_journal;
+    std::vector<CorrelationFeedEntry> corr_feed;
+    std::vector<std::string> corr_read_fields;
+    int64_t corr_keep_ns = 0;
+    std::unordered_set<std::string> corr_replayed;
+    uint64_t corr_restored = 0;  // entries fed back at start (status)
+    std::chrono::steady_clock::time_point corr_pruned{};
     size_t rules_rejected = 0;
     std::unique_ptr<ingest::Buffer> buffer;
     std::map<std::string, std::unique_ptr<Source>> sources;
@@ -660,6 +754,7 @@ Status IngestPipeline::Start() {
     Impl& s = *impl_;
     s.started_ns = s.Now();
     if (auto st = s.LoadRules(); !st) return st;
+    s.RestoreCorrelations();
     ingest::BufferOptions bo;
     bo.spool.dir = s.options.data_dir / "spool";
     bo.spool.max_bytes = s.options.config.spool_max_bytes;
@@ -848,6 +943,7 @@ std::string IngestPipeline::Impl::StatusText() const {
     j["rules_loaded"] = s.engine ? s.engine->stats().rules_loaded : 0;
     j["rules_rejected"] = s.rules_rejected;
     j["correlations_loaded"] = s.engine ? s.engine->stats().correlations_loaded : 0;
+    j["correlation_matches_restored"] = s.corr_restored;
     j["workers"] = s.workers.size();
     if (s.buffer) {
         const auto b = s.buffer->stats();

@@ -203,6 +203,58 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     EXPECT_EQ(Get("/api/v1/events", &viewer).status, 403);
 }
 
+// The correlation windows survive a restart: three SSH failures before it and two after are
+// the five the brute-force correlation needs, and its detection names all five events.
+TEST_F(IngestTest, CorrelationWindowsSurviveARestart) {
+    auto send = [&](const std::string& host, int n) {
+        const int fd = ConnectLoopback(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+        ASSERT_GE(fd, 0);
+        const std::string lines = SshFailures(host, n);
+        ASSERT_EQ(::send(fd, lines.data(), lines.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(lines.size()));
+        ::close(fd);
+    };
+    auto events = [&](size_t want) {
+        Browser analyst = FullSession("analyst" + std::to_string(want), auth::Role::kAnalyst);
+        json items;
+        for (int i = 0; i < 200; ++i) {
+            if (app_->WaitIngestIdle(100ms)) {
+                items = Json(
+                    Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=100", &analyst))["items"];
+                if (items.size() >= want) break;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return items;
+    };
+    send("before-restart", 3);
+    ASSERT_EQ(events(3).size(), 3u);
+    Restart();
+    {
+        Browser analyst = FullSession("watcher", auth::Role::kAnalyst);
+        const json status = Json(Get("/api/v1/ingest/status", &analyst));
+        EXPECT_EQ(status["correlation_matches_restored"], 3) << status.dump();
+    }
+    send("after-restart", 2);
+    const json stored = events(5);
+    ASSERT_EQ(stored.size(), 5u);
+
+    Browser analyst = FullSession("reader", auth::Role::kAnalyst);
+    const json detections =
+        Json(Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=100", &analyst));
+    int brute = 0;
+    for (const auto& d : detections["items"]) {
+        if (d["rule_title"].get<std::string>().find("SSH brute force") == std::string::npos)
+            continue;
+        ++brute;
+        std::set<std::string> ids, all;
+        for (const auto& id : d["event_ids"]) ids.insert(id.get<std::string>());
+        for (const auto& e : stored) all.insert(e["id"].get<std::string>());
+        EXPECT_EQ(ids, all) << "the detection names the events from before the restart too";
+    }
+    EXPECT_EQ(brute, 1) << detections.dump();
+}
+
 TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
     HttpReply r =

@@ -1,0 +1,196 @@
+#include "app/correlation_journal.h"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_set>
+
+#include "store/database.h"
+
+namespace vigil::app {
+
+namespace {
+
+// A batch's entries in one blob: per entry time (8 bytes), rule id, rule name, event id
+// (16 bytes), field count, then name and value per field; strings as u32 length + bytes, all
+// little-endian. One row per stored batch keeps the journal's cost per match to a copy.
+void PutU32(std::string& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutU64(std::string& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutString(std::string& out, std::string_view s) {
+    PutU32(out, static_cast<uint32_t>(s.size()));
+    out.append(s);
+}
+
+std::string Encode(const std::vector<CorrelationFeedEntry>& entries) {
+    std::string out;
+    for (const auto& e : entries) {
+        PutU64(out, static_cast<uint64_t>(e.time_ns));
+        PutString(out, e.rule_id);
+        PutString(out, e.rule_name);
+        out.append(e.event.view());
+        PutU32(out, static_cast<uint32_t>(e.fields.size()));
+        for (const auto& [name, value] : e.fields) {
+            PutString(out, name);
+            PutString(out, value);
+        }
+    }
+    return out;
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view data) : data_(data) {}
+    bool done() const { return data_.empty(); }
+    bool U64(uint64_t& v) { return Fixed(8, v); }
+    bool U32(uint32_t& v) {
+        uint64_t w = 0;
+        if (!Fixed(4, w)) return false;
+        v = static_cast<uint32_t>(w);
+        return true;
+    }
+    bool String(std::string& s) {
+        uint32_t n = 0;
+        if (!U32(n) || data_.size() < n) return false;
+        s.assign(data_.substr(0, n));
+        data_.remove_prefix(n);
+        return true;
+    }
+    bool Bytes(size_t n, uint8_t* out) {
+        if (data_.size() < n) return false;
+        std::copy_n(data_.data(), n, reinterpret_cast<char*>(out));
+        data_.remove_prefix(n);
+        return true;
+    }
+
+private:
+    bool Fixed(int n, uint64_t& v) {
+        if (data_.size() < static_cast<size_t>(n)) return false;
+        v = 0;
+        for (int i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(data_[i])} << (8 * i);
+        data_.remove_prefix(static_cast<size_t>(n));
+        return true;
+    }
+    std::string_view data_;
+};
+
+// Appends the blob's entries to out; false when it is damaged (what was read stays).
+bool Decode(std::string_view blob, std::vector<CorrelationFeedEntry>& out) {
+    Reader r(blob);
+    while (!r.done()) {
+        CorrelationFeedEntry e;
+        uint64_t time = 0;
+        uint32_t fields = 0;
+        if (!r.U64(time) || !r.String(e.rule_id) || !r.String(e.rule_name) ||
+            !r.Bytes(e.event.bytes.size(), e.event.bytes.data()) || !r.U32(fields)) {
+            return false;
+        }
+        e.time_ns = static_cast<int64_t>(time);
+        for (uint32_t i = 0; i < fields; ++i) {
+            std::string name, value;
+            if (!r.String(name) || !r.String(value)) return false;
+            e.fields.emplace_back(std::move(name), std::move(value));
+        }
+        out.push_back(std::move(e));
+    }
+    return true;
+}
+
+}  // namespace
+
+struct CorrelationJournal::Impl {
+    store::Database db;
+    size_t max_rows = 0;
+};
+
+CorrelationJournal::CorrelationJournal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CorrelationJournal::~CorrelationJournal() = default;
+
+Result<std::unique_ptr<CorrelationJournal>> CorrelationJournal::Open(
+    const std::filesystem::path& path, size_t max_rows) {
+    auto db = store::Database::Open(path);
+    if (!db) return tl::unexpected(std::move(db.error()).WithContext("correlation feed"));
+    // One row per stored batch: its entries, how many, and the newest entry's time.
+    if (auto st = db->Exec("CREATE TABLE IF NOT EXISTS feed ("
+                           " seq INTEGER PRIMARY KEY,"
+                           " newest_ns INTEGER NOT NULL,"
+                           " entries INTEGER NOT NULL,"
+                           " data BLOB NOT NULL);");
+        !st) {
+        return tl::unexpected(
+            std::move(st.error()).WithContext("correlation feed " + path.string()));
+    }
+    auto impl = std::make_unique<Impl>(Impl{std::move(*db), max_rows});
+    return std::unique_ptr<CorrelationJournal>(new CorrelationJournal(std::move(impl)));
+}
+
+Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entries) {
+    if (entries.empty()) return Ok();
+    int64_t newest = entries.front().time_ns;
+    for (const auto& e : entries) newest = std::max(newest, e.time_ns);
+    auto stmt = impl_->db.Cached("INSERT INTO feed (newest_ns, entries, data) VALUES (?1, ?2, ?3)");
+    if (!stmt) return tl::unexpected(std::move(stmt.error()));
+    store::Statement& s = **stmt;
+    if (auto st = s.BindInt64(1, newest); !st) return st;
+    if (auto st = s.BindInt64(2, static_cast<int64_t>(entries.size())); !st) return st;
+    if (auto st = s.BindBlob(3, Encode(entries)); !st) return st;
+    return s.Run();
+}
+
+Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_ns) {
+    std::vector<CorrelationFeedEntry> all;
+    auto stmt = impl_->db.Prepare(
+        "SELECT data FROM feed WHERE newest_ns >= (SELECT IFNULL(MAX(newest_ns), 0) FROM feed)"
+        " - ?1 ORDER BY seq");
+    if (!stmt) return tl::unexpected(std::move(stmt.error()));
+    if (auto st = stmt->BindInt64(1, keep_ns); !st) return tl::unexpected(std::move(st.error()));
+    int64_t newest = 0;
+    for (;;) {
+        auto step = stmt->Step();
+        if (!step) return tl::unexpected(std::move(step.error()));
+        if (*step == store::Statement::StepResult::kDone) break;
+        (void)Decode(stmt->ColumnView(0), all);  // a damaged row gives what it holds
+    }
+    for (const auto& e : all) newest = std::max(newest, e.time_ns);
+    // Within the window; the same (rule, event) once (a batch stored twice across a crash).
+    std::vector<CorrelationFeedEntry> out;
+    std::unordered_set<std::string> seen;
+    for (auto& e : all) {
+        if (e.time_ns < newest - keep_ns) continue;
+        std::string key = e.rule_id + '\n' + e.rule_name + '\n' + std::string(e.event.view());
+        if (!seen.insert(std::move(key)).second) continue;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+Status CorrelationJournal::Prune(int64_t before_ns) {
+    auto old = impl_->db.Cached("DELETE FROM feed WHERE newest_ns < ?1");
+    if (!old) return tl::unexpected(std::move(old.error()));
+    if (auto st = (*old)->BindInt64(1, before_ns); !st) return st;
+    if (auto st = (*old)->Run(); !st) return st;
+    // At most max_rows entries: the oldest batches go first.
+    auto rows = impl_->db.Prepare("SELECT seq, entries FROM feed ORDER BY seq DESC");
+    if (!rows) return tl::unexpected(std::move(rows.error()));
+    uint64_t kept = 0;
+    int64_t cut = -1;
+    for (;;) {
+        auto step = rows->Step();
+        if (!step) return tl::unexpected(std::move(step.error()));
+        if (*step == store::Statement::StepResult::kDone) break;
+        kept += static_cast<uint64_t>(rows->ColumnInt64(1));
+        if (kept > impl_->max_rows) {
+            cut = rows->ColumnInt64(0);
+            break;
+        }
+    }
+    if (cut < 0) return Ok();
+    auto del = impl_->db.Cached("DELETE FROM feed WHERE seq <= ?1");
+    if (!del) return tl::unexpected(std::move(del.error()));
+    if (auto st = (*del)->BindInt64(1, cut); !st) return st;
+    return (*del)->Run();
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,51 @@
+#pragma once
+// The matches the ingest pipeline fed to its Sigma correlations, kept in a small SQLite file
+// (DIR/run/correlation-feed.db) so a restart rebuilds the correlation windows instead of
+// starting them empty: five SSH failures before an upgrade and two after still count seven.
+//
+// The store thread appends a batch's matches (one row per batch) after the batch is stored; at
+// start the pipeline feeds the entries of the last `keep_ns` (the longest correlation
+// timespan) back, in order, and skips those events if a spool replay brings them again. Old
+// batches are pruned; at most max_rows entries are kept (the oldest batches go first).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "store/event_store.h"
+
+namespace vigil::app {
+
+struct CorrelationFeedEntry {
+    int64_t time_ns = 0;
+    std::string rule_id, rule_name;  // the detection rule that matched
+    store::EventId event;
+    std::vector<std::pair<std::string, std::string>> fields;  // those the correlations read
+};
+
+class CorrelationJournal {
+public:
+    static Result<std::unique_ptr<CorrelationJournal>> Open(const std::filesystem::path& path,
+                                                            size_t max_rows = 200000);
+    ~CorrelationJournal();
+
+    // One row for a stored batch's entries.
+    Status Append(const std::vector<CorrelationFeedEntry>& entries);
+    // The entries no older than keep_ns before the newest one, in the order they were fed; an
+    // entry stored twice (a batch replayed across a crash) comes once.
+    Result<std::vector<CorrelationFeedEntry>> Load(int64_t keep_ns);
+    // Drops batches whose newest entry is older than before_ns, then the oldest batches beyond
+    // max_rows entries.
+    Status Prune(int64_t before_ns);
+
+private:
+    struct Impl;
+    explicit CorrelationJournal(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::app

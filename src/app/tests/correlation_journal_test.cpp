@@ -1,0 +1,80 @@
+#include "app/correlation_journal.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace vigil::app {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kMin = int64_t{60} * 1000000000;
+
+CorrelationFeedEntry Entry(int64_t minute, uint8_t id, std::string ip = "203.0.113.7") {
+    CorrelationFeedEntry e;
+    e.time_ns = minute * kMin;
+    e.rule_id = "rule-1";
+    e.rule_name = "ssh_failure";
+    e.event.bytes[0] = id;
+    e.fields = {{"source_ip", std::move(ip)}, {"user", ""}};
+    return e;
+}
+
+class CorrelationJournalTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        path_ = fs::temp_directory_path() / ("vigil-corr-" + std::to_string(::getpid()) + ".db");
+        Clean();
+    }
+    void TearDown() override { Clean(); }
+    void Clean() {
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_.string() + suffix);
+    }
+    fs::path path_;
+};
+
+TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
+    {
+        auto j = CorrelationJournal::Open(path_);
+        ASSERT_TRUE(j) << j.error().message;
+        ASSERT_TRUE((*j)->Append({Entry(1, 1), Entry(10, 2, "198.51.100.4")}));
+        ASSERT_TRUE((*j)->Append({}));  // nothing to keep: no row
+        // The same event again (a batch stored twice across a crash) and a newer one.
+        ASSERT_TRUE((*j)->Append({Entry(10, 2, "198.51.100.4"), Entry(12, 3)}));
+    }
+    auto j = CorrelationJournal::Open(path_);  // after a restart
+    ASSERT_TRUE(j);
+    auto all = (*j)->Load(60 * kMin);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_EQ(all->size(), 3u);
+    EXPECT_EQ((*all)[0].event.bytes[0], 1);
+    EXPECT_EQ((*all)[1].event.bytes[0], 2);
+    EXPECT_EQ((*all)[1].fields[0].second, "198.51.100.4");
+    EXPECT_EQ((*all)[1].fields[1], (std::pair<std::string, std::string>{"user", ""}));
+    EXPECT_EQ((*all)[2].event.bytes[0], 3);
+    EXPECT_EQ((*all)[2].rule_name, "ssh_failure");
+    // A 5-minute window before the newest entry (minute 12): minutes 10 and 12.
+    auto recent = (*j)->Load(5 * kMin);
+    ASSERT_TRUE(recent);
+    ASSERT_EQ(recent->size(), 2u);
+    EXPECT_EQ(recent->front().event.bytes[0], 2);
+}
+
+TEST_F(CorrelationJournalTest, PruneDropsOldBatchesAndKeepsAtMostMaxRows) {
+    auto j = CorrelationJournal::Open(path_, /*max_rows=*/3);
+    ASSERT_TRUE(j);
+    ASSERT_TRUE((*j)->Append({Entry(1, 1)}));
+    ASSERT_TRUE((*j)->Append({Entry(20, 2), Entry(21, 3)}));
+    ASSERT_TRUE((*j)->Append({Entry(22, 4), Entry(23, 5)}));
+    ASSERT_TRUE(
+        (*j)->Prune(5 * kMin));  // minute 1 goes; 4 entries left, over 3: the batch of 20-21 goes
+    auto left = (*j)->Load(60 * kMin);
+    ASSERT_TRUE(left);
+    ASSERT_EQ(left->size(), 2u);
+    EXPECT_EQ(left->front().event.bytes[0], 4);
+}
+
+}  // namespace
+}  // namespace vigil::app
