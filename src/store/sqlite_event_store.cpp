@@ -7,6 +7,8 @@
 #include <system_error>
 #include <utility>
 
+#include <sqlite3.h>
+
 #include "base/strings.h"
 #include "store/field_codec.h"
 #include "store/migrations.h"
@@ -53,6 +55,10 @@ CREATE VIRTUAL TABLE events_fts USING fts5(raw, content='events', content_rowid=
 CREATE TABLE events_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO events_meta(key, value) VALUES ('fts_upto', 0);
 )sql"},
+        // Indexing under load merges fewer, larger groups of segments; CompactText merges the
+        // rest when the indexer is idle.
+        {2, "text index: merge 16 segments at a time while indexing",
+         "INSERT INTO events_fts(events_fts, rank) VALUES('automerge', 16);"},
     };
     return kMigrations;
 }
@@ -676,9 +682,49 @@ Result<size_t> SqliteEventStore::IndexText(size_t max_rows) {
             unindexed_days_.erase(day);
             continue;
         }
+        uncompacted_days_.insert(day);
         done += *n;
     }
     return done;
+}
+
+Result<bool> SqliteEventStore::CompactPartition(const std::string& day) {
+    if (!fs::exists(PartitionPath(day))) return false;  // dropped meanwhile
+    auto part = Writable(day);
+    if (!part) return tl::unexpected(std::move(part.error()));
+    Database& db = (*part)->db;
+    auto tx = Transaction::Begin(db);
+    if (!tx) return Fail(tx, "compacting the text index of " + day);
+    // FTS5: 'merge' with N pages does up to N pages of merging; a step that changes fewer than
+    // two rows found nothing left to merge.
+    const int before = sqlite3_total_changes(db.handle());
+    auto merge = db.Cached("INSERT INTO events_fts(events_fts, rank) VALUES('merge', 500)");
+    if (!merge) return Fail(merge, "compacting the text index of " + day);
+    Status st = (*merge)->Run();
+    if (st) st = tx->Commit();
+    if (!st) return Fail(st, "compacting the text index of " + day);
+    return sqlite3_total_changes(db.handle()) - before >= 2;
+}
+
+Result<size_t> SqliteEventStore::CompactText(size_t max_steps) {
+    if (options_.read_only) return size_t{0};
+    size_t steps = 0;
+    while (steps < max_steps) {
+        std::lock_guard lock(write_mu_);
+        if (uncompacted_days_.empty()) break;
+        const std::string day = *uncompacted_days_.rbegin();
+        auto more = CompactPartition(day);
+        if (!more) {
+            uncompacted_days_.erase(day);  // retried after its next indexing
+            return tl::unexpected(std::move(more.error()));
+        }
+        if (!*more) {
+            uncompacted_days_.erase(day);
+            continue;
+        }
+        ++steps;
+    }
+    return steps;
 }
 
 void SqliteEventStore::IndexLoop() {
@@ -712,6 +758,18 @@ void SqliteEventStore::IndexLoop() {
             auto n = IndexText(options_.index_chunk_rows);
             if (n) pending_index_rows_ -= std::min<uint64_t>(pending_index_rows_.load(), *n);
             if (!n || *n == 0) break;  // an error is retried on the next append
+        }
+        // Caught up: compact the index a step at a time while nothing new waits for it.
+        while (pending_index_rows_.load() == 0) {
+            {
+                std::lock_guard lock(index_mu_);
+                if (stop_ || index_wanted_) break;
+            }
+            for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            }
+            auto steps = CompactText(1);
+            if (!steps || *steps == 0) break;
         }
     }
 }

@@ -12,7 +12,10 @@
 //   (substrings in any script, Chinese included; case-insensitive).
 // - The text index is built behind the appends (IndexText, or the background thread), because
 //   trigram indexing costs ~10x an insert; searches scan the rows it has not reached yet, so
-//   results are the same either way.
+//   results are the same either way. While indexing, FTS5 merges its segments 16 at a time
+//   (automerge 16: ~45 % faster indexing than the default 4); once the index has caught up,
+//   CompactText merges them further (FTS5 'merge'), so searches read as few segments as with
+//   the default.
 // - WAL with synchronous=NORMAL: a batch is durable against a crash of the process when Append
 //   returns; OpenEventStoreOptions::sync_commits (synchronous=FULL) extends that to power loss at
 //   the cost of one fsync per batch.
@@ -67,6 +70,10 @@ public:
     // Indexes up to max_rows not yet indexed raw messages (oldest partitions last: today's
     // events are searched most). Returns how many were indexed; 0 when the index is complete.
     Result<size_t> IndexText(size_t max_rows);
+    // Up to max_steps merge steps of the text index on the partitions indexed since their last
+    // compaction (newest first; each step one short transaction). Returns the steps that did
+    // work; 0 when every index is compact.
+    Result<size_t> CompactText(size_t max_steps);
 
     const std::filesystem::path& events_dir() const { return events_dir_; }
     std::filesystem::path PartitionPath(std::string_view day) const;
@@ -89,7 +96,8 @@ private:
     // The writable partition of day (opened, created and migrated on first use). write_mu_ held.
     Result<Partition*> Writable(const std::string& day);
     Result<size_t> IndexPartition(const std::string& day, size_t max_rows);  // write_mu_ held
-    Result<Database*> DetectionsDb();                                        // detections_mu_ held
+    Result<bool> CompactPartition(const std::string& day);  // write_mu_ held; false: compact
+    Result<Database*> DetectionsDb();                       // detections_mu_ held
     void IndexLoop();
 
     std::filesystem::path events_dir_;
@@ -101,7 +109,8 @@ private:
     std::atomic<uint64_t> pending_index_rows_{0};             // appended, not yet indexed
     std::map<std::string, std::unique_ptr<Partition>> open_;  // day -> partition
     uint64_t use_counter_ = 0;
-    std::set<std::string> unindexed_days_;  // days that may hold rows the index has not reached
+    std::set<std::string> unindexed_days_;    // days that may hold rows the index has not reached
+    std::set<std::string> uncompacted_days_;  // days indexed since their index was compacted
 
     std::mutex detections_mu_;
     std::unique_ptr<Database> detections_;

@@ -210,6 +210,48 @@ TEST(EventStore, TextSearchEnglishAndChineseIndexedOrNot) {
     EXPECT_EQ(find("password for root").size(), 2u);
 }
 
+// Indexed in many small chunks (many FTS5 segments), then compacted: the same answers, and a
+// compact index has nothing left to merge.
+TEST(EventStore, CompactingTheTextIndexKeepsEveryAnswer) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    std::vector<StoredEvent> batch;
+    for (int i = 0; i < 400; ++i) {
+        batch.push_back(
+            MakeEvent(kDay0 + i * kSec, "login failed for user u" + std::to_string(i) +
+                                            (i % 50 == 0 ? " 登录失败 rare-token" : "")));
+    }
+    ASSERT_TRUE(store->Append(batch));
+    for (;;) {
+        auto n = store->IndexText(7);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+    }
+    auto count = [&](std::string text) {
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.text = std::move(text);
+        q.limit = 1000;
+        auto page = store->Search(q);
+        EXPECT_TRUE(page.has_value()) << page.error().message;
+        return page ? page->hits.size() : size_t{0};
+    };
+    const size_t rare = count("rare-token"), chinese = count("登录失败"), user = count("user u1");
+    EXPECT_EQ(rare, 8u);
+    EXPECT_EQ(chinese, 8u);
+    size_t steps = 0;
+    for (;;) {
+        auto n = store->CompactText(10);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+        steps += *n;
+    }
+    EXPECT_GT(steps, 0u) << "57 small segments had something to merge";
+    EXPECT_EQ(*store->CompactText(10), 0u);
+    EXPECT_EQ(count("rare-token"), rare);
+    EXPECT_EQ(count("登录失败"), chinese);
+    EXPECT_EQ(count("user u1"), user);
+}
+
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {
     TempDir dir;
     auto store = OpenStore(dir);
