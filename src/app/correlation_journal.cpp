@@ -139,13 +139,15 @@ Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entri
     return s.Run();
 }
 
-Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_ns) {
+Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_ns,
+                                                                   int64_t now_ns) {
     std::vector<CorrelationFeedEntry> all;
     auto stmt = impl_->db.Prepare(
-        "SELECT data FROM feed WHERE newest_ns >= (SELECT IFNULL(MAX(newest_ns), 0) FROM feed)"
-        " - ?1 ORDER BY seq");
+        "SELECT data FROM feed WHERE newest_ns >= min((SELECT IFNULL(MAX(newest_ns), 0) FROM feed),"
+        " ?2) - ?1 ORDER BY seq");
     if (!stmt) return tl::unexpected(std::move(stmt.error()));
     if (auto st = stmt->BindInt64(1, keep_ns); !st) return tl::unexpected(std::move(st.error()));
+    if (auto st = stmt->BindInt64(2, now_ns); !st) return tl::unexpected(std::move(st.error()));
     int64_t newest = 0;
     for (;;) {
         auto step = stmt->Step();
@@ -154,6 +156,7 @@ Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_
         (void)Decode(stmt->ColumnView(0), all);  // a damaged row gives what it holds
     }
     for (const auto& e : all) newest = std::max(newest, e.time_ns);
+    newest = std::min(newest, now_ns);
     // Within the window; the same (rule, event) once (a batch stored twice across a crash).
     std::vector<CorrelationFeedEntry> out;
     std::unordered_set<std::string> seen;
@@ -172,20 +175,21 @@ Status CorrelationJournal::Prune(int64_t before_ns) {
     if (auto st = (*old)->BindInt64(1, before_ns); !st) return st;
     if (auto st = (*old)->Run(); !st) return st;
     // At most max_rows entries: the oldest batches go first.
-    auto rows = impl_->db.Prepare("SELECT seq, entries FROM feed ORDER BY seq DESC");
+    auto rows = impl_->db.Cached("SELECT seq, entries FROM feed ORDER BY seq DESC");
     if (!rows) return tl::unexpected(std::move(rows.error()));
     uint64_t kept = 0;
     int64_t cut = -1;
     for (;;) {
-        auto step = rows->Step();
+        auto step = (*rows)->Step();
         if (!step) return tl::unexpected(std::move(step.error()));
         if (*step == store::Statement::StepResult::kDone) break;
-        kept += static_cast<uint64_t>(rows->ColumnInt64(1));
+        kept += static_cast<uint64_t>((*rows)->ColumnInt64(1));
         if (kept > impl_->max_rows) {
-            cut = rows->ColumnInt64(0);
+            cut = (*rows)->ColumnInt64(0);
             break;
         }
     }
+    (*rows)->Reset();
     if (cut < 0) return Ok();
     auto del = impl_->db.Cached("DELETE FROM feed WHERE seq <= ?1");
     if (!del) return tl::unexpected(std::move(del.error()));

@@ -35,9 +35,10 @@ public:
 
     // One row for a stored batch's entries.
     Status Append(const std::vector<CorrelationFeedEntry>& entries);
-    // The entries no older than keep_ns before the newest one, in the order they were fed; an
-    // entry stored twice (a batch replayed across a crash) comes once.
-    Result<std::vector<CorrelationFeedEntry>> Load(int64_t keep_ns);
+    // The entries no older than keep_ns before the newest one (or before now_ns, if that is
+    // earlier: a sender's clock far in the future does not hide the rest), in the order they
+    // were fed; an entry stored twice (a batch replayed across a crash) comes once.
+    Result<std::vector<CorrelationFeedEntry>> Load(int64_t keep_ns, int64_t now_ns);
     // Drops batches whose newest entry is older than before_ns, then the oldest batches beyond
     // max_rows entries.
     Status Prune(int64_t before_ns);

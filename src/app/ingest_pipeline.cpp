@@ -294,7 +294,8 @@ struct IngestPipeline::Impl {
             return;
         }
         corr_journal = std::move(*journal);
-        auto entries = corr_journal->Load(corr_keep_ns);
+        corr_replayed_until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        auto entries = corr_journal->Load(corr_keep_ns, Now());
         if (!entries) {
             RecordError(entries.error().message);
             return;
@@ -325,7 +326,10 @@ struct IngestPipeline::Impl {
         const auto now = std::chrono::steady_clock::now();
         if (stored && !corr_feed.empty() && now - corr_pruned >= std::chrono::minutes(1)) {
             corr_pruned = now;
-            if (auto st = corr_journal->Prune(corr_feed.back().time_ns - corr_keep_ns); !st)
+            // Event times are the senders': one far in the future must not prune the rest.
+            int64_t newest = corr_feed.front().time_ns;
+            for (const auto& e : corr_feed) newest = std::max(newest, e.time_ns);
+            if (auto st = corr_journal->Prune(std::min(newest, Now()) - corr_keep_ns); !st)
                 RecordError(st.error().message);
         }
         corr_feed.clear();
@@ -632,9 +636,11 @@ struct IngestPipeline::Impl {
             store_timer.Stop();
             JournalCorrelations(stored);
             if (!stored) continue;
-            // The spool's replay after a start is over once it is empty: nothing fed back from
-            // the journal can come again.
-            if (!corr_replayed.empty() && buffer->stats().spooled_records == 0) {
+            // What can bring an event fed back from the journal again: the spool's replay (over
+            // once it is empty) and the tailers re-reading lines stored in the last second
+            // before a crash (at once at start). After both, the set goes.
+            if (!corr_replayed.empty() && std::chrono::steady_clock::now() >= corr_replayed_until &&
+                buffer->stats().spooled_records == 0) {
                 corr_replayed = {};
             }
             StageTimer commit_timer(stage_ns[kCommit]);
@@ -674,6 +680,7 @@ struct IngestPipeline::Impl {
     std::vector<std::string> corr_read_fields;
     int64_t corr_keep_ns = 0;
     std::unordered_set<std::string> corr_replayed;
+    std::chrono::steady_clock::time_point corr_replayed_until{};  // kept at least until then
     uint64_t corr_restored = 0;  // entries fed back at start (status)
     std::chrono::steady_clock::time_point corr_pruned{};
     size_t rules_rejected = 0;
@@ -736,7 +743,7 @@ public:
         return true;
     }
     uint64_t offered() const override { return buffer_.offered(); }
-    uint64_t stored() const override { return buffer_.stored(); }
+    uint64_t durable() const override { return buffer_.durable(); }
 
 private:
     ingest::Buffer& buffer_;

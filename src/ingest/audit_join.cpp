@@ -2,31 +2,27 @@
 
 #include <utility>
 
+#include "base/audit_record.h"
+
 namespace vigil::ingest {
 
 std::string AuditJoiner::Key(std::string_view line, bool* end) {
     if (end) *end = false;
-    // "... type=SYSCALL msg=audit(1700000000.123:42): ..." (kernel lines relayed by syslog
-    // write "audit(" without "msg="); the record may follow a syslog header.
-    const size_t type = line.find("type=");
-    if (type == std::string_view::npos) return {};
-    const size_t open = line.find("audit(", type);
-    if (open == std::string_view::npos || open - type > 64) return {};
-    const size_t close = line.find(')', open);
-    if (close == std::string_view::npos || close - open > 48) return {};
-    const std::string_view id = line.substr(open + 6, close - open - 6);
-    if (id.find(':') == std::string_view::npos) return {};
+    const std::string_view record = FindAuditRecord(line);
+    if (record.empty()) return {};
     std::string_view node;
-    // "node=NAME type=...": the node names the host when auditd forwards for several.
-    if (type >= 7) {
-        const size_t n = line.rfind("node=", type);
-        if (n != std::string_view::npos && line[type - 1] == ' ' &&
-            line.substr(n, type - 1 - n).find(' ') == std::string_view::npos) {
-            node = line.substr(n + 5, type - 1 - n - 5);
-        }
+    size_t type = 0;
+    if (record.starts_with("node=")) {
+        type = record.find(' ') + 1;  // FindAuditRecord checked the space
+        node = record.substr(5, type - 6);
     }
+    const size_t open = record.find("audit(", type);
+    const size_t close = record.find(')', open);
+    if (close == std::string_view::npos || close - open > 48) return {};
+    const std::string_view id = record.substr(open + 6, close - open - 6);
+    if (id.find(':') == std::string_view::npos) return {};
     if (end) {
-        const std::string_view t = line.substr(type + 5, open - type - 5);
+        const std::string_view t = record.substr(type + 5);
         *end = t.starts_with("EOE ") || t.starts_with("1320 ");
     }
     std::string key;

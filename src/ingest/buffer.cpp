@@ -16,7 +16,6 @@ Result<std::unique_ptr<Buffer>> Buffer::Open(BufferOptions options) {
 Buffer::Buffer(BufferOptions options, std::unique_ptr<DiskSpool> spool)
     : options_(std::move(options)), spool_(std::move(spool)) {
     id_nonce_ = std::random_device{}();
-    offered_ = spool_->stats().records;
 }
 
 void Buffer::AssignIds(std::vector<RawMessage>& batch) {
@@ -38,11 +37,10 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
 
 bool Buffer::Offer(std::vector<RawMessage>& batch) {
     if (batch.empty()) return true;
-    std::lock_guard order(order_mu_);
     {
         std::lock_guard lock(mu_);
         if (spool_->empty() && memory_.size() + batch.size() <= options_.max_memory_messages) {
-            offered_ += batch.size();
+            memory_pending_.emplace_back(offered_ += batch.size(), batch.size());
             for (auto& m : batch) memory_.push_back(std::move(m));
             batch.clear();
             cv_.notify_one();
@@ -67,7 +65,6 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
 Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
     if (batch.empty()) return Ok();
     AssignIds(batch);
-    std::lock_guard order(order_mu_);
     if (auto st = spool_->Append(batch); !st) {
         std::lock_guard lock(mu_);
         refused_total_ += batch.size();
@@ -107,17 +104,25 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
 }
 
 Status Buffer::Done(const TakenBatch& batch) {
-    // Stored even if the commit fails (the batch then replays and storage drops the copies).
-    // A spooled batch counts the records it consumed, damaged ones the spool skipped included,
-    // as offered_ counted them.
-    if (!batch.spool_cursor) {
-        stored_ += batch.messages.size();
-        return Ok();
+    if (batch.spool_cursor) return spool_->Commit(*batch.spool_cursor);
+    // A memory batch: its messages are the oldest still pending.
+    std::lock_guard lock(mu_);
+    uint64_t n = batch.messages.size();
+    while (n > 0 && !memory_pending_.empty()) {
+        auto& [last, pending] = memory_pending_.front();
+        const uint64_t k = std::min(n, pending);
+        pending -= k;
+        n -= k;
+        if (pending == 0) memory_pending_.pop_front();
     }
-    stored_ +=
-        batch.spool_cursor->sequence - std::min(batch.spool_cursor->sequence, done_sequence_);
-    done_sequence_ = std::max(done_sequence_, batch.spool_cursor->sequence);
-    return spool_->Commit(*batch.spool_cursor);
+    return Ok();
+}
+
+uint64_t Buffer::durable() const {
+    std::lock_guard lock(mu_);
+    if (memory_pending_.empty()) return offered_.load();
+    const auto& [last, pending] = memory_pending_.front();
+    return last - pending;  // every message before the first pending one
 }
 
 void Buffer::Close() {

@@ -10,10 +10,11 @@
 // is on disk when it returns Ok.
 //
 // One consumer: Take() a batch, store it, then Done() — only then is a spooled batch committed,
-// so a crash replays it (with its ids) and never loses it. Take hands messages out in the
-// order they were offered, so counting offered and Done messages gives producers a durability
-// watermark (Sink::offered / stored): the tailer saves a file offset only once the lines before
-// it are stored, not when they are merely queued in memory.
+// so a crash replays it (with its ids) and never loses it. What a crash can lose is what waits
+// in memory (or was taken from it and is not Done yet); the Buffer keeps the ranges of such
+// messages, which gives producers a durability watermark (Sink::offered / durable): the tailer
+// saves a file offset only once the lines before it are stored or spooled, not when they are
+// merely queued in memory.
 
 #include <atomic>
 #include <chrono>
@@ -59,10 +60,10 @@ public:
 
     // Up to max messages, waiting up to `wait` for some; empty on timeout or after Close().
     Result<TakenBatch> Take(size_t max, std::chrono::milliseconds wait);
-    // The batch is stored: commits its spool position and advances stored().
+    // The batch is stored: commits its spool position (a memory batch advances durable()).
     Status Done(const TakenBatch& batch);
     uint64_t offered() const override { return offered_.load(std::memory_order_acquire); }
-    uint64_t stored() const override { return stored_.load(std::memory_order_acquire); }
+    uint64_t durable() const override;
     // Wakes a waiting Take(); later Takes return what is left without waiting.
     void Close();
     BufferStats stats() const;
@@ -85,12 +86,11 @@ private:
     uint64_t refused_total_ = 0;
     uint32_t id_nonce_ = 0;  // random, per Buffer
     std::atomic<uint64_t> next_id_{0};
-    // Held from choosing memory or spool until offered_ counts the batch, so offered_ follows
-    // the order Take hands messages out. The spool serialises its appends anyway.
-    std::mutex order_mu_;
-    std::atomic<uint64_t> offered_{0};  // starts at what the spool held at Open (replayed first)
-    std::atomic<uint64_t> stored_{0};
-    uint64_t done_sequence_ = 0;  // the spool's read sequence at the last Done (consumer only)
+    // Messages are numbered in the order they are offered (offered_ counts them). Each batch
+    // that went to memory: {its last number, how many of it are not Done yet}, oldest first
+    // (under mu_). Spooled messages are durable once appended.
+    std::atomic<uint64_t> offered_{0};
+    std::deque<std::pair<uint64_t, uint64_t>> memory_pending_;
 };
 
 }  // namespace vigil::ingest

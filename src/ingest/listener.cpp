@@ -41,8 +41,10 @@ std::string PeerName(const asio::ip::address& address, uint16_t port) {
 // Bytes read per call on a stream; a datagram can be up to 64 KiB.
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDatagram = 65535;
-// UDP senders with an audit event open at once; over it, all open events go on.
-constexpr size_t kMaxUdpJoiners = 1024;
+// UDP senders with an audit event open at once (over it, all open events go on), and a UDP
+// group's bound: 256 x 64 KiB held at most, whatever spoofed senders send.
+constexpr size_t kMaxUdpJoiners = 256;
+constexpr AuditJoiner::Limits kUdpJoinLimits{.max_records = 64, .max_bytes = 64 * 1024};
 
 }  // namespace
 
@@ -108,6 +110,7 @@ struct SyslogListener::Impl {
     std::optional<udp::socket> udp_socket;
     std::mutex udp_mu;
     std::map<std::string, AuditJoiner> udp_joiners;
+    std::atomic<size_t> udp_open{0};  // udp_joiners.size(), read without the lock
     std::optional<asio::steady_timer> udp_flush;
     bool udp_flush_armed = false;
 };
@@ -122,7 +125,7 @@ public:
     Session(Impl& impl, std::string peer, Args&&... args)
         : impl_(impl),
           stream_(std::forward<Args>(args)...),
-          retry_(impl.ioc),
+          retry_(beast::get_lowest_layer(stream_).get_executor()),
           flush_(beast::get_lowest_layer(stream_).get_executor()),
           framer_(impl.options.max_frame_bytes),
           peer_(std::move(peer)) {
@@ -177,7 +180,8 @@ private:
         }
         impl_.counters.malformed += framer_.stats().malformed - before.malformed;
         impl_.counters.oversized += framer_.stats().oversized - before.oversized;
-        if (joiner_.holding()) ArmFlush(impl_.options.audit_wait);
+        // The wait starts with the group: a sender trickling bytes does not push it back.
+        if (joiner_.holding() && !flush_armed_) ArmFlush(impl_.options.audit_wait);
         Deliver(end);
     }
 
@@ -205,8 +209,10 @@ private:
     // An audit event still open after `wait` (user-space events have no EOE record) goes on
     // without its next record; a paused stream delivers it with its batch.
     void ArmFlush(std::chrono::milliseconds wait) {
+        flush_armed_ = true;
         flush_.expires_after(wait);
         flush_.async_wait([self = this->shared_from_this()](const beast::error_code& ec) {
+            self->flush_armed_ = false;
             if (ec || self->paused_ || self->impl_.stopping) return;
             self->joiner_.Flush(self->batch_);
             if (!self->impl_.Offer(self->batch_)) {
@@ -217,10 +223,12 @@ private:
 
     Impl& impl_;
     Stream stream_;
+    // Both on the stream's strand: the flush timer runs beside a pending read or a retry.
     asio::steady_timer retry_;
-    asio::steady_timer flush_;  // on the stream's strand: it runs beside a pending read
+    asio::steady_timer flush_;
     AuditJoiner joiner_;
     bool paused_ = false;
+    bool flush_armed_ = false;
     SyslogFramer framer_;
     std::string peer_;
     std::array<char, kReadChunk> buf_{};
@@ -266,15 +274,19 @@ void SyslogListener::Impl::DoReceive() {
                 } else if (!dgram.empty()) {
                     std::vector<RawMessage> batch;
                     const std::string peer = PeerName(sender.address(), sender.port());
-                    if (options.join_audit) {
+                    // Through a joiner only when the datagram is an audit record or its sender
+                    // has an event open.
+                    if (options.join_audit && (!AuditJoiner::Key(dgram).empty() ||
+                                               udp_open.load(std::memory_order_relaxed) > 0)) {
                         std::lock_guard lock(udp_mu);
-                        AuditJoiner& joiner = udp_joiners[peer];
-                        AddFrame(batch, dgram, peer, &joiner);
-                        if (!joiner.holding()) udp_joiners.erase(peer);
+                        auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
+                        AddFrame(batch, dgram, peer, &it->second);
+                        if (!it->second.holding()) udp_joiners.erase(it);
                         if (udp_joiners.size() > kMaxUdpJoiners) {
                             for (auto& [p, j] : udp_joiners) j.Flush(batch);
                             udp_joiners.clear();
                         }
+                        udp_open = udp_joiners.size();
                         if (!udp_joiners.empty()) ArmUdpFlush();
                     } else {
                         AddFrame(batch, dgram, peer, nullptr);
@@ -313,6 +325,7 @@ void SyslogListener::Impl::FlushUdpJoiners(bool all) {
                 ++it;
             }
         }
+        udp_open = udp_joiners.size();
         if (!udp_joiners.empty()) ArmUdpFlush();
     }
     if (!Offer(batch)) counters.refused += batch.size();

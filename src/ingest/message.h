@@ -30,10 +30,11 @@ public:
     virtual bool Offer(std::vector<RawMessage>& batch) = 0;
 
     // Durability watermark for producers that persist their own position (the file tailer
-    // saves offsets): every message offered before offered() returned P is stored once
-    // stored() >= P. A sink that stores on Offer keeps the defaults (0 and 0: at once).
+    // saves offsets): every message offered before offered() returned P is stored, or in the
+    // disk spool (replayed after a crash), once durable() >= P. A sink that stores on Offer
+    // keeps the defaults (0 and 0: at once).
     virtual uint64_t offered() const { return 0; }
-    virtual uint64_t stored() const { return 0; }
+    virtual uint64_t durable() const { return 0; }
 };
 
 // Counters per source; read concurrently by status and /metrics.

@@ -230,9 +230,14 @@ struct FileTailer::Impl {
             }
             if (joiner.holding()) {
                 if (at_end && taken == buf.size() && (stable || f.rotated)) {
-                    joiner.Flush(batch);
+                    joiner.Flush(batch);  // the file stopped growing: the group is complete
+                } else if (joiner.held_tag() > 0) {
+                    taken = joiner.held_tag();  // read the open group again with what follows
+                    joiner.Clear();
+                } else if (!at_end) {
+                    joiner.Flush(batch);  // the group fills the whole chunk: take it as it is
                 } else {
-                    taken = joiner.held_tag();  // read the open group again next time
+                    taken = 0;  // the end of a growing file: wait for more of it
                     joiner.Clear();
                 }
             }
@@ -273,11 +278,11 @@ struct FileTailer::Impl {
         return true;
     }
 
-    // Moves each file's durable offset up to the newest batch the sink has stored.
+    // Moves each file's durable offset up to the newest batch the sink holds durably.
     void Advance() {
-        const uint64_t stored = sink.stored();
+        const uint64_t durable = sink.durable();
         for (auto& [id, f] : files) {
-            while (!f.pending.empty() && f.pending.front().first <= stored) {
+            while (!f.pending.empty() && f.pending.front().first <= durable) {
                 f.durable = f.pending.front().second;
                 f.pending.pop_front();
                 dirty = true;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/audit_record.h"
 #include "base/strings.h"
 #include "parse/decoders.h"
 
@@ -283,30 +284,6 @@ void FinishAuditEvent(event::Event& ev, size_t max_fields) {
     if (!user.empty()) add("User", user);
 }
 
-namespace {
-
-// The audit record in a line that may carry a syslog header before it ("<14>... audispd:
-// node=db01 type=EXECVE msg=audit(...): ..."); empty when there is none.
-std::string_view RecordIn(std::string_view line) {
-    for (size_t type = line.find("type="); type != std::string_view::npos;
-         type = line.find("type=", type + 1)) {
-        const size_t open = line.find("audit(", type);
-        if (open == std::string_view::npos) return {};
-        if (open - type > 64) continue;
-        if (type >= 7) {
-            const size_t node = line.rfind("node=", type);
-            if (node != std::string_view::npos && line[type - 1] == ' ' &&
-                line.substr(node, type - 1 - node).find(' ') == std::string_view::npos) {
-                return line.substr(node);
-            }
-        }
-        return line.substr(type);
-    }
-    return {};
-}
-
-}  // namespace
-
 Status DecodeAuditd(Ctx& ctx, std::string_view text) {
     // One record, or the records of one event joined by '\n' (the ingest pipeline joins
     // them, see ingest/audit_join.h): the first line is a record, later ones may carry a
@@ -319,7 +296,7 @@ Status DecodeAuditd(Ctx& ctx, std::string_view text) {
         const size_t start = nl + 1;
         nl = text.find('\n', start);
         std::string_view record =
-            RecordIn(text.substr(start, nl == std::string_view::npos ? nl : nl - start));
+            FindAuditRecord(text.substr(start, nl == std::string_view::npos ? nl : nl - start));
         while (!record.empty() && (record.back() == '\r' || record.back() == ' '))
             record.remove_suffix(1);
         const std::string_view type = record.substr(std::min(record.size(), record.find("type=")));

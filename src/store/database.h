@@ -113,6 +113,8 @@ public:
     int64_t LastInsertRowId() const;
     // Rows changed by the last INSERT, UPDATE or DELETE.
     int64_t Changes() const;
+    // Rows changed since the connection opened (FTS5 'merge' reports its work through it).
+    int64_t TotalChanges() const;
     bool read_only() const { return read_only_; }
     const std::filesystem::path& path() const { return path_; }
     // For backup.cpp and tests; never null on an open Database.

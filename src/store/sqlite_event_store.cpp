@@ -7,8 +7,6 @@
 #include <system_error>
 #include <utility>
 
-#include <sqlite3.h>
-
 #include "base/strings.h"
 #include "store/field_codec.h"
 #include "store/migrations.h"
@@ -480,9 +478,12 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const fs::path&
     std::unique_ptr<SqliteEventStore> store(
         new SqliteEventStore(std::move(events_dir), std::move(options)));
     if (!store->options_.read_only) {
-        // Rows appended before a crash or a restart may not be indexed yet.
-        for (const PartitionFile& p : ListPartitions(store->events_dir_)) {
-            store->unindexed_days_.insert(p.day);
+        // Rows appended before a crash or a restart may not be indexed yet, and the newest
+        // partitions' indexes not compacted (a compact one costs one step to find so).
+        const std::vector<PartitionFile> parts = ListPartitions(store->events_dir_);
+        for (const PartitionFile& p : parts) store->unindexed_days_.insert(p.day);
+        for (size_t i = parts.size() > 2 ? parts.size() - 2 : 0; i < parts.size(); ++i) {
+            store->uncompacted_days_.insert(parts[i].day);
         }
         if (store->options_.background_index) {
             store->index_wanted_ = true;
@@ -697,13 +698,13 @@ Result<bool> SqliteEventStore::CompactPartition(const std::string& day) {
     if (!tx) return Fail(tx, "compacting the text index of " + day);
     // FTS5: 'merge' with N pages does up to N pages of merging; a step that changes fewer than
     // two rows found nothing left to merge.
-    const int before = sqlite3_total_changes(db.handle());
+    const int64_t before = db.TotalChanges();
     auto merge = db.Cached("INSERT INTO events_fts(events_fts, rank) VALUES('merge', 500)");
     if (!merge) return Fail(merge, "compacting the text index of " + day);
     Status st = (*merge)->Run();
     if (st) st = tx->Commit();
     if (!st) return Fail(st, "compacting the text index of " + day);
-    return sqlite3_total_changes(db.handle()) - before >= 2;
+    return db.TotalChanges() - before >= 2;
 }
 
 Result<size_t> SqliteEventStore::CompactText(size_t max_steps) {

@@ -70,16 +70,20 @@ Client Handshake(int fd, const std::string& ca_file, int min_version, int max_ve
     return c;
 }
 
+// A server that answers early (413) or closes must not kill the test with SIGPIPE.
+void IgnoreSigpipe() {
+    static const bool ignored = [] {
+        std::signal(SIGPIPE, SIG_IGN);
+        return true;
+    }();
+    (void)ignored;
+}
+
 }  // namespace
 
 std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file,
                                        const std::string& raw, int min_version, int max_version) {
-    // A server that answers early (413) and closes must not kill the test with SIGPIPE.
-    static const bool ignore_sigpipe = [] {
-        std::signal(SIGPIPE, SIG_IGN);
-        return true;
-    }();
-    (void)ignore_sigpipe;
+    IgnoreSigpipe();
     const int fd = ConnectLoopback(port, SOCK_STREAM);
     if (fd < 0) return std::nullopt;
     timeval tv{5, 0};
@@ -100,6 +104,7 @@ std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file
 
 bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data, int min_version,
              int max_version) {
+    IgnoreSigpipe();
     const int fd = ConnectLoopback(port, SOCK_STREAM);
     if (fd < 0) return false;
     Client c = Handshake(fd, ca_file, min_version, max_version);

@@ -46,7 +46,7 @@ TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
     }
     auto j = CorrelationJournal::Open(path_);  // after a restart
     ASSERT_TRUE(j);
-    auto all = (*j)->Load(60 * kMin);
+    auto all = (*j)->Load(60 * kMin, 100 * kMin);
     ASSERT_TRUE(all) << all.error().message;
     ASSERT_EQ(all->size(), 3u);
     EXPECT_EQ((*all)[0].event.bytes[0], 1);
@@ -56,10 +56,23 @@ TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
     EXPECT_EQ((*all)[2].event.bytes[0], 3);
     EXPECT_EQ((*all)[2].rule_name, "ssh_failure");
     // A 5-minute window before the newest entry (minute 12): minutes 10 and 12.
-    auto recent = (*j)->Load(5 * kMin);
+    auto recent = (*j)->Load(5 * kMin, 100 * kMin);
     ASSERT_TRUE(recent);
     ASSERT_EQ(recent->size(), 2u);
     EXPECT_EQ(recent->front().event.bytes[0], 2);
+}
+
+// A sender's clock far in the future does not push the window past everything else.
+TEST_F(CorrelationJournalTest, AFutureTimestampDoesNotHideTheRest) {
+    auto j = CorrelationJournal::Open(path_);
+    ASSERT_TRUE(j);
+    ASSERT_TRUE((*j)->Append({Entry(1, 1), Entry(10, 2)}));
+    ASSERT_TRUE((*j)->Append({Entry(1000000, 3)}));
+    auto got = (*j)->Load(5 * kMin, /*now=*/12 * kMin);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), 2u);
+    EXPECT_EQ(got->front().event.bytes[0], 2);
+    EXPECT_EQ(got->back().event.bytes[0], 3);
 }
 
 TEST_F(CorrelationJournalTest, PruneDropsOldBatchesAndKeepsAtMostMaxRows) {
@@ -70,7 +83,7 @@ TEST_F(CorrelationJournalTest, PruneDropsOldBatchesAndKeepsAtMostMaxRows) {
     ASSERT_TRUE((*j)->Append({Entry(22, 4), Entry(23, 5)}));
     ASSERT_TRUE(
         (*j)->Prune(5 * kMin));  // minute 1 goes; 4 entries left, over 3: the batch of 20-21 goes
-    auto left = (*j)->Load(60 * kMin);
+    auto left = (*j)->Load(60 * kMin, 100 * kMin);
     ASSERT_TRUE(left);
     ASSERT_EQ(left->size(), 2u);
     EXPECT_EQ(left->front().event.bytes[0], 4);
