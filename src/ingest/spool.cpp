@@ -410,6 +410,12 @@ Status DiskSpool::Commit(const SpoolCursor& upto) {
     s.committed = upto;
     if (auto st = s.SavePosition(); !st) return st;
     s.unconsumed_records -= std::min(s.unconsumed_records, consumed);
+    // Read to the end of what is written: nothing waits, whatever a damaged record skipped
+    // (Read cannot count the records behind a damaged length).
+    if (s.committed.segment == s.write_segment &&
+        s.committed.offset >= s.segments[s.write_segment]) {
+        s.unconsumed_records = 0;
+    }
     std::error_code ec;
     for (auto it = s.segments.begin(); it != s.segments.end();) {
         if (it->first < s.committed.segment) {
