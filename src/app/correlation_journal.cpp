@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "base/bytes.h"
 #include "store/database.h"
 
 namespace vigil::app {
@@ -13,85 +14,42 @@ namespace {
 // A batch's entries in one blob: per entry time (8 bytes), rule id, rule name, event id
 // (16 bytes), field count, then name and value per field; strings as u32 length + bytes, all
 // little-endian. One row per stored batch keeps the journal's cost per match to a copy.
-void PutU32(std::string& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutString(std::string& out, std::string_view s) {
-    PutU32(out, static_cast<uint32_t>(s.size()));
-    out.append(s);
-}
-
 std::string Encode(const std::vector<CorrelationFeedEntry>& entries) {
     std::string out;
     for (const auto& e : entries) {
-        PutU64(out, static_cast<uint64_t>(e.time_ns));
-        PutString(out, e.rule_id);
-        PutString(out, e.rule_name);
+        PutLe64(out, static_cast<uint64_t>(e.time_ns));
+        PutLenPrefixed(out, e.rule_id);
+        PutLenPrefixed(out, e.rule_name);
         out.append(e.event.view());
-        PutU32(out, static_cast<uint32_t>(e.fields.size()));
+        PutLe32(out, static_cast<uint32_t>(e.fields.size()));
         for (const auto& [name, value] : e.fields) {
-            PutString(out, name);
-            PutString(out, value);
+            PutLenPrefixed(out, name);
+            PutLenPrefixed(out, value);
         }
     }
     return out;
 }
 
-class Reader {
-public:
-    explicit Reader(std::string_view data) : data_(data) {}
-    bool done() const { return data_.empty(); }
-    bool U64(uint64_t& v) { return Fixed(8, v); }
-    bool U32(uint32_t& v) {
-        uint64_t w = 0;
-        if (!Fixed(4, w)) return false;
-        v = static_cast<uint32_t>(w);
-        return true;
-    }
-    bool String(std::string& s) {
-        uint32_t n = 0;
-        if (!U32(n) || data_.size() < n) return false;
-        s.assign(data_.substr(0, n));
-        data_.remove_prefix(n);
-        return true;
-    }
-    bool Bytes(size_t n, uint8_t* out) {
-        if (data_.size() < n) return false;
-        std::copy_n(data_.data(), n, reinterpret_cast<char*>(out));
-        data_.remove_prefix(n);
-        return true;
-    }
-
-private:
-    bool Fixed(int n, uint64_t& v) {
-        if (data_.size() < static_cast<size_t>(n)) return false;
-        v = 0;
-        for (int i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(data_[i])} << (8 * i);
-        data_.remove_prefix(static_cast<size_t>(n));
-        return true;
-    }
-    std::string_view data_;
-};
-
 // Appends the blob's entries to out; false when it is damaged (what was read stays).
 bool Decode(std::string_view blob, std::vector<CorrelationFeedEntry>& out) {
-    Reader r(blob);
+    ByteReader r(blob);
     while (!r.done()) {
         CorrelationFeedEntry e;
         uint64_t time = 0;
         uint32_t fields = 0;
-        if (!r.U64(time) || !r.String(e.rule_id) || !r.String(e.rule_name) ||
-            !r.Bytes(e.event.bytes.size(), e.event.bytes.data()) || !r.U32(fields)) {
+        std::string_view rule_id, rule_name, event;
+        if (!r.Le64(time) || !r.LenPrefixed(rule_id) || !r.LenPrefixed(rule_name) ||
+            !r.Bytes(e.event.bytes.size(), event) || !r.Le32(fields)) {
             return false;
         }
         e.time_ns = static_cast<int64_t>(time);
+        e.rule_id.assign(rule_id);
+        e.rule_name.assign(rule_name);
+        std::copy(event.begin(), event.end(), e.event.bytes.begin());
         for (uint32_t i = 0; i < fields; ++i) {
-            std::string name, value;
-            if (!r.String(name) || !r.String(value)) return false;
-            e.fields.emplace_back(std::move(name), std::move(value));
+            std::string_view name, value;
+            if (!r.LenPrefixed(name) || !r.LenPrefixed(value)) return false;
+            e.fields.emplace_back(std::string(name), std::string(value));
         }
         out.push_back(std::move(e));
     }

@@ -269,9 +269,6 @@ struct IngestPipeline::Impl {
         std::vector<std::pair<size_t, uint32_t>> corr;  // (event, rule) for correlations
     };
 
-    // Stage 2, before storing: feeds the batch's matches to the correlations in stream order
-    // and adds a detection for each correlation that fires. Its events are the contributing
-    // ones still remembered (the last kCorrIds fed).
     static std::string FeedKey(std::string_view rule_id, std::string_view rule_name,
                                const store::EventId& event) {
         std::string key(rule_id);
@@ -305,9 +302,7 @@ struct IngestPipeline::Impl {
             ev.Clear();
             ev.time_ns = e.time_ns;
             for (const auto& [name, value] : e.fields) ev.Add(name, value);
-            ev.sequence = ++corr_seq;
-            corr_ids.emplace_back(corr_seq, e.event);
-            if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
+            ev.sequence = Remember(e.event);
             corr_hits.clear();  // fired before the restart: stored then
             corr_state->OnMatch(e.rule_id, e.rule_name, ev, corr_hits);
             corr_replayed.insert(FeedKey(e.rule_id, e.rule_name, e.event));
@@ -319,12 +314,13 @@ struct IngestPipeline::Impl {
     // After a batch is stored: its correlation matches go to the journal; old ones are pruned
     // once a minute.
     void JournalCorrelations(bool stored) {
-        if (!corr_journal) return;
-        if (stored && !corr_feed.empty()) {
-            if (auto st = corr_journal->Append(corr_feed); !st) RecordError(st.error().message);
+        if (!corr_journal || !stored || corr_feed.empty()) {
+            corr_feed.clear();
+            return;
         }
+        if (auto st = corr_journal->Append(corr_feed); !st) RecordError(st.error().message);
         const auto now = std::chrono::steady_clock::now();
-        if (stored && !corr_feed.empty() && now - corr_pruned >= std::chrono::minutes(1)) {
+        if (now - corr_pruned >= std::chrono::minutes(1)) {
             corr_pruned = now;
             // Event times are the senders': one far in the future must not prune the rest.
             int64_t newest = corr_feed.front().time_ns;
@@ -335,6 +331,16 @@ struct IngestPipeline::Impl {
         corr_feed.clear();
     }
 
+    // A sequence number for a match fed to the correlations, remembered with its event's id
+    // (the last kCorrIds) so a correlation detection can name its contributing events.
+    uint64_t Remember(const store::EventId& event) {
+        corr_ids.emplace_back(++corr_seq, event);
+        if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
+        return corr_seq;
+    }
+
+    // Stage 2, before storing: feeds the batch's matches to the correlations in stream order
+    // and adds a detection for each correlation that fires.
     void Correlate(Prepared& p) {
         if (!corr_state || p.corr.empty()) return;
         for (const auto& [index, rule_index] : p.corr) {
@@ -344,9 +350,7 @@ struct IngestPipeline::Impl {
                 corr_replayed.count(FeedKey(rule.meta.id, rule.meta.name, se.id))) {
                 continue;  // fed at start from the journal; here again from the spool
             }
-            se.event.sequence = ++corr_seq;
-            corr_ids.emplace_back(corr_seq, se.id);
-            if (corr_ids.size() > kCorrIds) corr_ids.pop_front();
+            se.event.sequence = Remember(se.id);
             if (corr_journal) {
                 CorrelationFeedEntry& e = corr_feed.emplace_back();
                 e.time_ns = se.event.time_ns;
@@ -904,8 +908,7 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
     std::vector<ingest::RawMessage> batch;
     batch.reserve(lines.size());
     // The audit records of one event in a request become one event (its first record's id).
-    ingest::AuditJoiner joiner;
-    const bool join = JoinsAudit(http->format);
+    ingest::AuditJoiner joiner(JoinsAudit(http->format));
     for (auto& line : lines) {
         ingest::RawMessage m;
         m.id = store::EventId::New(now).ToString();
@@ -913,11 +916,7 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
         m.peer = std::string(peer);
         m.received_ns = now;
         m.bytes = std::move(line);
-        if (join) {
-            joiner.Add(std::move(m), batch);
-        } else {
-            batch.push_back(std::move(m));
-        }
+        joiner.Add(std::move(m), batch);
     }
     joiner.Flush(batch);
     std::vector<std::string> ids;

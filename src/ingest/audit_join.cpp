@@ -33,6 +33,10 @@ std::string AuditJoiner::Key(std::string_view line, bool* end) {
 }
 
 void AuditJoiner::Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag) {
+    if (!enabled_) {
+        out.push_back(std::move(m));
+        return;
+    }
     bool end = false;
     std::string key = Key(m.bytes, &end);
     if (holding_ && (key.empty() || key != key_ ||

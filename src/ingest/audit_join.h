@@ -31,6 +31,9 @@ public:
     };
     AuditJoiner() : AuditJoiner(Limits{}) {}
     explicit AuditJoiner(Limits limits) : limits_(limits) {}
+    // enabled false: every message passes as it is (a source whose decoder never sees audit
+    // records), so producers add through a joiner either way.
+    explicit AuditJoiner(bool enabled) : enabled_(enabled) {}
 
     // Appends to out what is ready, in order: a message that is no audit record passes at once
     // (after the group held before it). The joined message keeps the first record's id, peer
@@ -51,6 +54,7 @@ public:
 
 private:
     Limits limits_;
+    bool enabled_ = true;
     bool holding_ = false;
     RawMessage held_;
     std::string key_;

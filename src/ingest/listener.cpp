@@ -66,19 +66,13 @@ struct SyslogListener::Impl {
         return true;
     }
 
-    // Appends one message to batch, through the stream's audit joiner when there is one.
-    void AddFrame(std::vector<RawMessage>& batch, std::string_view frame, const std::string& peer,
-                  AuditJoiner* joiner) {
+    RawMessage Message(std::string_view frame, const std::string& peer) const {
         RawMessage m;
         m.source = options.source;
         m.peer = peer;
         m.received_ns = NowNs();
         m.bytes.assign(frame);
-        if (joiner) {
-            joiner->Add(std::move(m), batch);
-        } else {
-            batch.push_back(std::move(m));
-        }
+        return m;
     }
 
     // UDP: one audit joiner per sender that has an event open; a timer flushes those that
@@ -127,6 +121,7 @@ public:
           stream_(std::forward<Args>(args)...),
           retry_(beast::get_lowest_layer(stream_).get_executor()),
           flush_(beast::get_lowest_layer(stream_).get_executor()),
+          joiner_(impl.options.join_audit),
           framer_(impl.options.max_frame_bytes),
           peer_(std::move(peer)) {
         ++impl_.live;
@@ -161,9 +156,8 @@ private:
 
     void OnRead(const beast::error_code& ec, size_t n) {
         const auto before = framer_.stats();
-        AuditJoiner* joiner = impl_.options.join_audit ? &joiner_ : nullptr;
-        auto add = [this, joiner](std::string_view frame) {
-            impl_.AddFrame(batch_, frame, peer_, joiner);
+        auto add = [this](std::string_view frame) {
+            joiner_.Add(impl_.Message(frame, peer_), batch_);
         };
         if (n > 0) framer_.Feed(std::string_view(buf_.data(), n), add);
         const bool end = static_cast<bool>(ec);
@@ -280,7 +274,7 @@ void SyslogListener::Impl::DoReceive() {
                                                udp_open.load(std::memory_order_relaxed) > 0)) {
                         std::lock_guard lock(udp_mu);
                         auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
-                        AddFrame(batch, dgram, peer, &it->second);
+                        it->second.Add(Message(dgram, peer), batch);
                         if (!it->second.holding()) udp_joiners.erase(it);
                         if (udp_joiners.size() > kMaxUdpJoiners) {
                             for (auto& [p, j] : udp_joiners) j.Flush(batch);
@@ -289,7 +283,7 @@ void SyslogListener::Impl::DoReceive() {
                         udp_open = udp_joiners.size();
                         if (!udp_joiners.empty()) ArmUdpFlush();
                     } else {
-                        AddFrame(batch, dgram, peer, nullptr);
+                        batch.push_back(Message(dgram, peer));
                     }
                     if (!Offer(batch)) counters.refused += batch.size();  // UDP cannot push back
                 }

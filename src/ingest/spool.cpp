@@ -17,6 +17,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "base/bytes.h"
+
 namespace vigil::ingest {
 
 namespace {
@@ -33,37 +35,18 @@ tl::unexpected<Error> Errno(const std::string& what) {
     return MakeError(Code::kUnavailable, what + ": " + std::strerror(errno));
 }
 
-void PutU32(std::string& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void PutU64(std::string& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t GetLe(const char* p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-    return v;
-}
-void PutString(std::string& out, std::string_view s) {
-    PutU32(out, static_cast<uint32_t>(s.size()));
-    out.append(s);
-}
-
 // Appends one record (header, then the payload) to out.
 void EncodeTo(std::string& out, const RawMessage& m) {
     const size_t header = out.size();
     out.append(kHeaderBytes, '\0');
-    PutString(out, m.id);
-    PutString(out, m.source);
-    PutString(out, m.peer);
-    PutU64(out, static_cast<uint64_t>(m.received_ns));
-    PutString(out, m.bytes);
+    PutLenPrefixed(out, m.id);
+    PutLenPrefixed(out, m.source);
+    PutLenPrefixed(out, m.peer);
+    PutLe64(out, static_cast<uint64_t>(m.received_ns));
+    PutLenPrefixed(out, m.bytes);
     const size_t len = out.size() - header - kHeaderBytes;
-    const uint32_t sum = XXH32(out.data() + header + kHeaderBytes, len, 0);
-    for (int i = 0; i < 4; ++i) {
-        out[header + i] = static_cast<char>((len >> (8 * i)) & 0xff);
-        out[header + 4 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
-    }
+    SetLe32(out, header, static_cast<uint32_t>(len));
+    SetLe32(out, header + 4, XXH32(out.data() + header + kHeaderBytes, len, 0));
 }
 
 // Reads buf.size() bytes at offset; false on an error or a short file.
@@ -80,19 +63,19 @@ bool PreadAll(int fd, std::string& buf, uint64_t offset) {
 }
 
 bool Decode(std::string_view p, RawMessage& m) {
-    auto str = [&p](std::string& out) {
-        if (p.size() < 4) return false;
-        const uint64_t n = GetLe(p.data(), 4);
-        if (p.size() - 4 < n) return false;
-        out.assign(p.substr(4, n));
-        p.remove_prefix(4 + n);
-        return true;
-    };
-    if (!str(m.id) || !str(m.source) || !str(m.peer)) return false;
-    if (p.size() < 8) return false;
-    m.received_ns = static_cast<int64_t>(GetLe(p.data(), 8));
-    p.remove_prefix(8);
-    return str(m.bytes) && p.empty();
+    ByteReader r(p);
+    std::string_view id, source, peer, bytes;
+    uint64_t received = 0;
+    if (!r.LenPrefixed(id) || !r.LenPrefixed(source) || !r.LenPrefixed(peer) || !r.Le64(received) ||
+        !r.LenPrefixed(bytes) || !r.done()) {
+        return false;
+    }
+    m.id.assign(id);
+    m.source.assign(source);
+    m.peer.assign(peer);
+    m.received_ns = static_cast<int64_t>(received);
+    m.bytes.assign(bytes);
+    return true;
 }
 
 std::string SegmentName(uint64_t n) {

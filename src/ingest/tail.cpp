@@ -43,7 +43,7 @@ struct Followed {
     std::string path;
     int fd = -1;
     uint64_t offset = 0;   // start of the first byte not yet taken
-    uint64_t durable = 0;  // start of the first byte not yet stored: what Save writes
+    uint64_t durable = 0;  // start of the first byte not yet durable (stored or spooled): saved
     // (sink.offered() after an accepted batch, offset after it), oldest first.
     std::deque<std::pair<uint64_t, uint64_t>> pending;
     bool rotated = false;    // the path now names another file: read to the end, then drop
@@ -154,7 +154,7 @@ struct FileTailer::Impl {
         // Audit records of one event become one message. A group still open at the end of a
         // chunk is read again with the next one (it is never held between polls, so the
         // offsets need no bookkeeping for it), unless the file has stopped growing.
-        AuditJoiner joiner;
+        AuditJoiner joiner(options.join_audit);
         while (f.offset < size && budget > 0) {
             joiner.Clear();
             const size_t want =
@@ -183,11 +183,7 @@ struct FileTailer::Impl {
                     m.peer = f.path;
                     m.received_ns = NowNs();
                     m.bytes.assign(text);
-                    if (options.join_audit) {
-                        joiner.Add(std::move(m), batch, start);
-                    } else {
-                        batch.push_back(std::move(m));
-                    }
+                    joiner.Add(std::move(m), batch, start);
                 }
                 taken = next;
             };

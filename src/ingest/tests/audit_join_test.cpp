@@ -94,6 +94,14 @@ TEST(AuditJoinTest, GroupsAreBoundedInRecordsAndBytes) {
     for (const auto& m : out) EXPECT_LE(m.bytes.size(), kExecve.size() * 2 + 1);
 }
 
+TEST(AuditJoinTest, ADisabledJoinerPassesEveryMessage) {
+    AuditJoiner j(/*enabled=*/false);
+    std::vector<RawMessage> out;
+    for (const auto& r : {kSyscall, kExecve, kEoe}) j.Add(Msg(r), out);
+    EXPECT_EQ(Texts(out), (std::vector<std::string>{kSyscall, kExecve, kEoe}));
+    EXPECT_FALSE(j.holding());
+}
+
 TEST(AuditJoinTest, ClearForgetsTheHeldGroup) {
     AuditJoiner j;
     std::vector<RawMessage> out;

@@ -62,8 +62,8 @@ protected:
         }
         return ids;
     }
-    // Flips a byte in the payload of the record of message 1 (its checksum then fails).
-    void DamageSecondRecord();
+    // Overwrites the byte `delta` bytes from where `marker` first occurs in the spool segment.
+    void PutByteAt(std::string_view marker, std::ptrdiff_t delta, char byte);
     fs::path dir_;
 };
 
@@ -122,7 +122,7 @@ TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
         fs::remove_all(dir_);
         auto s = Open();
         ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
-        DamageSecondRecord();
+        PutByteAt("<13>message 1 ", 0, 'X');  // the second record's checksum fails
         if (reopen) {
             s.reset();
             s = Open();
@@ -140,17 +140,9 @@ TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
 TEST_F(SpoolTest, ADamagedLengthSkipsTheRestOfTheSegmentAndTheSpoolStillEmpties) {
     auto s = Open();
     ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
-    fs::path seg;
-    for (const auto& e : fs::directory_iterator(dir_))
-        if (e.path().extension() == ".spool") seg = e.path();
-    ASSERT_FALSE(seg.empty());
-    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(f)), {});
-    const size_t second = data.find("id-1");  // the payload starts with the id's length
-    ASSERT_NE(second, std::string::npos);
-    f.seekp(static_cast<std::streamoff>(second - 4 - 8 + 3));  // the length's top byte
-    f.put('\x7f');
-    f.close();
+    // The payload starts with the id's length (4 bytes) after the 8-byte header, whose first
+    // 4 bytes are the record's length: its top byte.
+    PutByteAt("id-1", -4 - 8 + 3, '\x7f');
     EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-0"}));
     EXPECT_EQ(s->stats().corrupt_records, 1u);
     EXPECT_TRUE(s->empty()) << "not waiting forever for the records it could not read";
@@ -158,18 +150,17 @@ TEST_F(SpoolTest, ADamagedLengthSkipsTheRestOfTheSegmentAndTheSpoolStillEmpties)
     EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-3", "id-4"}));
 }
 
-void SpoolTest::DamageSecondRecord() {
-    // Flip a byte in the second record's payload (the checksum no longer matches).
+void SpoolTest::PutByteAt(std::string_view marker, std::ptrdiff_t delta, char byte) {
     fs::path seg;
     for (const auto& e : fs::directory_iterator(dir_))
         if (e.path().extension() == ".spool") seg = e.path();
     ASSERT_FALSE(seg.empty());
     std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(f)), {});
-    const size_t second = data.find("<13>message 1 ");
-    ASSERT_NE(second, std::string::npos);
-    f.seekp(static_cast<std::streamoff>(second));
-    f.put('X');
+    const size_t at = data.find(marker);
+    ASSERT_NE(at, std::string::npos) << marker;
+    f.seekp(static_cast<std::streamoff>(at) + delta);
+    f.put(byte);
 }
 
 TEST_F(SpoolTest, ReopenResumesAfterTheCommittedPositionAndReplaysTheUncommitted) {
