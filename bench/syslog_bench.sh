@@ -11,6 +11,7 @@
 #   PERF=FILE: record `perf record` of vigil serve during its run into FILE (PERF_OPTS, default -g;
 #   "--call-graph dwarf,16384 -F 499" gives call stacks through libraries without frame pointers)
 #   WORKERS=N: ingest.workers (default: the number of cores)
+#   VIGIL=PATH: another vigil binary for serve (an A/B run against a saved build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib.sh
@@ -122,7 +123,7 @@ want serve || exit 0
 # Vigil end to end: vigil serve with a syslog TCP source, every message decoded, matched against
 # the detection rules (ours, plus SigmaHQ's linux, web and network rules when ../shared/data is
 # there) and stored with its detections. Rate = N / (sender start -> N events stored).
-VIGIL=$BUILD/src/cli/vigil
+VIGIL=${VIGIL:-$BUILD/src/cli/vigil}
 "$VIGIL" init "$TMP/vigil-data" >/dev/null
 P=$(free_port)
 cat >>"$TMP/vigil-data/vigil.yml" <<CONF

@@ -267,6 +267,7 @@ struct IngestPipeline::Impl {
         std::vector<store::Detection> dets;
         std::vector<Source*> det_sources;               // the source of each detection's event
         std::vector<std::pair<size_t, uint32_t>> corr;  // (event, rule) for correlations
+        std::vector<CorrelationFeedEntry> feed;         // for the journal once the batch is stored
     };
 
     static std::string FeedKey(std::string_view rule_id, std::string_view rule_name,
@@ -313,22 +314,18 @@ struct IngestPipeline::Impl {
 
     // After a batch is stored: its correlation matches go to the journal; old ones are pruned
     // once a minute.
-    void JournalCorrelations(bool stored) {
-        if (!corr_journal || !stored || corr_feed.empty()) {
-            corr_feed.clear();
-            return;
-        }
-        if (auto st = corr_journal->Append(corr_feed); !st) RecordError(st.error().message);
+    void JournalCorrelations(const std::vector<CorrelationFeedEntry>& feed) {
+        if (!corr_journal || feed.empty()) return;
+        if (auto st = corr_journal->Append(feed); !st) RecordError(st.error().message);
         const auto now = std::chrono::steady_clock::now();
         if (now - corr_pruned >= std::chrono::minutes(1)) {
             corr_pruned = now;
             // Event times are the senders': one far in the future must not prune the rest.
-            int64_t newest = corr_feed.front().time_ns;
-            for (const auto& e : corr_feed) newest = std::max(newest, e.time_ns);
+            int64_t newest = feed.front().time_ns;
+            for (const auto& e : feed) newest = std::max(newest, e.time_ns);
             if (auto st = corr_journal->Prune(std::min(newest, Now()) - corr_keep_ns); !st)
                 RecordError(st.error().message);
         }
-        corr_feed.clear();
     }
 
     // A sequence number for a match fed to the correlations, remembered with its event's id
@@ -339,9 +336,17 @@ struct IngestPipeline::Impl {
         return corr_seq;
     }
 
-    // Stage 2, before storing: feeds the batch's matches to the correlations in stream order
-    // and adds a detection for each correlation that fires.
+    // Stage 1, after matching (the consumer thread, so in stream order and off the store
+    // thread): feeds the batch's matches to the correlations and adds a detection for each
+    // correlation that fires.
     void Correlate(Prepared& p) {
+        // What can bring an event fed back from the journal again: the spool's replay (over
+        // once it is empty) and the tailers re-reading lines stored in the last second before
+        // a crash (at once at start). After both, the set goes.
+        if (!corr_replayed.empty() && std::chrono::steady_clock::now() >= corr_replayed_until &&
+            buffer->stats().spooled_records == 0) {
+            corr_replayed = {};
+        }
         if (!corr_state || p.corr.empty()) return;
         for (const auto& [index, rule_index] : p.corr) {
             store::StoredEvent& se = p.events[index];
@@ -352,7 +357,7 @@ struct IngestPipeline::Impl {
             }
             se.event.sequence = Remember(se.id);
             if (corr_journal) {
-                CorrelationFeedEntry& e = corr_feed.emplace_back();
+                CorrelationFeedEntry& e = p.feed.emplace_back();
                 e.time_ns = se.event.time_ns;
                 e.rule_id = rule.meta.id;
                 e.rule_name = rule.meta.name;
@@ -445,14 +450,17 @@ struct IngestPipeline::Impl {
         Prepared p;
         p.taken = std::move(taken);
         auto& msgs = p.taken.messages;
+        // A stored batch: its events' buffers are reused rather than allocated again, and the
+        // rest of it is freed here, off the store thread (the pipeline's serial stage).
+        Prepared spent;
         {
-            // A stored batch's events, so their buffers are reused rather than allocated again.
             std::lock_guard lock(pool_mu);
             if (!pool.empty()) {
-                p.events = std::move(pool.back());
+                spent = std::move(pool.back());
                 pool.pop_back();
             }
         }
+        p.events = std::move(spent.events);
         p.events.resize(msgs.size());
         // Chunks handed out in turn, so a worker slowed by the other load on the machine does
         // not hold the batch up.
@@ -593,6 +601,7 @@ struct IngestPipeline::Impl {
             }
             StageTimer prepare_timer(stage_ns[kPrepare]);
             Prepared p = Prepare(std::move(*taken));
+            Correlate(p);
             prepare_timer.Stop();
             StageTimer wait_timer(stage_ns[kHandOff]);
             std::unique_lock lock(stage_mu);
@@ -623,7 +632,6 @@ struct IngestPipeline::Impl {
             }
             // A batch that cannot be stored is retried (the sources back up meanwhile); it is
             // never dropped.
-            Correlate(p);
             bool stored = false;
             StageTimer store_timer(stage_ns[kStore]);
             for (;;) {
@@ -638,22 +646,15 @@ struct IngestPipeline::Impl {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
             store_timer.Stop();
-            JournalCorrelations(stored);
             if (!stored) continue;
-            // What can bring an event fed back from the journal again: the spool's replay (over
-            // once it is empty) and the tailers re-reading lines stored in the last second
-            // before a crash (at once at start). After both, the set goes.
-            if (!corr_replayed.empty() && std::chrono::steady_clock::now() >= corr_replayed_until &&
-                buffer->stats().spooled_records == 0) {
-                corr_replayed = {};
-            }
+            JournalCorrelations(p.feed);
             StageTimer commit_timer(stage_ns[kCommit]);
             if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
             commit_timer.Stop();
             processed += p.taken.messages.size();
             {
                 std::lock_guard lock(pool_mu);
-                if (pool.size() < kStagedBatches + 1) pool.push_back(std::move(p.events));
+                if (pool.size() < kStagedBatches + 1) pool.push_back(std::move(p));
             }
             if (processed >= accepted) WriteSnapshot();
             idle_cv.notify_all();
@@ -669,18 +670,17 @@ struct IngestPipeline::Impl {
     store::EventStore& store;
     std::unique_ptr<detect::Engine> engine;
     detect::Pipeline pipeline;
-    // Correlations over the live stream (the store thread feeds them in order).
+    // Correlations over the live stream (the consumer thread feeds them in order).
     std::vector<uint8_t> corr_wants, corr_hides;  // per rule
     std::optional<detect::CorrelationEngine> corr_state;
     std::vector<detect::CorrelationHit> corr_hits;
     uint64_t corr_seq = 0;
     static constexpr size_t kCorrIds = 65536;
     std::deque<std::pair<uint64_t, store::EventId>> corr_ids;  // sequence -> event id
-    // The matches fed, kept across restarts (correlation_journal.h): this batch's entries wait
-    // in corr_feed until the batch is stored; corr_replayed holds the events fed again at
-    // start, which a spool replay must not count twice.
+    // The matches fed, kept across restarts (correlation_journal.h): a batch's entries wait
+    // in its Prepared::feed until the batch is stored; corr_replayed holds the events fed
+    // again at start, which a spool replay must not count twice.
     std::unique_ptr<CorrelationJournal> corr_journal;
-    std::vector<CorrelationFeedEntry> corr_feed;
     std::vector<std::string> corr_read_fields;
     int64_t corr_keep_ns = 0;
     std::unordered_set<std::string> corr_replayed;
@@ -715,7 +715,7 @@ struct IngestPipeline::Impl {
     size_t run_pending = 0;
     bool run_quit = false;
     std::mutex pool_mu;
-    std::vector<std::vector<store::StoredEvent>> pool;  // event vectors of stored batches
+    std::vector<Prepared> pool;  // stored batches, for Prepare to reuse and free
     bool consumer_done = false;
     std::atomic<bool> closing{false};
     std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)

@@ -81,16 +81,29 @@ Status Statement::BindInt64(int index, int64_t value) {
 Status Statement::BindDouble(int index, double value) {
     return Check(sqlite3_bind_double(stmt_.get(), index, value), "binding parameter");
 }
+namespace {
+// A null data pointer would bind NULL; an empty blob must stay an empty blob.
+const char kEmptyBlob = 0;
+}  // namespace
+
 Status Statement::BindText(int index, std::string_view value) {
     return Check(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(),
                                      SQLITE_TRANSIENT, SQLITE_UTF8),
                  "binding parameter");
 }
 Status Statement::BindBlob(int index, std::string_view bytes) {
-    // A null data pointer would bind NULL; an empty blob must stay an empty blob.
-    static const char kEmpty = 0;
-    return Check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? &kEmpty : bytes.data(),
+    return Check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? &kEmptyBlob : bytes.data(),
                                      bytes.size(), SQLITE_TRANSIENT),
+                 "binding parameter");
+}
+Status Statement::BindTextUnowned(int index, std::string_view value) {
+    return Check(sqlite3_bind_text64(stmt_.get(), index, value.empty() ? "" : value.data(),
+                                     value.size(), SQLITE_STATIC, SQLITE_UTF8),
+                 "binding parameter");
+}
+Status Statement::BindBlobUnowned(int index, std::string_view bytes) {
+    return Check(sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? &kEmptyBlob : bytes.data(),
+                                     bytes.size(), SQLITE_STATIC),
                  "binding parameter");
 }
 Status Statement::BindNull(int index) {

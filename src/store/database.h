@@ -54,6 +54,10 @@ public:
     Status BindDouble(int index, double value);
     Status BindText(int index, std::string_view value);
     Status BindBlob(int index, std::string_view bytes);
+    // Without a copy: the bytes must stay valid until the statement has run (Run, or the last
+    // Step). For hot inserts, where SQLite's copy of every text is measurable.
+    Status BindTextUnowned(int index, std::string_view value);
+    Status BindBlobUnowned(int index, std::string_view bytes);
     Status BindNull(int index);
 
     // kRow: a row is ready for the column getters; kDone: the statement has finished.

@@ -595,17 +595,17 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
             result.values_truncated += enc.values_truncated;
             result.utf8_repaired += enc.utf8_repaired;
             if (enc.raw_truncated) ++result.raw_truncated;
-            Status st = s.BindBlob(1, e.id.view());
+            Status st = s.BindBlobUnowned(1, e.id.view());
             if (st) st = s.BindInt64(2, times[i]);
             if (st) st = s.BindInt64(3, e.event.time_ns);
             if (st) st = s.BindInt64(4, e.receive_ns);
-            if (st) st = s.BindText(5, e.source);
-            if (st) st = s.BindText(6, e.host);
-            if (st) st = s.BindText(7, e.event.logsource.product);
-            if (st) st = s.BindText(8, e.event.logsource.service);
-            if (st) st = s.BindText(9, enc.categories);
-            if (st) st = s.BindBlob(10, enc.fields);
-            if (st) st = s.BindText(11, e.event.message);
+            if (st) st = s.BindTextUnowned(5, e.source);
+            if (st) st = s.BindTextUnowned(6, e.host);
+            if (st) st = s.BindTextUnowned(7, e.event.logsource.product);
+            if (st) st = s.BindTextUnowned(8, e.event.logsource.service);
+            if (st) st = s.BindTextUnowned(9, enc.categories);
+            if (st) st = s.BindBlobUnowned(10, enc.fields);
+            if (st) st = s.BindTextUnowned(11, e.event.message);
             if (st) st = s.Run();
             if (!st) return Fail(st, "appending events to " + day);
             if (db.Changes() == 1) {
