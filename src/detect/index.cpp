@@ -152,9 +152,42 @@ Status CompileRegexes(const Engine::Impl& e, const DbInput& in, bool lower,
     return Ok();
 }
 
-// Builds the matching structures for a set of patterns (one field's, or one keyword group's).
+// A keyword pattern the joined scan can take: a caseless contains-literal or contains-glob
+// that cannot match the separator byte itself.
+bool Joinable(const internal::Pattern& p) {
+    if (p.cased) return false;
+    if (p.kind == PatKind::kContains)
+        return p.text.find(internal::kValueSeparator) == std::string::npos;
+    if (p.kind == PatKind::kGlob)
+        return !p.text.starts_with('^') && !p.text.ends_with("\\z") &&
+               p.text.find("\\x1e") == std::string::npos;
+    return false;
+}
+
+// A contains-glob for the joined scan: its wildcards match anything but the separator, so a
+// match stays within one value, as when the values are scanned one by one.
+std::string JoinedGlob(std::string_view glob) {
+    static constexpr std::string_view kAny = ".*";
+    static constexpr std::string_view kOneAscii = "(?:[\\x00-\\x7f]|";
+    std::string out;
+    for (size_t i = 0; i < glob.size();) {
+        if (glob.substr(i).starts_with(kAny)) {
+            out += "[^\\x1e]*";
+            i += kAny.size();
+        } else if (glob.substr(i).starts_with(kOneAscii)) {
+            out += "(?:[\\x00-\\x1d\\x1f-\\x7f]|";
+            i += kOneAscii.size();
+        } else {
+            out += glob[i++];
+        }
+    }
+    return out;
+}
+
+// Builds the matching structures for a set of patterns (one field's, or one keyword group's;
+// `joined`: for the joined keyword scan).
 Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
-                  internal::FieldIndex& fi, const std::string& what) {
+                  internal::FieldIndex& fi, const std::string& what, bool joined = false) {
     DbInput lit_lower, lit_orig, re_lower, re_orig;
     for (uint32_t pid : pids) {
         const auto& p = e.patterns[pid];
@@ -173,7 +206,8 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
                 break;
             case PatKind::kGlob:
                 (p.cased ? re_orig : re_lower)
-                    .Add(p.text, HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH, pid);
+                    .Add(joined ? JoinedGlob(p.text) : p.text, HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH,
+                         pid);
                 break;
             case PatKind::kRegex: {
                 unsigned f = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
@@ -336,15 +370,15 @@ Status Engine::Compile(config::Diagnostics& diags) {
         CollectKeywordPatterns(e, r.root, pats);
         for (uint32_t f : r.filters) CollectKeywordPatterns(e, e.filters[f].root, pats);
     }
-    for (auto& g : e.keyword_groups) {
+    // Each group's patterns: joinable ones for the joined scan, the rest value by value.
+    std::vector<std::vector<uint32_t>> joined_pats(e.keyword_groups.size()),
+        rest_pats(e.keyword_groups.size());
+    for (size_t i = 0; i < e.keyword_groups.size(); ++i) {
+        auto& g = e.keyword_groups[i];
         std::sort(g.patterns.begin(), g.patterns.end());
         g.patterns.erase(std::unique(g.patterns.begin(), g.patterns.end()), g.patterns.end());
-        g.joinable = true;
-        for (uint32_t pid : g.patterns) {
-            const auto& p = e.patterns[pid];
-            g.joinable = g.joinable && p.kind == PatKind::kContains && !p.cased &&
-                         p.text.find(internal::kValueSeparator) == std::string::npos;
-        }
+        for (uint32_t pid : g.patterns)
+            (Joinable(e.patterns[pid]) ? joined_pats[i] : rest_pats[i]).push_back(pid);
     }
 
     // Per-field and per-keyword-group indexes, built on all cores, largest first.
@@ -359,22 +393,38 @@ Status Engine::Compile(config::Diagnostics& diags) {
         const std::vector<uint32_t>* pids;
         internal::FieldIndex* index;
         std::string what;
+        bool joined = false;
     };
     std::vector<Job> jobs;
     for (uint32_t f = 0; f < e.fields.size(); ++f)
         if (!field_pats[f].empty())
             jobs.push_back({&field_pats[f], &e.fields[f], "field '" + e.field_names[f] + "'"});
-    for (auto& g : e.keyword_groups)
-        jobs.push_back({&g.patterns, &g.index,
-                        "keywords of " + g.logsource.product + "/" + g.logsource.category + "/" +
-                            g.logsource.service});
+    // A group's full index is needed where the joined scan may not be used.
+    auto plan_group = [&](size_t i, std::vector<Job>& out) {
+        auto& g = e.keyword_groups[i];
+        g.joined = {};
+        g.rest = {};
+        g.index = {};
+        g.rest_empty = rest_pats[i].empty();
+        g.joined_globs = false;
+        for (uint32_t pid : joined_pats[i])
+            g.joined_globs = g.joined_globs || e.patterns[pid].kind == PatKind::kGlob;
+        const std::string what = "keywords of " + g.logsource.product + "/" + g.logsource.category +
+                                 "/" + g.logsource.service;
+        if (!joined_pats[i].empty()) {
+            out.push_back({&joined_pats[i], &g.joined, what + " (joined)", true});
+            if (!rest_pats[i].empty()) out.push_back({&rest_pats[i], &g.rest, what});
+        }
+        if (joined_pats[i].empty() || g.joined_globs) out.push_back({&g.patterns, &g.index, what});
+    };
+    for (size_t i = 0; i < e.keyword_groups.size(); ++i) plan_group(i, jobs);
     std::sort(jobs.begin(), jobs.end(),
               [](const Job& a, const Job& b) { return a.pids->size() > b.pids->size(); });
     std::vector<Status> results(jobs.size());
     std::atomic<size_t> next{0};
     auto worker = [&] {
         for (size_t i = next++; i < jobs.size(); i = next++)
-            results[i] = BuildIndex(e, *jobs[i].pids, *jobs[i].index, jobs[i].what);
+            results[i] = BuildIndex(e, *jobs[i].pids, *jobs[i].index, jobs[i].what, jobs[i].joined);
     };
     unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
     std::vector<std::thread> pool;
@@ -383,6 +433,21 @@ Status Engine::Compile(config::Diagnostics& diags) {
     for (auto& t : pool) t.join();
     for (const auto& r : results)
         if (!r) return r;
+    // A joinable glob Vectorscan rejected would need RE2 over the joined values, where its
+    // wildcard could span the separator: such a group moves it to the value-by-value rest.
+    for (size_t i = 0; i < e.keyword_groups.size(); ++i) {
+        auto& g = e.keyword_groups[i];
+        if (g.joined.re2_only.empty()) continue;
+        for (const auto& r : g.joined.re2_only) {
+            std::erase(joined_pats[i], r.pid);
+            rest_pats[i].push_back(r.pid);
+        }
+        std::vector<Job> again;
+        plan_group(i, again);
+        for (const auto& job : again)
+            if (auto st = BuildIndex(e, *job.pids, *job.index, job.what, job.joined); !st)
+                return st;
+    }
 
     e.stats.patterns = e.patterns.size();
     size_t regex = 0, re2_only = 0;
@@ -391,7 +456,14 @@ Status Engine::Compile(config::Diagnostics& diags) {
         for (const auto& r : fi.re2_only) re2_only += e.patterns[r.pid].kind == PatKind::kRegex;
     };
     for (const auto& fi : e.fields) count_re2(fi);
-    for (const auto& g : e.keyword_groups) count_re2(g.index);
+    for (const auto& g : e.keyword_groups) {
+        // A pattern sits in `index` and in `joined` or `rest`: counted once.
+        if (!g.joined.dbs.empty()) {
+            count_re2(g.rest);
+        } else {
+            count_re2(g.index);
+        }
+    }
     e.stats.regex_only = re2_only;
     e.stats.regex_confirmed = regex - re2_only;
     e.compiled = true;

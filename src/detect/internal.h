@@ -120,10 +120,18 @@ struct FieldIndex {
 struct KeywordGroup {
     LogSourceSpec logsource;
     std::vector<uint32_t> patterns;
+    // Every pattern, scanned value by value.
     FieldIndex index;
-    // Every pattern is a caseless contains-literal without the separator byte, so all values
-    // can be joined and scanned at once.
-    bool joinable = false;
+    // The caseless contains-literals and contains-globs (a glob's wildcards kept within one
+    // value), scanned once over all values joined by kValueSeparator; the other patterns
+    // (anchored, cased, regular expressions) in `rest`, value by value. A group without
+    // joinable patterns has an empty `joined` and uses `index`.
+    FieldIndex joined;
+    FieldIndex rest;
+    bool rest_empty = true;
+    // `joined` holds globs: an event with the separator byte in a value uses `index` instead,
+    // so that byte cannot stop a glob's wildcard from spanning it.
+    bool joined_globs = false;
 };
 
 // Joins values for a joinable keyword scan; no rule literal contains it.

@@ -412,6 +412,40 @@ struct Matcher::Impl {
         }
     }
 
+    // Copies and lower-cases the event's values and message into `joined`, each value
+    // followed by the separator (joinable patterns are all caseless). A value that is a
+    // verbatim piece of the message is left out: the message is scanned too, and a match
+    // within the piece is one within the message. 2 if a value held the separator itself.
+    int JoinValues(const event::Event& event) {
+        joined.clear();
+        size_t separators = 0;
+        const std::string_view msg = event.message;
+        for (size_t i = 0; i < event.size(); ++i) {
+            event::FieldView f = event.field(i);
+            if (f.kind == event::ValueKind::kNull) continue;
+            if (f.line_offset <= msg.size() && f.value.size() <= msg.size() - f.line_offset &&
+                msg.compare(f.line_offset, f.value.size(), f.value) == 0) {
+                continue;
+            }
+            AppendAsciiLower(f.value, joined);
+            joined.push_back(internal::kValueSeparator);
+            ++separators;
+        }
+        AppendAsciiLower(event.message, joined);
+        const auto found = static_cast<size_t>(
+            std::count(joined.begin(), joined.end(), internal::kValueSeparator));
+        return found == separators ? 1 : 2;
+    }
+
+    // Scans every value of the event and its message with one keyword index.
+    void ScanValues(const internal::FieldIndex& index, const event::Event& event) {
+        for (size_t i = 0; i < event.size(); ++i) {
+            event::FieldView f = event.field(i);
+            if (f.kind != event::ValueKind::kNull) Scan(index, f.value);
+        }
+        if (!event.message.empty()) Scan(index, event.message);
+    }
+
     void Match(const event::Event& event, std::vector<detect::Match>& out) {
         const View& view = GetView(event.logsource);
         NextEpoch();
@@ -434,42 +468,25 @@ struct Matcher::Impl {
             last[fid] = static_cast<int32_t>(i);
             if (view.field_used[fid] && f.kind != event::ValueKind::kNull) ScanField(fid, f.value);
         }
-        if (!view.keyword_groups.empty()) joined.clear();
+        // The joined values, built once for the event when a group can use them: 0 not yet,
+        // 1 built, 2 built but a value or the message holds the separator byte.
+        int joined_state = 0;
         for (uint32_t g : view.keyword_groups) {
             const auto& group = e.keyword_groups[g];
-            const auto& index = group.index;
-            if (group.joinable) {
-                if (joined.empty()) {
-                    // Copy and lower-case in one pass; joinable groups are all caseless. A
-                    // value that is a verbatim piece of the message is left out: the message is
-                    // scanned too, and a contains-match in the piece is one in the message.
-                    const std::string_view msg = event.message;
-                    for (size_t i = 0; i < event.size(); ++i) {
-                        event::FieldView f = event.field(i);
-                        if (f.kind == event::ValueKind::kNull) continue;
-                        if (f.line_offset <= msg.size() &&
-                            f.value.size() <= msg.size() - f.line_offset &&
-                            msg.compare(f.line_offset, f.value.size(), f.value) == 0) {
-                            continue;
-                        }
-                        AppendAsciiLower(f.value, joined);
-                        joined.push_back(internal::kValueSeparator);
-                    }
-                    AppendAsciiLower(event.message, joined);
-                }
-                for (const auto& d : index.dbs) {
+            bool use_joined = !group.joined.dbs.empty();
+            if (use_joined && joined_state == 0) joined_state = JoinValues(event);
+            if (group.joined_globs && joined_state == 2) use_joined = false;
+            if (use_joined) {
+                for (const auto& d : group.joined.dbs) {
                     db = &d;
                     value_len = joined.size();
                     hs_scan(d.db.get(), joined.data(), static_cast<unsigned>(joined.size()), 0,
                             scratch.get(), OnMatch, this);
                 }
-                continue;
+                if (!group.rest_empty) ScanValues(group.rest, event);
+            } else {
+                ScanValues(group.index, event);
             }
-            for (size_t i = 0; i < event.size(); ++i) {
-                event::FieldView f = event.field(i);
-                if (f.kind != event::ValueKind::kNull) Scan(index, f.value);
-            }
-            if (!event.message.empty()) Scan(index, event.message);
         }
         candidates.clear();
         for (uint32_t pid : hit_list) {
@@ -510,7 +527,11 @@ Matcher::Matcher(const Engine& engine) : impl_(std::make_unique<Impl>(*engine.im
         for (const auto& d : fi.dbs) hs_alloc_scratch(d.db.get(), &s);
     };
     for (const auto& fi : e.fields) grow(fi);
-    for (const auto& g : e.keyword_groups) grow(g.index);
+    for (const auto& g : e.keyword_groups) {
+        grow(g.index);
+        grow(g.joined);
+        grow(g.rest);
+    }
     m.scratch.reset(s);
     m.pat_stamp.assign(e.patterns.size(), 0);
     m.rule_stamp.assign(e.rules.size(), 0);

