@@ -2,10 +2,12 @@
 // message) and search latency on a store of 1M events. Figures in docs/benchmarks.md.
 //
 //   build/release/bench/vigil_store_bench --benchmark_filter=Append
+//   build/release/bench/vigil_store_bench --benchmark_filter=RowFloor
 //   VIGIL_BENCH_EVENTS=1000000 build/release/bench/vigil_store_bench --benchmark_filter=Search
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -14,6 +16,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "store/database.h"
 #include "store/sqlite_event_store.h"
 
 namespace {
@@ -129,6 +132,74 @@ BENCHMARK(BM_EventStore_Append)
     ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// The floor of a row per event: the events table alone, the same rows and settings (16 KiB
+// pages, WAL, one transaction per 1,000 rows), written with bare INSERTs, with 0, 1 (the
+// unique id index) or 2 (id and time) secondary indexes. What the store's writer cannot go
+// below with this schema (docs/benchmarks.md, "What parity would take").
+void RowFloor(benchmark::State& state, const fs::path& dir) {
+    vigil::store::OpenOptions o;
+    o.page_size = 16384;
+    auto db = vigil::store::Database::Open(dir / "floor.db", o);
+    if (!db) {
+        state.SkipWithError(db.error().message.c_str());
+        return;
+    }
+    std::string schema =
+        "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;"
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, time_ns INTEGER NOT "
+        "NULL, event_ns INTEGER NOT NULL, receive_ns INTEGER NOT NULL, source TEXT NOT NULL, "
+        "host TEXT NOT NULL, product TEXT NOT NULL, service TEXT NOT NULL, categories TEXT NOT "
+        "NULL, fields BLOB NOT NULL, raw TEXT NOT NULL);";
+    if (state.range(0) >= 1) schema += "CREATE UNIQUE INDEX events_id ON events(id);";
+    if (state.range(0) >= 2) schema += "CREATE INDEX events_time ON events(time_ns);";
+    if (auto st = db->Exec(schema); !st) {
+        state.SkipWithError(st.error().message.c_str());
+        return;
+    }
+    auto stmt = db->Prepare(
+        "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
+        "service, categories, fields, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    std::mt19937_64 rng(3);
+    auto batch = MakeBatch(rng, kDay0, 1000);
+    const std::string fields(90, 'f');  // the size of an encoded fields column
+    int64_t t = kDay0;
+    uint64_t n = 0;
+    for (auto _ : state) {
+        (void)db->Exec("BEGIN");
+        for (const StoredEvent& e : batch) {
+            t += 1000;
+            ++n;
+            std::array<uint8_t, 16> id{};
+            for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(t >> (8 * (7 - i)));
+            for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(n >> (8 * (7 - i)));
+            const std::string_view idv(reinterpret_cast<const char*>(id.data()), id.size());
+            (void)stmt->BindBlobUnowned(1, idv);
+            (void)stmt->BindInt64(2, t);
+            (void)stmt->BindInt64(3, t);
+            (void)stmt->BindInt64(4, t);
+            (void)stmt->BindTextUnowned(5, e.source);
+            (void)stmt->BindTextUnowned(6, e.host);
+            (void)stmt->BindTextUnowned(7, e.event.logsource.product);
+            (void)stmt->BindTextUnowned(8, e.event.logsource.service);
+            (void)stmt->BindTextUnowned(9, "");
+            (void)stmt->BindBlobUnowned(10, fields);
+            (void)stmt->BindTextUnowned(11, e.event.message);
+            if (auto st = stmt->Run(); !st) {
+                state.SkipWithError(st.error().message.c_str());
+                break;
+            }
+        }
+        (void)db->Exec("COMMIT");
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(n));
+}
+void BM_Sqlite_RowFloor(benchmark::State& state) {
+    const fs::path dir = BenchDir("floor");
+    RowFloor(state, dir);  // closes the database before the files go
+    fs::remove_all(dir);
+}
+BENCHMARK(BM_Sqlite_RowFloor)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 // The text index alone: rows indexed per second, in chunks of 500 rows (the background
 // indexer's transactions) or 10,000.
