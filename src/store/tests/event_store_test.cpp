@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "store/database.h"
+#include "store/migrations.h"
 #include "store/sqlite_event_store.h"
 #include "store/tests/test_util.h"
 
@@ -250,6 +252,78 @@ TEST(EventStore, CompactingTheTextIndexKeepsEveryAnswer) {
     EXPECT_EQ(count("rare-token"), rare);
     EXPECT_EQ(count("登录失败"), chinese);
     EXPECT_EQ(count("user u1"), user);
+}
+
+// The index holds trigrams without positions: a row holding every trigram of the text, but
+// not the text, is not an answer, indexed or not.
+TEST(EventStore, TextSearchNeedsTheWholeTextNotJustItsTrigrams) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 1 * kSec, "xx abcdef yy"),
+                                   MakeEvent(kDay0 + 2 * kSec, "abc zz def cde bcd"),
+                                   MakeEvent(kDay0 + 3 * kSec, "ABCDEF at the start")}));
+    auto find = [&](std::string text) {
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.text = std::move(text);
+        auto page = store->Search(q);
+        EXPECT_TRUE(page.has_value()) << page.error().message;
+        return page ? page->hits.size() : size_t{0};
+    };
+    EXPECT_EQ(find("abcdef"), 2u);
+    ASSERT_TRUE(store->IndexText(1000));
+    EXPECT_EQ(find("abcdef"), 2u);
+    EXPECT_EQ(find("bcde"), 2u);
+    EXPECT_EQ(find("zz def cde"), 1u);
+}
+
+// Partitions written before schema version 3 keep their rows in the positional index
+// (events_fts); rows indexed after the upgrade go to events_text. A search finds both.
+TEST(EventStore, RowsIndexedBeforeTheTextIndexChangeAreStillFound) {
+    TempDir dir;
+    const fs::path part = dir.path() / "events" / "2025-11-26.db";
+    {
+        auto store = OpenStore(dir);
+        ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 1 * kSec, "old row: login failed"),
+                                       MakeEvent(kDay0 + 2 * kSec, "old row: 登录失败")}));
+    }
+    {
+        // What version 2 left: the rows indexed in events_fts, none in events_text.
+        auto db = Database::Open(part);
+        ASSERT_TRUE(db) << db.error().message;
+        ASSERT_TRUE(
+            db->Exec("INSERT INTO events_fts(rowid, raw) SELECT seq, raw FROM events;"
+                     "UPDATE events_meta SET value = (SELECT max(seq) FROM events) "
+                     "WHERE key IN ('fts_upto', 'fts_old_upto');"));
+    }
+    auto store = OpenStore(dir);
+    ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 3 * kSec, "new row: login failed"),
+                                   MakeEvent(kDay0 + 4 * kSec, "new row: 登录失败")}));
+    auto find = [&](std::string text) {
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.text = std::move(text);
+        auto page = store->Search(q);
+        EXPECT_TRUE(page.has_value()) << page.error().message;
+        return page ? Raws(*page) : std::vector<std::string>{};
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(find("login failed"), (V{"new row: login failed", "old row: login failed"}));
+    ASSERT_EQ(*store->IndexText(1000), 2u);
+    EXPECT_EQ(find("login failed"), (V{"new row: login failed", "old row: login failed"}));
+    EXPECT_EQ(find("登录失败"), (V{"new row: 登录失败", "old row: 登录失败"}));
+    EXPECT_EQ(find("old row"), (V{"old row: 登录失败", "old row: login failed"}));
+
+    // The migration itself: a version-2 partition's indexed rows are marked as the old
+    // index's, so searches keep reading it.
+    const fs::path v2 = dir.path() / "v2.db";
+    auto db = Database::Open(v2);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(2)));
+    ASSERT_TRUE(db->Exec("UPDATE events_meta SET value = 41 WHERE key = 'fts_upto'"));
+    ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations()));
+    auto old = db->Prepare("SELECT value FROM events_meta WHERE key = 'fts_old_upto'");
+    ASSERT_TRUE(old);
+    ASSERT_EQ(*old->Step(), Statement::StepResult::kRow);
+    EXPECT_EQ(old->ColumnInt64(0), 41);
 }
 
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {
