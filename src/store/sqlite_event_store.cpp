@@ -309,10 +309,18 @@ constexpr std::string_view kSelect =
     "SELECT seq, id, time_ns, event_ns, receive_ns, source, host, product, service, categories, "
     "fields, raw FROM events";
 
-size_t Utf8Chars(std::string_view s) {
-    size_t n = 0;
-    for (char c : s) n += (static_cast<uint8_t>(c) & 0xc0) != 0x80;
-    return n;
+// Where each character of s starts, as SQLite and FTS5 read UTF-8: a byte from 0xc0 starts a
+// character and takes the continuation bytes after it; any other byte, a stray continuation
+// byte included, is a character of its own.
+std::vector<size_t> CharStarts(std::string_view s) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < s.size();) {
+        out.push_back(i);
+        if (static_cast<uint8_t>(s[i++]) >= 0xc0) {
+            while (i < s.size() && (static_cast<uint8_t>(s[i]) & 0xc0) == 0x80) ++i;
+        }
+    }
+    return out;
 }
 
 // An FTS5 query that every row containing the text matches: trigrams of the text that cover
@@ -322,10 +330,7 @@ size_t Utf8Chars(std::string_view s) {
 // well as all of them for a fraction of the index reads; at most kMaxQueryTrigrams.
 constexpr size_t kMaxQueryTrigrams = 32;
 std::string FtsTrigrams(std::string_view text) {
-    std::vector<size_t> starts;  // where each UTF-8 character starts
-    for (size_t i = 0; i < text.size(); ++i) {
-        if ((static_cast<uint8_t>(text[i]) & 0xc0) != 0x80) starts.push_back(i);
-    }
+    std::vector<size_t> starts = CharStarts(text);
     const size_t chars = starts.size();
     starts.push_back(text.size());
     if (chars < 3) return {};
@@ -439,7 +444,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     sql += " WHERE time_ns >= ?1 AND time_ns < ?2";
     if (range.before) sql += " AND time_ns <= ?3 AND (time_ns < ?3 OR seq < ?4)";
     const bool text = !q.text.empty();
-    const bool fts = text && Utf8Chars(q.text) >= 3;  // trigrams need three characters
+    const bool fts = text && CharStarts(q.text).size() >= 3;  // trigrams need three characters
     if (fts) {
         // Candidates from the index, and from events_fts where this partition's rows indexed
         // before schema version 3 are; the rows not indexed yet are all candidates. Then the

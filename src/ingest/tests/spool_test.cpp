@@ -135,19 +135,34 @@ TEST_F(SpoolTest, ADamagedRecordIsSkippedAndCounted) {
     }
 }
 
-// A damaged length field (found while the spool is open; Open would cut it as a torn tail)
-// loses the rest of its segment, counted once; the spool still drains to empty.
-TEST_F(SpoolTest, ADamagedLengthSkipsTheRestOfTheSegmentAndTheSpoolStillEmpties) {
-    auto s = Open();
-    ASSERT_TRUE(s->Append(Batch(0, 3), /*sync=*/true));
+// A damaged length field: the record cannot be stepped over by its length, so the next good
+// record is found byte by byte. Only the damaged record is lost, counted once, whether the
+// damage is found while the spool is open or at a reopen (which must not cut the good records
+// after it as a torn tail), and whether the length is absurd or plausible but wrong.
+TEST_F(SpoolTest, ADamagedLengthLosesOnlyItsRecord) {
+    using V = std::vector<std::string>;
     // The payload starts with the id's length (4 bytes) after the 8-byte header, whose first
-    // 4 bytes are the record's length: its top byte.
-    PutByteAt("id-1", -4 - 8 + 3, '\x7f');
-    EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-0"}));
-    EXPECT_EQ(s->stats().corrupt_records, 1u);
-    EXPECT_TRUE(s->empty()) << "not waiting forever for the records it could not read";
-    ASSERT_TRUE(s->Append(Batch(3, 2)));
-    EXPECT_EQ(Drain(*s), (std::vector<std::string>{"id-3", "id-4"}));
+    // 4 bytes are the record's length, least significant first.
+    const std::pair<std::ptrdiff_t, char> damages[] = {{-4 - 8 + 3, '\x7f'}, {-4 - 8, '\x01'}};
+    for (const auto& [at, byte] : damages) {
+        for (const bool reopen : {false, true}) {
+            fs::remove_all(dir_);
+            auto s = Open();
+            ASSERT_TRUE(s->Append(Batch(0, 5), /*sync=*/true));
+            PutByteAt("id-2", at, byte);
+            if (reopen) {
+                s.reset();
+                s = Open();
+                EXPECT_EQ(s->stats().torn_bytes_cut, 0u);
+                EXPECT_EQ(s->stats().records, 5u);
+            }
+            EXPECT_EQ(Drain(*s), (V{"id-0", "id-1", "id-3", "id-4"})) << reopen << int(byte);
+            EXPECT_EQ(s->stats().corrupt_records, 1u);
+            EXPECT_TRUE(s->empty()) << "not waiting forever for the damaged record";
+            ASSERT_TRUE(s->Append(Batch(5, 2)));
+            EXPECT_EQ(Drain(*s), (V{"id-5", "id-6"}));
+        }
+    }
 }
 
 void SpoolTest::PutByteAt(std::string_view marker, std::ptrdiff_t delta, char byte) {

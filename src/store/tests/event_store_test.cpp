@@ -270,10 +270,20 @@ TEST(EventStore, TextSearchNeedsTheWholeTextNotJustItsTrigrams) {
         return page ? page->hits.size() : size_t{0};
     };
     EXPECT_EQ(find("abcdef"), 2u);
+    // A stray continuation byte in the text is a character of its own, as SQLite reads it (a
+    // search, not an error): it finds U+0080.
+    ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 4 * kSec, "xa\u0080bcx")}));
+    EXPECT_EQ(find("a\x80"
+                   "bc"),
+              1u);
     ASSERT_TRUE(store->IndexText(1000));
     EXPECT_EQ(find("abcdef"), 2u);
     EXPECT_EQ(find("bcde"), 2u);
     EXPECT_EQ(find("zz def cde"), 1u);
+    EXPECT_EQ(find("a\x80"
+                   "bc"),
+              1u);
+    EXPECT_EQ(find("\x80\x80\x80"), 0u);
 }
 
 // Partitions written before schema version 3 keep their rows in the positional index
