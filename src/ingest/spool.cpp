@@ -7,10 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,78 +60,6 @@ bool PreadAll(int fd, std::string& buf, uint64_t offset) {
         got += static_cast<size_t>(n);
     }
     return true;
-}
-
-// Reads n bytes at an offset into out (fewer at the end of the data); false on an error.
-using ReadAt = std::function<bool(uint64_t offset, size_t n, std::string& out)>;
-
-// Whether a whole record with a good checksum starts at `at` and ends by `end`.
-bool GoodRecordAt(const ReadAt& read, uint64_t at, uint64_t end, bool& error) {
-    std::string buf;
-    if (end - std::min(end, at) < kHeaderBytes) return false;
-    if (!read(at, kHeaderBytes, buf) || buf.size() < kHeaderBytes) return !(error = true);
-    const uint64_t len = GetLe(buf.data(), 4);
-    const auto sum = static_cast<uint32_t>(GetLe(buf.data() + 4, 4));
-    if (len > kMaxRecordBytes || end - at - kHeaderBytes < len) return false;
-    if (!read(at + kHeaderBytes, static_cast<size_t>(len), buf) || buf.size() < len)
-        return !(error = true);
-    return XXH32(buf.data(), buf.size(), 0) == sum;
-}
-
-// After a damaged record whose length cannot be trusted: the offset of the next whole record
-// with a good checksum in [from, end), found byte by byte (a false match needs a 32-bit
-// checksum to hold by chance), or `end` when there is none. nullopt on a read error.
-std::optional<uint64_t> NextGoodRecord(const ReadAt& read, uint64_t from, uint64_t end) {
-    std::string block;
-    for (uint64_t off = from; off + kHeaderBytes <= end;) {
-        const uint64_t n = std::min<uint64_t>(end - off, kReadBlockBytes + kHeaderBytes);
-        if (!read(off, static_cast<size_t>(n), block) || block.size() < n) return std::nullopt;
-        for (size_t p = 0; p + kHeaderBytes <= block.size(); ++p) {
-            const uint64_t len = GetLe(block.data() + p, 4);
-            if (len > kMaxRecordBytes || end - (off + p) - kHeaderBytes < len) continue;
-            if (p + kHeaderBytes + len <= block.size()) {
-                const auto sum = static_cast<uint32_t>(GetLe(block.data() + p + 4, 4));
-                if (XXH32(block.data() + p + kHeaderBytes, len, 0) == sum) return off + p;
-                continue;
-            }
-            bool error = false;
-            if (GoodRecordAt(read, off + p, end, error)) return off + p;
-            if (error) return std::nullopt;
-        }
-        off += block.size() - kHeaderBytes + 1;
-    }
-    return end;
-}
-
-// The record at `at`, in [at, end): where the next one starts and whether this one is whole
-// with a good checksum. A damaged record is skipped by its length when the record after it is
-// good (damage in the payload), else up to the next good record (damage in the length).
-// Open's scan and Read step over damage the same way. nullopt on a read error.
-struct RecordStep {
-    uint64_t next = 0;
-    bool good = false;
-};
-std::optional<RecordStep> NextRecord(const ReadAt& read, uint64_t at, uint64_t end) {
-    bool error = false;
-    if (GoodRecordAt(read, at, end, error)) {
-        std::string header;
-        if (!read(at, kHeaderBytes, header)) return std::nullopt;
-        return RecordStep{at + kHeaderBytes + GetLe(header.data(), 4), true};
-    }
-    if (error) return std::nullopt;
-    std::string header;
-    if (end - at >= kHeaderBytes) {
-        if (!read(at, kHeaderBytes, header) || header.size() < kHeaderBytes) return std::nullopt;
-        const uint64_t len = GetLe(header.data(), 4);
-        if (len <= kMaxRecordBytes && end - at - kHeaderBytes >= len) {
-            const uint64_t after = at + kHeaderBytes + len;
-            if (GoodRecordAt(read, after, end, error)) return RecordStep{after, false};
-            if (error) return std::nullopt;
-        }
-    }
-    auto next = NextGoodRecord(read, at + 1, end);
-    if (!next) return std::nullopt;
-    return RecordStep{*next, false};
 }
 
 bool Decode(std::string_view p, RawMessage& m) {
@@ -215,22 +141,33 @@ struct DiskSpool::Impl {
     }
 
     // Scans a segment: the size of its valid prefix and how many records it holds from `from`.
-    // A damaged record (not torn by a crash) that a good record follows stays, and Read skips
-    // it as NextRecord says, counted as one record; a damaged record with nothing good after
-    // it is a torn tail and ends the prefix.
+    // A record whose checksum fails but which a good record follows was damaged in place (not
+    // torn by a crash): it stays and Read skips it; a bad record with nothing good after it is
+    // a torn tail and ends the prefix.
     Result<std::pair<uint64_t, uint64_t>> Scan(uint64_t n, uint64_t from) {
         auto data = ReadFile(Path(n));
         if (!data) return tl::unexpected(std::move(data.error()));
         const std::string& d = *data;
-        const ReadAt read = [&d](uint64_t at, size_t len, std::string& out) {
-            out.assign(d, std::min<uint64_t>(at, d.size()), len);
-            return true;
+        // The length of a whole record at pos, 0 when there is none; *good: its checksum holds.
+        auto record_at = [&d](uint64_t pos, bool* good) -> uint64_t {
+            if (d.size() - pos < kHeaderBytes) return 0;
+            const uint64_t len = GetLe(d.data() + pos, 4);
+            if (len > kMaxRecordBytes || d.size() - pos - kHeaderBytes < len) return 0;
+            const uint32_t sum = static_cast<uint32_t>(GetLe(d.data() + pos + 4, 4));
+            *good = XXH32(d.data() + pos + kHeaderBytes, len, 0) == sum;
+            return kHeaderBytes + len;
         };
         uint64_t pos = 0, records = 0;
         while (pos < d.size()) {
-            const std::optional<RecordStep> step = NextRecord(read, pos, d.size());
-            if (!step || (!step->good && step->next >= d.size())) break;
-            pos = step->next;
+            bool good = false;
+            const uint64_t size = record_at(pos, &good);
+            if (size == 0) break;
+            if (!good) {
+                bool next_good = false;
+                if (record_at(pos + size, &next_good) == 0 || !next_good) break;
+                // Damaged in place: Read skips it (and counts it consumed, as here).
+            }
+            pos += size;
             if (pos > from) ++records;
         }
         return std::pair{pos, records};
@@ -408,41 +345,24 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
             while (out.size() < max && pos + kHeaderBytes <= block.size()) {
                 const uint64_t len = GetLe(block.data() + pos, 4);
                 const uint32_t sum = static_cast<uint32_t>(GetLe(block.data() + pos + 4, 4));
-                const bool fits =
-                    len <= kMaxRecordBytes && cursor.offset + pos + kHeaderBytes + len <= end;
-                if (fits && pos + kHeaderBytes + len > block.size()) break;  // in the next block
-                if (fits) {
-                    const std::string_view payload(block.data() + pos + kHeaderBytes, len);
-                    if (XXH32(payload.data(), payload.size(), 0) == sum) {
-                        pos += kHeaderBytes + len;
-                        RawMessage m;
-                        if (Decode(payload, m)) {
-                            out.push_back(std::move(m));
-                        } else {
-                            ++corrupt;  // a good checksum over a malformed record
-                        }
-                        ++cursor.sequence;
-                        continue;
-                    }
-                }
-                // Damaged: stepped over as Open's scan does, counted as one record consumed
-                // (Commit counts it off), and read on from the next good record.
-                const ReadAt read_at = [fd](uint64_t at, size_t n, std::string& buf) {
-                    buf.resize(n);
-                    return PreadAll(fd, buf, at);
-                };
-                const std::optional<RecordStep> step =
-                    NextRecord(read_at, cursor.offset + pos, end);
-                if (!step) {
-                    ok = false;
+                if (len > kMaxRecordBytes || cursor.offset + pos + kHeaderBytes + len > end) {
+                    // Cannot happen for what Open scanned and Append wrote; skip the rest.
+                    ++corrupt;
+                    pos = static_cast<size_t>(end - cursor.offset);
                     break;
                 }
-                ++corrupt;
+                if (pos + kHeaderBytes + len > block.size()) break;  // in the next block
+                const std::string_view payload(block.data() + pos + kHeaderBytes, len);
+                pos += kHeaderBytes + len;
+                RawMessage m;
+                if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
+                    ++corrupt;
+                    ++cursor.sequence;  // consumed all the same (Commit counts it off)
+                    continue;
+                }
+                out.push_back(std::move(m));
                 ++cursor.sequence;
-                pos = static_cast<size_t>(step->next - cursor.offset);
-                break;
             }
-            if (!ok) break;
             if (pos == 0 && out.size() < max) {
                 if (block.size() < kHeaderBytes) {  // a torn header: Open cuts these
                     ++corrupt;
