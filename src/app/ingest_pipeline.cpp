@@ -445,22 +445,44 @@ struct IngestPipeline::Impl {
         worker_threads.clear();
     }
 
+    // When idle: the stored batches waiting in the pool keep only their event buffers (for
+    // reuse); their messages, detections and journal entries are freed here.
+    void FreeSpent() {
+        std::vector<Prepared> freed;
+        {
+            std::lock_guard lock(pool_mu);
+            for (Prepared& b : pool) {
+                if (b.taken.messages.empty() && b.dets.empty() && b.feed.empty()) continue;
+                Prepared& f = freed.emplace_back();
+                f.taken = std::move(b.taken);
+                f.dets = std::move(b.dets);
+                f.feed = std::move(b.feed);
+                b.taken = {};
+                b.dets = {};
+                b.feed = {};
+            }
+        }
+    }
+
     // Decode, map and match in parallel.
     Prepared Prepare(ingest::TakenBatch taken) {
         Prepared p;
         p.taken = std::move(taken);
         auto& msgs = p.taken.messages;
-        // A stored batch: its events' buffers are reused rather than allocated again, and the
-        // rest of it is freed here, off the store thread (the pipeline's serial stage).
-        Prepared spent;
         {
-            std::lock_guard lock(pool_mu);
-            if (!pool.empty()) {
-                spent = std::move(pool.back());
-                pool.pop_back();
+            // A stored batch: its events' buffers are reused rather than allocated again, and
+            // the rest of it is freed here, before the workers start and off the store thread
+            // (the pipeline's serial stage).
+            Prepared spent;
+            {
+                std::lock_guard lock(pool_mu);
+                if (!pool.empty()) {
+                    spent = std::move(pool.back());
+                    pool.pop_back();
+                }
             }
+            p.events = std::move(spent.events);
         }
-        p.events = std::move(spent.events);
         p.events.resize(msgs.size());
         // Chunks handed out in turn, so a worker slowed by the other load on the machine does
         // not hold the batch up.
@@ -597,6 +619,7 @@ struct IngestPipeline::Impl {
             }
             if (taken->messages.empty()) {
                 if (closing) break;
+                FreeSpent();
                 continue;
             }
             StageTimer prepare_timer(stage_ns[kPrepare]);
@@ -646,10 +669,18 @@ struct IngestPipeline::Impl {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
             store_timer.Stop();
-            if (!stored) continue;
+            if (!stored) {
+                // Stopping with a batch not stored: no later batch is committed either, since
+                // committing one would commit the spool (and the durability watermark) past
+                // this one. Both are replayed at the next start.
+                uncommitted = true;
+                continue;
+            }
             JournalCorrelations(p.feed);
             StageTimer commit_timer(stage_ns[kCommit]);
-            if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
+            if (!uncommitted) {
+                if (auto st = buffer->Done(p.taken); !st) RecordError(st.error().message);
+            }
             commit_timer.Stop();
             processed += p.taken.messages.size();
             {
@@ -717,6 +748,7 @@ struct IngestPipeline::Impl {
     std::mutex pool_mu;
     std::vector<Prepared> pool;  // stored batches, for Prepare to reuse and free
     bool consumer_done = false;
+    bool uncommitted = false;  // the store thread's: a batch was left unstored at stop
     std::atomic<bool> closing{false};
     std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)
     std::atomic<uint64_t> processed{0};
