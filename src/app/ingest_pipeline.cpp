@@ -941,6 +941,7 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
     batch.reserve(lines.size());
     // The audit records of one event in a request become one event (its first record's id).
     ingest::AuditJoiner joiner(JoinsAudit(http->format));
+    joiner.CountCutsIn(&http->counters.audit_cut);
     for (auto& line : lines) {
         ingest::RawMessage m;
         m.id = store::EventId::New(now).ToString();
@@ -1021,6 +1022,7 @@ std::string IngestPipeline::Impl::StatusText() const {
                {"framing_errors", c.malformed.load()},
                {"connections", c.connections.load()},
                {"tls_failures", c.tls_failures.load()},
+               {"audit_cut", c.audit_cut.load()},
                {"silent", src->silent.load()}};
         if (const uint16_t port = src->bound_port ? src->bound_port.load() : src->config.port) {
             o["port"] = port;
@@ -1064,6 +1066,9 @@ std::string IngestPipeline::PrometheusText() const {
          [](const Impl::Source& x) { return x.counters.refused.load(); }},
         {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
          [](const Impl::Source& x) { return x.counters.oversized.load(); }},
+        {"vigil_ingest_audit_cut_total",
+         "Audit events stored in pieces: their records' group ended by a bound.",
+         [](const Impl::Source& x) { return x.counters.audit_cut.load(); }},
     };
     for (const PerSource& m : kPerSource) {
         metric(m.name, m.help, "counter");

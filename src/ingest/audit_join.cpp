@@ -39,8 +39,10 @@ void AuditJoiner::Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag) 
     }
     bool end = false;
     std::string key = Key(m.bytes, &end);
-    if (holding_ && (key.empty() || key != key_ ||
-                     held_.bytes.size() + 1 + m.bytes.size() > limits_.max_bytes)) {
+    if (holding_ && !key.empty() && key == key_ &&
+        held_.bytes.size() + 1 + m.bytes.size() > limits_.max_bytes) {
+        Cut(out);
+    } else if (holding_ && (key.empty() || key != key_)) {
         Flush(out);
     }
     if (key.empty()) {
@@ -58,7 +60,17 @@ void AuditJoiner::Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag) 
         held_.bytes.append(m.bytes);
         ++records_;
     }
-    if (end || records_ >= limits_.max_records) Flush(out);
+    if (end) {
+        Flush(out);
+    } else if (records_ >= limits_.max_records) {
+        Cut(out);
+    }
+}
+
+void AuditJoiner::Cut(std::vector<RawMessage>& out) {
+    if (!holding_) return;
+    if (cut_) ++*cut_;
+    Flush(out);
 }
 
 void AuditJoiner::Flush(std::vector<RawMessage>& out) {

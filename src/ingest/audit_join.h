@@ -10,8 +10,11 @@
 // A group ends at its EOE record, at a record of another event or a message that is no audit
 // record, at max_records or max_bytes, or when the producer calls Flush (end of data, or the
 // group has waited long enough: user-space events have no EOE). Records of two events that
-// interleave stay separate events.
+// interleave stay separate events. A group ended by a bound (max_records, max_bytes, or the
+// producer's own: Cut) before its event's records were all seen is counted, where the producer
+// asks (CountCutsIn): that event is stored in pieces.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,6 +45,10 @@ public:
     void Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag = 0);
     // Appends the held group, if any.
     void Flush(std::vector<RawMessage>& out);
+    // Appends the held group, if any, as ended by a bound of the producer's (counted).
+    void Cut(std::vector<RawMessage>& out);
+    // Where groups ended by a bound are counted (SourceCounters::audit_cut); none by default.
+    void CountCutsIn(std::atomic<uint64_t>* cut) { cut_ = cut; }
     // Forgets the held group (the caller reads its records again).
     void Clear();
     bool holding() const { return holding_; }
@@ -60,6 +67,7 @@ private:
     std::string key_;
     size_t records_ = 0;
     uint64_t tag_ = 0;
+    std::atomic<uint64_t>* cut_ = nullptr;
 };
 
 }  // namespace vigil::ingest

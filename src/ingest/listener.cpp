@@ -1,5 +1,6 @@
 #include "ingest/listener.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -125,6 +126,7 @@ public:
           framer_(impl.options.max_frame_bytes),
           peer_(std::move(peer)) {
         ++impl_.live;
+        joiner_.CountCutsIn(&impl_.counters.audit_cut);
     }
     ~Session() { --impl_.live; }
 
@@ -274,11 +276,19 @@ void SyslogListener::Impl::DoReceive() {
                                                udp_open.load(std::memory_order_relaxed) > 0)) {
                         std::lock_guard lock(udp_mu);
                         auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
+                        if (added) it->second.CountCutsIn(&counters.audit_cut);
                         it->second.Add(Message(dgram, peer), batch);
                         if (!it->second.holding()) udp_joiners.erase(it);
                         if (udp_joiners.size() > kMaxUdpJoiners) {
-                            for (auto& [p, j] : udp_joiners) j.Flush(batch);
-                            udp_joiners.clear();
+                            // One sender too many: the event that has waited longest goes on
+                            // as it is (the others keep grouping).
+                            auto oldest = std::min_element(udp_joiners.begin(), udp_joiners.end(),
+                                                           [](const auto& a, const auto& b) {
+                                                               return a.second.held_received_ns() <
+                                                                      b.second.held_received_ns();
+                                                           });
+                            oldest->second.Cut(batch);
+                            udp_joiners.erase(oldest);
                         }
                         udp_open = udp_joiners.size();
                         if (!udp_joiners.empty()) ArmUdpFlush();

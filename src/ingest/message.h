@@ -47,6 +47,9 @@ struct SourceCounters {
     std::atomic<uint64_t> paused{0};     // times a stream stopped reading because the sink was full
     std::atomic<uint64_t> connections{0};
     std::atomic<uint64_t> tls_failures{0};  // failed or truncated TLS handshakes
+    // Audit events stored in pieces: their record group ended by a bound (records, bytes, the
+    // UDP listener's number of senders) before its last record (ingest/audit_join.h).
+    std::atomic<uint64_t> audit_cut{0};
     std::atomic<int64_t> last_received_ns{0};
 };
 

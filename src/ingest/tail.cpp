@@ -155,6 +155,7 @@ struct FileTailer::Impl {
         // chunk is read again with the next one (it is never held between polls, so the
         // offsets need no bookkeeping for it), unless the file has stopped growing.
         AuditJoiner joiner(options.join_audit);
+        joiner.CountCutsIn(&counters.audit_cut);
         while (f.offset < size && budget > 0) {
             joiner.Clear();
             const size_t want =

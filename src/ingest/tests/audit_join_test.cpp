@@ -1,5 +1,6 @@
 #include "ingest/audit_join.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,33 @@ TEST(AuditJoinTest, GroupsAreBoundedInRecordsAndBytes) {
     small.Flush(out);
     ASSERT_EQ(out.size(), 3u);
     for (const auto& m : out) EXPECT_LE(m.bytes.size(), kExecve.size() * 2 + 1);
+}
+
+// A group ended by a bound before its EOE (its event is stored in pieces) is counted where the
+// producer asks; groups ended by their EOE, another event, a flush or a plain line are not.
+TEST(AuditJoinTest, GroupsCutByABoundAreCounted) {
+    std::atomic<uint64_t> cut{0};
+    AuditJoiner j({.max_records = 3, .max_bytes = 1 << 20});
+    j.CountCutsIn(&cut);
+    std::vector<RawMessage> out;
+    for (int i = 0; i < 4; ++i) j.Add(Msg(kExecve), out);  // cut after 3
+    EXPECT_EQ(cut.load(), 1u);
+    j.Add(Msg(kEoe), out);  // ends the second group by its EOE
+    j.Add(Msg(kSyscall), out);
+    j.Add(Msg("plain line"), out);
+    j.Add(Msg(kSyscall), out);
+    j.Flush(out);
+    EXPECT_EQ(cut.load(), 1u);
+    j.Add(Msg(kSyscall), out);
+    j.Cut(out);  // the producer's own bound
+    EXPECT_EQ(cut.load(), 2u);
+    j.Cut(out);
+    EXPECT_EQ(cut.load(), 2u) << "nothing held, nothing cut";
+
+    AuditJoiner small({.max_records = 64, .max_bytes = kExecve.size() * 2 + 1});
+    small.CountCutsIn(&cut);
+    for (int i = 0; i < 3; ++i) small.Add(Msg(kExecve), out);  // the third does not fit
+    EXPECT_EQ(cut.load(), 3u);
 }
 
 TEST(AuditJoinTest, ADisabledJoinerPassesEveryMessage) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -77,10 +78,11 @@ protected:
     static std::string Key() { return (*dir_ / "key.pem").string(); }
 
     std::unique_ptr<SyslogListener> Start(ListenerOptions::Kind kind, size_t max_frame = 1024,
-                                          bool join_audit = false) {
+                                          bool join_audit = false,
+                                          std::chrono::milliseconds audit_wait = 100ms) {
         ListenerOptions o;
         o.join_audit = join_audit;
-        o.audit_wait = 100ms;
+        o.audit_wait = audit_wait;
         o.source = "test";
         o.kind = kind;
         o.cert_pem_path = Cert();
@@ -135,6 +137,39 @@ TEST_F(ListenerTest, AuditRecordsOfOneEventBecomeOneMessage) {
     ASSERT_TRUE(sink_.WaitFor(2));
     EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{a1 + "\n" + a2, b1}));
     ::close(fd);
+}
+
+// One UDP sender more with an open event than the listener keeps (256): only the event that
+// has waited longest goes on as it is, counted as cut; every other sender's event stays whole.
+TEST_F(ListenerTest, OneUdpSenderTooManyCutsOnlyTheOldestEvent) {
+    auto udp = Start(ListenerOptions::Kind::kUdp, 1024, /*join_audit=*/true, 30s);
+    auto record = [](int i, const char* type) {
+        return "type=" + std::string(type) +
+               " msg=audit(1795000000.120:" + std::to_string(1000 + i) + "): x=1";
+    };
+    std::vector<int> fds;
+    for (int i = 0; i < 257; ++i) {
+        const int fd = api::testing::ConnectLoopback(udp->port(), SOCK_DGRAM);
+        ASSERT_GE(fd, 0);
+        fds.push_back(fd);
+        SendAll(fd, record(i, "SYSCALL"));
+        if (i == 0) std::this_thread::sleep_for(20ms);  // sender 0's event waits longest
+    }
+    ASSERT_TRUE(sink_.WaitFor(1)) << "the 257th open event makes room";
+    EXPECT_EQ(sink_.Texts(), std::vector<std::string>{record(0, "SYSCALL")});
+    EXPECT_EQ(counters_.audit_cut.load(), 1u);
+    for (int i = 0; i < 257; ++i) SendAll(fds[i], record(i, "EOE"));
+    ASSERT_TRUE(sink_.WaitFor(258));
+    const auto texts = sink_.Texts();
+    size_t whole = 0;
+    for (int i = 1; i < 257; ++i) {
+        whole +=
+            std::count(texts.begin(), texts.end(), record(i, "SYSCALL") + "\n" + record(i, "EOE"));
+    }
+    EXPECT_EQ(whole, 256u);
+    EXPECT_EQ(std::count(texts.begin(), texts.end(), record(0, "EOE")), 1);
+    EXPECT_EQ(counters_.audit_cut.load(), 1u);
+    for (int fd : fds) ::close(fd);
 }
 
 TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
