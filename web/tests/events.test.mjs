@@ -428,6 +428,8 @@ test('sources: counters, state, malformed samples, auto-refresh', { skip }, asyn
   await tid('source-samples-toggle-syslog-udp').click();
   await tid('source-samples-syslog-udp').waitFor();
   assert.match(await tid('source-samples-syslog-udp').innerText(), new RegExp(BAD_SYSLOG));
+  // Audit events a bound cut into pieces (none here) are among the counters.
+  assert.match(await tid('source-detail-syslog-udp').innerText(), /Audit events stored in pieces\s+0/);
   await shot('24-sources');
   // New events show up without a click: the page asks again every 5 s (and keeps the row open).
   await sendHttp([JSON.stringify({ message: 'one more', app: 'payments' })]);

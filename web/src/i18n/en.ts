@@ -305,6 +305,7 @@ const en = {
   'sources.framingErrors': 'Framing errors',
   'sources.connections': 'Connections',
   'sources.tlsFailures': 'TLS failures',
+  'sources.auditCut': 'Audit events stored in pieces',
   'sources.problems': 'Errors',
   'sources.noProblems': 'none',
   'sources.samples': 'Samples ({n})',

@@ -39,6 +39,7 @@ const PROBLEMS: [keyof IngestSource, Key][] = [
   ['oversized', 'sources.oversized'],
   ['framing_errors', 'sources.framingErrors'],
   ['tls_failures', 'sources.tlsFailures'],
+  ['audit_cut', 'sources.auditCut'],
   ['paused', 'sources.paused'],
 ];
 
@@ -55,6 +56,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['framing_errors', 'sources.framingErrors'],
   ['connections', 'sources.connections'],
   ['tls_failures', 'sources.tlsFailures'],
+  ['audit_cut', 'sources.auditCut'],
 ];
 
 export async function renderSources(content: HTMLElement, ctx: PageContext): Promise<void> {
