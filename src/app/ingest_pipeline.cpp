@@ -454,12 +454,9 @@ struct IngestPipeline::Impl {
             for (Prepared& b : pool) {
                 if (b.taken.messages.empty() && b.dets.empty() && b.feed.empty()) continue;
                 Prepared& f = freed.emplace_back();
-                f.taken = std::move(b.taken);
-                f.dets = std::move(b.dets);
-                f.feed = std::move(b.feed);
-                b.taken = {};
-                b.dets = {};
-                b.feed = {};
+                f.taken = std::exchange(b.taken, {});
+                f.dets = std::exchange(b.dets, {});
+                f.feed = std::exchange(b.feed, {});
             }
         }
     }

@@ -28,6 +28,18 @@ void AppendAsciiLower(std::string_view s, std::string& out) {
     }
 }
 
+std::string UuidText(std::span<const uint8_t, 16> bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(36, '-');
+    char* o = out.data();
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dash already there
+        *o++ = kHex[bytes[i] >> 4];
+        *o++ = kHex[bytes[i] & 15];
+    }
+    return out;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {

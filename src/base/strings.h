@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 
 // Glob with '*' only (used for "1 of selection*" and file patterns).
 bool GlobMatch(std::string_view pattern, std::string_view text);
+
+// 16 bytes as a UUID's text: 8-4-4-4-12 lower-case hex digits.
+std::string UuidText(std::span<const uint8_t, 16> bytes);
 
 std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);

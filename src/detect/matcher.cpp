@@ -412,11 +412,14 @@ struct Matcher::Impl {
         }
     }
 
+    enum class Joined { kNotYet, kBuilt, kHoldsSeparator };
+
     // Copies and lower-cases the event's values and message into `joined`, each value
     // followed by the separator (joinable patterns are all caseless). A value that is a
     // verbatim piece of the message is left out: the message is scanned too, and a match
-    // within the piece is one within the message. 2 if a value held the separator itself.
-    int JoinValues(const event::Event& event) {
+    // within the piece is one within the message. kHoldsSeparator: the event's own data holds
+    // the separator byte.
+    Joined JoinValues(const event::Event& event) {
         joined.clear();
         size_t separators = 0;
         const std::string_view msg = event.message;
@@ -434,7 +437,7 @@ struct Matcher::Impl {
         AppendAsciiLower(event.message, joined);
         const auto found = static_cast<size_t>(
             std::count(joined.begin(), joined.end(), internal::kValueSeparator));
-        return found == separators ? 1 : 2;
+        return found == separators ? Joined::kBuilt : Joined::kHoldsSeparator;
     }
 
     // Scans every value of the event and its message with one keyword index.
@@ -468,14 +471,13 @@ struct Matcher::Impl {
             last[fid] = static_cast<int32_t>(i);
             if (view.field_used[fid] && f.kind != event::ValueKind::kNull) ScanField(fid, f.value);
         }
-        // The joined values, built once for the event when a group can use them: 0 not yet,
-        // 1 built, 2 built but a value or the message holds the separator byte.
-        int joined_state = 0;
+        // The joined values, built once for the event when a group can use them.
+        Joined joined_state = Joined::kNotYet;
         for (uint32_t g : view.keyword_groups) {
             const auto& group = e.keyword_groups[g];
             bool use_joined = !group.joined.dbs.empty();
-            if (use_joined && joined_state == 0) joined_state = JoinValues(event);
-            if (group.joined_globs && joined_state == 2) use_joined = false;
+            if (use_joined && joined_state == Joined::kNotYet) joined_state = JoinValues(event);
+            if (group.joined_globs && joined_state == Joined::kHoldsSeparator) use_joined = false;
             if (use_joined) {
                 for (const auto& d : group.joined.dbs) {
                     db = &d;

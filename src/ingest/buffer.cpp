@@ -1,9 +1,10 @@
 #include "ingest/buffer.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <random>
 #include <utility>
+
+#include "base/strings.h"
 
 namespace vigil::ingest {
 
@@ -24,7 +25,7 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
         const uint64_t n = next_id_++;
         const auto ms = static_cast<uint64_t>(m.received_ns > 0 ? m.received_ns / 1000000 : 0);
         // 48-bit ms | version 7, 12 bits of the counter | variant 10, 30 bits of the nonce, 32
-        // bits of the counter; written out as a UUID (by hand: snprintf was measurable here).
+        // bits of the counter; written out as a UUID.
         uint8_t b[16];
         for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
         b[6] = static_cast<uint8_t>(0x70 | ((n >> 40) & 0x0f));
@@ -34,14 +35,7 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
         b[10] = static_cast<uint8_t>(id_nonce_ >> 8);
         b[11] = static_cast<uint8_t>(id_nonce_);
         for (int i = 0; i < 4; ++i) b[12 + i] = static_cast<uint8_t>(n >> (8 * (3 - i)));
-        static constexpr char kHex[] = "0123456789abcdef";
-        m.id.resize(36);
-        char* out = m.id.data();
-        for (int i = 0; i < 16; ++i) {
-            if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
-            *out++ = kHex[b[i] >> 4];
-            *out++ = kHex[b[i] & 15];
-        }
+        m.id = UuidText(b);
     }
 }
 

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <random>
 
+#include "base/strings.h"
+
 namespace vigil::store {
 
 namespace {
@@ -72,17 +74,7 @@ std::optional<EventId> EventId::Parse(std::string_view text) {
     return id;
 }
 
-std::string EventId::ToString() const {
-    static const char* kHex = "0123456789abcdef";
-    std::string out;
-    out.reserve(36);
-    for (size_t i = 0; i < bytes.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-        out.push_back(kHex[bytes[i] >> 4]);
-        out.push_back(kHex[bytes[i] & 15]);
-    }
-    return out;
-}
+std::string EventId::ToString() const { return UuidText(bytes); }
 
 bool EventId::IsZero() const {
     for (uint8_t b : bytes) {

@@ -208,6 +208,18 @@ void PrepareEvent(StoredEvent& e, std::string& scratch) {
     enc.ready = true;
 }
 
+// Whether the partition keeps rows in its text index with positions (events_fts): those
+// indexed before schema migration 3. A newer partition's events_fts is empty.
+Result<bool> HasOldTextIndex(Database& db) {
+    auto old = db.Cached("SELECT value FROM events_meta WHERE key = 'fts_old_upto'");
+    if (!old) return tl::unexpected(std::move(old.error()));
+    auto row = (*old)->Step();
+    if (!row) return tl::unexpected(std::move(row.error()));
+    const bool has = *row == Statement::StepResult::kRow && (*old)->ColumnInt64(0) > 0;
+    (*old)->Reset();
+    return has;
+}
+
 // "<time_ns>:<seq>"
 std::string MakeCursor(int64_t time_ns, int64_t seq) {
     return std::to_string(time_ns) + ":" + std::to_string(seq);
@@ -449,14 +461,11 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
         // Candidates from the index, and from events_fts where this partition's rows indexed
         // before schema version 3 are; the rows not indexed yet are all candidates. Then the
         // text itself, on each.
-        auto old = db.Cached("SELECT value FROM events_meta WHERE key = 'fts_old_upto'");
-        if (!old) return Fail(old, "searching");
-        auto row = (*old)->Step();
-        if (!row) return Fail(row, "searching");
-        const bool old_index = *row == Step::kRow && (*old)->ColumnInt64(0) > 0;
-        (*old)->Reset();
+        auto old_index = HasOldTextIndex(db);
+        if (!old_index) return Fail(old_index, "searching");
         sql += " AND (seq IN (SELECT rowid FROM events_text WHERE events_text MATCH ?5) OR ";
-        if (old_index) sql += "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5) OR ";
+        if (*old_index)
+            sql += "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5) OR ";
         sql += "seq > (SELECT value FROM events_meta WHERE key = 'fts_upto'))";
     }
     if (text) sql += " AND raw LIKE ?6 ESCAPE '\\'";
@@ -747,11 +756,16 @@ Result<bool> SqliteEventStore::CompactPartition(const std::string& day) {
     auto tx = Transaction::Begin(db);
     if (!tx) return Fail(tx, "compacting the text index of " + day);
     // FTS5: 'merge' with N pages does up to N pages of merging; a step that changes fewer than
-    // two rows found nothing left to merge. Both indexes (events_fts holds the rows indexed
-    // before schema version 3; in a newer partition it is empty).
+    // two rows found nothing left to merge. Both indexes where the partition has rows in the
+    // one with positions (indexed before schema version 3).
+    auto old_index = HasOldTextIndex(db);
+    if (!old_index) return Fail(old_index, "compacting the text index of " + day);
+    std::vector<const char*> merges = {
+        "INSERT INTO events_text(events_text, rank) VALUES('merge', 500)"};
+    if (*old_index)
+        merges.push_back("INSERT INTO events_fts(events_fts, rank) VALUES('merge', 500)");
     bool more = false;
-    for (const char* sql : {"INSERT INTO events_text(events_text, rank) VALUES('merge', 500)",
-                            "INSERT INTO events_fts(events_fts, rank) VALUES('merge', 500)"}) {
+    for (const char* sql : merges) {
         const int64_t before = db.TotalChanges();
         auto merge = db.Cached(sql);
         if (!merge) return Fail(merge, "compacting the text index of " + day);

@@ -23,6 +23,12 @@ TEST(Strings, JsonStringEscapesControlAndInvalidUtf8) {
     EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u00ff\xe4\xb8\xad\"");
 }
 
+TEST(Strings, UuidTextIsEightFourFourFourTwelveLowerHex) {
+    const uint8_t b[16] = {0x01, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x7a, 0xbc,
+                           0x8d, 0xef, 0x00, 0xff, 0x10, 0x20, 0x30, 0x40};
+    EXPECT_EQ(UuidText(b), "019abcde-f012-7abc-8def-00ff10203040");
+}
+
 TEST(Strings, GlobAndNumbers) {
     EXPECT_TRUE(GlobMatch("selection*", "selection_img"));
     EXPECT_FALSE(GlobMatch("selection*", "filter"));

@@ -67,6 +67,16 @@ std::vector<std::string> Raws(const SearchPage& page) {
     return out;
 }
 
+// The raw messages of the first hour of kDay0 that hold text, newest first (up to 1,000).
+std::vector<std::string> FindText(EventStore& store, std::string text) {
+    SearchQuery q = Range(kDay0, kDay0 + kHour);
+    q.text = std::move(text);
+    q.limit = 1000;
+    auto page = store.Search(q);
+    EXPECT_TRUE(page.has_value()) << page.error().message;
+    return page ? Raws(*page) : std::vector<std::string>{};
+}
+
 TEST(EventId, NewIdsAreOrderedAndRoundTripAsText) {
     EventId a = EventId::New(kDay0);
     EventId b = EventId::New(kDay0);
@@ -182,13 +192,7 @@ TEST(EventStore, TextSearchEnglishAndChineseIndexedOrNot) {
         MakeEvent(kDay0 + 4 * kSec, "100% done with \"quotes\" AND NOT OR * ( ) :"),
     };
     ASSERT_TRUE(store->Append(batch));
-    auto find = [&](std::string text) {
-        SearchQuery q = Range(kDay0, kDay0 + kHour);
-        q.text = std::move(text);
-        auto page = store->Search(q);
-        EXPECT_TRUE(page.has_value()) << page.error().message;
-        return page ? Raws(*page) : std::vector<std::string>{};
-    };
+    auto find = [&](std::string text) { return FindText(*store, std::move(text)); };
     auto check_all = [&] {
         EXPECT_EQ(find("password for root").size(), 1u);  // case-insensitive
         EXPECT_EQ(find("登录失败"), std::vector<std::string>{batch[1].event.message});
@@ -229,14 +233,7 @@ TEST(EventStore, CompactingTheTextIndexKeepsEveryAnswer) {
         ASSERT_TRUE(n) << n.error().message;
         if (*n == 0) break;
     }
-    auto count = [&](std::string text) {
-        SearchQuery q = Range(kDay0, kDay0 + kHour);
-        q.text = std::move(text);
-        q.limit = 1000;
-        auto page = store->Search(q);
-        EXPECT_TRUE(page.has_value()) << page.error().message;
-        return page ? page->hits.size() : size_t{0};
-    };
+    auto count = [&](std::string text) { return FindText(*store, std::move(text)).size(); };
     const size_t rare = count("rare-token"), chinese = count("登录失败"), user = count("user u1");
     EXPECT_EQ(rare, 8u);
     EXPECT_EQ(chinese, 8u);
@@ -262,13 +259,7 @@ TEST(EventStore, TextSearchNeedsTheWholeTextNotJustItsTrigrams) {
     ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 1 * kSec, "xx abcdef yy"),
                                    MakeEvent(kDay0 + 2 * kSec, "abc zz def cde bcd"),
                                    MakeEvent(kDay0 + 3 * kSec, "ABCDEF at the start")}));
-    auto find = [&](std::string text) {
-        SearchQuery q = Range(kDay0, kDay0 + kHour);
-        q.text = std::move(text);
-        auto page = store->Search(q);
-        EXPECT_TRUE(page.has_value()) << page.error().message;
-        return page ? page->hits.size() : size_t{0};
-    };
+    auto find = [&](std::string text) { return FindText(*store, std::move(text)).size(); };
     EXPECT_EQ(find("abcdef"), 2u);
     // A stray continuation byte in the text is a character of its own, as SQLite reads it (a
     // search, not an error): it finds U+0080.
@@ -308,13 +299,7 @@ TEST(EventStore, RowsIndexedBeforeTheTextIndexChangeAreStillFound) {
     auto store = OpenStore(dir);
     ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 3 * kSec, "new row: login failed"),
                                    MakeEvent(kDay0 + 4 * kSec, "new row: 登录失败")}));
-    auto find = [&](std::string text) {
-        SearchQuery q = Range(kDay0, kDay0 + kHour);
-        q.text = std::move(text);
-        auto page = store->Search(q);
-        EXPECT_TRUE(page.has_value()) << page.error().message;
-        return page ? Raws(*page) : std::vector<std::string>{};
-    };
+    auto find = [&](std::string text) { return FindText(*store, std::move(text)); };
     using V = std::vector<std::string>;
     EXPECT_EQ(find("login failed"), (V{"new row: login failed", "old row: login failed"}));
     ASSERT_EQ(*store->IndexText(1000), 2u);
