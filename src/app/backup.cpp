@@ -29,6 +29,7 @@
 #include "base/strings.h"
 #include "store/backup.h"
 #include "store/database.h"
+#include "store/text_index.h"
 
 namespace vigil::app {
 
@@ -1039,6 +1040,12 @@ void CheckDatabase(const fs::path& root, const std::string& rel, ArchiveReport& 
         auto db = store::Database::Open(root / rel, open);
         if (!db) {
             check.detail = "cannot open as a SQLite database: " + db.error().message;
+            return;
+        }
+        // An event partition's text index needs its tokenizer to be read (SQLite from 3.44
+        // checks FTS5 indexes too).
+        if (auto reg = store::RegisterTextTokenizer(*db); !reg) {
+            check.detail = "cannot check: " + reg.error().message;
             return;
         }
         auto st = db->Prepare("PRAGMA integrity_check");

@@ -11,6 +11,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_event_store.h"
 #include "store/tests/test_util.h"
+#include "store/text_index.h"
 
 namespace vigil::store {
 namespace {
@@ -288,13 +289,14 @@ TEST(EventStore, RowsIndexedBeforeTheTextIndexChangeAreStillFound) {
                                        MakeEvent(kDay0 + 2 * kSec, "old row: 登录失败")}));
     }
     {
-        // What version 2 left: the rows indexed in events_fts, none in events_text.
+        // What version 2 left, upgraded: the rows indexed in events_fts, none in the newer
+        // indexes (the upgrade marks them as the old index's).
         auto db = Database::Open(part);
         ASSERT_TRUE(db) << db.error().message;
         ASSERT_TRUE(
             db->Exec("INSERT INTO events_fts(rowid, raw) SELECT seq, raw FROM events;"
                      "UPDATE events_meta SET value = (SELECT max(seq) FROM events) "
-                     "WHERE key IN ('fts_upto', 'fts_old_upto');"));
+                     "WHERE key IN ('fts_upto', 'fts_old_upto', 'fts_blk_from');"));
     }
     auto store = OpenStore(dir);
     ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + 3 * kSec, "new row: login failed"),
@@ -312,13 +314,95 @@ TEST(EventStore, RowsIndexedBeforeTheTextIndexChangeAreStillFound) {
     const fs::path v2 = dir.path() / "v2.db";
     auto db = Database::Open(v2);
     ASSERT_TRUE(db);
+    ASSERT_TRUE(RegisterTextTokenizer(*db));
     ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(2)));
     ASSERT_TRUE(db->Exec("UPDATE events_meta SET value = 41 WHERE key = 'fts_upto'"));
     ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations()));
-    auto old = db->Prepare("SELECT value FROM events_meta WHERE key = 'fts_old_upto'");
+    auto old =
+        db->Prepare("SELECT value FROM events_meta WHERE key IN ('fts_old_upto', 'fts_blk_from')");
     ASSERT_TRUE(old);
     ASSERT_EQ(*old->Step(), Statement::StepResult::kRow);
     EXPECT_EQ(old->ColumnInt64(0), 41);
+    ASSERT_EQ(*old->Step(), Statement::StepResult::kRow);
+    EXPECT_EQ(old->ColumnInt64(0), 41);
+}
+
+// The text index holds blocks of rows. Indexing after every append leaves the newest block
+// partly indexed each time; its document is then deleted and indexed again whole. Every row
+// stays findable, and nothing is left unindexed.
+TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    constexpr int kRows = 75;  // two whole blocks of 32 and part of a third
+    for (int i = 0; i < kRows; ++i) {
+        ASSERT_TRUE(AppendAll(
+            *store, {MakeEvent(kDay0 + (i + 1) * kSec, "row " + std::to_string(i) + " token" +
+                                                           std::to_string(i) + "x shared text")}));
+        auto n = store->IndexText(1000);
+        ASSERT_TRUE(n) << n.error().message;
+        EXPECT_EQ(*n, 1u);
+    }
+    for (int i = 0; i < kRows; ++i) {
+        EXPECT_EQ(FindText(*store, "token" + std::to_string(i) + "x").size(), 1u) << i;
+    }
+    EXPECT_EQ(FindText(*store, "shared text").size(), static_cast<size_t>(kRows));
+    auto stats = store->Stats();
+    ASSERT_TRUE(stats);
+    ASSERT_EQ(stats->partitions.size(), 1u);
+    EXPECT_EQ(stats->partitions[0].unindexed, 0u);
+    // FTS5's own check of the index after all those deletions.
+    auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(RegisterTextTokenizer(*db));
+    auto check = db->Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
+    EXPECT_TRUE(check) << check.error().message;
+}
+
+// The index reads characters as the search's LIKE check does (invalid UTF-8 in a search text
+// included), so a text finds the same rows before and after they are indexed.
+TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    const std::vector<std::string> rows = {"caf\u00e9 CAF\u00c9 menu",
+                                           "a\uFFFDbc replaced",
+                                           "x\u0080y z",
+                                           "tab\there and more",
+                                           "emoji \U0001F600\U0001F600\U0001F600 end",
+                                           "\u00c0\u00c9\u00ce \u00e0\u00e9\u00ee",
+                                           "line one\nline two",
+                                           "\u00ff\u00fe thorn",
+                                           "Mixed CASE Words",
+                                           "\xc3 broken at the start"};
+    std::vector<StoredEvent> batch;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        batch.push_back(MakeEvent(kDay0 + static_cast<int64_t>(i + 1) * kSec, rows[i]));
+    }
+    ASSERT_TRUE(store->Append(batch));
+    const std::vector<std::string> texts = {"caf\u00e9",
+                                            "CAF\u00c9",
+                                            "cafe",
+                                            "a\xff"
+                                            "bc",
+                                            "a\uFFFDbc",
+                                            "\x80y z",
+                                            "x\xc2\x80y",
+                                            "\U0001F600\U0001F600",
+                                            "\u00e0\u00e9\u00ee",
+                                            "\u00c0\u00c9\u00ce",
+                                            "one\nline",
+                                            "e\nl",
+                                            "\xc3\xc3\xc3",
+                                            "\xff\xfe t",
+                                            "\u00ff\u00fe t",
+                                            "mixed case",
+                                            "WORDS",
+                                            "\xef\xbf\xbd broken"};
+    std::vector<std::vector<std::string>> before;
+    for (const std::string& t : texts) before.push_back(FindText(*store, t));
+    EXPECT_EQ(before[0].size(), 1u);
+    EXPECT_EQ(before[15].size(), 1u);
+    ASSERT_TRUE(store->IndexText(1000));
+    for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(FindText(*store, texts[i]), before[i]) << i;
 }
 
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {

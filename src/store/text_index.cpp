@@ -1,0 +1,244 @@
+#include "store/text_index.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include <sqlite3.h>
+
+#include "store/database.h"
+
+namespace vigil::store {
+
+std::vector<size_t> CharStarts(std::string_view s) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < s.size();) {
+        out.push_back(i);
+        if (static_cast<uint8_t>(s[i++]) >= 0xc0) {
+            while (i < s.size() && (static_cast<uint8_t>(s[i]) & 0xc0) == 0x80) ++i;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// One character as SQLite reads it (READ_UTF8 in its source, which LIKE uses too), written
+// back as UTF-8, ASCII letters lowered: a lead byte takes every continuation byte after it,
+// an overlong form or a surrogate reads as U+FFFD, and a stray continuation byte is the code
+// point of its value. Valid UTF-8 reads as itself.
+struct Char {
+    char bytes[4];
+    uint8_t len;
+};
+inline size_t ReadChar(const char* text, size_t i, size_t n, Char& out) {
+    uint32_t c = static_cast<uint8_t>(text[i++]);
+    if (c >= 0xc0) {
+        static constexpr uint8_t kLead[64] = {
+            0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+            22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+            12, 13, 14, 15, 0,  1,  2,  3,  4,  5,  6,  7,  0,  1,  2,  3,  0,  1,  0,  0};
+        c = kLead[c - 0xc0];
+        while (i < n && (static_cast<uint8_t>(text[i]) & 0xc0) == 0x80) {
+            c = (c << 6) + (0x3f & static_cast<uint8_t>(text[i++]));
+        }
+        if (c < 0x80 || (c & 0xFFFFF800) == 0xD800 || (c & 0xFFFFFFFE) == 0xFFFE) c = 0xFFFD;
+    }
+    if (c < 0x80) {
+        out.bytes[0] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        out.len = 1;
+    } else if (c < 0x800) {
+        out.bytes[0] = static_cast<char>(0xC0 + ((c >> 6) & 0x1F));
+        out.bytes[1] = static_cast<char>(0x80 + (c & 0x3F));
+        out.len = 2;
+    } else if (c < 0x10000) {
+        out.bytes[0] = static_cast<char>(0xE0 + ((c >> 12) & 0x0F));
+        out.bytes[1] = static_cast<char>(0x80 + ((c >> 6) & 0x3F));
+        out.bytes[2] = static_cast<char>(0x80 + (c & 0x3F));
+        out.len = 3;
+    } else {
+        out.bytes[0] = static_cast<char>(0xF0 + ((c >> 18) & 0x07));
+        out.bytes[1] = static_cast<char>(0x80 + ((c >> 12) & 0x3F));
+        out.bytes[2] = static_cast<char>(0x80 + ((c >> 6) & 0x3F));
+        out.bytes[3] = static_cast<char>(0x80 + (c & 0x3F));
+        out.len = 4;
+    }
+    return i;
+}
+
+// The trigrams of one document already handed to FTS5. Open addressing over a table reused by
+// the thread; a slot is live when its generation is the current one, so nothing is cleared
+// between documents.
+class SeenTrigrams {
+public:
+    void Reset(size_t max_tokens) {
+        size_t cap = 64;
+        while (cap < max_tokens * 2) cap *= 2;
+        if (cap > slots_.size()) {
+            slots_.assign(cap, Slot{});
+            gen_ = 0;
+        }
+        mask_ = slots_.size() - 1;
+        if (++gen_ == 0) {  // wrapped: old generations could look current
+            slots_.assign(slots_.size(), Slot{});
+            gen_ = 1;
+        }
+    }
+    // True when the token (at most 12 bytes: three characters) was not seen in this document yet.
+    bool Insert(const char* p, size_t n) {
+        uint64_t a = 0;
+        uint32_t b = 0;
+        std::memcpy(&a, p, n < 8 ? n : 8);
+        if (n > 8) std::memcpy(&b, p + 8, n - 8);
+        uint64_t h = (a ^ (uint64_t{b} << 32 | n)) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (s.gen != gen_) {
+                s = Slot{a, b, static_cast<uint32_t>(n), gen_};
+                return true;
+            }
+            if (s.a == a && s.b == b && s.len == n) return false;
+        }
+    }
+
+private:
+    struct Slot {
+        uint64_t a = 0;
+        uint32_t b = 0;
+        uint32_t len = 0;
+        uint32_t gen = 0;
+    };
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+    uint32_t gen_ = 0;
+};
+
+// The FTS5 tokenizer object: stateless, the same one for every table.
+struct Tokenizer {};
+Tokenizer g_tokenizer;
+
+int Create(void*, const char**, int, Fts5Tokenizer** out) {
+    *out = reinterpret_cast<Fts5Tokenizer*>(&g_tokenizer);
+    return SQLITE_OK;
+}
+void Delete(Fts5Tokenizer*) {}
+
+using TokenFn = int (*)(void*, int, const char*, int, int, int);
+
+// The all-ASCII trigrams of one document already handed over: one bit per trigram (2 MiB),
+// cleared after the document by the list of bits set.
+class SeenAsciiTrigrams {
+public:
+    SeenAsciiTrigrams() : bits_(size_t{1} << 18) {}
+    bool Insert(uint32_t key) {
+        uint64_t& word = bits_[key >> 6];
+        const uint64_t bit = uint64_t{1} << (key & 63);
+        if (word & bit) return false;
+        word |= bit;
+        set_.push_back(key);
+        return true;
+    }
+    void Clear() {
+        for (uint32_t key : set_) bits_[key >> 6] = 0;
+        set_.clear();
+    }
+
+private:
+    std::vector<uint64_t> bits_;
+    std::vector<uint32_t> set_;
+};
+
+int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, TokenFn token) {
+    if (text == nullptr || size <= 0) return SQLITE_OK;
+    const auto n = static_cast<size_t>(size);
+    // A document is read once and each trigram handed over once: with detail=none FTS5 keeps
+    // only which rows (here: blocks) hold a token, so repeats would add nothing but work. Only
+    // a document holds row breaks; in a query the byte reads as SQLite reads it.
+    const bool document = (flags & FTS5_TOKENIZE_DOCUMENT) != 0;
+    thread_local SeenTrigrams seen;
+    thread_local SeenAsciiTrigrams seen_ascii;
+    if (document) seen.Reset(n);
+    struct ClearAscii {
+        bool document;
+        ~ClearAscii() {
+            if (document) seen_ascii.Clear();
+        }
+    } clear_ascii{document};
+    Char last[3];  // the last three characters of the current row, oldest first
+    size_t starts[3] = {0, 0, 0};
+    int have = 0;
+    uint32_t ascii_key = 0;  // the last three characters when all are ASCII, lowered
+    int ascii_run = 0;       // how many of the last characters are ASCII (up to 3)
+    for (size_t i = 0; i < n;) {
+        const auto c = static_cast<uint8_t>(text[i]);
+        if (document && c == 0xff) {  // kRowBreak
+            have = ascii_run = 0;
+            ++i;
+            continue;
+        }
+        last[0] = last[1];
+        last[1] = last[2];
+        starts[0] = starts[1];
+        starts[1] = starts[2];
+        starts[2] = i;
+        if (c < 0x80) {
+            const auto lower = static_cast<uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            last[2].bytes[0] = static_cast<char>(lower);
+            last[2].len = 1;
+            ascii_key = ((ascii_key << 8) | lower) & 0xffffff;
+            if (ascii_run < 3) ++ascii_run;
+            ++i;
+        } else {
+            i = ReadChar(text, i, n, last[2]);
+            ascii_run = 0;
+        }
+        if (have < 3) ++have;
+        if (have < 3) continue;
+        char buf[12];
+        size_t len = 0;
+        if (ascii_run == 3) {
+            if (document && !seen_ascii.Insert(ascii_key)) continue;
+            buf[0] = static_cast<char>(ascii_key >> 16);
+            buf[1] = static_cast<char>(ascii_key >> 8);
+            buf[2] = static_cast<char>(ascii_key);
+            len = 3;
+        } else {
+            for (const Char& ch : last) {
+                std::memcpy(buf + len, ch.bytes, ch.len);
+                len += ch.len;
+            }
+            if (document && !seen.Insert(buf, len)) continue;
+        }
+        const int rc = token(ctx, 0, buf, static_cast<int>(len), static_cast<int>(starts[0]),
+                             static_cast<int>(i));
+        if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+}
+
+fts5_tokenizer g_api_tokenizer = {Create, Delete, Tokenize};
+
+}  // namespace
+
+Status RegisterTextTokenizer(Database& db) {
+    sqlite3* handle = db.handle();
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(handle, "SELECT fts5(?1)", -1, &stmt, nullptr);
+    fts5_api* api = nullptr;
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, "SELECT fts5(?1)"));
+    if (api == nullptr || api->iVersion < 2) {
+        return MakeError(Code::kFailedPrecondition, "this SQLite has no FTS5 tokenizer API");
+    }
+    const std::string name(kTextTokenizer);
+    rc = api->xCreateTokenizer(api, name.c_str(), nullptr, &g_api_tokenizer, nullptr);
+    if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, ""));
+    return Ok();
+}
+
+}  // namespace vigil::store
