@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -761,17 +762,18 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
     if (st) st = (*read)->BindInt64(2, to);
     if (!st) return Fail(st, "indexing " + day);
     std::string doc;
-    size_t indexed_before = 0;  // the first block's document as indexed up to from
+    // The first block's document as indexed up to from, when from ends inside it.
+    std::optional<size_t> indexed_before;
     int64_t block = -1;
     auto flush = [&]() -> Status {
         if (block < 0) return Ok();
         Status s = Ok();
-        if (indexed_before > 0) {
+        if (indexed_before) {
             s = (*remove)->BindInt64(1, block);
             if (s)
-                s = (*remove)->BindTextUnowned(2, std::string_view(doc).substr(0, indexed_before));
+                s = (*remove)->BindTextUnowned(2, std::string_view(doc).substr(0, *indexed_before));
             if (s) s = (*remove)->Run();
-            indexed_before = 0;
+            indexed_before.reset();
         }
         if (s) s = (*insert)->BindInt64(1, block);
         if (s) s = (*insert)->BindTextUnowned(2, doc);

@@ -1,7 +1,9 @@
 #include "store/text_index.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include <sqlite3.h>
 
@@ -70,16 +72,15 @@ inline size_t ReadChar(const char* text, size_t i, size_t n, Char& out) {
 // between documents.
 class SeenTrigrams {
 public:
-    void Reset(size_t max_tokens) {
-        size_t cap = 64;
-        while (cap < max_tokens * 2) cap *= 2;
-        if (cap > slots_.size()) {
-            slots_.assign(cap, Slot{});
-            gen_ = 0;
-        }
-        mask_ = slots_.size() - 1;
+    // A fixed table (1.5 MiB): when half of it is used, the rest of the document's trigrams
+    // are handed over without the check (repeats cost FTS5 work, never a wrong answer), so a
+    // block of long messages cannot make it grow.
+    static constexpr size_t kSlots = size_t{1} << 16;
+    void Reset() {
+        if (slots_.empty()) slots_.assign(kSlots, Slot{});
+        used_ = 0;
         if (++gen_ == 0) {  // wrapped: old generations could look current
-            slots_.assign(slots_.size(), Slot{});
+            slots_.assign(kSlots, Slot{});
             gen_ = 1;
         }
     }
@@ -91,10 +92,12 @@ public:
         if (n > 8) std::memcpy(&b, p + 8, n - 8);
         uint64_t h = (a ^ (uint64_t{b} << 32 | n)) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 29;
-        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+        if (used_ >= kSlots / 2) return true;
+        for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
             Slot& s = slots_[i];
             if (s.gen != gen_) {
                 s = Slot{a, b, static_cast<uint32_t>(n), gen_};
+                ++used_;
                 return true;
             }
             if (s.a == a && s.b == b && s.len == n) return false;
@@ -109,7 +112,7 @@ private:
         uint32_t gen = 0;
     };
     std::vector<Slot> slots_;
-    size_t mask_ = 0;
+    size_t used_ = 0;
     uint32_t gen_ = 0;
 };
 
@@ -126,26 +129,38 @@ void Delete(Fts5Tokenizer*) {}
 using TokenFn = int (*)(void*, int, const char*, int, int, int);
 
 // The all-ASCII trigrams of one document already handed over: one bit per trigram (2 MiB),
-// cleared after the document by the list of bits set.
+// cleared after the document by the list of bits set, or whole when that list would pass
+// kMaxListed (128 KiB).
 class SeenAsciiTrigrams {
 public:
-    SeenAsciiTrigrams() : bits_(size_t{1} << 18) {}
+    static constexpr size_t kMaxListed = size_t{1} << 15;
+    SeenAsciiTrigrams() : bits_(size_t{1} << 18) { set_.reserve(kMaxListed); }
     bool Insert(uint32_t key) {
         uint64_t& word = bits_[key >> 6];
         const uint64_t bit = uint64_t{1} << (key & 63);
         if (word & bit) return false;
         word |= bit;
-        set_.push_back(key);
+        if (set_.size() < kMaxListed) {
+            set_.push_back(key);
+        } else {
+            clear_all_ = true;
+        }
         return true;
     }
     void Clear() {
-        for (uint32_t key : set_) bits_[key >> 6] = 0;
+        if (clear_all_) {
+            std::fill(bits_.begin(), bits_.end(), 0);
+        } else {
+            for (uint32_t key : set_) bits_[key >> 6] = 0;
+        }
         set_.clear();
+        clear_all_ = false;
     }
 
 private:
     std::vector<uint64_t> bits_;
     std::vector<uint32_t> set_;
+    bool clear_all_ = false;
 };
 
 int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, TokenFn token) {
@@ -155,15 +170,24 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
     // only which rows (here: blocks) hold a token, so repeats would add nothing but work. Only
     // a document holds row breaks; in a query the byte reads as SQLite reads it.
     const bool document = (flags & FTS5_TOKENIZE_DOCUMENT) != 0;
-    thread_local SeenTrigrams seen;
-    thread_local SeenAsciiTrigrams seen_ascii;
-    if (document) seen.Reset(n);
+    // The tables of the thread that indexes (a search never needs them).
+    struct Seen {
+        SeenTrigrams other;
+        SeenAsciiTrigrams ascii;
+    };
+    thread_local std::unique_ptr<Seen> tables;
+    Seen* seen = nullptr;
+    if (document) {
+        if (!tables) tables = std::make_unique<Seen>();
+        seen = tables.get();
+        seen->other.Reset();
+    }
     struct ClearAscii {
-        bool document;
+        Seen* seen;
         ~ClearAscii() {
-            if (document) seen_ascii.Clear();
+            if (seen) seen->ascii.Clear();
         }
-    } clear_ascii{document};
+    } clear_ascii{seen};
     Char last[3];  // the last three characters of the current row, oldest first
     size_t starts[3] = {0, 0, 0};
     int have = 0;
@@ -197,7 +221,7 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
         char buf[12];
         size_t len = 0;
         if (ascii_run == 3) {
-            if (document && !seen_ascii.Insert(ascii_key)) continue;
+            if (seen && !seen->ascii.Insert(ascii_key)) continue;
             buf[0] = static_cast<char>(ascii_key >> 16);
             buf[1] = static_cast<char>(ascii_key >> 8);
             buf[2] = static_cast<char>(ascii_key);
@@ -207,7 +231,7 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
                 std::memcpy(buf + len, ch.bytes, ch.len);
                 len += ch.len;
             }
-            if (document && !seen.Insert(buf, len)) continue;
+            if (seen && !seen->other.Insert(buf, len)) continue;
         }
         const int rc = token(ctx, 0, buf, static_cast<int>(len), static_cast<int>(starts[0]),
                              static_cast<int>(i));

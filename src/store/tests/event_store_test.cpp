@@ -279,7 +279,7 @@ TEST(EventStore, TextSearchNeedsTheWholeTextNotJustItsTrigrams) {
 }
 
 // Partitions written before schema version 3 keep their rows in the positional index
-// (events_fts); rows indexed after the upgrade go to events_text. A search finds both.
+// (events_fts); rows indexed after the upgrade go to the newest index. A search finds both.
 TEST(EventStore, RowsIndexedBeforeTheTextIndexChangeAreStillFound) {
     TempDir dir;
     const fs::path part = dir.path() / "events" / "2025-11-26.db";
@@ -350,16 +350,37 @@ TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
     ASSERT_TRUE(stats);
     ASSERT_EQ(stats->partitions.size(), 1u);
     EXPECT_EQ(stats->partitions[0].unindexed, 0u);
-    // FTS5's own check of the index after all those deletions.
+    // After all those deletions the index holds what one built from scratch does: every
+    // trigram in as many blocks, FTS5's own check passing.
     auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
     ASSERT_TRUE(db);
     ASSERT_TRUE(RegisterTextTokenizer(*db));
     auto check = db->Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
     EXPECT_TRUE(check) << check.error().message;
+    ASSERT_TRUE(db->Exec(
+        "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
+        "detail='none', columnsize=0);"
+        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(raw, CAST(x'ff' AS TEXT)) "
+        "FROM (SELECT seq, raw FROM events ORDER BY seq) GROUP BY seq / 32;"
+        "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
+        "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');"));
+    auto differ = db->Prepare(
+        "SELECT (SELECT count(*) FROM temp.v_fresh), count(*) FROM ("
+        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_blk EXCEPT "
+        "SELECT term, doc, cnt FROM temp.v_fresh) UNION ALL "
+        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_fresh EXCEPT "
+        "SELECT term, doc, cnt FROM temp.v_blk))");
+    ASSERT_TRUE(differ) << differ.error().message;
+    ASSERT_EQ(*differ->Step(), Statement::StepResult::kRow);
+    EXPECT_GT(differ->ColumnInt64(0), 100);
+    EXPECT_EQ(differ->ColumnInt64(1), 0);
 }
 
 // The index reads characters as the search's LIKE check does (invalid UTF-8 in a search text
-// included), so a text finds the same rows before and after they are indexed.
+// included), so a text finds the same rows before, while and after they are indexed. Each row
+// is alone in its block of 32 (filler rows with no trigram between them), so a block is a
+// candidate only through its own row; the index is built halfway, leaving a block with
+// non-ASCII text to be indexed again.
 TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
     TempDir dir;
     auto store = OpenStore(dir);
@@ -373,11 +394,6 @@ TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
                                            "\u00ff\u00fe thorn",
                                            "Mixed CASE Words",
                                            "\xc3 broken at the start"};
-    std::vector<StoredEvent> batch;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        batch.push_back(MakeEvent(kDay0 + static_cast<int64_t>(i + 1) * kSec, rows[i]));
-    }
-    ASSERT_TRUE(store->Append(batch));
     const std::vector<std::string> texts = {"caf\u00e9",
                                             "CAF\u00c9",
                                             "cafe",
@@ -397,12 +413,82 @@ TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
                                             "mixed case",
                                             "WORDS",
                                             "\xef\xbf\xbd broken"};
+    int64_t t = 0;
+    auto append = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+            std::vector<StoredEvent> batch = {MakeEvent(kDay0 + (++t) * kSec, rows[i])};
+            for (int f = 0; f < 31; ++f) batch.push_back(MakeEvent(kDay0 + (++t) * kSec, "-"));
+            ASSERT_TRUE(store->Append(batch));
+        }
+    };
+    append(0, 5);
+    ASSERT_TRUE(AppendAll(*store, {MakeEvent(kDay0 + (++t) * kSec, rows[5])}));
     std::vector<std::vector<std::string>> before;
-    for (const std::string& t : texts) before.push_back(FindText(*store, t));
-    EXPECT_EQ(before[0].size(), 1u);
-    EXPECT_EQ(before[15].size(), 1u);
-    ASSERT_TRUE(store->IndexText(1000));
+    for (const std::string& text : texts) before.push_back(FindText(*store, text));
+    ASSERT_TRUE(store->IndexText(100000));  // the last block holds rows[5] alone
     for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(FindText(*store, texts[i]), before[i]) << i;
+    append(6, rows.size());
+    before.clear();
+    for (const std::string& text : texts) before.push_back(FindText(*store, text));
+    EXPECT_EQ(before[0].size(), 1u);
+    EXPECT_EQ(before[8].size(), 1u);
+    EXPECT_EQ(before[15].size(), 1u);
+    ASSERT_TRUE(store->IndexText(100000));
+    for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(FindText(*store, texts[i]), before[i]) << i;
+}
+
+// A partition indexed under schema version 3 (rows in events_text, one document per row) and
+// upgraded with its high-water mark inside a block: old rows are found through events_text,
+// new ones through the blocks, before and after indexing (in two steps, so the block that
+// starts after the mark is indexed again) and compaction.
+TEST(EventStore, RowsIndexedUnderVersion3AreFoundBesideBlocks) {
+    TempDir dir;
+    fs::create_directories(dir.path() / "events");
+    {
+        auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
+        ASSERT_TRUE(db) << db.error().message;
+        ASSERT_TRUE(RegisterTextTokenizer(*db));
+        ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(3)));
+        auto st = db->Exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+            "INSERT INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
+            "service, categories, fields, raw) SELECT randomblob(16), " +
+            std::to_string(kDay0) + " + i * 1000000000, 0, " + std::to_string(kDay0) +
+            ", 'test', 'h', 'linux', 'sshd', '', x'000200', "
+            "'old row ' || i || ' \u767b\u5f55\u5931\u8d25' FROM n;"
+            "INSERT INTO events_text(rowid, raw) SELECT seq, raw FROM events;"
+            "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';");
+        ASSERT_TRUE(st) << st.error().message;
+    }
+    auto store = OpenStore(dir);
+    auto add = [&](int from, int to) {
+        std::vector<StoredEvent> batch;
+        for (int i = from; i <= to; ++i) {
+            batch.push_back(MakeEvent(kDay0 + (100 + i) * kSec, "new row " + std::to_string(i) +
+                                                                    " \u767b\u5f55\u5931\u8d25"));
+        }
+        ASSERT_TRUE(store->Append(batch));
+    };
+    auto check = [&](size_t new_rows) {
+        EXPECT_EQ(FindText(*store, "\u767b\u5f55\u5931\u8d25").size(), 40 + new_rows);
+        EXPECT_EQ(FindText(*store, "old row 3").size(), 11u);  // 3, 30-39
+        EXPECT_EQ(FindText(*store, "new row 4").size(), new_rows >= 10 ? 1u : 0u);
+        EXPECT_EQ(FindText(*store, "new row 2").size(), new_rows >= 30 ? 11u : 1u);
+    };
+    add(1, 10);
+    check(10);
+    ASSERT_TRUE(store->IndexText(100000));
+    check(10);
+    add(11, 30);
+    check(30);
+    ASSERT_TRUE(store->IndexText(100000));
+    check(30);
+    while (true) {
+        auto n = store->CompactText(10);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+    }
+    check(30);
 }
 
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {
