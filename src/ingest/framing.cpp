@@ -25,13 +25,17 @@ size_t LineEnd(std::string_view in, size_t i) {
 
 }  // namespace
 
-void SyslogFramer::Emit(const FrameFn& on_frame) {
+void SyslogFramer::Emit(std::string_view frame, const FrameFn& on_frame) {
     // A CR before the LF belongs to the terminator.
-    if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
-    if (!buf_.empty()) {
+    if (!frame.empty() && frame.back() == '\r') frame.remove_suffix(1);
+    if (!frame.empty()) {
         ++stats_.frames;
-        on_frame(buf_);
+        on_frame(frame);
     }
+}
+
+void SyslogFramer::EmitBuffered(const FrameFn& on_frame) {
+    Emit(buf_, on_frame);
     buf_.clear();
 }
 
@@ -101,7 +105,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                     while (!buf_.empty() && (buf_.back() == '\n' || buf_.back() == '\r')) {
                         buf_.pop_back();
                     }
-                    Emit(on_frame);
+                    EmitBuffered(on_frame);
                     state_ = State::kStart;
                 }
                 break;
@@ -128,15 +132,11 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 }
                 if (buf_.empty() && end != std::string_view::npos) {
                     // The whole line is in this input: hand it over without copying.
-                    std::string_view line = in.substr(i, stop - i);
-                    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+                    const std::string_view line = in.substr(i, stop - i);
                     offset_ += stop - i + 1;
                     i = stop + 1;
-                    if (!line.empty()) {
-                        ++stats_.frames;
-                        on_frame(line);
-                    }
                     state_ = State::kStart;
+                    Emit(line, on_frame);
                     break;
                 }
                 buf_.append(in.substr(i, stop - i));
@@ -145,7 +145,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 if (end != std::string_view::npos) {
                     ++i;
                     ++offset_;
-                    Emit(on_frame);
+                    EmitBuffered(on_frame);
                     state_ = State::kStart;
                 }
                 break;
@@ -168,7 +168,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
 
 void SyslogFramer::Finish(const FrameFn& on_frame) {
     if (state_ == State::kLine || state_ == State::kCount) {
-        Emit(on_frame);
+        EmitBuffered(on_frame);
     } else if (state_ == State::kCounted) {
         Malformed("stream ended inside an octet-counted frame (" + std::to_string(buf_.size()) +
                   " of " + std::to_string(want_) + " bytes)");

@@ -46,7 +46,10 @@ public:
 
 private:
     enum class State { kStart, kCount, kCounted, kLine, kSkipLine, kSkipCounted };
-    void Emit(const FrameFn& on_frame);
+    // Hands a frame over (its CR before the LF dropped), unless it is empty.
+    void Emit(std::string_view frame, const FrameFn& on_frame);
+    // Emit(buf_), then clears buf_.
+    void EmitBuffered(const FrameFn& on_frame);
     void Malformed(std::string reason);
 
     size_t max_frame_;

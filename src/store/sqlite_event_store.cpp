@@ -232,11 +232,12 @@ struct TextIndexes {
     bool per_row = false;     // events_text
     int64_t block_rows = 0;   // events_blk
     int64_t blk_from = 0;     // events_blk holds the rows after this one
+    int64_t upto = 0;         // and up to this one (fts_upto)
 };
 Result<TextIndexes> ReadTextIndexes(Database& db) {
     auto meta = db.Cached(
         "SELECT key, value FROM events_meta "
-        "WHERE key IN ('fts_old_upto', 'fts_blk_from', 'fts_blk_rows')");
+        "WHERE key IN ('fts_old_upto', 'fts_blk_from', 'fts_blk_rows', 'fts_upto')");
     if (!meta) return tl::unexpected(std::move(meta.error()));
     int64_t old_upto = 0;
     TextIndexes out;
@@ -252,6 +253,7 @@ Result<TextIndexes> ReadTextIndexes(Database& db) {
         if (key == "fts_old_upto") old_upto = value;
         if (key == "fts_blk_from") out.blk_from = value;
         if (key == "fts_blk_rows") out.block_rows = value;
+        if (key == "fts_upto") out.upto = value;
     }
     (*meta)->Reset();
     if (out.block_rows < 1) {
@@ -733,20 +735,18 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
     auto indexes = ReadTextIndexes(db);
     if (!indexes) return Fail(indexes, "indexing " + day);
     const int64_t rows = indexes->block_rows;
-    auto bounds = db.Cached(
-        "SELECT (SELECT value FROM events_meta WHERE key = 'fts_upto'), "
-        "(SELECT max(seq) FROM events)");
-    if (!bounds) return Fail(bounds, "indexing " + day);
-    auto step = (*bounds)->Step();
+    const int64_t from = indexes->upto;
+    auto max_seq = db.Cached("SELECT max(seq) FROM events");
+    if (!max_seq) return Fail(max_seq, "indexing " + day);
+    auto step = (*max_seq)->Step();
     if (!step) return Fail(step, "indexing " + day);
-    const int64_t from = (*bounds)->ColumnInt64(0);
-    const int64_t last = (*bounds)->ColumnInt64(1);
-    (*bounds)->Reset();
+    const int64_t last = (*max_seq)->ColumnInt64(0);
+    (*max_seq)->Reset();
     if (last <= from) return size_t{0};
-    // Rows from+1 .. to, the chunk ending with a block where the rows go on. Block b holds the
-    // rows b*rows .. b*rows+rows-1 that events_blk covers (after blk_from). When from ends
-    // inside a block, that block's document holds the rows up to from: it is deleted (a
-    // contentless table is told the text it indexed) and indexed again whole.
+    // This chunk indexes the rows from+1 .. to: about max_rows, up to the end of a block, or
+    // up to the last row. Block b holds the rows b*rows .. b*rows+rows-1 after blk_from. When
+    // from ends inside a block, that block's document holds its rows up to from: it is deleted
+    // (a contentless table is told the text it indexed) and indexed again with the new rows.
     const int64_t chunk_end = ((from + static_cast<int64_t>(max_rows)) / rows + 1) * rows - 1;
     const int64_t to = std::min(last, chunk_end);
     const int64_t first_block = (from + 1) / rows;

@@ -90,9 +90,9 @@ public:
         uint32_t b = 0;
         std::memcpy(&a, p, n < 8 ? n : 8);
         if (n > 8) std::memcpy(&b, p + 8, n - 8);
+        if (used_ >= kSlots / 2) return true;
         uint64_t h = (a ^ (uint64_t{b} << 32 | n)) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 29;
-        if (used_ >= kSlots / 2) return true;
         for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
             Slot& s = slots_[i];
             if (s.gen != gen_) {
@@ -129,7 +129,7 @@ void Delete(Fts5Tokenizer*) {}
 using TokenFn = int (*)(void*, int, const char*, int, int, int);
 
 // The all-ASCII trigrams of one document already handed over: one bit per trigram (2 MiB),
-// cleared after the document by the list of bits set, or whole when that list would pass
+// cleared before the next document by the list of bits set, or whole when that list would pass
 // kMaxListed (128 KiB).
 class SeenAsciiTrigrams {
 public:
@@ -147,7 +147,7 @@ public:
         }
         return true;
     }
-    void Clear() {
+    void Reset() {
         if (clear_all_) {
             std::fill(bits_.begin(), bits_.end(), 0);
         } else {
@@ -181,13 +181,8 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
         if (!tables) tables = std::make_unique<Seen>();
         seen = tables.get();
         seen->other.Reset();
+        seen->ascii.Reset();
     }
-    struct ClearAscii {
-        Seen* seen;
-        ~ClearAscii() {
-            if (seen) seen->ascii.Clear();
-        }
-    } clear_ascii{seen};
     Char last[3];  // the last three characters of the current row, oldest first
     size_t starts[3] = {0, 0, 0};
     int have = 0;
@@ -195,7 +190,7 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
     int ascii_run = 0;       // how many of the last characters are ASCII (up to 3)
     for (size_t i = 0; i < n;) {
         const auto c = static_cast<uint8_t>(text[i]);
-        if (document && c == 0xff) {  // kRowBreak
+        if (document && text[i] == kRowBreak) {
             have = ascii_run = 0;
             ++i;
             continue;
