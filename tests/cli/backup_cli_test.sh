@@ -53,13 +53,7 @@ OTP=$(sed -n 's/^One-time password: *//p' "$TMP/out")
 start_serve() {
     "$VIGIL" serve --data "$DIR" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
     SERVE_PID=$!
-    PORT=""
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/serve.out")
-        [[ -n $PORT ]] && break
-        kill -0 "$SERVE_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    PORT=$(serve_port "$TMP/serve.out" "$SERVE_PID")
     URL="https://127.0.0.1:${PORT:-1}"
 }
 stop_serve() {

@@ -26,12 +26,7 @@ start_serve() {
     "$VIGIL" serve --data "$DIR" --port 0 >"$TMP/serve.out" 2>&1 &
     SERVE=$!
     PIDS+=("$SERVE")
-    PORT=""
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/serve.out")
-        [[ -n $PORT ]] && break
-        sleep 0.05
-    done
+    PORT=$(serve_port "$TMP/serve.out" "$SERVE")
     [[ -n $PORT ]] || { cat "$TMP/serve.out" >&2; exit 1; }
 }
 

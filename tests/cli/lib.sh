@@ -52,3 +52,17 @@ finish() {
     echo "$1: $PASSED passed, $FAILED failed"
     [[ $FAILED -eq 0 ]]
 }
+
+# The port `vigil serve` (process PID) printed in FILE ("listening on https://127.0.0.1:PORT"),
+# waiting up to 10 s; empty when it exits first or never listens. FILE may not exist yet: the
+# background shell that runs the server opens its redirection after the caller goes on.
+serve_port() {
+    local file=$1 pid=$2 port=""
+    for _ in $(seq 200); do
+        port=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$file" 2>/dev/null || true)
+        [[ -n $port ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "$port"
+}

@@ -37,13 +37,7 @@ check "serve names the missing configuration" err_has "vigil.yml"
 
 "$VIGIL" serve --data "$DIR" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVE_PID=$!
-PORT=""
-for _ in $(seq 200); do
-    PORT=$(sed -n 's|^vigil serve: listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/serve.out")
-    [[ -n $PORT ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-done
+PORT=$(serve_port "$TMP/serve.out" "$SERVE_PID")
 cp "$TMP/serve.out" "$TMP/out"
 cp "$TMP/serve.err" "$TMP/err"
 check "serve prints the listening line with the port" [ -n "$PORT" ]
