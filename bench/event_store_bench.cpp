@@ -2,7 +2,7 @@
 // message) and search latency on a store of 1M events. Figures in docs/benchmarks.md.
 //
 //   build/release/bench/vigil_store_bench --benchmark_filter=Append
-//   build/release/bench/vigil_store_bench --benchmark_filter=RowFloor
+//   build/release/bench/vigil_store_bench --benchmark_filter='RowFloor|BlockFloor'
 //   VIGIL_BENCH_EVENTS=1000000 build/release/bench/vigil_store_bench --benchmark_filter=Search
 
 #include <unistd.h>
@@ -200,6 +200,103 @@ void BM_Sqlite_RowFloor(benchmark::State& state) {
     fs::remove_all(dir);
 }
 BENCHMARK(BM_Sqlite_RowFloor)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// The floor of a block layout (docs/benchmarks.md, "What parity would take"): the events in
+// rows of state.range(0) events each (their encoded rows concatenated) with the block's time
+// range indexed, and with state.range(1) each event's id in a WITHOUT ROWID table as well (the
+// duplicate check, INSERT OR IGNORE, that the unique id index makes now). The same events,
+// sizes and settings as RowFloor.
+void BlockFloor(benchmark::State& state, const fs::path& dir) {
+    vigil::store::OpenOptions o;
+    o.page_size = 16384;
+    auto db = vigil::store::Database::Open(dir / "blocks.db", o);
+    if (!db) {
+        state.SkipWithError(db.error().message.c_str());
+        return;
+    }
+    if (auto st = db->Exec(
+            "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;"
+            "CREATE TABLE event_ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
+            "CREATE TABLE event_blocks (blk INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+            "min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, data BLOB NOT NULL);"
+            "CREATE INDEX event_blocks_time ON event_blocks(max_time);");
+        !st) {
+        state.SkipWithError(st.error().message.c_str());
+        return;
+    }
+    auto ids = db->Prepare("INSERT OR IGNORE INTO event_ids(id, seq) VALUES (?1, ?2)");
+    auto blocks = db->Prepare(
+        "INSERT INTO event_blocks(blk, n, min_time, max_time, data) VALUES (?1, ?2, ?3, ?4, ?5)");
+    std::mt19937_64 rng(3);
+    auto batch = MakeBatch(rng, kDay0, 1000);
+    const std::string fields(90, 'f');
+    const auto rows = static_cast<size_t>(state.range(0));
+    const bool with_ids = state.range(1) != 0;
+    int64_t t = kDay0;
+    uint64_t n = 0;
+    int64_t blk = 0;
+    std::string data;
+    size_t in_block = 0;
+    int64_t min_time = 0;
+    auto flush = [&] {
+        (void)blocks->BindInt64(1, ++blk);
+        (void)blocks->BindInt64(2, static_cast<int64_t>(in_block));
+        (void)blocks->BindInt64(3, min_time);
+        (void)blocks->BindInt64(4, t);
+        (void)blocks->BindBlobUnowned(5, data);
+        (void)blocks->Run();
+        data.clear();
+        in_block = 0;
+    };
+    for (auto _ : state) {
+        (void)db->Exec("BEGIN");
+        for (const StoredEvent& e : batch) {
+            t += 1000;
+            ++n;
+            std::array<uint8_t, 16> id{};
+            for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(t >> (8 * (7 - i)));
+            for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(n >> (8 * (7 - i)));
+            const std::string_view idv(reinterpret_cast<const char*>(id.data()), id.size());
+            if (with_ids) {
+                (void)ids->BindBlobUnowned(1, idv);
+                (void)ids->BindInt64(2, static_cast<int64_t>(n));
+                if (auto st = ids->Run(); !st) {
+                    state.SkipWithError(st.error().message.c_str());
+                    break;
+                }
+                if (db->Changes() != 1) continue;
+            }
+            if (in_block == 0) min_time = t;
+            // What a row holds, as one record: id, three times, the short texts, fields, raw.
+            data.append(idv);
+            data.append(reinterpret_cast<const char*>(&t), 8);
+            data.append(reinterpret_cast<const char*>(&t), 8);
+            data.append(reinterpret_cast<const char*>(&t), 8);
+            for (const std::string* s : {&e.source, &e.host, &e.event.logsource.product,
+                                         &e.event.logsource.service, &fields, &e.event.message}) {
+                data.push_back(static_cast<char>(s->size() & 0x7f));
+                data.append(*s);
+            }
+            if (++in_block == rows) flush();
+        }
+        if (in_block > 0) flush();
+        (void)db->Exec("COMMIT");
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(n));
+}
+
+void BM_Sqlite_BlockFloor(benchmark::State& state) {
+    const fs::path dir = BenchDir("blockfloor");
+    BlockFloor(state, dir);
+    fs::remove_all(dir);
+}
+// (events per block, id table)
+BENCHMARK(BM_Sqlite_BlockFloor)
+    ->Args({32, 1})
+    ->Args({64, 1})
+    ->Args({128, 1})
+    ->Args({64, 0})
+    ->Unit(benchmark::kMillisecond);
 
 // The text index alone: rows indexed per second, in chunks of 500 rows (the background
 // indexer's transactions) or 10,000.
