@@ -105,6 +105,29 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
             {"partitions", page->partitions}};
         return JsonReply(200, out);
     };
+    auto get_event = [&store](const Request& r, const Caller&) {
+        const auto it = r.path_params.find("id");
+        const std::string text = it == r.path_params.end() ? "" : it->second;
+        auto id = store::EventId::Parse(text);
+        if (!id) {
+            return Response::Error(
+                400, "an event id is a UUID such as 019ab1c2-3d4e-7f60-8a1b-2c3d4e5f6071");
+        }
+        store::EventLookup lookup;
+        lookup.ids = {*id};
+        if (const std::string v = QueryParam(r, "time"); !v.empty()) {
+            auto ns = ParseTimestamp(v);
+            if (!ns) return Response::Error(400, "time must be an RFC 3339 time");
+            lookup.time_hint_ns = *ns;
+        }
+        auto hits = store.GetEvents(lookup);
+        if (!hits) return StoreFailure(hits.error());
+        if (hits->empty()) {
+            return Response::Error(404, "no stored event has the id " + id->ToString() +
+                                            " (never stored, or past the retention period)");
+        }
+        return JsonReply(200, EventJson(hits->front()));
+    };
     auto histogram = [&auth, &store](const Request& r, const Caller&) {
         auto q = ParseSearch(r, auth.Now());
         if (!q) return Response::Error(400, q.error().message);
@@ -187,6 +210,8 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
          "Search stored events (since, until, q, f.<field>=<value>, limit, cursor)"},
         {"GET", "/api/v1/events/histogram", "events.read", F::kFullOnly, histogram,
          "Event counts over time for a search (buckets)"},
+        {"GET", "/api/v1/events/{id}", "events.read", F::kFullOnly, get_event,
+         "One stored event by id (time: the event's time, when known, to find it sooner)"},
         {"GET", "/api/v1/detections", "events.read", F::kFullOnly, detections,
          "Detections raised on stored events (since, status, limit, cursor)"},
         {"GET", "/api/v1/ingest/status", "system.status", F::kFullOnly, status,

@@ -162,6 +162,13 @@ Result<TimeHistogram> EventStore::Histogram(const HistogramQuery& query,
     return DoHistogram(query, progress);
 }
 
+Result<std::vector<SearchHit>> EventStore::GetEvents(const EventLookup& lookup) {
+    if (lookup.ids.empty() || lookup.ids.size() > kMaxLookupIds) {
+        return InvalidArgument("ask for 1 to " + std::to_string(kMaxLookupIds) + " event ids");
+    }
+    return DoGetEvents(lookup);
+}
+
 Result<size_t> EventStore::DropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) {
     return DoDropPartitionsBefore(day_start_ns, now_ns);
 }

@@ -34,6 +34,7 @@ inline constexpr size_t kMaxWhereTerms = 16;               // field=value terms 
 inline constexpr size_t kMaxSearchTextBytes = 1024;        // --text
 inline constexpr size_t kMaxHistogramBuckets = 10000;
 inline constexpr size_t kMaxDetectionEvents = 1000;  // event ids kept per detection
+inline constexpr size_t kMaxLookupIds = 100;         // ids per GetEvents call
 
 // 128-bit identifier of a stored event or detection. New ids are UUIDv7 (RFC 9562): 48-bit
 // Unix milliseconds first, so ids sort by the time they were assigned; ids from elsewhere are
@@ -108,6 +109,14 @@ struct SearchPage {
     std::string next_cursor;      // "" when there is nothing more
     uint64_t scanned = 0;         // rows examined
     size_t partitions = 0;        // partitions searched
+};
+
+// Events by id: a detection's events, a link from elsewhere.
+struct EventLookup {
+    std::vector<EventId> ids;  // 1 to kMaxLookupIds
+    // Optional: the events' time (a detection's time_ns); its partition is read first. Without
+    // it, the partitions a UUIDv7's own time allows come first, then the rest.
+    int64_t time_hint_ns = 0;
 };
 
 struct HistogramQuery {
@@ -188,6 +197,9 @@ public:
     void Prepare(std::span<StoredEvent> events) const { DoPrepare(events); }
     Result<SearchPage> Search(const SearchQuery& query, const ProgressFn& progress = {});
     Result<TimeHistogram> Histogram(const HistogramQuery& query, const ProgressFn& progress = {});
+    // The stored events with these ids, in the order asked; ids not stored (never, or dropped by
+    // retention) are left out. A repeated id is answered once.
+    Result<std::vector<SearchHit>> GetEvents(const EventLookup& lookup);
     // Deletes every partition whose whole day lies before day_start_ns (UTC day boundary),
     // never the partition of now_ns. Returns how many partitions were removed.
     Result<size_t> DropPartitionsBefore(int64_t day_start_ns, int64_t now_ns);
@@ -205,6 +217,7 @@ private:
     virtual Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) = 0;
     virtual Result<TimeHistogram> DoHistogram(const HistogramQuery& query,
                                               const ProgressFn& progress) = 0;
+    virtual Result<std::vector<SearchHit>> DoGetEvents(const EventLookup& lookup) = 0;
     virtual Result<size_t> DoDropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) = 0;
     virtual Result<size_t> DoAppendDetections(std::span<Detection> detections, int64_t now_ns) = 0;
     virtual Result<DetectionPage> DoListDetections(const DetectionQuery& query) = 0;

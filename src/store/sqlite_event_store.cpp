@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <system_error>
@@ -1034,6 +1035,75 @@ Result<TimeHistogram> SqliteEventStore::DoHistogram(const HistogramQuery& hq,
         ++progress.partitions_done;
     }
     return h;
+}
+
+namespace {
+// The time a UUIDv7 carries (its first 48 bits, in ms), when id is one.
+std::optional<int64_t> UuidV7Ns(const EventId& id) {
+    if ((id.bytes[6] >> 4) != 7 || (id.bytes[8] & 0xc0) != 0x80) return std::nullopt;
+    int64_t ms = 0;
+    for (int i = 0; i < 6; ++i) ms = (ms << 8) | id.bytes[i];
+    return ms * 1000000;
+}
+}  // namespace
+
+Result<std::vector<SearchHit>> SqliteEventStore::DoGetEvents(const EventLookup& lookup) {
+    std::vector<EventId> ids;
+    for (const EventId& id : lookup.ids) {
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    // Partitions in the order they are read: the hint's day and its neighbours; those an id's
+    // own time allows (an event lands within [received - max age, received + max lead]; the
+    // store's ids are UUIDv7s of about the receive time, a day of slack either side); then
+    // the rest, newest first (ids from elsewhere carry no time).
+    std::vector<PartitionFile> parts = ListPartitions(events_dir_);
+    auto rank = [&](const PartitionFile& p) {
+        if (lookup.time_hint_ns != 0 &&
+            std::abs(p.start_ns - UtcDayStart(lookup.time_hint_ns)) <= kNsPerDay) {
+            return 0;
+        }
+        for (const EventId& id : ids) {
+            auto t = UuidV7Ns(id);
+            if (t && p.start_ns + kNsPerDay > *t - options_.max_event_age_ns - kNsPerDay &&
+                p.start_ns <= *t + options_.max_event_lead_ns + kNsPerDay) {
+                return 1;
+            }
+        }
+        return 2;
+    };
+    std::stable_sort(
+        parts.begin(), parts.end(),
+        [&](const PartitionFile& a, const PartitionFile& b) { return rank(a) < rank(b); });
+    std::vector<std::optional<SearchHit>> found(ids.size());
+    size_t missing = ids.size();
+    for (const PartitionFile& p : parts) {
+        if (missing == 0) break;
+        auto db = OpenReader(p.path, "events", PartitionMigrations(), options_.read_only);
+        if (!db) {
+            if (db.error().code == Code::kNotFound) continue;  // dropped by retention meanwhile
+            return Fail(db, "looking events up");
+        }
+        auto stmt = db->Prepare(std::string(kSelect) + " WHERE id = ?1");
+        if (!stmt) return Fail(stmt, "looking events up");
+        for (size_t i = 0; i < ids.size(); ++i) {
+            if (found[i]) continue;
+            if (Status st = stmt->BindBlob(1, ids[i].view()); !st) {
+                return Fail(st, "looking events up");
+            }
+            auto step = stmt->Step();
+            if (!step) return Fail(step, "looking events up in " + p.path.string());
+            if (*step == Step::kRow) {
+                ReadHit(*stmt, found[i].emplace());
+                --missing;
+            }
+            stmt->Reset();
+        }
+    }
+    std::vector<SearchHit> out;
+    for (auto& hit : found) {
+        if (hit) out.push_back(std::move(*hit));
+    }
+    return out;
 }
 
 Result<size_t> SqliteEventStore::DoDropPartitionsBefore(int64_t before_ns, int64_t now_ns) {

@@ -87,6 +87,7 @@ private:
     Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) override;
     Result<TimeHistogram> DoHistogram(const HistogramQuery& query,
                                       const ProgressFn& progress) override;
+    Result<std::vector<SearchHit>> DoGetEvents(const EventLookup& lookup) override;
     Result<size_t> DoDropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) override;
     Result<size_t> DoAppendDetections(std::span<Detection> detections, int64_t now_ns) override;
     Result<DetectionPage> DoListDetections(const DetectionQuery& query) override;

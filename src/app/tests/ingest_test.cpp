@@ -177,7 +177,7 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
             EXPECT_NE(title.find("source_ip=203.0.113.7"), std::string::npos) << title;
             EXPECT_EQ(d["level"], "high");
             EXPECT_EQ(d["event_ids"].size(), 5u) << d.dump();
-            // Every contributing event is stored and is an SSH failure.
+            // Every contributing event is stored and is an SSH failure, and can be read by id.
             for (const auto& id : d["event_ids"]) {
                 bool found = false;
                 for (const auto& e : events["items"]) {
@@ -187,6 +187,13 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
                               std::string::npos);
                 }
                 EXPECT_TRUE(found) << id;
+                HttpReply one = Get("/api/v1/events/" + id.get<std::string>() +
+                                        "?time=" + d["time"].get<std::string>(),
+                                    &analyst);
+                ASSERT_EQ(one.status, 200) << one.body;
+                EXPECT_EQ(Json(one)["id"], id);
+                EXPECT_NE(Json(one)["message"].get<std::string>().find("Failed password"),
+                          std::string::npos);
             }
         }
         if (title.find("SSH authentication failure") != std::string::npos) ++single;
@@ -210,9 +217,16 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     ASSERT_EQ(r.status, 200);
     EXPECT_NE(r.body.find("vigil_ingest_stored_total{source=\"syslog-udp\"} 3"), std::string::npos)
         << r.body;
-    // The viewer may not search events.
+    // An id nothing is stored under, and one that is not an id.
+    r = Get("/api/v1/events/00000000-0000-7000-8000-000000000000", &analyst);
+    EXPECT_EQ(r.status, 404) << r.body;
+    r = Get("/api/v1/events/not-an-id", &analyst);
+    EXPECT_EQ(r.status, 400) << r.body;
+    // The viewer may not search events, nor read one.
     Browser viewer = FullSession("vic", auth::Role::kViewer);
     EXPECT_EQ(Get("/api/v1/events", &viewer).status, 403);
+    const std::string some_id = events["items"][0]["id"].get<std::string>();
+    EXPECT_EQ(Get("/api/v1/events/" + some_id, &viewer).status, 403);
 }
 
 // The correlation windows survive a restart: three SSH failures before it and two after are

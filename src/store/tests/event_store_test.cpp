@@ -160,6 +160,63 @@ TEST(EventStore, OnePartitionPerDayAndSearchesSpanDays) {
     EXPECT_EQ(page->partitions, 2u);
 }
 
+TEST(EventStore, EventsAreFoundByIdInWhicheverPartitionTheyAre) {
+    TempDir dir;
+    const int64_t now = kDay0 + 3 * 86400 * kSec;
+    auto store = OpenStore(dir, now);
+    std::vector<StoredEvent> batch;
+    for (int d = 0; d < 3; ++d) {
+        auto e = MakeEvent(kDay0 + d * 86400 * kSec + kHour, "day" + std::to_string(d),
+                           {{"user", "u" + std::to_string(d)}});
+        e.receive_ns = now;  // the ids' time is now; the events lie up to 3 days before it
+        batch.push_back(std::move(e));
+    }
+    // An id from elsewhere (a file line's hash): no time in it, so every partition is read.
+    StoredEvent hashed = MakeEvent(kDay0 + 2 * kHour, "hashed id");
+    hashed.id.bytes.fill(0xab);
+    batch.push_back(std::move(hashed));
+    ASSERT_TRUE(store->Append(batch));
+    const EventId day0 = batch[0].id, day2 = batch[2].id, other = batch[3].id;
+    EventId unknown = EventId::New(now);
+
+    EventLookup lookup;
+    lookup.ids = {day2, unknown, other, day0, day2};
+    auto hits = store->GetEvents(lookup);
+    ASSERT_TRUE(hits.has_value()) << hits.error().message;
+    ASSERT_EQ(hits->size(), 3u);
+    EXPECT_EQ((*hits)[0].id, day2);
+    EXPECT_EQ((*hits)[0].event.event.message, "day2");
+    EXPECT_EQ((*hits)[0].event.event.Get("user"), "u2");
+    EXPECT_EQ((*hits)[0].time_ns, kDay0 + 2 * 86400 * kSec + kHour);
+    EXPECT_EQ((*hits)[1].id, other);
+    EXPECT_EQ((*hits)[1].event.event.message, "hashed id");
+    EXPECT_EQ((*hits)[2].event.event.message, "day0");
+    EXPECT_EQ((*hits)[2].event.host, "web-1");
+
+    // A time hint (a detection's time) and a reader that is read-only give the same answer.
+    OpenEventStoreOptions ro;
+    ro.read_only = true;
+    ro.background_index = false;
+    auto reader = SqliteEventStore::Open(dir.path(), ro);
+    ASSERT_TRUE(reader.has_value());
+    lookup.ids = {day0};
+    lookup.time_hint_ns = kDay0 + kHour;
+    hits = (*reader)->GetEvents(lookup);
+    ASSERT_TRUE(hits.has_value()) << hits.error().message;
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].event.event.message, "day0");
+
+    // Nothing stored under an id: an empty answer, not an error. Bad requests are refused.
+    lookup.ids = {unknown};
+    hits = store->GetEvents(lookup);
+    ASSERT_TRUE(hits.has_value());
+    EXPECT_TRUE(hits->empty());
+    lookup.ids.clear();
+    EXPECT_EQ(store->GetEvents(lookup).error().code, Code::kInvalidArgument);
+    lookup.ids.assign(kMaxLookupIds + 1, day0);
+    EXPECT_EQ(store->GetEvents(lookup).error().code, Code::kInvalidArgument);
+}
+
 TEST(EventStore, TimesOutsideTheWindowGoToTheReceiveDay) {
     TempDir dir;
     auto store = OpenStore(dir);
