@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -244,6 +245,55 @@ int RunEventsSearch(const EventsSearchOptions& opt) {
     return 0;
 }
 
+int RunEventsGet(const EventsGetOptions& opt) {
+    constexpr const char* kCmd = "vigil events get";
+    store::EventLookup lookup;
+    for (const std::string& text : opt.ids) {
+        auto id = store::EventId::Parse(text);
+        if (!id) {
+            std::fprintf(stderr, "%s: '%s' is not an event id (a UUID)\n", kCmd, text.c_str());
+            return 2;
+        }
+        lookup.ids.push_back(*id);
+    }
+    if (lookup.ids.size() > store::kMaxLookupIds) {
+        std::fprintf(stderr, "%s: at most %zu ids at a time\n", kCmd, store::kMaxLookupIds);
+        return 2;
+    }
+    if (!opt.time.empty()) {
+        auto t = ParseTime(opt.time, NowNs());
+        if (!t) {
+            std::fprintf(stderr, "%s: bad time '%s' (RFC 3339, 'now', or 30s/15m/24h/7d ago)\n",
+                         kCmd, opt.time.c_str());
+            return 2;
+        }
+        lookup.time_hint_ns = *t;
+    }
+    auto store = OpenReadOnly(opt.data_dir);
+    if (!store) {
+        std::fprintf(stderr, "%s: %s\n", kCmd, store.error().message.c_str());
+        return ExitCode(store.error());
+    }
+    auto hits = (*store)->GetEvents(lookup);
+    if (!hits) {
+        std::fprintf(stderr, "%s: %s\n", kCmd, hits.error().message.c_str());
+        return ExitCode(hits.error());
+    }
+    size_t missing = 0;
+    for (const store::EventId& id : lookup.ids) {
+        const auto hit = std::find_if(hits->begin(), hits->end(),
+                                      [&](const store::SearchHit& h) { return h.id == id; });
+        if (hit == hits->end()) {
+            ++missing;
+            std::fprintf(stderr, "%s: %s: not stored (never, or past the retention period)\n", kCmd,
+                         id.ToString().c_str());
+            continue;
+        }
+        std::printf("%s\n", (opt.json ? HitJson(*hit) : HitLine(*hit)).c_str());
+    }
+    return missing == 0 ? 0 : 1;
+}
+
 int RunEventsStats(const EventsStatsOptions& opt) {
     constexpr const char* kCmd = "vigil events stats";
     auto store = OpenReadOnly(opt.data_dir);
@@ -292,7 +342,7 @@ int RunEventsStats(const EventsStatsOptions& opt) {
 }
 
 void EventsCommands::Register(CLI::App& app) {
-    auto* events = app.add_subcommand("events", "Stored events: search and statistics");
+    auto* events = app.add_subcommand("events", "Stored events: search, read by id, statistics");
     events->require_subcommand(1);
     search_cmd_ = events->add_subcommand(
         "search", "Search stored events, newest first (read-only; safe next to vigil serve)");
@@ -309,6 +359,13 @@ void EventsCommands::Register(CLI::App& app) {
         ->check(CLI::Range(size_t{1}, store::kMaxSearchLimit));
     search_cmd_->add_option("--cursor", search_.cursor, "Continue after a previous page");
     search_cmd_->add_flag("--json", search_.json, "One JSON object per event");
+    get_cmd_ = events->add_subcommand(
+        "get", "Stored events by id, e.g. a detection's event ids (read-only)");
+    get_cmd_->add_option("--data", get_.data_dir, "Data directory")->required();
+    get_cmd_->add_option("--time", get_.time,
+                         "The events' time when known (a detection's): its day is read first");
+    get_cmd_->add_flag("--json", get_.json, "One JSON object per event");
+    get_cmd_->add_option("ids", get_.ids, "Event ids (UUIDs)")->required();
     stats_cmd_ = events->add_subcommand("stats", "Partitions, event counts and sizes");
     stats_cmd_->add_option("--data", stats_.data_dir, "Data directory")->required();
     stats_cmd_->add_flag("--json", stats_.json, "As JSON");
@@ -316,6 +373,7 @@ void EventsCommands::Register(CLI::App& app) {
 
 std::optional<int> EventsCommands::Run() const {
     if (search_cmd_ && search_cmd_->parsed()) return RunEventsSearch(search_);
+    if (get_cmd_ && get_cmd_->parsed()) return RunEventsGet(get_);
     if (stats_cmd_ && stats_cmd_->parsed()) return RunEventsStats(stats_);
     return std::nullopt;
 }

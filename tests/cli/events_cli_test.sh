@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of `vigil events search` and `vigil events stats` on an event store written
+# End-to-end tests of `vigil events search`, `get` and `stats` on an event store written
 # by the test-only seeder (tests/tools/events_seed.cpp).
 #
 #   bash tests/cli/events_cli_test.sh <path to vigil> <path to events_seed>
@@ -74,6 +74,19 @@ done
 check "cursor: 500 distinct ids over the pages" bash -c \
     "python3 -c \"import json,sys; ids=[json.loads(l)['id'] for l in sys.stdin]; assert len(ids)==500==len(set(ids)), len(ids)\" <'$TMP/all'"
 
+vigil events get --data data "$LAST_ID"
+check "get: exit 0" rc_is 0
+check "get: one line, the event" out_has "Failed password for root"
+vigil events get --data data --json --time 1h "$LAST_ID" 00000000-0000-7000-8000-000000000000
+check "get: an id not stored is exit 1" rc_is 1
+check "get: and named on stderr" err_has "00000000-0000-7000-8000-000000000000: not stored"
+check "get: the stored one still printed as JSON" py "
+import json, sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == 1 and json.loads(lines[0])['id'] == '$LAST_ID', lines"
+vigil events get --data data not-an-id
+check "get: a malformed id is exit 2" rc_is 2
+
 vigil events stats --data data
 check "stats: exit 0" rc_is 0
 check "stats: totals line" out_has "500 events, 1 detections"
@@ -99,6 +112,7 @@ check "empty range is exit 2" rc_is 2
 # Read-only: the CLI writes nothing into the store.
 vigil events search --data data --text password
 vigil events stats --data data
-check "search and stats modify no file" test "$(find data -name '*.db' -newer "$TMP/all" | wc -l)" -eq 0
+vigil events get --data data "$LAST_ID"
+check "search, get and stats modify no file" test "$(find data -name '*.db' -newer "$TMP/all" | wc -l)" -eq 0
 
 finish cli.events
