@@ -5,10 +5,10 @@
 // analyst and an ingest token, and events go in over HTTP (NDJSON, with Chinese text) and syslog
 // UDP (one good message, one malformed). Then, as the analyst: event search (histogram total,
 // rows, load more, field filters, a value clicked into a filter, English and Chinese text, a
-// server error shown), detections, the search in the address (a reload, Back, a link opened in
-// a new tab, a malformed link, a link opened signed out and followed after the sign-in), the
-// sources page with its counters, malformed samples and auto-refresh, the Chinese labels, and the
-// refresh timer stopping on navigation.
+// server error shown), detections and the events each was raised on, the search in the address
+// (a reload, Back, a link opened in a new tab, a malformed link, a link opened signed out and
+// followed after the sign-in), the sources page with its counters, malformed samples and
+// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -288,7 +288,21 @@ test('detections raised on the ingested events', { skip }, async () => {
   await row.first().waitFor();
   assert.match(await row.first().innerText(), /High/);
   assert.match(await row.first().innerText(), /source_ip=203\.0\.113\.7/);
+  // Opened, it shows the events it was raised on (read by id), each opening to its fields.
+  await row.first().click();
+  const events = tid('det-event');
+  await events.first().waitFor();
+  assert.equal(await events.count(), 5);
+  for (const text of await events.allInnerTexts()) {
+    assert.match(text, /Failed password for invalid user oracle from 203\.0\.113\.7/);
+  }
+  assert.equal(await tid('det-event-missing').count(), 0);
+  await events.first().click();
+  const detail = tid('det-event-detail').first();
+  await detail.locator('[data-testid="ev-message"]').waitFor();
+  assert.match(await detail.innerText(), /Event id[\s\S]*Failed password/);
   await shot('23-detections');
+  await row.first().click();
   await tid('tab-events').click();
 });
 

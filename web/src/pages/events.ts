@@ -1,10 +1,10 @@
 // Event search: a time range (presets or custom), field filters (f.<field>=<value>), text (q),
 // a histogram of the matches drawn as SVG, the matching events newest first with "load more"
 // (next_cursor), every field of an event on click (a click on a value filters on it), and the
-// detections raised in the time range. The search lives in the address (#/events?range=1h&q=...),
+// detections raised in the time range, each with the events it was raised on. The search lives in the address (#/events?range=1h&q=...),
 // so a reload or a shared link runs it again.
 import {
-  type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
+  ApiError, type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
 import { h, replace, svg } from '../dom';
 import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput } from '../format';
@@ -16,6 +16,8 @@ const PAGE_SIZE = 50;
 const BUCKETS = 60;
 const COLS = 5;
 const DET_COLS = 5;
+// A detection's events shown in its detail (the rest are listed by id).
+const DET_EVENTS = 10;
 
 const PRESETS = { '15m': 15 * 60, '1h': 3600, '24h': 86400, '7d': 7 * 86400 } as const;
 type Preset = keyof typeof PRESETS;
@@ -403,19 +405,75 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   // ---- detections --------------------------------------------------------------------------
   const detBody = h('tbody');
   const detPager = h('div', { class: 'pager' });
+  // The first DET_EVENTS events of a detection, read by id (GET /api/v1/events/{id}, the
+  // detection's time naming the partition to read first); each opens to every field.
+  const detEvents = async (d: Detection, into: HTMLElement) => {
+    const ids = d.event_ids ?? [];
+    replace(into, loading());
+    const rowsOut: HTMLElement[] = [];
+    for (const id of ids.slice(0, DET_EVENTS)) {
+      try {
+        const e = await get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`);
+        const detail = h('div', { hidden: true, testid: 'det-event-detail' });
+        rowsOut.push(h('div', { class: 'det-event' },
+          h('div', {
+            class: 'clickable det-event-line',
+            testid: 'det-event',
+            title: t('events.clickForDetail'),
+            on: {
+              click: () => {
+                if (!detail.firstChild) replace(detail, detailOf(e));
+                detail.hidden = !detail.hidden;
+              },
+            },
+          },
+            h('span', { class: 'nowrap', title: e.time }, localTime(e.time)), ' ',
+            h('span', { class: 'nowrap' }, e.host), ' ',
+            h('span', { class: 'mono' }, e.message)),
+          detail));
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+        rowsOut.push(h('div', { class: 'det-event hint', testid: 'det-event-missing' },
+          h('span', { class: 'mono' }, id), ' ', t('detections.eventMissing')));
+      }
+      if (!ctx.live()) return;
+    }
+    const rest = ids.slice(DET_EVENTS);
+    replace(into,
+      ids.length ? rowsOut : h('p', { class: 'hint' }, '—'),
+      rest.length
+        ? h('div', { class: 'hint' }, t('detections.moreEvents', { shown: num(DET_EVENTS), n: num(ids.length) }),
+          h('div', { class: 'mono' }, rest.map((id) => h('div', null, id))))
+        : null);
+  };
+
   const detRows = (d: Detection): HTMLTableRowElement[] => {
+    const events = h('dd', { testid: 'det-events' });
+    let loaded = false;
     const detail = h('tr', { class: 'detail-row', hidden: true },
       h('td', { colspan: DET_COLS },
         h('dl', { class: 'kv' },
           h('dt', null, t('detections.id')), h('dd', { class: 'mono' }, d.id),
           h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, d.rule_id),
           h('dt', null, t('detections.created')), h('dd', { title: d.created }, localTime(d.created)),
-          h('dt', null, t('detections.eventIds')),
-          h('dd', { class: 'mono' }, d.event_ids?.length ? d.event_ids.map((id) => h('div', null, id)) : '—'))));
+          h('dt', null, t('detections.eventIds')), events)));
     const main = h('tr', {
       class: 'clickable',
       testid: 'det-row',
-      on: { click: () => (detail.hidden = !detail.hidden) },
+      on: {
+        click: () => {
+          detail.hidden = !detail.hidden;
+          if (detail.hidden || loaded) return;
+          loaded = true;
+          detEvents(d, events).catch((err: unknown) => {
+            loaded = false;
+            if (ctx.live()) {
+              replace(events, '—');
+              messages.error(err);
+            }
+          });
+        },
+      },
     },
       h('td', { class: 'nowrap', title: d.time }, localTime(d.time)),
       h('td', null, badge(tMaybe(`level.${d.level}`, d.level), LEVEL_BADGE[d.level] ?? 'neutral')),
