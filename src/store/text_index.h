@@ -4,6 +4,8 @@
 //
 // A document is the raw texts of consecutive rows separated by kRowBreak, a byte that valid
 // UTF-8 never holds (stored raw texts are repaired to valid UTF-8): no trigram spans two rows.
+// Since schema migration 5 each row also adds its field values that are not pieces of its raw
+// text, and its host, source, product, service and categories, each after a kRowBreak.
 // Trigrams are three characters as SQLite reads UTF-8 (CharStarts), ASCII letters lowered, as
 // the search's query trigrams are (ASCII-caseless, like its LIKE check).
 

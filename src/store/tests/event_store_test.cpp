@@ -408,7 +408,8 @@ TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
     ASSERT_EQ(stats->partitions.size(), 1u);
     EXPECT_EQ(stats->partitions[0].unindexed, 0u);
     // After all those deletions the index holds what one built from scratch does: every
-    // trigram in as many blocks, FTS5's own check passing.
+    // trigram in as many blocks, FTS5's own check passing. (A row's document: its raw text,
+    // then host, source, product and service; these rows have no fields or categories.)
     auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
     ASSERT_TRUE(db);
     ASSERT_TRUE(RegisterTextTokenizer(*db));
@@ -417,8 +418,9 @@ TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
     ASSERT_TRUE(db->Exec(
         "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
         "detail='none', columnsize=0);"
-        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(raw, CAST(x'ff' AS TEXT)) "
-        "FROM (SELECT seq, raw FROM events ORDER BY seq) GROUP BY seq / 32;"
+        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, CAST(x'ff' AS TEXT)) "
+        "FROM (SELECT seq, raw || s || host || s || source || s || product || s || service "
+        "AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) ORDER BY seq) GROUP BY seq / 32;"
         "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
         "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');"));
     auto differ = db->Prepare(
@@ -546,6 +548,231 @@ TEST(EventStore, RowsIndexedUnderVersion3AreFoundBesideBlocks) {
         if (*n == 0) break;
     }
     check(30);
+}
+
+// Field filters take their candidates from the block index (schema migration 5: a block's
+// document holds its rows' field values that are not pieces of the raw text, and their host,
+// source, product, service and categories). The same answers before, half-way and after
+// indexing, for values in the raw text and not, attributes, repeated names, Chinese, values
+// too short for trigrams and values that are not UTF-8; and once indexed, a rare value reads
+// its block, not the partition.
+TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    std::vector<StoredEvent> rows;
+    auto row = [&](std::string raw) -> StoredEvent& {
+        rows.push_back(MakeEvent(0, std::move(raw)));
+        return rows.back();
+    };
+    {
+        StoredEvent& e = row("Failed password for alice from 10.1.2.3 port 22");
+        e.event.Add("user", "alice", event::ValueKind::kString, 20);       // a piece of the raw
+        e.event.Add("src_ip", "10.1.2.3", event::ValueKind::kString, 31);  // a piece of the raw
+        e.event.Add("outcome", "failure");                                 // not in the raw
+    }
+    row("login failure").event.Add("user", "zhangsan");
+    {
+        StoredEvent& e = row("geo");
+        e.event.Add("city", "\u5317\u4eac");          // two characters: no trigram, scanned
+        e.event.Add("region", "\u4e0a\u6d77\u5e02");  // three
+    }
+    row("bytes").event.Add("blob",
+                           "ab\xff\xfe"
+                           "cd");
+    row("from the bastion").host = "bastion-7";
+    row("a process started").event.logsource.AddCategory("process_creation");
+    {
+        StoredEvent& e = row("tagged");
+        e.event.Add("tag", "alpha");
+        e.event.Add("tag", "beta");
+    }
+    row("mixed case").event.Add("user", "Admin");
+    const std::vector<std::vector<WhereTerm>> queries = {
+        {{"src_ip", "10.1.2.3"}},
+        {{"user", "alice"}},
+        {{"user", "alic"}},
+        {{"outcome", "failure"}},
+        {{"user", "zhangsan"}},
+        {{"city", "\u5317\u4eac"}},
+        {{"region", "\u4e0a\u6d77\u5e02"}},
+        {{"blob",
+          "ab\xff\xfe"
+          "cd"}},
+        {{"host", "bastion-7"}},
+        {{"host", "web-1"}},
+        {{"category", "process_creation"}},
+        {{"tag", "beta"}},
+        {{"tag", "alpha"}, {"tag", "beta"}},
+        {{"user", "admin"}},
+        {{"user", "Admin"}},
+        {{"user", "alice"}, {"outcome", "failure"}},
+        {{"user", "alice"}, {"user", "zhangsan"}},
+        {{"service", "sshd"}, {"user", "zhangsan"}},
+    };
+    auto find = [&](const std::vector<WhereTerm>& where) {
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.where = where;
+        q.limit = 1000;
+        auto page = store->Search(q);
+        EXPECT_TRUE(page.has_value()) << page.error().message;
+        return page ? Raws(*page) : std::vector<std::string>{};
+    };
+    // Each row alone in its block of 32, behind 31 rows with nothing but the attributes.
+    int64_t t = 0;
+    auto append = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+            StoredEvent e = rows[i];
+            e.event.time_ns = e.receive_ns = kDay0 + (++t) * kSec;
+            std::vector<StoredEvent> batch = {std::move(e)};
+            for (int f = 0; f < 31; ++f) batch.push_back(MakeEvent(kDay0 + (++t) * kSec, "-"));
+            ASSERT_TRUE(store->Append(batch));
+        }
+    };
+    append(0, 4);
+    std::vector<std::vector<std::string>> before;
+    for (const auto& where : queries) before.push_back(find(where));
+    ASSERT_TRUE(store->IndexText(100000));
+    for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(find(queries[i]), before[i]) << i;
+    append(4, rows.size());
+    before.clear();
+    for (const auto& where : queries) before.push_back(find(where));
+    using V = std::vector<std::string>;
+    EXPECT_EQ(before[0], V{"Failed password for alice from 10.1.2.3 port 22"});
+    EXPECT_EQ(before[2], V{});
+    EXPECT_EQ(before[3], V{"Failed password for alice from 10.1.2.3 port 22"});
+    EXPECT_EQ(before[5], V{"geo"});
+    EXPECT_EQ(before[7], V{"bytes"});
+    EXPECT_EQ(before[8], V{"from the bastion"});
+    EXPECT_EQ(before[9].size(), rows.size() * 32 - 1);
+    EXPECT_EQ(before[10], V{"a process started"});
+    EXPECT_EQ(before[12], V{"tagged"});
+    EXPECT_EQ(before[13], V{});
+    EXPECT_EQ(before[14], V{"mixed case"});
+    EXPECT_EQ(before[16], V{});
+    EXPECT_EQ(before[17], V{"login failure"});
+    ASSERT_TRUE(store->IndexText(100000));
+    for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(find(queries[i]), before[i]) << i;
+    // Page by page, one event each: a value in one block is read from its candidates, one in
+    // several is walked (a page of one wants too little to read them all); the cursor holds
+    // in both.
+    auto paged = [&](const std::vector<WhereTerm>& where) {
+        std::vector<std::string> out;
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.where = where;
+        q.limit = 1;
+        for (int n = 0; n < 400; ++n) {
+            auto page = store->Search(q);
+            EXPECT_TRUE(page.has_value()) << page.error().message;
+            if (!page) break;
+            for (const auto& h : page->hits) out.push_back(h.event.event.message);
+            if (page->next_cursor.empty()) break;
+            q.cursor = page->next_cursor;
+        }
+        return out;
+    };
+    for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(paged(queries[i]), before[i]) << i;
+    // The time range holds for candidates too: the first row is at kDay0 + 1 s.
+    for (int64_t since : {kDay0, kDay0 + 2 * kSec}) {
+        SearchQuery q = Range(since, kDay0 + kHour);
+        q.where = {{"src_ip", "10.1.2.3"}};
+        auto page = store->Search(q);
+        ASSERT_TRUE(page.has_value());
+        EXPECT_EQ(page->hits.size(), since == kDay0 ? 1u : 0u) << since;
+    }
+
+    // Indexed, a rare value reads the rows of its block, not the 288 of the partition.
+    SearchQuery q = Range(kDay0, kDay0 + kHour);
+    q.where = {{"user", "zhangsan"}};
+    auto page = store->Search(q);
+    ASSERT_TRUE(page.has_value());
+    ASSERT_EQ(page->hits.size(), 1u);
+    EXPECT_LE(page->scanned, 32u);
+    // A value of two characters cannot use it: every row is read.
+    q.where = {{"city", "\u5317\u4eac"}};
+    page = store->Search(q);
+    ASSERT_TRUE(page.has_value());
+    EXPECT_EQ(page->scanned, rows.size() * 32);
+}
+
+// A partition indexed under schema version 4 (documents of raw texts only) with its mark
+// inside a block, upgraded: the rows of the blocks indexed before are found by scanning, the
+// partly indexed block is indexed again in its old form (FTS5's check passes), and the blocks
+// after it answer field filters from the index.
+TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersion4) {
+    TempDir dir;
+    fs::create_directories(dir.path() / "events");
+    const fs::path part = dir.path() / "events" / "2025-11-26.db";
+    {
+        auto db = Database::Open(part);
+        ASSERT_TRUE(db) << db.error().message;
+        ASSERT_TRUE(RegisterTextTokenizer(*db));
+        ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(4)));
+        auto st = db->Exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+            "INSERT INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
+            "service, categories, fields, raw) SELECT randomblob(16), " +
+            std::to_string(kDay0) + " + i * 1000000000, 0, " + std::to_string(kDay0) +
+            ", 'test', 'old-host-' || i, 'linux', 'sshd', '', x'000200', 'old row ' || i "
+            "FROM n;"
+            "INSERT INTO events_blk(rowid, raw) SELECT seq / 32, group_concat(raw, "
+            "CAST(x'ff' AS TEXT)) FROM (SELECT seq, raw FROM events ORDER BY seq) "
+            "GROUP BY seq / 32;"
+            "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';");
+        ASSERT_TRUE(st) << st.error().message;
+    }
+    auto store = OpenStore(dir);
+    std::vector<StoredEvent> batch;
+    for (int i = 41; i <= 200; ++i) {
+        StoredEvent e = MakeEvent(kDay0 + (100 + i) * kSec, "new row " + std::to_string(i));
+        e.host = "new-host-" + std::to_string(i);
+        batch.push_back(std::move(e));
+    }
+    ASSERT_TRUE(store->Append(batch));
+    auto hosts = [&](const std::string& host) {
+        SearchQuery q = Range(kDay0, kDay0 + kHour);
+        q.where = {{"host", host}};
+        auto page = store->Search(q);
+        EXPECT_TRUE(page.has_value()) << page.error().message;
+        return page ? std::pair{Raws(*page), page->scanned}
+                    : std::pair{std::vector<std::string>{}, uint64_t{0}};
+    };
+    using V = std::vector<std::string>;
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(hosts("old-host-7").first, V{"old row 7"}) << round;
+        EXPECT_EQ(hosts("old-host-35").first, V{"old row 35"}) << round;
+        EXPECT_EQ(hosts("new-host-45").first, V{"new row 45"}) << round;
+        EXPECT_EQ(hosts("new-host-150").first, V{"new row 150"}) << round;
+        ASSERT_TRUE(store->IndexText(100000));
+    }
+    // Rows 1-63 (blocks 0 and 1, indexed before the upgrade) are scanned; row 150 is found
+    // through its block (128-159).
+    EXPECT_EQ(hosts("new-host-150").second, 63u + 32u);
+    auto db = Database::Open(part);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(RegisterTextTokenizer(*db));
+    auto check = db->Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
+    EXPECT_TRUE(check) << check.error().message;
+    // The index equals one built from scratch with blocks 0 and 1 of raw texts only.
+    ASSERT_TRUE(db->Exec(
+        "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
+        "detail='none', columnsize=0);"
+        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, s) FROM (SELECT seq, "
+        "s, CASE WHEN seq / 32 < 2 THEN raw ELSE raw || s || host || s || source || s || "
+        "product || s || service END AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) "
+        "ORDER BY seq) GROUP BY seq / 32;"
+        "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
+        "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');"));
+    auto differ = db->Prepare(
+        "SELECT count(*) FROM (SELECT * FROM (SELECT term, doc, cnt FROM temp.v_blk EXCEPT "
+        "SELECT term, doc, cnt FROM temp.v_fresh) UNION ALL SELECT * FROM (SELECT term, doc, "
+        "cnt FROM temp.v_fresh EXCEPT SELECT term, doc, cnt FROM temp.v_blk))");
+    ASSERT_TRUE(differ) << differ.error().message;
+    ASSERT_EQ(*differ->Step(), Statement::StepResult::kRow);
+    EXPECT_EQ(differ->ColumnInt64(0), 0);
+    auto mark = db->Prepare("SELECT value FROM events_meta WHERE key = 'fts_values_blk'");
+    ASSERT_TRUE(mark);
+    ASSERT_EQ(*mark->Step(), Statement::StepResult::kRow);
+    EXPECT_EQ(mark->ColumnInt64(0), 2);
 }
 
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {
