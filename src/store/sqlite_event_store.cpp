@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -289,8 +290,9 @@ Result<TextIndexes> ReadTextIndexes(Database& db) {
 constexpr size_t kFindValuesFrom = 24;  // bytes
 void AppendSearchableValues(const Statement& row, std::string_view raw, std::string& doc) {
     auto add = [&](std::string_view value) {
-        const bool slice =
-            value.data() >= raw.data() && value.data() + value.size() <= raw.data() + raw.size();
+        const auto at = reinterpret_cast<uintptr_t>(value.data());
+        const auto begin = reinterpret_cast<uintptr_t>(raw.data());
+        const bool slice = at >= begin && at + value.size() <= begin + raw.size();
         if (value.size() < 3 || slice) return;
         if (value.size() >= kFindValuesFrom && raw.find(value) != std::string_view::npos) return;
         doc.append(1, kRowBreak).append(value);
@@ -569,8 +571,9 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
     }
     if (max_seq > idx.upto) ranges.emplace_back(idx.upto + 1, max_seq);
     std::string sql(kSelect);
-    sql += " WHERE seq >= ?1 AND seq <= ?2 AND time_ns >= ?3 AND time_ns < ?4";
-    if (range.before) sql += " AND time_ns <= ?5 AND (time_ns < ?5 OR seq < ?6)";
+    // +time_ns: the rowid range drives the read, never the time index.
+    sql += " WHERE seq >= ?1 AND seq <= ?2 AND +time_ns >= ?3 AND +time_ns < ?4";
+    if (range.before) sql += " AND +time_ns <= ?5 AND (+time_ns < ?5 OR seq < ?6)";
     if (!q.text.empty()) sql += " AND raw LIKE ?7 ESCAPE '\\'";
     auto read = db.Prepare(sql);
     if (!read) return Fail(read, "searching");
@@ -631,7 +634,10 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     // stored value with other bytes cannot equal one of these; the others are checked by scan).
     std::string value_trigrams;
     for (const WhereTerm& t : q.where) {
-        if (CharStarts(t.value).size() < 3 || ValidUtf8Prefix(t.value) != t.value.size()) continue;
+        if (CharStarts(t.value).size() < 3 || ValidUtf8Prefix(t.value) != t.value.size() ||
+            t.value.find('\0') != std::string::npos) {
+            continue;  // a NUL would end the FTS5 query string
+        }
         if (!value_trigrams.empty()) value_trigrams += " AND ";
         value_trigrams += FtsTrigrams(t.value);
     }
@@ -1211,11 +1217,14 @@ Result<TimeHistogram> SqliteEventStore::DoHistogram(const HistogramQuery& hq,
 }
 
 namespace {
-// The time a UUIDv7 carries (its first 48 bits, in ms), when id is one.
+// The time a UUIDv7 carries (its first 48 bits, in ms), when id is one with a time before the
+// year 10000 (hashed ids have the version bits by chance, with any time).
 std::optional<int64_t> UuidV7Ns(const EventId& id) {
+    constexpr int64_t kYear10000Ms = 253402300800000;
     if ((id.bytes[6] >> 4) != 7 || (id.bytes[8] & 0xc0) != 0x80) return std::nullopt;
     int64_t ms = 0;
     for (int i = 0; i < 6; ++i) ms = (ms << 8) | id.bytes[i];
+    if (ms >= kYear10000Ms) return std::nullopt;
     return ms * 1000000;
 }
 }  // namespace

@@ -405,39 +405,42 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   // ---- detections --------------------------------------------------------------------------
   const detBody = h('tbody');
   const detPager = h('div', { class: 'pager' });
-  // The first DET_EVENTS events of a detection, read by id (GET /api/v1/events/{id}, the
-  // detection's time naming the partition to read first); each opens to every field.
+  // The first DET_EVENTS events of a detection, read by id together (GET /api/v1/events/{id},
+  // the detection's time naming the partition to read first); each opens to every field. An id
+  // no longer stored (404) is marked; another error is shown and marks its id.
   const detEvents = async (d: Detection, into: HTMLElement) => {
     const ids = d.event_ids ?? [];
     replace(into, loading());
-    const rowsOut: HTMLElement[] = [];
-    for (const id of ids.slice(0, DET_EVENTS)) {
-      try {
-        const e = await get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`);
-        const detail = h('div', { hidden: true, testid: 'det-event-detail' });
-        rowsOut.push(h('div', { class: 'det-event' },
-          h('div', {
-            class: 'clickable det-event-line',
-            testid: 'det-event',
-            title: t('events.clickForDetail'),
-            on: {
-              click: () => {
-                if (!detail.firstChild) replace(detail, detailOf(e));
-                detail.hidden = !detail.hidden;
-              },
+    const shown = ids.slice(0, DET_EVENTS);
+    const results = await Promise.allSettled(shown.map((id) =>
+      get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`)));
+    if (!ctx.live()) return;
+    const rowsOut = results.map((r, i) => {
+      if (r.status === 'rejected') {
+        if (!(r.reason instanceof ApiError && r.reason.status === 404)) messages.error(r.reason);
+        return h('div', { class: 'det-event hint', testid: 'det-event-missing' },
+          h('span', { class: 'mono' }, shown[i]), ' ',
+          r.reason instanceof ApiError && r.reason.status === 404 ? t('detections.eventMissing') : '—');
+      }
+      const e = r.value;
+      const detail = h('div', { hidden: true, testid: 'det-event-detail' });
+      return h('div', { class: 'det-event' },
+        h('div', {
+          class: 'clickable det-event-line',
+          testid: 'det-event',
+          title: t('events.clickForDetail'),
+          on: {
+            click: () => {
+              if (!detail.firstChild) replace(detail, detailOf(e));
+              detail.hidden = !detail.hidden;
             },
           },
-            h('span', { class: 'nowrap', title: e.time }, localTime(e.time)), ' ',
-            h('span', { class: 'nowrap' }, e.host), ' ',
-            h('span', { class: 'mono' }, e.message)),
-          detail));
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-        rowsOut.push(h('div', { class: 'det-event hint', testid: 'det-event-missing' },
-          h('span', { class: 'mono' }, id), ' ', t('detections.eventMissing')));
-      }
-      if (!ctx.live()) return;
-    }
+        },
+          h('span', { class: 'nowrap', title: e.time }, localTime(e.time)), ' ',
+          h('span', { class: 'nowrap' }, e.host), ' ',
+          h('span', { class: 'mono' }, e.message)),
+        detail);
+    });
     const rest = ids.slice(DET_EVENTS);
     replace(into,
       ids.length ? rowsOut : h('p', { class: 'hint' }, '—'),
