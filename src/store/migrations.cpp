@@ -144,6 +144,21 @@ Result<MigrateResult> Migrate(Database& db, std::string_view component,
         return result;
     }
 
+    // Up to date already (every open but the first): answered from a read, without the write
+    // lock, so opening a database another connection is writing to neither waits for that
+    // writer nor holds it up (searches open the partitions `vigil serve` appends to).
+    {
+        auto exists = TableExists(db);
+        if (!exists) return tl::unexpected(std::move(exists.error()).WithContext(context));
+        if (*exists) {
+            auto applied = CheckApplied(db, component, migrations);
+            if (!applied) return tl::unexpected(std::move(applied.error()));
+            if (*applied >= last) {
+                result.from_version = result.to_version = *applied;
+                return result;
+            }
+        }
+    }
     if (auto st = db.Exec(kCreateTable); !st) {
         return tl::unexpected(std::move(st.error()).WithContext(context));
     }

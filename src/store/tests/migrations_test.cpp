@@ -155,6 +155,33 @@ TEST(SqliteMigrations, BadListsAreRejected) {
     EXPECT_FALSE(Migrate(*db, "", ok).has_value());
 }
 
+// A database that is up to date is not locked to find so: a connection opening it next to a
+// writer in the middle of a transaction neither waits for it nor fails, and the writer can
+// commit. Migrating still takes the lock (and fails at once here, with no wait allowed).
+TEST(SqliteMigrations, UpToDateNeedsNoWriteLock) {
+    TempDir dir;
+    auto migrations = V2();
+    auto writer = Database::Open(dir / "m.db");
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE(Migrate(*writer, "things", std::span(migrations).first(1)).has_value());
+    ASSERT_TRUE(writer->Exec("BEGIN IMMEDIATE; INSERT INTO items(name) VALUES ('x');"));
+    OpenOptions no_wait;
+    no_wait.busy_timeout_ms = 0;
+    auto other = Database::Open(dir / "m.db", no_wait);
+    ASSERT_TRUE(other.has_value());
+    auto current = Migrate(*other, "things", std::span(migrations).first(1));
+    ASSERT_TRUE(current.has_value()) << current.error().message;
+    EXPECT_EQ(current->to_version, 1);
+    auto behind = Migrate(*other, "things", migrations);
+    ASSERT_FALSE(behind.has_value());
+    EXPECT_EQ(behind.error().code, Code::kUnavailable) << behind.error().message;
+    ASSERT_TRUE(writer->Exec("COMMIT"));
+    auto now = Migrate(*other, "things", migrations);
+    ASSERT_TRUE(now.has_value()) << now.error().message;
+    EXPECT_EQ(now->from_version, 1);
+    EXPECT_EQ(now->to_version, 2);
+}
+
 TEST(SqliteMigrations, ReadOnlyChecksWithoutWriting) {
     TempDir dir;
     auto migrations = V2();
