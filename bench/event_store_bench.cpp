@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -133,30 +134,50 @@ BENCHMARK(BM_EventStore_Append)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A database for the floor benchmarks: the event store's partition settings (16 KiB pages,
+// WAL, no secure delete, 32 MiB cache, checkpoints every 2,048 pages) and `schema`. nullopt
+// (the benchmark skipped with the reason) when it cannot be made.
+std::optional<vigil::store::Database> FloorDatabase(benchmark::State& state, const fs::path& path,
+                                                    const std::string& schema) {
+    vigil::store::OpenOptions o;
+    o.page_size = 16384;
+    auto db = vigil::store::Database::Open(path, o);
+    if (!db) {
+        state.SkipWithError(db.error().message.c_str());
+        return std::nullopt;
+    }
+    if (auto st = db->Exec(
+            "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;" +
+            schema);
+        !st) {
+        state.SkipWithError(st.error().message.c_str());
+        return std::nullopt;
+    }
+    return std::move(*db);
+}
+
+// The n-th event id of a floor benchmark: its time first, as the store's UUIDv7s.
+std::array<uint8_t, 16> FloorId(int64_t t, uint64_t n) {
+    std::array<uint8_t, 16> id{};
+    for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(t >> (8 * (7 - i)));
+    for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(n >> (8 * (7 - i)));
+    return id;
+}
+
 // The floor of a row per event: the events table alone, the same rows and settings (16 KiB
 // pages, WAL, one transaction per 1,000 rows), written with bare INSERTs, with 0, 1 (the
 // unique id index) or 2 (id and time) secondary indexes. What the store's writer cannot go
 // below with this schema (docs/benchmarks.md, "What parity would take").
 void RowFloor(benchmark::State& state, const fs::path& dir) {
-    vigil::store::OpenOptions o;
-    o.page_size = 16384;
-    auto db = vigil::store::Database::Open(dir / "floor.db", o);
-    if (!db) {
-        state.SkipWithError(db.error().message.c_str());
-        return;
-    }
     std::string schema =
-        "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;"
         "CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, time_ns INTEGER NOT "
         "NULL, event_ns INTEGER NOT NULL, receive_ns INTEGER NOT NULL, source TEXT NOT NULL, "
         "host TEXT NOT NULL, product TEXT NOT NULL, service TEXT NOT NULL, categories TEXT NOT "
         "NULL, fields BLOB NOT NULL, raw TEXT NOT NULL);";
     if (state.range(0) >= 1) schema += "CREATE UNIQUE INDEX events_id ON events(id);";
     if (state.range(0) >= 2) schema += "CREATE INDEX events_time ON events(time_ns);";
-    if (auto st = db->Exec(schema); !st) {
-        state.SkipWithError(st.error().message.c_str());
-        return;
-    }
+    auto db = FloorDatabase(state, dir / "floor.db", schema);
+    if (!db) return;
     auto stmt = db->Prepare(
         "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
         "service, categories, fields, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
@@ -170,9 +191,7 @@ void RowFloor(benchmark::State& state, const fs::path& dir) {
         for (const StoredEvent& e : batch) {
             t += 1000;
             ++n;
-            std::array<uint8_t, 16> id{};
-            for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(t >> (8 * (7 - i)));
-            for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(n >> (8 * (7 - i)));
+            const std::array<uint8_t, 16> id = FloorId(t, n);
             const std::string_view idv(reinterpret_cast<const char*>(id.data()), id.size());
             (void)stmt->BindBlobUnowned(1, idv);
             (void)stmt->BindInt64(2, t);
@@ -207,23 +226,13 @@ BENCHMARK(BM_Sqlite_RowFloor)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisec
 // duplicate check, INSERT OR IGNORE, that the unique id index makes now). The same events,
 // sizes and settings as RowFloor.
 void BlockFloor(benchmark::State& state, const fs::path& dir) {
-    vigil::store::OpenOptions o;
-    o.page_size = 16384;
-    auto db = vigil::store::Database::Open(dir / "blocks.db", o);
-    if (!db) {
-        state.SkipWithError(db.error().message.c_str());
-        return;
-    }
-    if (auto st = db->Exec(
-            "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;"
-            "CREATE TABLE event_ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
-            "CREATE TABLE event_blocks (blk INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
-            "min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, data BLOB NOT NULL);"
-            "CREATE INDEX event_blocks_time ON event_blocks(max_time);");
-        !st) {
-        state.SkipWithError(st.error().message.c_str());
-        return;
-    }
+    auto db = FloorDatabase(
+        state, dir / "blocks.db",
+        "CREATE TABLE event_ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE event_blocks (blk INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+        "min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, data BLOB NOT NULL);"
+        "CREATE INDEX event_blocks_time ON event_blocks(max_time);");
+    if (!db) return;
     auto ids = db->Prepare("INSERT OR IGNORE INTO event_ids(id, seq) VALUES (?1, ?2)");
     auto blocks = db->Prepare(
         "INSERT INTO event_blocks(blk, n, min_time, max_time, data) VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -253,9 +262,7 @@ void BlockFloor(benchmark::State& state, const fs::path& dir) {
         for (const StoredEvent& e : batch) {
             t += 1000;
             ++n;
-            std::array<uint8_t, 16> id{};
-            for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(t >> (8 * (7 - i)));
-            for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(n >> (8 * (7 - i)));
+            const std::array<uint8_t, 16> id = FloorId(t, n);
             const std::string_view idv(reinterpret_cast<const char*>(id.data()), id.size());
             if (with_ids) {
                 (void)ids->BindBlobUnowned(1, idv);

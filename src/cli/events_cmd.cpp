@@ -363,7 +363,8 @@ void EventsCommands::Register(CLI::App& app) {
         "get", "Stored events by id, e.g. a detection's event ids (read-only)");
     get_cmd_->add_option("--data", get_.data_dir, "Data directory")->required();
     get_cmd_->add_option("--time", get_.time,
-                         "The events' time when known (a detection's): its day is read first");
+                         "The events' time when known (a detection's): that day and the next and "
+                         "previous are read first");
     get_cmd_->add_flag("--json", get_.json, "One JSON object per event");
     get_cmd_->add_option("ids", get_.ids, "Event ids (UUIDs)")->required();
     stats_cmd_ = events->add_subcommand("stats", "Partitions, event counts and sizes");

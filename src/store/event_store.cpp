@@ -57,6 +57,15 @@ EventId EventId::New(int64_t now_ns) {
     return id;
 }
 
+std::optional<int64_t> EventId::UuidV7TimeNs() const {
+    constexpr int64_t kYear10000Ms = 253402300800000;
+    if ((bytes[6] >> 4) != 7 || (bytes[8] & 0xc0) != 0x80) return std::nullopt;
+    int64_t ms = 0;
+    for (int i = 0; i < 6; ++i) ms = (ms << 8) | bytes[i];
+    if (ms >= kYear10000Ms) return std::nullopt;
+    return ms * 1000000;
+}
+
 std::optional<EventId> EventId::Parse(std::string_view text) {
     EventId id;
     size_t n = 0;

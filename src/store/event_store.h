@@ -44,6 +44,9 @@ struct EventId {
 
     static EventId New(int64_t now_ns);
     static std::optional<EventId> Parse(std::string_view text);
+    // The time New put in a UUIDv7 (ms precision), when this is one with a time before the year
+    // 10000 (a hash from elsewhere can carry the version bits by chance, with any time).
+    std::optional<int64_t> UuidV7TimeNs() const;
     std::string ToString() const;
     bool IsZero() const;
     std::string_view view() const {

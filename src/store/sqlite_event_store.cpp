@@ -305,6 +305,17 @@ void AppendSearchableValues(const Statement& row, std::string_view raw, std::str
     for (std::string_view c : Split(row.ColumnView(7), ',')) add(c);
 }
 
+// The partition's last row (0 when it has none).
+Result<int64_t> MaxSeq(Database& db) {
+    auto stmt = db.Cached("SELECT max(seq) FROM events");
+    if (!stmt) return tl::unexpected(std::move(stmt.error()));
+    auto step = (*stmt)->Step();
+    const int64_t last = step ? (*stmt)->ColumnInt64(0) : 0;
+    (*stmt)->Reset();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    return last;
+}
+
 // "<time_ns>:<seq>"
 std::string MakeCursor(int64_t time_ns, int64_t seq) {
     return std::to_string(time_ns) + ":" + std::to_string(seq);
@@ -522,7 +533,8 @@ constexpr int64_t kMaxCandidateRows = 50000;
 
 // Reads only the candidates of an indexed search: the rows of the blocks whose document holds
 // every trigram of `match`, and the rows after the index's mark; checks the time range, cursor,
-// text and filters on each, then visits the matches newest first. The partition's index must be
+// text and filters on each, then visits the matches newest first (with limit 0, in the order
+// read: every match is wanted, so none is read twice). The partition's index must be
 // blocks only, holding field values from its first block when `match` has value trigrams.
 //
 // It must read every candidate before it visits the first, while the walk newest first stops
@@ -538,12 +550,9 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
                                            SearchProgress& progress, const ProgressFn& report,
                                            Visit& visit) {
     const int64_t rows = idx.block_rows;
-    auto last = db.Cached("SELECT max(seq) FROM events");
+    auto last = MaxSeq(db);
     if (!last) return Fail(last, "searching");
-    auto step = (*last)->Step();
-    if (!step) return Fail(step, "searching");
-    const int64_t max_seq = (*last)->ColumnInt64(0);
-    (*last)->Reset();
+    const int64_t max_seq = *last;
     int64_t candidates = std::max<int64_t>(0, max_seq - idx.upto);
     if (candidates > kMaxCandidateRows) return std::optional<bool>();
     std::vector<std::pair<int64_t, int64_t>> ranges;  // seq from, to
@@ -578,6 +587,7 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
     auto read = db.Prepare(sql);
     if (!read) return Fail(read, "searching");
     std::vector<std::pair<int64_t, int64_t>> hits;  // (time_ns, seq)
+    bool stopped = false;
     for (const auto& [from, to] : ranges) {
         Status st = read->BindInt64(1, from);
         if (st) st = read->BindInt64(2, to);
@@ -594,11 +604,17 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
             if (++progress.scanned % kProgressEveryRows == 0 && report && !report(progress)) {
                 return std::optional<bool>(false);
             }
-            if (RowMatches(*read, q.where)) {
-                hits.emplace_back(read->ColumnInt64(kTime), read->ColumnInt64(kSeq));
+            if (!RowMatches(*read, q.where)) continue;
+            if (limit == 0) {
+                // Every match is wanted (a histogram): visited as read, not read twice.
+                stopped = !visit(*read);
+                if (stopped) break;
+                continue;
             }
+            hits.emplace_back(read->ColumnInt64(kTime), read->ColumnInt64(kSeq));
         }
         read->Reset();
+        if (stopped) return std::optional<bool>(true);
     }
     std::sort(hits.begin(), hits.end(), std::greater<>());
     auto one = db.Prepare(std::string(kSelect) + " WHERE seq = ?1");
@@ -614,8 +630,9 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
 }
 
 // Runs the query over one partition newest first; visit(row) returns false to stop. Returns
-// false when progress asked to stop. limit: how many matches the caller wants at most (0: all),
-// for the choice between reading the index's candidates and walking the time range.
+// false when progress asked to stop. limit: how many matches the caller wants at most, for the
+// choice between reading the index's candidates and walking the time range; 0: all of them, in
+// any order (a histogram).
 template <typename Visit>
 Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& range, size_t limit,
                            SearchProgress& progress, const ProgressFn& report, Visit&& visit) {
@@ -630,6 +647,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (range.before) sql += " AND time_ns <= ?3 AND (time_ns < ?3 OR seq < ?4)";
     const bool text = !q.text.empty();
     const bool fts = text && CharStarts(q.text).size() >= 3;  // trigrams need three characters
+    const std::string text_trigrams = fts ? FtsTrigrams(q.text) : std::string();
     // Field filters the index answers: values of three characters or more, valid UTF-8 (a
     // stored value with other bytes cannot equal one of these; the others are checked by scan).
     std::string value_trigrams;
@@ -652,7 +670,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (indexes && !indexes->positional && !indexes->per_row &&
         (value_trigrams.empty() || indexes->values_blk == 0)) {
         std::string match = value_trigrams;
-        if (fts) match += (match.empty() ? "" : " AND ") + FtsTrigrams(q.text);
+        if (fts) match += (match.empty() ? "" : " AND ") + text_trigrams;
         auto done = ScanCandidates(db, q, range, *indexes, match, limit, progress, report, visit);
         if (!done) return tl::unexpected(std::move(done.error()));
         if (*done) return **done;
@@ -686,7 +704,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (st) st = stmt->BindInt64(2, range.until_ns);
     if (st && range.before) st = stmt->BindInt64(3, range.before->first);
     if (st && range.before) st = stmt->BindInt64(4, range.before->second);
-    if (st && fts) st = stmt->BindText(5, FtsTrigrams(q.text));
+    if (st && fts) st = stmt->BindText(5, text_trigrams);
     if (st && text) st = stmt->BindText(6, LikePattern(q.text));
     if (st && !value_trigrams.empty()) st = stmt->BindText(7, value_trigrams);
     if (!st) return Fail(st, "searching");
@@ -911,12 +929,9 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
     if (!indexes) return Fail(indexes, "indexing " + day);
     const int64_t rows = indexes->block_rows;
     const int64_t from = indexes->upto;
-    auto max_seq = db.Cached("SELECT max(seq) FROM events");
+    auto max_seq = MaxSeq(db);
     if (!max_seq) return Fail(max_seq, "indexing " + day);
-    auto step = (*max_seq)->Step();
-    if (!step) return Fail(step, "indexing " + day);
-    const int64_t last = (*max_seq)->ColumnInt64(0);
-    (*max_seq)->Reset();
+    const int64_t last = *max_seq;
     if (last <= from) return size_t{0};
     // This chunk indexes the rows from+1 .. to: about max_rows, up to the end of a block, or
     // up to the last row. Block b holds the rows b*rows .. b*rows+rows-1 after blk_from. When
@@ -959,7 +974,7 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
         return s;
     };
     while (true) {
-        step = (*read)->Step();
+        auto step = (*read)->Step();
         if (!step) {
             (*read)->Reset();
             return Fail(step, "indexing " + day);
@@ -1216,19 +1231,6 @@ Result<TimeHistogram> SqliteEventStore::DoHistogram(const HistogramQuery& hq,
     return h;
 }
 
-namespace {
-// The time a UUIDv7 carries (its first 48 bits, in ms), when id is one with a time before the
-// year 10000 (hashed ids have the version bits by chance, with any time).
-std::optional<int64_t> UuidV7Ns(const EventId& id) {
-    constexpr int64_t kYear10000Ms = 253402300800000;
-    if ((id.bytes[6] >> 4) != 7 || (id.bytes[8] & 0xc0) != 0x80) return std::nullopt;
-    int64_t ms = 0;
-    for (int i = 0; i < 6; ++i) ms = (ms << 8) | id.bytes[i];
-    if (ms >= kYear10000Ms) return std::nullopt;
-    return ms * 1000000;
-}
-}  // namespace
-
 Result<std::vector<SearchHit>> SqliteEventStore::DoGetEvents(const EventLookup& lookup) {
     std::vector<EventId> ids;
     for (const EventId& id : lookup.ids) {
@@ -1238,27 +1240,33 @@ Result<std::vector<SearchHit>> SqliteEventStore::DoGetEvents(const EventLookup& 
     // own time allows (an event lands within [received - max age, received + max lead]; the
     // store's ids are UUIDv7s of about the receive time, a day of slack either side); then
     // the rest, newest first (ids from elsewhere carry no time).
-    std::vector<PartitionFile> parts = ListPartitions(events_dir_);
+    std::vector<int64_t> id_times;
+    for (const EventId& id : ids) {
+        if (auto t = id.UuidV7TimeNs()) id_times.push_back(*t);
+    }
     auto rank = [&](const PartitionFile& p) {
         if (lookup.time_hint_ns != 0 &&
             std::abs(p.start_ns - UtcDayStart(lookup.time_hint_ns)) <= kNsPerDay) {
             return 0;
         }
-        for (const EventId& id : ids) {
-            auto t = UuidV7Ns(id);
-            if (t && p.start_ns + kNsPerDay > *t - options_.max_event_age_ns - kNsPerDay &&
-                p.start_ns <= *t + options_.max_event_lead_ns + kNsPerDay) {
+        for (const int64_t t : id_times) {
+            if (p.start_ns + kNsPerDay > t - options_.max_event_age_ns - kNsPerDay &&
+                p.start_ns <= t + options_.max_event_lead_ns + kNsPerDay) {
                 return 1;
             }
         }
         return 2;
     };
-    std::stable_sort(
-        parts.begin(), parts.end(),
-        [&](const PartitionFile& a, const PartitionFile& b) { return rank(a) < rank(b); });
+    std::vector<std::pair<int, PartitionFile>> parts;  // (rank, partition), newest first
+    for (PartitionFile& p : ListPartitions(events_dir_)) {
+        const int r = rank(p);
+        parts.emplace_back(r, std::move(p));
+    }
+    std::stable_sort(parts.begin(), parts.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::optional<SearchHit>> found(ids.size());
     size_t missing = ids.size();
-    for (const PartitionFile& p : parts) {
+    for (const auto& [r, p] : parts) {
         if (missing == 0) break;
         auto db = OpenReader(p.path, "events", PartitionMigrations(), options_.read_only);
         if (!db) {

@@ -78,6 +78,54 @@ std::vector<std::string> FindText(EventStore& store, std::string text) {
     return page ? Raws(*page) : std::vector<std::string>{};
 }
 
+// A partition file as an older version wrote it: its first `version` migrations, 40 rows
+// (i = 1 .. 40, one second apart from kDay0) whose host and raw are the SQL expressions given,
+// then `index_sql` (the old version's text index and its mark).
+void WriteOldPartition(const fs::path& path, int version, const std::string& host,
+                       const std::string& raw, const std::string& index_sql) {
+    fs::create_directories(path.parent_path());
+    auto db = Database::Open(path);
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(RegisterTextTokenizer(*db));
+    ASSERT_TRUE(
+        Migrate(*db, "events", EventPartitionMigrations().first(static_cast<size_t>(version))));
+    auto st = db->Exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+        "INSERT INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
+        "service, categories, fields, raw) SELECT randomblob(16), " +
+        std::to_string(kDay0) + " + i * 1000000000, 0, " + std::to_string(kDay0) + ", 'test', " +
+        host + ", 'linux', 'sshd', '', x'000200', " + raw + " FROM n;" + index_sql);
+    ASSERT_TRUE(st) << st.error().message;
+}
+
+// FTS5's own check of a partition's block index, and how many (term, block, count) entries
+// differ from an index built from scratch in the same file, each row's document being `doc`
+// (SQL over the row's columns; s is the row break). -1 when the comparison could not run.
+int64_t DiffFromFreshIndex(Database& db, const std::string& doc) {
+    auto check = db.Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
+    EXPECT_TRUE(check) << check.error().message;
+    auto built = db.Exec(
+        "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
+        "detail='none', columnsize=0);"
+        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, s) FROM (SELECT seq, "
+        "s, " +
+        doc +
+        " AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) ORDER BY seq) GROUP BY seq / 32;"
+        "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
+        "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');");
+    EXPECT_TRUE(built) << built.error().message;
+    auto differ = db.Prepare(
+        "SELECT (SELECT count(*) FROM temp.v_fresh), count(*) FROM ("
+        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_blk EXCEPT "
+        "SELECT term, doc, cnt FROM temp.v_fresh) UNION ALL "
+        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_fresh EXCEPT "
+        "SELECT term, doc, cnt FROM temp.v_blk))");
+    EXPECT_TRUE(differ) << differ.error().message;
+    if (!built || !differ || *differ->Step() != Statement::StepResult::kRow) return -1;
+    EXPECT_GT(differ->ColumnInt64(0), 100) << "the fresh index holds the rows' trigrams";
+    return differ->ColumnInt64(1);
+}
+
 TEST(EventId, NewIdsAreOrderedAndRoundTripAsText) {
     EventId a = EventId::New(kDay0);
     EventId b = EventId::New(kDay0);
@@ -89,6 +137,16 @@ TEST(EventId, NewIdsAreOrderedAndRoundTripAsText) {
     EXPECT_EQ(a.ToString().size(), 36u);
     EXPECT_FALSE(EventId::Parse("not-an-id"));
     EXPECT_FALSE(EventId::Parse(a.ToString() + "0"));
+    // Its time comes back (to the ms); ids that are not UUIDv7s, or whose time is past the
+    // year 10000, carry none.
+    EXPECT_EQ(EventId::New(kDay0 + 123456789).UuidV7TimeNs(), kDay0 + 123000000);
+    EventId hashed;
+    hashed.bytes.fill(0xab);
+    EXPECT_FALSE(hashed.UuidV7TimeNs());
+    hashed.bytes.fill(0xff);
+    hashed.bytes[6] = 0x7f;
+    hashed.bytes[8] = 0xbf;
+    EXPECT_FALSE(hashed.UuidV7TimeNs()) << "0xffffffffffff ms is past the year 10000";
 }
 
 TEST(EventStore, AppendSearchRoundTrip) {
@@ -413,26 +471,9 @@ TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
     auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
     ASSERT_TRUE(db);
     ASSERT_TRUE(RegisterTextTokenizer(*db));
-    auto check = db->Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
-    EXPECT_TRUE(check) << check.error().message;
-    ASSERT_TRUE(db->Exec(
-        "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
-        "detail='none', columnsize=0);"
-        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, CAST(x'ff' AS TEXT)) "
-        "FROM (SELECT seq, raw || s || host || s || source || s || product || s || service "
-        "AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) ORDER BY seq) GROUP BY seq / 32;"
-        "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
-        "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');"));
-    auto differ = db->Prepare(
-        "SELECT (SELECT count(*) FROM temp.v_fresh), count(*) FROM ("
-        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_blk EXCEPT "
-        "SELECT term, doc, cnt FROM temp.v_fresh) UNION ALL "
-        "SELECT * FROM (SELECT term, doc, cnt FROM temp.v_fresh EXCEPT "
-        "SELECT term, doc, cnt FROM temp.v_blk))");
-    ASSERT_TRUE(differ) << differ.error().message;
-    ASSERT_EQ(*differ->Step(), Statement::StepResult::kRow);
-    EXPECT_GT(differ->ColumnInt64(0), 100);
-    EXPECT_EQ(differ->ColumnInt64(1), 0);
+    EXPECT_EQ(
+        DiffFromFreshIndex(*db, "raw || s || host || s || source || s || product || s || service"),
+        0);
 }
 
 // The index reads characters as the search's LIKE check does (invalid UTF-8 in a search text
@@ -502,23 +543,11 @@ TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
 // starts after the mark is indexed again) and compaction.
 TEST(EventStore, RowsIndexedUnderVersion3AreFoundBesideBlocks) {
     TempDir dir;
-    fs::create_directories(dir.path() / "events");
-    {
-        auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
-        ASSERT_TRUE(db) << db.error().message;
-        ASSERT_TRUE(RegisterTextTokenizer(*db));
-        ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(3)));
-        auto st = db->Exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
-            "INSERT INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
-            "service, categories, fields, raw) SELECT randomblob(16), " +
-            std::to_string(kDay0) + " + i * 1000000000, 0, " + std::to_string(kDay0) +
-            ", 'test', 'h', 'linux', 'sshd', '', x'000200', "
-            "'old row ' || i || ' \u767b\u5f55\u5931\u8d25' FROM n;"
-            "INSERT INTO events_text(rowid, raw) SELECT seq, raw FROM events;"
-            "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';");
-        ASSERT_TRUE(st) << st.error().message;
-    }
+    ASSERT_NO_FATAL_FAILURE(
+        WriteOldPartition(dir.path() / "events" / "2025-11-26.db", 3, "'h'",
+                          "'old row ' || i || ' \u767b\u5f55\u5931\u8d25'",
+                          "INSERT INTO events_text(rowid, raw) SELECT seq, raw FROM events;"
+                          "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';"));
     auto store = OpenStore(dir);
     auto add = [&](int from, int to) {
         std::vector<StoredEvent> batch;
@@ -703,26 +732,12 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
 // after it answer field filters from the index.
 TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersion4) {
     TempDir dir;
-    fs::create_directories(dir.path() / "events");
     const fs::path part = dir.path() / "events" / "2025-11-26.db";
-    {
-        auto db = Database::Open(part);
-        ASSERT_TRUE(db) << db.error().message;
-        ASSERT_TRUE(RegisterTextTokenizer(*db));
-        ASSERT_TRUE(Migrate(*db, "events", EventPartitionMigrations().first(4)));
-        auto st = db->Exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
-            "INSERT INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
-            "service, categories, fields, raw) SELECT randomblob(16), " +
-            std::to_string(kDay0) + " + i * 1000000000, 0, " + std::to_string(kDay0) +
-            ", 'test', 'old-host-' || i, 'linux', 'sshd', '', x'000200', 'old row ' || i "
-            "FROM n;"
-            "INSERT INTO events_blk(rowid, raw) SELECT seq / 32, group_concat(raw, "
-            "CAST(x'ff' AS TEXT)) FROM (SELECT seq, raw FROM events ORDER BY seq) "
-            "GROUP BY seq / 32;"
-            "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';");
-        ASSERT_TRUE(st) << st.error().message;
-    }
+    ASSERT_NO_FATAL_FAILURE(WriteOldPartition(
+        part, 4, "'old-host-' || i", "'old row ' || i",
+        "INSERT INTO events_blk(rowid, raw) SELECT seq / 32, group_concat(raw, "
+        "CAST(x'ff' AS TEXT)) FROM (SELECT seq, raw FROM events ORDER BY seq) GROUP BY seq / 32;"
+        "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';"));
     auto store = OpenStore(dir);
     std::vector<StoredEvent> batch;
     for (int i = 41; i <= 200; ++i) {
@@ -753,25 +768,11 @@ TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersion4) {
     auto db = Database::Open(part);
     ASSERT_TRUE(db);
     ASSERT_TRUE(RegisterTextTokenizer(*db));
-    auto check = db->Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
-    EXPECT_TRUE(check) << check.error().message;
     // The index equals one built from scratch with blocks 0 and 1 of raw texts only.
-    ASSERT_TRUE(db->Exec(
-        "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
-        "detail='none', columnsize=0);"
-        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, s) FROM (SELECT seq, "
-        "s, CASE WHEN seq / 32 < 2 THEN raw ELSE raw || s || host || s || source || s || "
-        "product || s || service END AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) "
-        "ORDER BY seq) GROUP BY seq / 32;"
-        "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
-        "CREATE VIRTUAL TABLE temp.v_fresh USING fts5vocab(main, fresh, 'row');"));
-    auto differ = db->Prepare(
-        "SELECT count(*) FROM (SELECT * FROM (SELECT term, doc, cnt FROM temp.v_blk EXCEPT "
-        "SELECT term, doc, cnt FROM temp.v_fresh) UNION ALL SELECT * FROM (SELECT term, doc, "
-        "cnt FROM temp.v_fresh EXCEPT SELECT term, doc, cnt FROM temp.v_blk))");
-    ASSERT_TRUE(differ) << differ.error().message;
-    ASSERT_EQ(*differ->Step(), Statement::StepResult::kRow);
-    EXPECT_EQ(differ->ColumnInt64(0), 0);
+    EXPECT_EQ(DiffFromFreshIndex(*db,
+                                 "CASE WHEN seq / 32 < 2 THEN raw ELSE raw || s || host || "
+                                 "s || source || s || product || s || service END"),
+              0);
     auto mark = db->Prepare("SELECT value FROM events_meta WHERE key = 'fts_values_blk'");
     ASSERT_TRUE(mark);
     ASSERT_EQ(*mark->Step(), Statement::StepResult::kRow);
