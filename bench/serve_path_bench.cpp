@@ -1,0 +1,130 @@
+// vigil serve's per-message work on one core, stage by stage, on the syslog benchmark's message
+// set (bench/syslog_mix.h) and its rule set (ours, plus SigmaHQ's linux, web and network rules):
+// what a pipeline worker does to each message before the store's writer takes it
+// (app/ingest_pipeline.cpp, Process). Each benchmark adds one stage to the one before, so the
+// difference between two is that stage's cost; CPU time per message is the figure (stable
+// enough to compare two builds, unlike the end-to-end rate on a shared machine).
+//
+//   build/release/bench/vigil_serve_path_bench --benchmark_min_time=2s
+//
+//   Decode   LineDecoder, format auto-detected (the benchmark's source names no decoder)
+//   Map      + the built-in field-mapping pipeline (Sigma field names, logsource)
+//   Match    + every rule (the syslog benchmark's rule set)
+//   Encode   + the store's per-event encoding (EventStore::Prepare)
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "detect/engine.h"
+#include "detect/pipeline.h"
+#include "parse/decode.h"
+#include "store/sqlite_event_store.h"
+#include "syslog_mix.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kSource = VIGIL_SOURCE_DIR;
+const fs::path kShared = VIGIL_SHARED_DATA;
+constexpr size_t kMessages = 60000;  // a multiple of the mix's 6 kinds
+
+struct Fixture {
+    std::vector<std::string> messages;
+    std::unique_ptr<detect::Engine> engine;
+    detect::Pipeline pipeline;
+    size_t rules = 0;
+    fs::path store_dir;
+    std::unique_ptr<store::SqliteEventStore> store;
+};
+
+Fixture* g_fixture = nullptr;  // made on first use
+
+Fixture& Shared() {
+    static Fixture* f = [] {
+        auto* fx = new Fixture;
+        for (uint64_t i = 0; i < kMessages; ++i) fx->messages.push_back(bench::SyslogMessage(i));
+        fx->engine = std::make_unique<detect::Engine>();
+        config::Diagnostics diags;
+        (void)fx->engine->LoadPath((kSource / "rules").string(), diags);
+        for (const char* d : {"linux", "web", "network"}) {
+            const fs::path p = kShared / "sigma" / "rules" / d;
+            if (fs::exists(p)) (void)fx->engine->LoadPath(p.string(), diags);
+        }
+        (void)fx->engine->Compile(diags);
+        fx->rules = fx->engine->rule_count();
+        for (const auto& [name, yaml] : detect::BuiltinPipelines())
+            (void)fx->pipeline.LoadString(yaml, "builtin:" + name, diags);
+        fx->store_dir =
+            fs::temp_directory_path() / ("vigil-serve-path-bench-" + std::to_string(::getpid()));
+        fs::create_directories(fx->store_dir);
+        auto opened = store::SqliteEventStore::Open(fx->store_dir);
+        if (opened) fx->store = std::move(*opened);
+        g_fixture = fx;
+        return fx;
+    }();
+    return *f;
+}
+
+enum Stage { kDecode, kMap, kMatch, kEncode };
+
+void BM_ServePath(benchmark::State& state) {
+    const auto stage = static_cast<Stage>(state.range(0));
+    Fixture& f = Shared();
+    if (!f.store) {
+        state.SkipWithError("could not open an event store in the temporary directory");
+        return;
+    }
+    parse::LineDecoder decoder;
+    detect::Matcher matcher(*f.engine);
+    std::vector<detect::Match> matches;
+    store::StoredEvent se;
+    size_t i = 0, detections = 0, malformed = 0;
+    int64_t now = 1763712915LL * 1000000000;
+    for (auto _ : state) {
+        se.encoded.ready = false;
+        se.id = store::EventId::New(++now);
+        se.receive_ns = now;
+        se.source = "bench";
+        if (!decoder.Decode(f.messages[i], parse::Format::kAuto, se.event)) ++malformed;
+        if (se.event.message.empty()) se.event.message = f.messages[i];
+        se.host = std::string(se.event.Get("host"));
+        if (stage >= kMap) f.pipeline.Apply(se.event);
+        if (stage >= kMatch) {
+            matches.clear();
+            matcher.Match(se.event, matches);
+            detections += matches.size();
+        }
+        if (stage >= kEncode) f.store->Prepare(std::span(&se, 1));
+        if (++i == f.messages.size()) i = 0;
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.counters["rules"] = static_cast<double>(f.rules);
+    state.counters["malformed"] = static_cast<double>(malformed);
+    if (stage >= kMatch) {
+        state.counters["detections_per_1k"] =
+            1000.0 * static_cast<double>(detections) / static_cast<double>(state.iterations());
+    }
+}
+BENCHMARK(BM_ServePath)->ArgName("stage")->Arg(kDecode)->Arg(kMap)->Arg(kMatch)->Arg(kEncode);
+
+}  // namespace
+}  // namespace vigil
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    if (auto* f = vigil::g_fixture) {
+        f->store.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(f->store_dir, ec);
+    }
+    return 0;
+}
