@@ -5,7 +5,7 @@
 // difference between two is that stage's cost; CPU time per message is the figure (stable
 // enough to compare two builds, unlike the end-to-end rate on a shared machine).
 //
-//   build/release/bench/vigil_serve_path_bench --benchmark_min_time=2s
+//   build/release/bench/vigil_serve_path_bench --benchmark_min_time=2
 //
 //   Decode   LineDecoder, format auto-detected (the benchmark's source names no decoder)
 //   Map      + the built-in field-mapping pipeline (Sigma field names, logsource)

@@ -763,6 +763,7 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const fs::path&
     }
     if (options.max_open_partitions == 0) options.max_open_partitions = 1;
     if (options.index_chunk_rows == 0) options.index_chunk_rows = 1;
+    if (options.index_busy_chunk_rows == 0) options.index_busy_chunk_rows = 1;
     std::unique_ptr<SqliteEventStore> store(
         new SqliteEventStore(std::move(events_dir), std::move(options)));
     if (!store->options_.read_only) {
@@ -1104,7 +1105,9 @@ void SqliteEventStore::IndexLoop() {
             for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
-            auto n = IndexText(options_.index_chunk_rows);
+            const bool appending = SteadyMs() - last_append_ms_.load() < options_.index_idle_ms;
+            auto n =
+                IndexText(appending ? options_.index_busy_chunk_rows : options_.index_chunk_rows);
             if (n) pending_index_rows_ -= std::min<uint64_t>(pending_index_rows_.load(), *n);
             if (!n || *n == 0) break;  // an error is retried on the next append
         }

@@ -50,7 +50,14 @@ struct OpenEventStoreOptions {
     bool sync_commits = false;
     // Run a thread that indexes appended raw messages for text search. Off: call IndexText.
     bool background_index = true;
-    size_t index_chunk_rows = 500;  // rows per indexing transaction (bounds append latency)
+    // Rows per indexing transaction while appends pause. Each commit writes a new FTS5
+    // segment that later merges rewrite, so small chunks cost more per row: 4,096-row chunks
+    // index ~50 % more rows per second than 500-row ones (docs/benchmarks.md).
+    size_t index_chunk_rows = 4096;
+    // Rows per indexing transaction while appends go on (the lag past index_max_lag_rows): an
+    // append waits for the chunk being indexed (the partition has one writer), and a long
+    // wait stalls the whole pipeline behind it, so these are small.
+    size_t index_busy_chunk_rows = 500;
     // The indexer waits for appends to pause this long before it indexes (building the
     // trigram index costs several times an insert, so it must not compete with a sustained
     // load) ... unless this many rows wait for it: then it indexes anyway, so the lag stays

@@ -964,6 +964,7 @@ TEST(EventStore, BackgroundIndexerCatchesUp) {
     OpenEventStoreOptions o;
     o.clock = [] { return kDay0 + kHour; };
     o.index_chunk_rows = 7;
+    o.index_busy_chunk_rows = 5;
     auto store = SqliteEventStore::Open(dir.path(), o);
     ASSERT_TRUE(store.has_value());
     std::vector<StoredEvent> batch;
