@@ -47,29 +47,27 @@ struct Fixture {
 Fixture* g_fixture = nullptr;  // made on first use
 
 Fixture& Shared() {
-    static Fixture* f = [] {
-        auto* fx = new Fixture;
-        for (uint64_t i = 0; i < kMessages; ++i) fx->messages.push_back(bench::SyslogMessage(i));
-        fx->engine = std::make_unique<detect::Engine>();
-        config::Diagnostics diags;
-        (void)fx->engine->LoadPath((kSource / "rules").string(), diags);
-        for (const char* d : {"linux", "web", "network"}) {
-            const fs::path p = kShared / "sigma" / "rules" / d;
-            if (fs::exists(p)) (void)fx->engine->LoadPath(p.string(), diags);
-        }
-        (void)fx->engine->Compile(diags);
-        fx->rules = fx->engine->rule_count();
-        for (const auto& [name, yaml] : detect::BuiltinPipelines())
-            (void)fx->pipeline.LoadString(yaml, "builtin:" + name, diags);
-        fx->store_dir =
-            fs::temp_directory_path() / ("vigil-serve-path-bench-" + std::to_string(::getpid()));
-        fs::create_directories(fx->store_dir);
-        auto opened = store::SqliteEventStore::Open(fx->store_dir);
-        if (opened) fx->store = std::move(*opened);
-        g_fixture = fx;
-        return fx;
-    }();
-    return *f;
+    if (g_fixture) return *g_fixture;
+    auto* fx = g_fixture = new Fixture;
+    for (uint64_t i = 0; i < kMessages; ++i) fx->messages.push_back(bench::SyslogMessage(i));
+    fx->engine = std::make_unique<detect::Engine>();
+    config::Diagnostics diags;
+    (void)fx->engine->LoadPath((kSource / "rules").string(), diags);
+    for (const char* d : {"linux", "web", "network"}) {
+        const fs::path p = kShared / "sigma" / "rules" / d;
+        if (fs::exists(p)) (void)fx->engine->LoadPath(p.string(), diags);
+    }
+    if (fx->engine->Compile(diags)) fx->rules = fx->engine->rule_count();
+    for (const auto& [name, yaml] : detect::BuiltinPipelines())
+        (void)fx->pipeline.LoadString(yaml, "builtin:" + name, diags);
+    fx->store_dir =
+        fs::temp_directory_path() / ("vigil-serve-path-bench-" + std::to_string(::getpid()));
+    fs::create_directories(fx->store_dir);
+    store::OpenEventStoreOptions o;
+    o.background_index = false;  // only Prepare is measured
+    auto opened = store::SqliteEventStore::Open(fx->store_dir, o);
+    if (opened) fx->store = std::move(*opened);
+    return *fx;
 }
 
 enum Stage { kDecode, kMap, kMatch, kEncode };
@@ -77,6 +75,10 @@ enum Stage { kDecode, kMap, kMatch, kEncode };
 void BM_ServePath(benchmark::State& state) {
     const auto stage = static_cast<Stage>(state.range(0));
     Fixture& f = Shared();
+    if (f.rules == 0) {
+        state.SkipWithError("the rules did not compile (rules/ of the source tree)");
+        return;
+    }
     if (!f.store) {
         state.SkipWithError("could not open an event store in the temporary directory");
         return;

@@ -1078,6 +1078,10 @@ Result<size_t> SqliteEventStore::CompactText(size_t max_steps) {
 }
 
 void SqliteEventStore::IndexLoop() {
+    // Appends go on: one came within index_idle_ms.
+    const auto appending = [&] {
+        return SteadyMs() - last_append_ms_.load() < options_.index_idle_ms;
+    };
     while (true) {
         {
             std::unique_lock lock(index_mu_);
@@ -1094,8 +1098,7 @@ void SqliteEventStore::IndexLoop() {
             // Appends go first: the index may lag under load (searches scan what it has not
             // reached), an append must not wait behind it. Under a sustained load it waits for
             // a pause, unless the lag grows past index_max_lag_rows.
-            while (pending_index_rows_.load() < options_.index_max_lag_rows &&
-                   SteadyMs() - last_append_ms_.load() < options_.index_idle_ms) {
+            while (pending_index_rows_.load() < options_.index_max_lag_rows && appending()) {
                 {
                     std::lock_guard lock(index_mu_);
                     if (stop_) return;
@@ -1105,9 +1108,8 @@ void SqliteEventStore::IndexLoop() {
             for (int i = 0; i < 1000 && appends_waiting_.load() > 0; ++i) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
-            const bool appending = SteadyMs() - last_append_ms_.load() < options_.index_idle_ms;
             auto n =
-                IndexText(appending ? options_.index_busy_chunk_rows : options_.index_chunk_rows);
+                IndexText(appending() ? options_.index_busy_chunk_rows : options_.index_chunk_rows);
             if (n) pending_index_rows_ -= std::min<uint64_t>(pending_index_rows_.load(), *n);
             if (!n || *n == 0) break;  // an error is retried on the next append
         }

@@ -964,7 +964,6 @@ TEST(EventStore, BackgroundIndexerCatchesUp) {
     OpenEventStoreOptions o;
     o.clock = [] { return kDay0 + kHour; };
     o.index_chunk_rows = 7;
-    o.index_busy_chunk_rows = 5;
     auto store = SqliteEventStore::Open(dir.path(), o);
     ASSERT_TRUE(store.has_value());
     std::vector<StoredEvent> batch;
@@ -978,6 +977,38 @@ TEST(EventStore, BackgroundIndexerCatchesUp) {
         usleep(10000);
     }
     FAIL() << "the background indexer did not catch up";
+}
+
+// While appends go on (no pause of index_idle_ms), the indexer runs only past its lag, in
+// chunks of index_busy_chunk_rows rounded up to a 32-row block, and stops once the lag is back
+// under index_max_lag_rows: of rows 1-100, blocks 0-2 are indexed and rows 96-100 wait. Indexing
+// in the idle chunks (a million rows) would index all 100.
+TEST(EventStore, UnderAppendsTheIndexerTakesBusyChunksAndHoldsItsLag) {
+    TempDir dir;
+    OpenEventStoreOptions o;
+    o.clock = [] { return kDay0 + kHour; };
+    o.index_idle_ms = 3600 * 1000;  // appends never pause in this test
+    o.index_max_lag_rows = 10;
+    o.index_chunk_rows = 1000000;
+    o.index_busy_chunk_rows = 3;
+    auto store = SqliteEventStore::Open(dir.path(), o);
+    ASSERT_TRUE(store.has_value());
+    // The indexer's pass at opening (nothing appended yet: idle) must be over, or it would
+    // index the append below in an idle chunk.
+    usleep(200000);
+    std::vector<StoredEvent> batch;
+    for (int i = 0; i < 100; ++i)
+        batch.push_back(MakeEvent(kDay0 + i * kSec, "msg " + std::to_string(i)));
+    ASSERT_TRUE((*store)->Append(batch));
+    auto unindexed = [&]() -> int64_t {
+        auto stats = (*store)->Stats();
+        if (!stats || stats->partitions.size() != 1) return -1;
+        return static_cast<int64_t>(stats->partitions[0].unindexed);
+    };
+    for (int i = 0; i < 500 && unindexed() > 5; ++i) usleep(10000);
+    EXPECT_EQ(unindexed(), 5);
+    usleep(300000);  // and it stays there: the lag is under index_max_lag_rows
+    EXPECT_EQ(unindexed(), 5);
 }
 
 TEST(EventStore, ReadOnlyStoreSearchesButNeverWrites) {
