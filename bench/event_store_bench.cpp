@@ -429,6 +429,12 @@ BENCHMARK_DEFINE_F(SearchFixture, FieldRare)(benchmark::State& state) {
     q.where = {{"src_ip", "10.1.2.3"}};
     RunSearch(state, store_.get(), q);
 }
+// A value ~15 events hold (one process id of 65,536), whose trigrams most blocks hold.
+BENCHMARK_DEFINE_F(SearchFixture, FieldRareHit)(benchmark::State& state) {
+    auto q = Day();
+    q.where = {{"pid", "4242"}};
+    RunSearch(state, store_.get(), q);
+}
 // A value no event holds, whose trigrams few blocks hold together (an attacker's user name).
 BENCHMARK_DEFINE_F(SearchFixture, FieldAbsent)(benchmark::State& state) {
     auto q = Day();
@@ -459,6 +465,7 @@ BENCHMARK_DEFINE_F(SearchFixture, HistogramDay)(benchmark::State& state) {
 BENCHMARK_REGISTER_F(SearchFixture, Latest100)->Unit(benchmark::kMillisecond);
 BENCHMARK_REGISTER_F(SearchFixture, FieldCommon)->Unit(benchmark::kMillisecond);
 BENCHMARK_REGISTER_F(SearchFixture, FieldRare)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_REGISTER_F(SearchFixture, FieldRareHit)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_REGISTER_F(SearchFixture, FieldAbsent)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_REGISTER_F(SearchFixture, TextRare)->Unit(benchmark::kMillisecond);
 BENCHMARK_REGISTER_F(SearchFixture, TextCommon)->Unit(benchmark::kMillisecond);

@@ -97,6 +97,16 @@ INSERT INTO events_meta(key, value)
     SELECT 'fts_values_blk', CASE WHEN u.value = 0 THEN 0 ELSE u.value / r.value + 1 END
     FROM events_meta u, events_meta r WHERE u.key = 'fts_upto' AND r.key = 'fts_blk_rows';
 )sql"},
+        // From the block after the last one indexed, a block's document holds an exact-value
+        // token for each field and attribute of its rows (text_index.h) instead of their
+        // values' trigrams: a field filter of any length takes its candidates from the blocks
+        // holding its token.
+        {6, "text index: exact field values in the block documents",
+         R"sql(
+INSERT INTO events_meta(key, value)
+    SELECT 'fts_exact_blk', CASE WHEN u.value = 0 THEN 0 ELSE u.value / r.value + 1 END
+    FROM events_meta u, events_meta r WHERE u.key = 'fts_upto' AND r.key = 'fts_blk_rows';
+)sql"},
     };
     return kMigrations;
 }
@@ -247,12 +257,13 @@ struct TextIndexes {
     int64_t blk_from = 0;     // events_blk holds the rows after this one
     int64_t upto = 0;         // and up to this one (fts_upto)
     int64_t values_blk = 0;   // blocks from this one on hold field values too (migration 5)
+    int64_t exact_blk = 0;    // and from this one on exact-value tokens instead (migration 6)
 };
 Result<TextIndexes> ReadTextIndexes(Database& db) {
     auto meta = db.Cached(
         "SELECT key, value FROM events_meta "
         "WHERE key IN ('fts_old_upto', 'fts_blk_from', 'fts_blk_rows', 'fts_upto', "
-        "'fts_values_blk')");
+        "'fts_values_blk', 'fts_exact_blk')");
     if (!meta) return tl::unexpected(std::move(meta.error()));
     int64_t old_upto = 0;
     TextIndexes out;
@@ -270,6 +281,7 @@ Result<TextIndexes> ReadTextIndexes(Database& db) {
         if (key == "fts_blk_rows") out.block_rows = value;
         if (key == "fts_upto") out.upto = value;
         if (key == "fts_values_blk") out.values_blk = value;
+        if (key == "fts_exact_blk") out.exact_blk = value;
     }
     (*meta)->Reset();
     if (out.block_rows < 1) {
@@ -303,6 +315,28 @@ void AppendSearchableValues(const Statement& row, std::string_view raw, std::str
     });
     for (int col = 3; col <= 6; ++col) add(row.ColumnView(col));
     for (std::string_view c : Split(row.ColumnView(7), ',')) add(c);
+}
+
+// What a row adds to its block's document after its raw text since schema migration 6: an
+// exact-value token (text_index.h) for each field and for what the filters named host, source,
+// product, service and category match besides fields (RowMatches), each after a kRowBreak.
+// Columns as for AppendSearchableValues.
+void AppendExactValues(const Statement& row, std::string_view raw, std::string& doc) {
+    ForEachField(row.ColumnView(2), raw,
+                 [&](std::string_view name, std::string_view value, uint8_t) {
+                     doc.push_back(kRowBreak);
+                     AppendExactValueToken(doc, name, value);
+                     return true;
+                 });
+    static constexpr std::string_view kAttributes[] = {"host", "source", "product", "service"};
+    for (int col = 3; col <= 6; ++col) {
+        doc.push_back(kRowBreak);
+        AppendExactValueToken(doc, kAttributes[col - 3], row.ColumnView(col));
+    }
+    for (std::string_view c : Split(row.ColumnView(7), ',')) {
+        doc.push_back(kRowBreak);
+        AppendExactValueToken(doc, "category", c);
+    }
 }
 
 // The partition's last row (0 when it has none).
@@ -648,37 +682,45 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     const bool text = !q.text.empty();
     const bool fts = text && CharStarts(q.text).size() >= 3;  // trigrams need three characters
     const std::string text_trigrams = fts ? FtsTrigrams(q.text) : std::string();
-    // Field filters the index answers: values of three characters or more, valid UTF-8 (a
-    // stored value with other bytes cannot equal one of these; the others are checked by scan).
-    std::string value_trigrams;
-    for (const WhereTerm& t : q.where) {
-        if (CharStarts(t.value).size() < 3 || ValidUtf8Prefix(t.value) != t.value.size() ||
-            t.value.find('\0') != std::string::npos) {
-            continue;  // a NUL would end the FTS5 query string
-        }
-        if (!value_trigrams.empty()) value_trigrams += " AND ";
-        value_trigrams += FtsTrigrams(t.value);
-    }
     std::optional<TextIndexes> indexes;
-    if (fts || !value_trigrams.empty()) {
+    if (fts || !q.where.empty()) {
         auto read = ReadTextIndexes(db);
         if (!read) return Fail(read, "searching");
         indexes = *read;
     }
+    // Field filters the index answers: the blocks from exact_blk hold each field's and
+    // attribute's exact-value token; the blocks from values_blk to there the trigrams of their
+    // values, which a filter uses when its value has three characters or more and is valid
+    // UTF-8 (a stored value with other bytes cannot equal one of these; a NUL would end the
+    // FTS5 query string). A filter the partition's blocks cannot all answer is checked by scan
+    // only (every candidate is checked against every filter).
+    std::string value_match;
+    for (const WhereTerm& t : q.where) {
+        std::string piece = ExactValueQuery(t.field, t.value);
+        if (indexes->exact_blk > 0) {
+            if (CharStarts(t.value).size() < 3 || ValidUtf8Prefix(t.value) != t.value.size() ||
+                t.value.find('\0') != std::string::npos) {
+                continue;
+            }
+            piece = "(" + FtsTrigrams(t.value) + " OR " + piece + ")";
+        }
+        if (!value_match.empty()) value_match += " AND ";
+        value_match += piece;
+    }
     // Selective: read only the candidates. The index must hold every indexed row in blocks
     // (no older per-row index), and the field values of every block when filters use it.
-    if (indexes && !indexes->positional && !indexes->per_row &&
-        (value_trigrams.empty() || indexes->values_blk == 0)) {
-        std::string match = value_trigrams;
-        if (fts) match += (match.empty() ? "" : " AND ") + text_trigrams;
+    std::string match = value_match;
+    if (fts) match += (match.empty() ? "" : " AND ") + text_trigrams;
+    if (indexes && !indexes->positional && !indexes->per_row && !match.empty() &&
+        (value_match.empty() || indexes->values_blk == 0)) {
         auto done = ScanCandidates(db, q, range, *indexes, match, limit, progress, report, visit);
         if (!done) return tl::unexpected(std::move(done.error()));
         if (*done) return **done;
     }
-    if (!value_trigrams.empty()) {
-        // Candidates: the rows of the blocks whose document holds every value (the rows'
-        // values and attributes are in it since migration 5), the rows before those blocks and
-        // the rows not indexed yet. Then the filters themselves, on each.
+    if (!value_match.empty()) {
+        // Candidates: the rows of the blocks whose document answers every filter, the rows
+        // before those blocks (values_blk) and the rows not indexed yet. Then the filters
+        // themselves, on each.
         sql += " AND (seq / " + std::to_string(indexes->block_rows) +
                " IN (SELECT rowid FROM events_blk WHERE events_blk MATCH ?7) OR seq < " +
                std::to_string(indexes->values_blk * indexes->block_rows) +
@@ -706,7 +748,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (st && range.before) st = stmt->BindInt64(4, range.before->second);
     if (st && fts) st = stmt->BindText(5, text_trigrams);
     if (st && text) st = stmt->BindText(6, LikePattern(q.text));
-    if (st && !value_trigrams.empty()) st = stmt->BindText(7, value_trigrams);
+    if (st && !value_match.empty()) st = stmt->BindText(7, value_match);
     if (!st) return Fail(st, "searching");
     while (true) {
         auto step = stmt->Step();
@@ -987,12 +1029,17 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
             st = flush();
             if (!st) break;
             block = b;
+            if (b >= indexes->exact_blk) doc.push_back(kExactValue);
         } else {
             doc.push_back(kRowBreak);
         }
         const std::string_view raw = (*read)->ColumnView(1);
         doc.append(raw);
-        if (b >= indexes->values_blk) AppendSearchableValues(**read, raw, doc);
+        if (b >= indexes->exact_blk) {
+            AppendExactValues(**read, raw, doc);
+        } else if (b >= indexes->values_blk) {
+            AppendSearchableValues(**read, raw, doc);
+        }
         if (seq == from) indexed_before = doc.size();
     }
     (*read)->Reset();

@@ -1,9 +1,11 @@
 #include "store/text_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <sqlite3.h>
 
@@ -19,6 +21,56 @@ std::vector<size_t> CharStarts(std::string_view s) {
             while (i < s.size() && (static_cast<uint8_t>(s[i]) & 0xc0) == 0x80) ++i;
         }
     }
+    return out;
+}
+
+void AppendExactValueToken(std::string& out, std::string_view name, std::string_view value) {
+    // Each text as its length and then little-endian 8-byte words (the last padded with
+    // zeros), each word mixed in; then MurmurHash3's finalizer.
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    auto word = [&h](uint64_t w) {
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+    };
+    auto load = [](const char* p, size_t n) {
+        uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+        return w;
+    };
+    auto text = [&](std::string_view t) {
+        word(t.size());
+        size_t i = 0;
+        for (; i + 8 <= t.size(); i += 8) word(load(t.data() + i, 8));
+        if (i < t.size()) word(load(t.data() + i, t.size() - i));
+    };
+    text(name);
+    text(value);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    // 48 bits, six to a byte from 0x80 to 0xbf: no NUL or quote for an FTS5 query string.
+    char token[kExactValueTokenBytes];
+    token[0] = kExactValue;
+    for (size_t i = 1; i < kExactValueTokenBytes; ++i) {
+        token[i] = static_cast<char>(0x80 | (h & 0x3f));
+        h >>= 6;
+    }
+    out.append(token, kExactValueTokenBytes);
+}
+
+std::string ExactValueToken(std::string_view name, std::string_view value) {
+    std::string out;
+    AppendExactValueToken(out, name, value);
+    return out;
+}
+
+std::string ExactValueQuery(std::string_view name, std::string_view value) {
+    std::string out = {'"', kExactValue};
+    AppendExactValueToken(out, name, value);
+    out.push_back('"');
     return out;
 }
 
@@ -84,7 +136,8 @@ public:
             gen_ = 1;
         }
     }
-    // True when the token (at most 12 bytes: three characters) was not seen in this document yet.
+    // True when the token (at most 12 bytes: three characters, or an exact-value token) was not
+    // seen in this document yet.
     bool Insert(const char* p, size_t n) {
         uint64_t a = 0;
         uint32_t b = 0;
@@ -166,6 +219,14 @@ private:
 int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, TokenFn token) {
     if (text == nullptr || size <= 0) return SQLITE_OK;
     const auto n = static_cast<size_t>(size);
+    // kExactValue and the token's bytes, each from 0x80 to 0xbf.
+    const auto exact_at = [&](size_t i) {
+        if (n - i < kExactValueTokenBytes || text[i] != kExactValue) return false;
+        for (size_t k = i + 1; k < i + kExactValueTokenBytes; ++k) {
+            if ((static_cast<uint8_t>(text[k]) & 0xc0) != 0x80) return false;
+        }
+        return true;
+    };
     // A document is read once and each trigram handed over once: with detail=none FTS5 keeps
     // only which rows (here: blocks) hold a token, so repeats would add nothing but work. Only
     // a document holds row breaks; in a query the byte reads as SQLite reads it.
@@ -177,22 +238,39 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
     };
     thread_local std::unique_ptr<Seen> tables;
     Seen* seen = nullptr;
+    // Exact-value tokens: after the row breaks of a document that starts with kExactValue (no
+    // other document does: it starts with a raw text, valid UTF-8, or a row break); in a
+    // query, as ExactValueQuery writes them (no trigram is kExactValue and a token).
+    bool tokens = false;
     if (document) {
         if (!tables) tables = std::make_unique<Seen>();
         seen = tables.get();
         seen->other.Reset();
         seen->ascii.Reset();
+        tokens = text[0] == kExactValue;
+    } else if (n == kExactValueTokenBytes + 1 && text[0] == kExactValue && exact_at(1)) {
+        return token(ctx, 0, text + 1, size - 1, 1, size);  // a field filter
     }
     Char last[3];  // the last three characters of the current row, oldest first
     size_t starts[3] = {0, 0, 0};
     int have = 0;
     uint32_t ascii_key = 0;  // the last three characters when all are ASCII, lowered
     int ascii_run = 0;       // how many of the last characters are ASCII (up to 3)
-    for (size_t i = 0; i < n;) {
+    for (size_t i = tokens ? 1 : 0; i < n;) {
         const auto c = static_cast<uint8_t>(text[i]);
         if (document && text[i] == kRowBreak) {
             have = ascii_run = 0;
             ++i;
+            // An exact-value token: handed over whole, once per document.
+            if (tokens && exact_at(i)) {
+                if (seen->other.Insert(text + i, kExactValueTokenBytes)) {
+                    const int rc =
+                        token(ctx, 0, text + i, static_cast<int>(kExactValueTokenBytes),
+                              static_cast<int>(i), static_cast<int>(i + kExactValueTokenBytes));
+                    if (rc != SQLITE_OK) return rc;
+                }
+                i += kExactValueTokenBytes;
+            }
             continue;
         }
         last[0] = last[1];
@@ -237,6 +315,16 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
 
 fts5_tokenizer g_api_tokenizer = {Create, Delete, Tokenize};
 
+void ExactValueFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    std::string_view parts[2];
+    for (int i = 0; i < argc && i < 2; ++i) {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
+        if (p) parts[i] = std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[i])));
+    }
+    const std::string out = ExactValueToken(parts[0], parts[1]);
+    sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 Status RegisterTextTokenizer(Database& db) {
@@ -257,6 +345,10 @@ Status RegisterTextTokenizer(Database& db) {
     const std::string name(kTextTokenizer);
     rc = api->xCreateTokenizer(api, name.c_str(), nullptr, &g_api_tokenizer, nullptr);
     if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, ""));
+    rc = sqlite3_create_function_v2(handle, "vigil_exact_value", 2,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                    ExactValueFunction, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, "vigil_exact_value"));
     return Ok();
 }
 

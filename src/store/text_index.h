@@ -8,8 +8,15 @@
 // text, and its host, source, product, service and categories, each after a kRowBreak.
 // Trigrams are three characters as SQLite reads UTF-8 (CharStarts), ASCII letters lowered, as
 // the search's query trigrams are (ASCII-caseless, like its LIKE check).
+//
+// Since schema migration 6 a block's document starts with kExactValue, and a row adds, instead
+// of those values, one exact-value token per field (its name and value) and per attribute
+// (host, source, product, service, each category), each after a kRowBreak: ExactValueToken,
+// which the tokenizer hands to FTS5 whole. A field filter on a value of any length then takes
+// its candidates from the blocks holding its token.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +28,17 @@ class Database;
 
 inline constexpr char kRowBreak = '\xff';
 inline constexpr std::string_view kTextTokenizer = "vigil_trigram";
+inline constexpr char kExactValue = '\xfe';  // another byte valid UTF-8 never holds
+inline constexpr size_t kExactValueTokenBytes = 9;
+
+// kExactValue and 48 bits of a hash of the name and value (exact, case-sensitive, as a field
+// filter matches), six in each byte from 0x80 to 0xbf. Part of the partitions' file format: the
+// hash never changes. Two pairs can share a token; that only adds candidates, which the search
+// checks.
+std::string ExactValueToken(std::string_view name, std::string_view value);
+void AppendExactValueToken(std::string& out, std::string_view name, std::string_view value);
+// The FTS5 query string (quoted) that finds the blocks holding that token.
+std::string ExactValueQuery(std::string_view name, std::string_view value);
 
 // Where each character of s starts, as SQLite and FTS5 read UTF-8: a byte from 0xc0 starts a
 // character and takes the continuation bytes after it; any other byte, a stray continuation
@@ -28,7 +46,8 @@ inline constexpr std::string_view kTextTokenizer = "vigil_trigram";
 std::vector<size_t> CharStarts(std::string_view s);
 
 // Makes the tokenizer known to this connection; every connection that writes, reads or
-// creates a partition's block index needs it.
+// creates a partition's block index needs it. Also the SQL function
+// vigil_exact_value(name, value), ExactValueToken (for checking an index against a fresh one).
 Status RegisterTextTokenizer(Database& db);
 
 }  // namespace vigil::store

@@ -100,15 +100,24 @@ void WriteOldPartition(const fs::path& path, int version, const std::string& hos
 
 // FTS5's own check of a partition's block index, and how many (term, block, count) entries
 // differ from an index built from scratch in the same file, each row's document being `doc`
-// (SQL over the row's columns; s is the row break). -1 when the comparison could not run.
-int64_t DiffFromFreshIndex(Database& db, const std::string& doc) {
+// (SQL over the row's columns; s is the row break) and the documents of the blocks from
+// exact_from on starting with kExactValue. -1 when the comparison could not run.
+// A row's exact-value tokens for its attributes (after those of its fields), in SQL over its
+// columns as DiffFromFreshIndex reads them.
+const std::string kExactAttributes =
+    "vigil_exact_value('host', host) || s || vigil_exact_value('source', source) || s || "
+    "vigil_exact_value('product', product) || s || vigil_exact_value('service', service) || s || "
+    "vigil_exact_value('category', categories)";
+
+int64_t DiffFromFreshIndex(Database& db, const std::string& doc, int64_t exact_from) {
     auto check = db.Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
     EXPECT_TRUE(check) << check.error().message;
     auto built = db.Exec(
         "CREATE VIRTUAL TABLE fresh USING fts5(raw, content='', tokenize='vigil_trigram', "
         "detail='none', columnsize=0);"
-        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, group_concat(doc, s) FROM (SELECT seq, "
-        "s, " +
+        "INSERT INTO fresh(rowid, raw) SELECT seq / 32, CASE WHEN seq / 32 >= " +
+        std::to_string(exact_from) +
+        " THEN CAST(x'fe' AS TEXT) ELSE '' END || group_concat(doc, s) FROM (SELECT seq, s, " +
         doc +
         " AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) ORDER BY seq) GROUP BY seq / 32;"
         "CREATE VIRTUAL TABLE temp.v_blk USING fts5vocab(main, events_blk, 'row');"
@@ -466,14 +475,12 @@ TEST(EventStore, BlocksIndexedPartlyAreIndexedAgainWhole) {
     ASSERT_EQ(stats->partitions.size(), 1u);
     EXPECT_EQ(stats->partitions[0].unindexed, 0u);
     // After all those deletions the index holds what one built from scratch does: every
-    // trigram in as many blocks, FTS5's own check passing. (A row's document: its raw text,
-    // then host, source, product and service; these rows have no fields or categories.)
+    // trigram and token in as many blocks, FTS5's own check passing. (A row's document: its raw
+    // text, then the exact-value tokens of its fields and attributes; these rows have no fields.)
     auto db = Database::Open(dir.path() / "events" / "2025-11-26.db");
     ASSERT_TRUE(db);
     ASSERT_TRUE(RegisterTextTokenizer(*db));
-    EXPECT_EQ(
-        DiffFromFreshIndex(*db, "raw || s || host || s || source || s || product || s || service"),
-        0);
+    EXPECT_EQ(DiffFromFreshIndex(*db, "raw || s || " + kExactAttributes, 0), 0);
 }
 
 // The index reads characters as the search's LIKE check does (invalid UTF-8 in a search text
@@ -494,25 +501,19 @@ TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
                                            "\u00ff\u00fe thorn",
                                            "Mixed CASE Words",
                                            "\xc3 broken at the start"};
-    const std::vector<std::string> texts = {"caf\u00e9",
-                                            "CAF\u00c9",
-                                            "cafe",
-                                            "a\xff"
-                                            "bc",
-                                            "a\uFFFDbc",
-                                            "\x80y z",
-                                            "x\xc2\x80y",
-                                            "\U0001F600\U0001F600",
-                                            "\u00e0\u00e9\u00ee",
-                                            "\u00c0\u00c9\u00ce",
-                                            "one\nline",
-                                            "e\nl",
-                                            "\xc3\xc3\xc3",
-                                            "\xff\xfe t",
-                                            "\u00ff\u00fe t",
-                                            "mixed case",
-                                            "WORDS",
-                                            "\xef\xbf\xbd broken"};
+    const std::vector<std::string> texts = {
+        "caf\u00e9", "CAF\u00c9", "cafe",
+        "a\xff"
+        "bc",
+        "a\uFFFDbc", "\x80y z", "x\xc2\x80y", "\U0001F600\U0001F600", "\u00e0\u00e9\u00ee",
+        "\u00c0\u00c9\u00ce", "one\nline", "e\nl", "\xc3\xc3\xc3", "\xff\xfe t", "\u00ff\u00fe t",
+        "mixed case", "WORDS", "\xef\xbf\xbd broken",
+        // Read as U+FFFD, then "bc"; its one trigram starts
+        // with the byte of an exact-value token.
+        "\xfe\x80\x80\x80\x80\x80\x80"
+        "bc",
+        "\xfe\x80\x80\x80\x80\x80\x80\x80\x80"
+        "bc repl"};
     int64_t t = 0;
     auto append = [&](size_t from, size_t to) {
         for (size_t i = from; i < to; ++i) {
@@ -533,6 +534,8 @@ TEST(EventStore, TextSearchAnswersTheSameIndexedOrNot) {
     EXPECT_EQ(before[0].size(), 1u);
     EXPECT_EQ(before[8].size(), 1u);
     EXPECT_EQ(before[15].size(), 1u);
+    EXPECT_EQ(before[18].size(), 1u);
+    EXPECT_EQ(before[19].size(), 1u);
     ASSERT_TRUE(store->IndexText(100000));
     for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(FindText(*store, texts[i]), before[i]) << i;
 }
@@ -602,7 +605,7 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
     row("login failure").event.Add("user", "zhangsan");
     {
         StoredEvent& e = row("geo");
-        e.event.Add("city", "\u5317\u4eac");          // two characters: no trigram, scanned
+        e.event.Add("city", "\u5317\u4eac");          // two characters: no trigram
         e.event.Add("region", "\u4e0a\u6d77\u5e02");  // three
     }
     row("bytes").event.Add("blob",
@@ -638,7 +641,7 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
         {{"user", "alice"}, {"outcome", "failure"}},
         {{"user", "alice"}, {"user", "zhangsan"}},
         {{"service", "sshd"}, {"user", "zhangsan"}},
-        {{"nul", std::string("ab\0cd", 5)}},  // a NUL cannot go into an FTS5 query: scanned
+        {{"nul", std::string("ab\0cd", 5)}},  // hashed into its token like any other value
     };
     auto find = [&](const std::vector<WhereTerm>& where) {
         SearchQuery q = Range(kDay0, kDay0 + kHour);
@@ -719,64 +722,99 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
     ASSERT_TRUE(page.has_value());
     ASSERT_EQ(page->hits.size(), 1u);
     EXPECT_LE(page->scanned, 32u);
-    // A value of two characters cannot use it: every row is read.
-    q.where = {{"city", "\u5317\u4eac"}};
+    // So does a value of two characters (no trigram), one with a NUL, and an attribute, through
+    // their exact-value tokens.
+    for (const WhereTerm& term : std::vector<WhereTerm>{
+             {"city", "\u5317\u4eac"}, {"nul", std::string("ab\0cd", 5)}, {"host", "bastion-7"}}) {
+        q.where = {term};
+        page = store->Search(q);
+        ASSERT_TRUE(page.has_value());
+        EXPECT_EQ(page->hits.size(), 1u) << term.field;
+        EXPECT_LE(page->scanned, 32u) << term.field;
+    }
+    // A value held by another field of the same block is a candidate, not a hit.
+    q.where = {{"src_ip", "failure"}};
     page = store->Search(q);
     ASSERT_TRUE(page.has_value());
-    EXPECT_EQ(page->scanned, rows.size() * 32);
+    EXPECT_EQ(page->hits.size(), 0u);
+    EXPECT_EQ(page->scanned, 0u);
 }
 
-// A partition indexed under schema version 4 (documents of raw texts only) with its mark
-// inside a block, upgraded: the rows of the blocks indexed before are found by scanning, the
-// partly indexed block is indexed again in its old form (FTS5's check passes), and the blocks
-// after it answer field filters from the index.
-TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersion4) {
-    TempDir dir;
-    const fs::path part = dir.path() / "events" / "2025-11-26.db";
-    ASSERT_NO_FATAL_FAILURE(WriteOldPartition(
-        part, 4, "'old-host-' || i", "'old row ' || i",
-        "INSERT INTO events_blk(rowid, raw) SELECT seq / 32, group_concat(raw, "
-        "CAST(x'ff' AS TEXT)) FROM (SELECT seq, raw FROM events ORDER BY seq) GROUP BY seq / 32;"
-        "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';"));
-    auto store = OpenStore(dir);
-    std::vector<StoredEvent> batch;
-    for (int i = 41; i <= 200; ++i) {
-        StoredEvent e = MakeEvent(kDay0 + (100 + i) * kSec, "new row " + std::to_string(i));
-        e.host = "new-host-" + std::to_string(i);
-        batch.push_back(std::move(e));
+// Partitions indexed under schema version 4 (documents of raw texts only) and 5 (raw texts and
+// field values) with the mark inside a block, upgraded: the partly indexed block is indexed
+// again in its old form (FTS5's check passes), and the blocks after it hold exact-value tokens.
+// Under version 4 the rows of the blocks indexed before are found by scanning; under version 5
+// from their values' trigrams. A filter whose value has no trigram scans such a partition.
+TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersions4And5) {
+    for (int version : {4, 5}) {
+        SCOPED_TRACE("version " + std::to_string(version));
+        TempDir dir;
+        const fs::path part = dir.path() / "events" / "2025-11-26.db";
+        const std::string old_doc =
+            version == 4 ? "raw"
+                         : "raw || s || host || s || source || s || product || s || service";
+        ASSERT_NO_FATAL_FAILURE(WriteOldPartition(
+            part, version, "'old-host-' || i", "'old row ' || i",
+            "INSERT INTO events_blk(rowid, raw) SELECT seq / 32, group_concat(doc, s) FROM "
+            "(SELECT seq, s, " +
+                old_doc +
+                " AS doc FROM events, (SELECT CAST(x'ff' AS TEXT) AS s) ORDER BY seq) GROUP BY "
+                "seq / 32;"
+                "UPDATE events_meta SET value = 40 WHERE key = 'fts_upto';"));
+        auto store = OpenStore(dir);
+        std::vector<StoredEvent> batch;
+        for (int i = 41; i <= 200; ++i) {
+            StoredEvent e = MakeEvent(kDay0 + (100 + i) * kSec, "new row " + std::to_string(i),
+                                      {{"n", std::to_string(i % 10)}});
+            e.host = "new-host-" + std::to_string(i);
+            batch.push_back(std::move(e));
+        }
+        ASSERT_TRUE(store->Append(batch));
+        auto search = [&](const WhereTerm& term) {
+            SearchQuery q = Range(kDay0, kDay0 + kHour);
+            q.where = {term};
+            q.limit = 1000;
+            auto page = store->Search(q);
+            EXPECT_TRUE(page.has_value()) << page.error().message;
+            return page ? std::pair{Raws(*page), page->scanned}
+                        : std::pair{std::vector<std::string>{}, uint64_t{0}};
+        };
+        using V = std::vector<std::string>;
+        for (int round = 0; round < 2; ++round) {
+            EXPECT_EQ(search({"host", "old-host-7"}).first, V{"old row 7"}) << round;
+            EXPECT_EQ(search({"host", "old-host-35"}).first, V{"old row 35"}) << round;
+            EXPECT_EQ(search({"host", "new-host-45"}).first, V{"new row 45"}) << round;
+            EXPECT_EQ(search({"host", "new-host-150"}).first, V{"new row 150"}) << round;
+            EXPECT_EQ(search({"n", "7"}).first.size(), 16u) << round;
+            ASSERT_TRUE(store->IndexText(100000));
+        }
+        // Row 150 is found through its block (128-159); rows 1-63 (blocks 0 and 1, indexed in
+        // the old form) are scanned under version 4, and answer from the index under version 5.
+        EXPECT_EQ(search({"host", "new-host-150"}).second, version == 4 ? 63u + 32u : 32u);
+        EXPECT_EQ(search({"host", "old-host-7"}).second, version == 4 ? 63u : 31u);  // seq 1-31
+        // Without a trigram, the blocks of the old form cannot answer: the partition is read.
+        EXPECT_EQ(search({"n", "7"}).second, 200u);
+        auto db = Database::Open(part);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(RegisterTextTokenizer(*db));
+        // The index equals one built from scratch with blocks 0 and 1 in the old form.
+        EXPECT_EQ(DiffFromFreshIndex(*db,
+                                     "CASE WHEN seq / 32 < 2 THEN " + old_doc +
+                                         " ELSE raw || s || vigil_exact_value('n', seq % "
+                                         "10) || s || " +
+                                         kExactAttributes + " END",
+                                     2),
+                  0);
+        auto marks = db->Prepare(
+            "SELECT key, value FROM events_meta WHERE key IN ('fts_values_blk', "
+            "'fts_exact_blk') ORDER BY key");
+        ASSERT_TRUE(marks);
+        ASSERT_EQ(*marks->Step(), Statement::StepResult::kRow);
+        EXPECT_EQ(marks->ColumnText(0), "fts_exact_blk");
+        EXPECT_EQ(marks->ColumnInt64(1), 2);
+        ASSERT_EQ(*marks->Step(), Statement::StepResult::kRow);
+        EXPECT_EQ(marks->ColumnInt64(1), version == 4 ? 2 : 0);
     }
-    ASSERT_TRUE(store->Append(batch));
-    auto hosts = [&](const std::string& host) {
-        SearchQuery q = Range(kDay0, kDay0 + kHour);
-        q.where = {{"host", host}};
-        auto page = store->Search(q);
-        EXPECT_TRUE(page.has_value()) << page.error().message;
-        return page ? std::pair{Raws(*page), page->scanned}
-                    : std::pair{std::vector<std::string>{}, uint64_t{0}};
-    };
-    using V = std::vector<std::string>;
-    for (int round = 0; round < 2; ++round) {
-        EXPECT_EQ(hosts("old-host-7").first, V{"old row 7"}) << round;
-        EXPECT_EQ(hosts("old-host-35").first, V{"old row 35"}) << round;
-        EXPECT_EQ(hosts("new-host-45").first, V{"new row 45"}) << round;
-        EXPECT_EQ(hosts("new-host-150").first, V{"new row 150"}) << round;
-        ASSERT_TRUE(store->IndexText(100000));
-    }
-    // Rows 1-63 (blocks 0 and 1, indexed before the upgrade) are scanned; row 150 is found
-    // through its block (128-159).
-    EXPECT_EQ(hosts("new-host-150").second, 63u + 32u);
-    auto db = Database::Open(part);
-    ASSERT_TRUE(db);
-    ASSERT_TRUE(RegisterTextTokenizer(*db));
-    // The index equals one built from scratch with blocks 0 and 1 of raw texts only.
-    EXPECT_EQ(DiffFromFreshIndex(*db,
-                                 "CASE WHEN seq / 32 < 2 THEN raw ELSE raw || s || host || "
-                                 "s || source || s || product || s || service END"),
-              0);
-    auto mark = db->Prepare("SELECT value FROM events_meta WHERE key = 'fts_values_blk'");
-    ASSERT_TRUE(mark);
-    ASSERT_EQ(*mark->Step(), Statement::StepResult::kRow);
-    EXPECT_EQ(mark->ColumnInt64(0), 2);
 }
 
 TEST(EventStore, FieldFiltersTreatSqlMetacharactersAsData) {
