@@ -569,7 +569,8 @@ constexpr int64_t kMaxCandidateRows = 50000;
 // every trigram of `match`, and the rows after the index's mark; checks the time range, cursor,
 // text and filters on each, then visits the matches newest first (with limit 0, in the order
 // read: every match is wanted, so none is read twice). The partition's index must be
-// blocks only, holding field values from its first block when `match` has value trigrams.
+// blocks only, answering field filters from its first block (values_blk 0) when `match` has
+// any.
 //
 // It must read every candidate before it visits the first, while the walk newest first stops
 // at the page's limit. Its rows cost ~7 times a step of the walk (1.7 against 0.26 µs on the
@@ -694,18 +695,25 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     // UTF-8 (a stored value with other bytes cannot equal one of these; a NUL would end the
     // FTS5 query string). A filter the partition's blocks cannot all answer is checked by scan
     // only (every candidate is checked against every filter).
-    std::string value_match;
+    // value_match serves the candidate read (one FTS5 query over every block); the walk below
+    // asks the blocks from exact_blk for the tokens (token_match) and the earlier ones for the
+    // trigrams (trigram_match), so a value whose trigrams are common is not walked there.
+    std::string value_match, token_match, trigram_match;
+    auto add = [](std::string& to, const std::string& piece) {
+        if (!to.empty()) to += " AND ";
+        to += piece;
+    };
     for (const WhereTerm& t : q.where) {
-        std::string piece = ExactValueQuery(t.field, t.value);
-        if (indexes->exact_blk > 0) {
-            if (CharStarts(t.value).size() < 3 || ValidUtf8Prefix(t.value) != t.value.size() ||
-                t.value.find('\0') != std::string::npos) {
-                continue;
-            }
-            piece = "(" + FtsTrigrams(t.value) + " OR " + piece + ")";
+        const std::string token = ExactValueQuery(t.field, t.value);
+        add(token_match, token);
+        if (indexes->exact_blk == 0) {
+            add(value_match, token);
+        } else if (CharStarts(t.value).size() >= 3 && ValidUtf8Prefix(t.value) == t.value.size() &&
+                   t.value.find('\0') == std::string::npos) {
+            const std::string trigrams = FtsTrigrams(t.value);
+            add(trigram_match, trigrams);
+            add(value_match, "(" + trigrams + " OR " + token + ")");
         }
-        if (!value_match.empty()) value_match += " AND ";
-        value_match += piece;
     }
     // Selective: read only the candidates. The index must hold every indexed row in blocks
     // (no older per-row index), and the field values of every block when filters use it.
@@ -717,14 +725,25 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
         if (!done) return tl::unexpected(std::move(done.error()));
         if (*done) return **done;
     }
-    if (!value_match.empty()) {
-        // Candidates: the rows of the blocks whose document answers every filter, the rows
-        // before those blocks (values_blk) and the rows not indexed yet. Then the filters
-        // themselves, on each.
-        sql += " AND (seq / " + std::to_string(indexes->block_rows) +
-               " IN (SELECT rowid FROM events_blk WHERE events_blk MATCH ?7) OR seq < " +
-               std::to_string(indexes->values_blk * indexes->block_rows) +
-               " OR seq > (SELECT value FROM events_meta WHERE key = 'fts_upto'))";
+    if (!token_match.empty()) {
+        // Candidates: the rows of the blocks from exact_blk holding every filter's token (no
+        // earlier block holds a token); of the blocks from values_blk to there, those holding
+        // the trigrams of every filter that has them; the rows before values_blk; and the rows
+        // not indexed yet. Then the filters themselves, on each.
+        const std::string rows = std::to_string(indexes->block_rows);
+        sql +=
+            " AND (seq / " + rows + " IN (SELECT rowid FROM events_blk WHERE events_blk MATCH ?7)";
+        if (indexes->exact_blk > 0) {
+            const std::string exact_from = std::to_string(indexes->exact_blk * indexes->block_rows);
+            if (trigram_match.empty()) {
+                sql += " OR seq < " + exact_from;
+            } else {
+                sql += " OR (seq < " + exact_from + " AND seq / " + rows +
+                       " IN (SELECT rowid FROM events_blk WHERE events_blk MATCH ?8)) OR seq < " +
+                       std::to_string(indexes->values_blk * indexes->block_rows);
+            }
+        }
+        sql += " OR seq > (SELECT value FROM events_meta WHERE key = 'fts_upto'))";
     }
     if (fts) {
         // Candidates: the rows of the blocks that hold every trigram, the rows indexed one by
@@ -748,7 +767,9 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (st && range.before) st = stmt->BindInt64(4, range.before->second);
     if (st && fts) st = stmt->BindText(5, text_trigrams);
     if (st && text) st = stmt->BindText(6, LikePattern(q.text));
-    if (st && !value_match.empty()) st = stmt->BindText(7, value_match);
+    if (st && !token_match.empty()) st = stmt->BindText(7, token_match);
+    if (st && indexes && indexes->exact_blk > 0 && !trigram_match.empty())
+        st = stmt->BindText(8, trigram_match);
     if (!st) return Fail(st, "searching");
     while (true) {
         auto step = stmt->Step();
