@@ -292,53 +292,6 @@ Result<TextIndexes> ReadTextIndexes(Database& db) {
     return out;
 }
 
-// What a row adds to its block's document after its raw text (schema migration 5): each field
-// value, host, source, product, service and category (what a field filter matches) that the
-// raw text does not hold verbatim, each after a kRowBreak. A value the raw text holds has its
-// trigrams there already: slices of the raw text (most syslog fields), and most JSON values
-// (looked for only when long: a short value costs the tokenizer less than the search). Values
-// under three bytes are left out: a filter on them has no trigram and scans.
-// Columns as IndexPartition reads them: raw 1, fields 2, host 3 .. service 6, categories 7.
-constexpr size_t kFindValuesFrom = 24;  // bytes
-void AppendSearchableValues(const Statement& row, std::string_view raw, std::string& doc) {
-    auto add = [&](std::string_view value) {
-        const auto at = reinterpret_cast<uintptr_t>(value.data());
-        const auto begin = reinterpret_cast<uintptr_t>(raw.data());
-        const bool slice = at >= begin && at + value.size() <= begin + raw.size();
-        if (value.size() < 3 || slice) return;
-        if (value.size() >= kFindValuesFrom && raw.find(value) != std::string_view::npos) return;
-        doc.append(1, kRowBreak).append(value);
-    };
-    ForEachField(row.ColumnView(2), raw, [&](std::string_view, std::string_view value, uint8_t) {
-        add(value);
-        return true;
-    });
-    for (int col = 3; col <= 6; ++col) add(row.ColumnView(col));
-    for (std::string_view c : Split(row.ColumnView(7), ',')) add(c);
-}
-
-// What a row adds to its block's document after its raw text since schema migration 6: an
-// exact-value token (text_index.h) for each field and for what the filters named host, source,
-// product, service and category match besides fields (RowMatches), each after a kRowBreak.
-// Columns as for AppendSearchableValues.
-void AppendExactValues(const Statement& row, std::string_view raw, std::string& doc) {
-    ForEachField(row.ColumnView(2), raw,
-                 [&](std::string_view name, std::string_view value, uint8_t) {
-                     doc.push_back(kRowBreak);
-                     AppendExactValueToken(doc, name, value);
-                     return true;
-                 });
-    static constexpr std::string_view kAttributes[] = {"host", "source", "product", "service"};
-    for (int col = 3; col <= 6; ++col) {
-        doc.push_back(kRowBreak);
-        AppendExactValueToken(doc, kAttributes[col - 3], row.ColumnView(col));
-    }
-    for (std::string_view c : Split(row.ColumnView(7), ',')) {
-        doc.push_back(kRowBreak);
-        AppendExactValueToken(doc, "category", c);
-    }
-}
-
 // The partition's last row (0 when it has none).
 Result<int64_t> MaxSeq(Database& db) {
     auto stmt = db.Cached("SELECT max(seq) FROM events");
@@ -498,39 +451,71 @@ std::string LikePattern(std::string_view text) {
     return out;
 }
 
-bool ListHas(std::string_view list, std::string_view value) {
-    for (std::string_view item : Split(list, ',')) {
-        if (item == value) return true;
+// Every (name, value) a field filter `name=value` matches in a row read with kSelect: its host,
+// source, product and service, each of its categories ("category"), then its fields. fn
+// returns false to stop. The filter's check (RowMatches) and what the text index holds for it
+// (AppendSearchableValues, AppendExactValues) both come from here.
+template <typename Fn>
+void ForEachFilterable(const Statement& row, Fn&& fn) {
+    static constexpr std::pair<std::string_view, int> kAttributes[] = {
+        {"host", kHost}, {"source", kSource}, {"product", kProduct}, {"service", kService}};
+    for (const auto& [name, col] : kAttributes) {
+        if (!fn(name, row.ColumnView(col))) return;
     }
-    return false;
+    const std::string_view cats = row.ColumnView(kCats);  // comma-separated, as Split reads it
+    for (size_t at = 0;;) {
+        const size_t comma = cats.find(',', at);
+        if (!fn(std::string_view("category"), cats.substr(at, comma - at))) return;
+        if (comma == std::string_view::npos) break;
+        at = comma + 1;
+    }
+    ForEachField(
+        row.ColumnView(kFields), row.ColumnView(kRaw),
+        [&](std::string_view name, std::string_view value, uint8_t) { return fn(name, value); });
 }
 
 bool RowMatches(const Statement& row, const std::vector<WhereTerm>& where) {
-    if (where.empty()) return true;
-    std::string_view fields = row.ColumnView(kFields);
-    std::string_view raw = row.ColumnView(kRaw);
     for (const WhereTerm& t : where) {
         bool hit = false;
-        if (t.field == "host") {
-            hit = row.ColumnView(kHost) == t.value;
-        } else if (t.field == "source") {
-            hit = row.ColumnView(kSource) == t.value;
-        } else if (t.field == "product") {
-            hit = row.ColumnView(kProduct) == t.value;
-        } else if (t.field == "service") {
-            hit = row.ColumnView(kService) == t.value;
-        } else if (t.field == "category") {
-            hit = ListHas(row.ColumnView(kCats), t.value);
-        }
-        if (!hit) {
-            ForEachField(fields, raw, [&](std::string_view name, std::string_view value, uint8_t) {
-                if (name == t.field && value == t.value) hit = true;
-                return !hit;
-            });
-        }
+        ForEachFilterable(row, [&](std::string_view name, std::string_view value) {
+            hit = name == t.field && value == t.value;
+            return !hit;
+        });
         if (!hit) return false;
     }
     return true;
+}
+
+// What a row adds to its block's document after its raw text under schema migration 5: each
+// value a field filter matches that the raw text does not hold verbatim, each after a
+// kRowBreak. A value the raw text holds has its trigrams there already: slices of the raw text
+// (most syslog fields), and most JSON values (looked for only when long: a short value costs
+// the tokenizer less than the search). Values under three bytes are left out: a filter on them
+// has no trigram and scans.
+constexpr size_t kFindValuesFrom = 24;  // bytes
+void AppendSearchableValues(const Statement& row, std::string& doc) {
+    const std::string_view raw = row.ColumnView(kRaw);
+    ForEachFilterable(row, [&](std::string_view, std::string_view value) {
+        const auto at = reinterpret_cast<uintptr_t>(value.data());
+        const auto begin = reinterpret_cast<uintptr_t>(raw.data());
+        const bool slice = at >= begin && at + value.size() <= begin + raw.size();
+        if (value.size() < 3 || slice) return true;
+        if (value.size() >= kFindValuesFrom && raw.find(value) != std::string_view::npos) {
+            return true;
+        }
+        doc.append(1, kRowBreak).append(value);
+        return true;
+    });
+}
+
+// What a row adds instead since schema migration 6: an exact-value token (text_index.h) for
+// each (name, value) a field filter matches, each after a kRowBreak.
+void AppendExactValues(const Statement& row, std::string& doc) {
+    ForEachFilterable(row, [&](std::string_view name, std::string_view value) {
+        doc.push_back(kRowBreak);
+        AppendExactValueToken(doc, name, value);
+        return true;
+    });
 }
 
 void ReadHit(const Statement& row, SearchHit& hit) {
@@ -689,15 +674,14 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
         if (!read) return Fail(read, "searching");
         indexes = *read;
     }
-    // Field filters the index answers: the blocks from exact_blk hold each field's and
-    // attribute's exact-value token; the blocks from values_blk to there the trigrams of their
+    // Field filters the index answers: the blocks from exact_blk hold each filterable value's
+    // exact-value token (token_match); the blocks from values_blk to there the trigrams of the
     // values, which a filter uses when its value has three characters or more and is valid
-    // UTF-8 (a stored value with other bytes cannot equal one of these; a NUL would end the
-    // FTS5 query string). A filter the partition's blocks cannot all answer is checked by scan
-    // only (every candidate is checked against every filter).
-    // value_match serves the candidate read (one FTS5 query over every block); the walk below
-    // asks the blocks from exact_blk for the tokens (token_match) and the earlier ones for the
-    // trigrams (trigram_match), so a value whose trigrams are common is not walked there.
+    // UTF-8 (trigram_match; a stored value with other bytes cannot equal one of these, and a NUL
+    // would end the FTS5 query string). The candidate read asks every block at once
+    // (value_match: the token, or either); the walk asks each range for its own kind, so a value
+    // whose trigrams are common is not walked in the blocks with tokens. Every candidate is
+    // checked against every filter, so a filter left out only costs reads.
     std::string value_match, token_match, trigram_match;
     auto add = [](std::string& to, const std::string& piece) {
         if (!to.empty()) to += " AND ";
@@ -768,8 +752,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
     if (st && fts) st = stmt->BindText(5, text_trigrams);
     if (st && text) st = stmt->BindText(6, LikePattern(q.text));
     if (st && !token_match.empty()) st = stmt->BindText(7, token_match);
-    if (st && indexes && indexes->exact_blk > 0 && !trigram_match.empty())
-        st = stmt->BindText(8, trigram_match);
+    if (st && !trigram_match.empty()) st = stmt->BindText(8, trigram_match);
     if (!st) return Fail(st, "searching");
     while (true) {
         auto step = stmt->Step();
@@ -1005,9 +988,7 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
     const int64_t to = std::min(last, chunk_end);
     const int64_t first_block = (from + 1) / rows;
     const int64_t low = std::max(first_block * rows, indexes->blk_from + 1);
-    auto read = db.Cached(
-        "SELECT seq, raw, fields, host, source, product, service, categories FROM events "
-        "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq");
+    auto read = db.Cached(std::string(kSelect) + " WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq");
     auto insert = db.Cached("INSERT INTO events_blk(rowid, raw) VALUES (?1, ?2)");
     auto remove =
         db.Cached("INSERT INTO events_blk(events_blk, rowid, raw) VALUES ('delete', ?1, ?2)");
@@ -1044,7 +1025,7 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
             return Fail(step, "indexing " + day);
         }
         if (*step == Step::kDone) break;
-        const int64_t seq = (*read)->ColumnInt64(0);
+        const int64_t seq = (*read)->ColumnInt64(kSeq);
         const int64_t b = seq / rows;
         if (b != block) {
             st = flush();
@@ -1054,12 +1035,11 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
         } else {
             doc.push_back(kRowBreak);
         }
-        const std::string_view raw = (*read)->ColumnView(1);
-        doc.append(raw);
+        doc.append((*read)->ColumnView(kRaw));
         if (b >= indexes->exact_blk) {
-            AppendExactValues(**read, raw, doc);
+            AppendExactValues(**read, doc);
         } else if (b >= indexes->values_blk) {
-            AppendSearchableValues(**read, raw, doc);
+            AppendSearchableValues(**read, doc);
         }
         if (seq == from) indexed_before = doc.size();
     }

@@ -61,12 +61,6 @@ void AppendExactValueToken(std::string& out, std::string_view name, std::string_
     out.append(token, kExactValueTokenBytes);
 }
 
-std::string ExactValueToken(std::string_view name, std::string_view value) {
-    std::string out;
-    AppendExactValueToken(out, name, value);
-    return out;
-}
-
 std::string ExactValueQuery(std::string_view name, std::string_view value) {
     std::string out = {'"', kExactValue};
     AppendExactValueToken(out, name, value);
@@ -321,7 +315,8 @@ void ExactValueFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
         if (p) parts[i] = std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[i])));
     }
-    const std::string out = ExactValueToken(parts[0], parts[1]);
+    std::string out;
+    AppendExactValueToken(out, parts[0], parts[1]);
     sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
 }
 

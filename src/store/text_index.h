@@ -11,9 +11,9 @@
 //
 // Since schema migration 6 a block's document starts with kExactValue, and a row adds, instead
 // of those values, one exact-value token per field (its name and value) and per attribute
-// (host, source, product, service, each category), each after a kRowBreak: ExactValueToken,
-// which the tokenizer hands to FTS5 whole. A field filter on a value of any length then takes
-// its candidates from the blocks holding its token.
+// (host, source, product, service, each category), each after a kRowBreak
+// (AppendExactValueToken), which the tokenizer hands to FTS5 whole. A field filter on a value of
+// any length then takes its candidates from the blocks holding its token.
 
 #include <cstddef>
 #include <string>
@@ -35,7 +35,6 @@ inline constexpr size_t kExactValueTokenBytes = 9;
 // filter matches), six in each byte from 0x80 to 0xbf. Part of the partitions' file format: the
 // hash never changes. Two pairs can share a token; that only adds candidates, which the search
 // checks.
-std::string ExactValueToken(std::string_view name, std::string_view value);
 void AppendExactValueToken(std::string& out, std::string_view name, std::string_view value);
 // The FTS5 query string (quoted) that finds the blocks holding that token.
 std::string ExactValueQuery(std::string_view name, std::string_view value);
@@ -47,7 +46,7 @@ std::vector<size_t> CharStarts(std::string_view s);
 
 // Makes the tokenizer known to this connection; every connection that writes, reads or
 // creates a partition's block index needs it. Also the SQL function
-// vigil_exact_value(name, value), ExactValueToken (for checking an index against a fresh one).
+// vigil_exact_value(name, value), the token (for checking an index against a fresh one).
 Status RegisterTextTokenizer(Database& db);
 
 }  // namespace vigil::store

@@ -102,9 +102,9 @@ void WriteOldPartition(const fs::path& path, int version, const std::string& hos
 // differ from an index built from scratch in the same file, each row's document being `doc`
 // (SQL over the row's columns; s is the row break) and the documents of the blocks from
 // exact_from on starting with kExactValue. -1 when the comparison could not run.
-// A row's exact-value tokens for its attributes (after those of its fields), in SQL over its
-// columns as DiffFromFreshIndex reads them; for rows with at most one category (the indexer
-// makes a token of each).
+// A row's exact-value tokens for its attributes (a document's tokens are a set: their order
+// does not matter), in SQL over its columns as DiffFromFreshIndex reads them; for rows with at most
+// one category (the indexer makes a token of each).
 const std::string kExactAttributes =
     "vigil_exact_value('host', host) || s || vigil_exact_value('source', source) || s || "
     "vigil_exact_value('product', product) || s || vigil_exact_value('service', service) || s || "
@@ -796,7 +796,9 @@ TEST(EventStore, FieldFiltersOnPartitionsIndexedUnderVersions4And5) {
         // A value whose trigrams the newer blocks' raw texts hold ("new row 1xx") but no host
         // is: they answer by token, so under version 4 only the blocks of the old form are read.
         EXPECT_EQ(search({"host", "new row 1"}).first, V{});
-        if (version == 4) EXPECT_EQ(search({"host", "new row 1"}).second, 63u);
+        if (version == 4) {
+            EXPECT_EQ(search({"host", "new row 1"}).second, 63u);
+        }
         // Without a trigram, the blocks of the old form cannot answer: the partition is read.
         EXPECT_EQ(search({"n", "7"}).second, 200u);
         auto db = Database::Open(part);

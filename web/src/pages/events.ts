@@ -417,10 +417,10 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     if (!ctx.live()) return;
     const rowsOut = results.map((r, i) => {
       if (r.status === 'rejected') {
-        if (!(r.reason instanceof ApiError && r.reason.status === 404)) messages.error(r.reason);
+        const gone = r.reason instanceof ApiError && r.reason.status === 404;
+        if (!gone) messages.error(r.reason);
         return h('div', { class: 'det-event hint', testid: 'det-event-missing' },
-          h('span', { class: 'mono' }, shown[i]), ' ',
-          r.reason instanceof ApiError && r.reason.status === 404 ? t('detections.eventMissing') : '—');
+          h('span', { class: 'mono' }, shown[i]), ' ', gone ? t('detections.eventMissing') : '—');
       }
       const e = r.value;
       const detail = h('div', { hidden: true, testid: 'det-event-detail' });
