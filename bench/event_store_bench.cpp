@@ -165,9 +165,10 @@ std::array<uint8_t, 16> FloorId(int64_t t, uint64_t n) {
 }
 
 // The floor of a row per event: the events table alone, the same rows and settings (16 KiB
-// pages, WAL, one transaction per 1,000 rows), written with bare INSERTs, with 0, 1 (the
-// unique id index) or 2 (id and time) secondary indexes. What the store's writer cannot go
-// below with this schema (docs/benchmarks.md, "What parity would take").
+// pages, WAL, one transaction per 1,024 rows), written with bare INSERTs of state.range(1) rows
+// each, with state.range(0) = 0, 1 (the unique id index) or 2 (id and time) secondary indexes.
+// What the store's writer cannot go below with this schema (docs/benchmarks.md, "What parity
+// would take" and "Rows per INSERT").
 void RowFloor(benchmark::State& state, const fs::path& dir) {
     std::string schema =
         "CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, time_ns INTEGER NOT "
@@ -178,32 +179,46 @@ void RowFloor(benchmark::State& state, const fs::path& dir) {
     if (state.range(0) >= 2) schema += "CREATE INDEX events_time ON events(time_ns);";
     auto db = FloorDatabase(state, dir / "floor.db", schema);
     if (!db) return;
-    auto stmt = db->Prepare(
+    constexpr int kColumns = 11;
+    const auto rows = static_cast<size_t>(state.range(1));
+    std::string sql =
         "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
-        "service, categories, fields, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        "service, categories, fields, raw) VALUES ";
+    for (size_t r = 0; r < rows; ++r)
+        sql += r == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
+    auto stmt = db->Prepare(sql);
+    if (!stmt) {
+        state.SkipWithError(stmt.error().message.c_str());
+        return;
+    }
     std::mt19937_64 rng(3);
-    auto batch = MakeBatch(rng, kDay0, 1000);
-    const std::string fields(90, 'f');  // the size of an encoded fields column
+    auto batch = MakeBatch(rng, kDay0, 1024);        // a multiple of every rows-per-INSERT measured
+    const std::string fields(90, 'f');               // the size of an encoded fields column
+    std::vector<std::array<uint8_t, 16>> ids(rows);  // bound unowned until the INSERT runs
     int64_t t = kDay0;
     uint64_t n = 0;
     for (auto _ : state) {
         (void)db->Exec("BEGIN");
+        size_t in_insert = 0;
         for (const StoredEvent& e : batch) {
             t += 1000;
             ++n;
-            const std::array<uint8_t, 16> id = FloorId(t, n);
-            const std::string_view idv(reinterpret_cast<const char*>(id.data()), id.size());
-            (void)stmt->BindBlobUnowned(1, idv);
-            (void)stmt->BindInt64(2, t);
-            (void)stmt->BindInt64(3, t);
-            (void)stmt->BindInt64(4, t);
-            (void)stmt->BindTextUnowned(5, e.source);
-            (void)stmt->BindTextUnowned(6, e.host);
-            (void)stmt->BindTextUnowned(7, e.event.logsource.product);
-            (void)stmt->BindTextUnowned(8, e.event.logsource.service);
-            (void)stmt->BindTextUnowned(9, "");
-            (void)stmt->BindBlobUnowned(10, fields);
-            (void)stmt->BindTextUnowned(11, e.event.message);
+            ids[in_insert] = FloorId(t, n);
+            const std::string_view idv(reinterpret_cast<const char*>(ids[in_insert].data()), 16);
+            const int p = static_cast<int>(in_insert) * kColumns;
+            (void)stmt->BindBlobUnowned(p + 1, idv);
+            (void)stmt->BindInt64(p + 2, t);
+            (void)stmt->BindInt64(p + 3, t);
+            (void)stmt->BindInt64(p + 4, t);
+            (void)stmt->BindTextUnowned(p + 5, e.source);
+            (void)stmt->BindTextUnowned(p + 6, e.host);
+            (void)stmt->BindTextUnowned(p + 7, e.event.logsource.product);
+            (void)stmt->BindTextUnowned(p + 8, e.event.logsource.service);
+            (void)stmt->BindTextUnowned(p + 9, "");
+            (void)stmt->BindBlobUnowned(p + 10, fields);
+            (void)stmt->BindTextUnowned(p + 11, e.event.message);
+            if (++in_insert < rows) continue;
+            in_insert = 0;
             if (auto st = stmt->Run(); !st) {
                 state.SkipWithError(st.error().message.c_str());
                 break;
@@ -218,7 +233,14 @@ void BM_Sqlite_RowFloor(benchmark::State& state) {
     RowFloor(state, dir);  // closes the database before the files go
     fs::remove_all(dir);
 }
-BENCHMARK(BM_Sqlite_RowFloor)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+// (secondary indexes, rows per INSERT)
+BENCHMARK(BM_Sqlite_RowFloor)
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Args({2, 8})
+    ->Args({2, 32})
+    ->Unit(benchmark::kMillisecond);
 
 // The floor of a block layout (docs/benchmarks.md, "What parity would take"): the events in
 // rows of state.range(0) events each (their encoded rows concatenated) with the block's time

@@ -206,6 +206,49 @@ TEST(EventStore, ReappendingTheSameIdsStoresThemOnce) {
     EXPECT_EQ(stats->events, 50u);
 }
 
+// The writer inserts many rows per statement: a batch whose length is no multiple of that, with
+// new events, events stored before and one id twice, stores each new event once with its own
+// columns, and counts the rest as duplicates.
+TEST(EventStore, MixedBatchOfNewAndStoredIdsStoresEachNewEventOnce) {
+    TempDir dir;
+    auto store = OpenStore(dir);
+    std::vector<StoredEvent> old;
+    for (int i = 0; i < 50; ++i)
+        old.push_back(MakeEvent(kDay0 + i * kSec, "old " + std::to_string(i)));
+    ASSERT_EQ(store->Append(old)->stored, 50u);
+    std::vector<StoredEvent> batch;
+    size_t fresh = 0;
+    for (int k = 0; k < 77; ++k) {
+        if (k % 3 == 0) {
+            batch.push_back(old[static_cast<size_t>(k) % old.size()]);
+        } else {
+            StoredEvent e = MakeEvent(kDay0 + (100 + k) * kSec, "new " + std::to_string(k),
+                                      {{"n", std::to_string(k)}});
+            e.id = EventId::New(kDay0 + k);
+            batch.push_back(std::move(e));
+            ++fresh;
+        }
+    }
+    batch.push_back(batch[40]);  // a new event's id a second time in the same batch
+    auto r = store->Append(batch);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->stored, fresh);
+    EXPECT_EQ(r->duplicates, batch.size() - fresh);
+    auto stats = store->Stats();
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->events, 50u + fresh);
+    for (const StoredEvent& e : batch) {
+        EventLookup lookup;
+        lookup.ids = {e.id};
+        auto hits = store->GetEvents(lookup);
+        ASSERT_TRUE(hits.has_value());
+        ASSERT_EQ(hits->size(), 1u);
+        EXPECT_EQ((*hits)[0].event.event.message, e.event.message);
+        EXPECT_EQ((*hits)[0].event.event.time_ns, e.event.time_ns);
+        EXPECT_EQ((*hits)[0].event.event.Get("n"), e.event.Get("n"));
+    }
+}
+
 TEST(EventStore, OnePartitionPerDayAndSearchesSpanDays) {
     TempDir dir;
     auto store = OpenStore(dir, kDay0 + 3 * 86400 * kSec);
