@@ -238,6 +238,8 @@ BENCHMARK(BM_Sqlite_RowFloor)
     ->Args({0, 1})
     ->Args({1, 1})
     ->Args({2, 1})
+    ->Args({0, 32})
+    ->Args({1, 32})
     ->Args({2, 8})
     ->Args({2, 32})
     ->Unit(benchmark::kMillisecond);

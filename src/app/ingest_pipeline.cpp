@@ -401,10 +401,10 @@ struct IngestPipeline::Impl {
         corr_state->Expire(p.events[p.corr.back().first].event.time_ns);
     }
 
-    // Runs fn(w) for every worker w: 0 on this thread, the others on their own threads (which
-    // live as long as the pipeline, so their thread-local caches stay warm); returns when all
-    // are done.
-    void RunOnWorkers(const std::function<void(size_t)>& fn) {
+    // Starts fn(w) for the workers w = 1, 2, ... on their own threads (which live as long as
+    // the pipeline, so their thread-local caches stay warm). FinishOnWorkers runs fn(0) on this
+    // thread and returns when all are done; in between, this thread is free for other work.
+    void StartOnWorkers(const std::function<void(size_t)>& fn) {
         {
             std::lock_guard lock(run_mu);
             run_fn = &fn;
@@ -412,6 +412,8 @@ struct IngestPipeline::Impl {
             ++run_generation;
         }
         run_cv.notify_all();
+    }
+    void FinishOnWorkers(const std::function<void(size_t)>& fn) {
         fn(0);
         std::unique_lock lock(run_mu);
         run_done_cv.wait(lock, [&] { return run_pending == 0; });
@@ -461,9 +463,20 @@ struct IngestPipeline::Impl {
         }
     }
 
-    // Decode, map and match in parallel.
-    Prepared Prepare(ingest::TakenBatch taken) {
+    // A batch the workers decode, map and match, in chunks handed out in turn, so a worker
+    // slowed by the other load on the machine does not hold the batch up.
+    struct InFlight {
         Prepared p;
+        std::vector<Found> found;
+        std::atomic<size_t> next{0};
+        std::function<void(size_t)> work;
+    };
+
+    // Starts decoding, mapping and matching a batch on the worker threads; FinishPrepare joins
+    // them and returns it.
+    std::unique_ptr<InFlight> StartPrepare(ingest::TakenBatch taken) {
+        auto f = std::make_unique<InFlight>();
+        Prepared& p = f->p;
         p.taken = std::move(taken);
         auto& msgs = p.taken.messages;
         {
@@ -481,27 +494,31 @@ struct IngestPipeline::Impl {
             p.events = std::move(spent.events);
         }
         p.events.resize(msgs.size());
-        // Chunks handed out in turn, so a worker slowed by the other load on the machine does
-        // not hold the batch up.
-        const size_t n = workers.size();
-        std::vector<Found> found(n);
-        std::atomic<size_t> next{0};
-        RunOnWorkers([&](size_t w) {
+        f->found.resize(workers.size());
+        f->work = [this, in = f.get()](size_t w) {
+            auto& msgs = in->p.taken.messages;
             for (;;) {
-                const size_t begin = next.fetch_add(kChunk);
+                const size_t begin = in->next.fetch_add(kChunk);
                 if (begin >= msgs.size()) return;
-                Process(*workers[w], msgs, begin, std::min(msgs.size(), begin + kChunk), p.events,
-                        found[w]);
+                Process(*workers[w], msgs, begin, std::min(msgs.size(), begin + kChunk),
+                        in->p.events, in->found[w]);
             }
-        });
-        for (size_t w = 0; w < n; ++w) {
-            for (auto& d : found[w].dets) p.dets.push_back(std::move(d));
-            for (Source* src : found[w].det_sources) p.det_sources.push_back(src);
-            p.corr.insert(p.corr.end(), found[w].corr.begin(), found[w].corr.end());
+        };
+        StartOnWorkers(f->work);
+        return f;
+    }
+
+    Prepared FinishPrepare(std::unique_ptr<InFlight> f) {
+        FinishOnWorkers(f->work);
+        Prepared& p = f->p;
+        for (Found& found : f->found) {
+            for (auto& d : found.dets) p.dets.push_back(std::move(d));
+            for (Source* src : found.det_sources) p.det_sources.push_back(src);
+            p.corr.insert(p.corr.end(), found.corr.begin(), found.corr.end());
         }
         // Correlations read the matches in the order of the stream.
         std::sort(p.corr.begin(), p.corr.end());
-        return p;
+        return std::move(p);
     }
 
     // One store append for the events, then their detections (both idempotent on ids, so a
@@ -600,27 +617,43 @@ struct IngestPipeline::Impl {
 
     std::string StatusText() const;
 
-    // Stage 1 (consumer thread): take a batch, decode and match it, hand it to stage 2.
+    // Stage 1 (consumer thread): takes batches from the buffer in order; the workers decode,
+    // map and match one while this thread takes the next, then feeds its matches to the
+    // correlations (in stream order) while they start on the next, and stages it for the store.
     void Consume() {
-        for (;;) {
-            StageTimer take_timer(stage_ns[kTake]);
-            auto taken = buffer->Take(options.batch, std::chrono::milliseconds(200));
-            take_timer.Stop();
-            // Stopping: what is spooled stays there (uncommitted) for the next start.
-            if (closing && taken && taken->spool_cursor) break;
-            Tick();
-            if (!taken) {
-                RecordError(taken.error().message);
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-                continue;
+        std::unique_ptr<InFlight> cur;  // with the workers
+        bool more = true;
+        while (more || cur) {
+            std::optional<ingest::TakenBatch> next;
+            if (more) {
+                // With a batch in flight the next is taken without waiting: that batch is not
+                // held back for messages that have not arrived.
+                StageTimer take_timer(stage_ns[kTake]);
+                auto taken = buffer->Take(options.batch, std::chrono::milliseconds(cur ? 0 : 200));
+                take_timer.Stop();
+                Tick();
+                if (!taken) {
+                    RecordError(taken.error().message);
+                    if (!cur) std::this_thread::sleep_for(std::chrono::seconds(1));
+                } else if (closing && taken->spool_cursor) {
+                    more = false;  // stopping: what is spooled stays there for the next start
+                } else if (!taken->messages.empty()) {
+                    next = std::move(*taken);
+                } else if (!cur) {
+                    if (closing) {
+                        more = false;
+                    } else {
+                        FreeSpent();
+                    }
+                }
             }
-            if (taken->messages.empty()) {
-                if (closing) break;
-                FreeSpent();
+            if (!cur) {
+                if (next) cur = StartPrepare(std::move(*next));
                 continue;
             }
             StageTimer prepare_timer(stage_ns[kPrepare]);
-            Prepared p = Prepare(std::move(*taken));
+            Prepared p = FinishPrepare(std::move(cur));
+            if (next) cur = StartPrepare(std::move(*next));
             Correlate(p);
             prepare_timer.Stop();
             StageTimer wait_timer(stage_ns[kHandOff]);
