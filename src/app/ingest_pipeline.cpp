@@ -639,12 +639,10 @@ struct IngestPipeline::Impl {
                     more = false;  // stopping: what is spooled stays there for the next start
                 } else if (!taken->messages.empty()) {
                     next = std::move(*taken);
+                } else if (!cur && closing) {
+                    more = false;  // stopping, and nothing is left in memory
                 } else if (!cur) {
-                    if (closing) {
-                        more = false;
-                    } else {
-                        FreeSpent();
-                    }
+                    FreeSpent();  // idle
                 }
             }
             if (!cur) {
