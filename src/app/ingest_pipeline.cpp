@@ -130,6 +130,11 @@ struct IngestPipeline::Impl {
         parse::LineDecoder decoder;
         std::unique_ptr<detect::Matcher> matcher;
         std::vector<detect::Match> matches;
+        // The source of the last message (a batch mostly holds one): looked up again only
+        // when the name changes.
+        std::string source_name;
+        Source* source = nullptr;
+        bool source_set = false;
     };
 
     Impl(IngestPipelineOptions o, store::EventStore& s) : options(std::move(o)), store(s) {
@@ -147,6 +152,14 @@ struct IngestPipeline::Impl {
     Source* FindSource(const std::string& name) {
         auto it = sources.find(name);
         return it == sources.end() ? nullptr : it->second.get();
+    }
+    Source* FindSource(Worker& w, const std::string& name) {
+        if (!w.source_set || name != w.source_name) {
+            w.source_name = name;
+            w.source = FindSource(name);
+            w.source_set = true;
+        }
+        return w.source;
     }
 
     Status LoadRules() {
@@ -197,12 +210,13 @@ struct IngestPipeline::Impl {
         for (size_t i = begin; i < end; ++i) {
             ingest::RawMessage& m = msgs[i];
             store::StoredEvent& se = events[i];
-            Source* src = FindSource(m.source);
+            Source* src = FindSource(w, m.source);
             se.encoded.ready = false;  // a reused event
             se.id = IdFor(m.id, m.received_ns);
             se.receive_ns = m.received_ns;
             se.source = m.source;
-            auto st = w.decoder.Decode(m.bytes, src ? src->format : parse::Format::kAuto, se.event);
+            auto st = w.decoder.Decode(m.bytes, src ? src->format : parse::Format::kAuto, se.event,
+                                       m.received_ns);
             if (!st) {
                 // Kept as text with the reason: a keyword rule or a search still finds it.
                 se.event.Clear();
@@ -450,6 +464,7 @@ struct IngestPipeline::Impl {
     // When idle: the stored batches waiting in the pool keep only their event buffers (for
     // reuse); their messages, detections and journal entries are freed here.
     void FreeSpent() {
+        recycled = {};
         std::vector<Prepared> freed;
         {
             std::lock_guard lock(pool_mu);
@@ -492,6 +507,8 @@ struct IngestPipeline::Impl {
                 }
             }
             p.events = std::move(spent.events);
+            // Its messages take the next batch read from the spool (Consume).
+            if (recycled.empty()) recycled = std::move(spent.taken.messages);
         }
         p.events.resize(msgs.size());
         f->found.resize(workers.size());
@@ -629,7 +646,9 @@ struct IngestPipeline::Impl {
                 // With a batch in flight the next is taken without waiting: that batch is not
                 // held back for messages that have not arrived.
                 StageTimer take_timer(stage_ns[kTake]);
-                auto taken = buffer->Take(options.batch, std::chrono::milliseconds(cur ? 0 : 200));
+                auto taken = buffer->Take(options.batch, std::chrono::milliseconds(cur ? 0 : 200),
+                                          std::move(recycled));
+                recycled = {};
                 take_timer.Stop();
                 Tick();
                 if (!taken) {
@@ -754,6 +773,8 @@ struct IngestPipeline::Impl {
     std::vector<std::unique_ptr<ingest::FileTailer>> tailers;
     std::thread consumer;
     std::thread storer;
+    // A stored batch's messages, whose buffers the consumer's next spool read reuses.
+    std::vector<ingest::RawMessage> recycled;
     // Prepared batches between the stages (bounded: memory stays bounded).
     static constexpr size_t kStagedBatches = 2;
     std::mutex stage_mu;

@@ -82,7 +82,8 @@ Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
     return Ok();
 }
 
-Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
+Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait,
+                                std::vector<RawMessage> reuse) {
     TakenBatch out;
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return closed_ || !memory_.empty() || !spool_->empty(); });
@@ -100,7 +101,7 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait) {
     lock.unlock();
     if (spool_->empty()) return out;
     SpoolCursor next;
-    auto read = spool_->Read(max, next);
+    auto read = spool_->Read(max, next, std::move(reuse));
     if (!read) return tl::unexpected(std::move(read.error()));
     out.messages = std::move(*read);
     out.spool_cursor = next;

@@ -59,7 +59,9 @@ public:
     Status OfferDurable(std::vector<RawMessage>& batch);
 
     // Up to max messages, waiting up to `wait` for some; empty on timeout or after Close().
-    Result<TakenBatch> Take(size_t max, std::chrono::milliseconds wait);
+    // reuse: the messages of a stored batch, whose buffers take what is read from the spool.
+    Result<TakenBatch> Take(size_t max, std::chrono::milliseconds wait,
+                            std::vector<RawMessage> reuse = {});
     // The batch is stored: commits its spool position (a memory batch advances durable()).
     Status Done(const TakenBatch& batch);
     uint64_t offered() const override { return offered_.load(std::memory_order_acquire); }

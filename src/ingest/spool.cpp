@@ -303,11 +303,14 @@ Status DiskSpool::Append(const std::vector<RawMessage>& batch, bool sync) {
     return Ok();
 }
 
-Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
+Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
+                                                std::vector<RawMessage> reuse) {
     // Written bytes of a segment never change, so the reading happens outside the lock and
     // producers keep appending meanwhile; only this (single) consumer moves the read cursor.
     Impl& s = *impl_;
-    std::vector<RawMessage> out;
+    // Records are decoded into the reused messages first (their strings keep their buffers).
+    std::vector<RawMessage> out = std::move(reuse);
+    size_t n = 0;
     std::string block;
     SpoolCursor cursor;
     {
@@ -315,7 +318,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
         cursor = s.read;
     }
     uint64_t corrupt = 0;
-    while (out.size() < max) {
+    while (n < max) {
         uint64_t end = 0;
         fs::path path;
         {
@@ -337,12 +340,12 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
         // One block at a time (a record larger than the block is read on its own).
         uint64_t want = std::min<uint64_t>(end - cursor.offset, kReadBlockBytes);
         bool ok = true;
-        while (ok && out.size() < max && cursor.offset < end) {
+        while (ok && n < max && cursor.offset < end) {
             block.resize(static_cast<size_t>(want));
             ok = PreadAll(fd, block, cursor.offset);
             if (!ok) break;
             size_t pos = 0;
-            while (out.size() < max && pos + kHeaderBytes <= block.size()) {
+            while (n < max && pos + kHeaderBytes <= block.size()) {
                 const uint64_t len = GetLe(block.data() + pos, 4);
                 const uint32_t sum = static_cast<uint32_t>(GetLe(block.data() + pos + 4, 4));
                 if (len > kMaxRecordBytes || cursor.offset + pos + kHeaderBytes + len > end) {
@@ -354,16 +357,16 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
                 if (pos + kHeaderBytes + len > block.size()) break;  // in the next block
                 const std::string_view payload(block.data() + pos + kHeaderBytes, len);
                 pos += kHeaderBytes + len;
-                RawMessage m;
+                RawMessage& m = n < out.size() ? out[n] : out.emplace_back();
                 if (XXH32(payload.data(), payload.size(), 0) != sum || !Decode(payload, m)) {
                     ++corrupt;
                     ++cursor.sequence;  // consumed all the same (Commit counts it off)
                     continue;
                 }
-                out.push_back(std::move(m));
+                ++n;
                 ++cursor.sequence;
             }
-            if (pos == 0 && out.size() < max) {
+            if (pos == 0 && n < max) {
                 if (block.size() < kHeaderBytes) {  // a torn header: Open cuts these
                     ++corrupt;
                     cursor.offset = end;
@@ -379,6 +382,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next) {
         ::close(fd);
         if (!ok) return Errno("reading " + path.string());
     }
+    out.resize(n);
     std::lock_guard lock(s.mu);
     s.read = cursor;
     s.stats.corrupt_records += corrupt;

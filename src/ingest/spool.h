@@ -59,7 +59,9 @@ public:
     // leaves the flush to the kernel (producers that do not acknowledge).
     Status Append(const std::vector<RawMessage>& batch, bool sync = true);
     // Up to max records after the last one read (not yet committed). The cursor after them.
-    Result<std::vector<RawMessage>> Read(size_t max, SpoolCursor& next);
+    // reuse: spent messages whose strings take the records (no allocation per record).
+    Result<std::vector<RawMessage>> Read(size_t max, SpoolCursor& next,
+                                         std::vector<RawMessage> reuse = {});
     // Everything before `upto` is consumed: persists the position, deletes finished segments.
     Status Commit(const SpoolCursor& upto);
     SpoolStats stats() const;

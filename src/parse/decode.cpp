@@ -149,7 +149,8 @@ LineDecoder::~LineDecoder() = default;
 
 JsonDecoder& LineDecoder::json() { return *json_; }
 
-Status LineDecoder::Decode(std::string_view line, Format format, event::Event& out) {
+Status LineDecoder::Decode(std::string_view line, Format format, event::Event& out,
+                           int64_t received_ns) {
     out.Clear();
     ++stats_.lines;
     if (line.size() > options_.max_line_bytes) {
@@ -162,6 +163,7 @@ Status LineDecoder::Decode(std::string_view line, Format format, event::Event& o
     if (format == Format::kAuto) format = Detect(line);
     last_ = format;
     internal::Ctx ctx{*this, out, options_, line};
+    ctx.now_ns = received_ns;
     std::string_view text = StripBomAndSpace(line);
     Status st;
     switch (format) {

@@ -78,8 +78,10 @@ public:
 
     // Clears out and decodes one line. On error the reason names the decoder and the byte
     // offset ("cef: at byte 14: expected 7 header fields"); out may hold partial fields.
-    // Text decoders keep the line as out.message (keyword rules search it).
-    Status Decode(std::string_view line, Format format, event::Event& out);
+    // Text decoders keep the line as out.message (keyword rules search it). received_ns, when
+    // not 0, is when the line arrived: an RFC 3164 timestamp takes the year closest to it
+    // (a line replayed from the spool later keeps its year), instead of options().now_ns.
+    Status Decode(std::string_view line, Format format, event::Event& out, int64_t received_ns = 0);
 
     // The decoder the last Decode used (kAuto resolved).
     Format last_format() const { return last_; }

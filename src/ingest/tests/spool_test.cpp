@@ -92,6 +92,44 @@ TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
     EXPECT_EQ((*got)[0].bytes.rfind("<13>message 7 ", 0), 0u);
 }
 
+// The consumer hands a stored batch's messages back to Read, which decodes the next records
+// into their strings: each record comes back exactly (nothing left over from the message it
+// reused), and reused messages beyond the records read are not returned.
+TEST_F(SpoolTest, ReadIntoReusedMessagesReturnsExactlyTheRecords) {
+    auto s = Open();
+    ASSERT_TRUE(s->Append(Batch(0, 5, 10)));
+    ASSERT_TRUE(s->Append(Batch(5, 3, 2000)));
+    const auto want = [] {
+        auto a = Batch(0, 5, 10);
+        auto b = Batch(5, 3, 2000);
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    }();
+    std::vector<RawMessage> reuse = Batch(100, 4, 5000);  // longer strings than most records
+    reuse[1].peer = "a-peer-longer-than-any-record-has:65535";
+    std::vector<RawMessage> got;
+    for (size_t batch : {4u, 10u}) {  // first fewer records than reused messages, then more
+        SpoolCursor next;
+        auto read = s->Read(batch, next, std::move(reuse));
+        ASSERT_TRUE(read) << read.error().message;
+        for (auto& m : *read) got.push_back(m);
+        ASSERT_TRUE(s->Commit(next));
+        reuse = std::move(*read);
+    }
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i].id, want[i].id) << i;
+        EXPECT_EQ(got[i].source, want[i].source) << i;
+        EXPECT_EQ(got[i].peer, want[i].peer) << i;
+        EXPECT_EQ(got[i].received_ns, want[i].received_ns) << i;
+        EXPECT_EQ(got[i].bytes, want[i].bytes) << i;
+    }
+    SpoolCursor next;
+    auto none = s->Read(10, next, std::move(reuse));
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+}
+
 // Read takes a segment in blocks of 1 MiB: records that cross a block's end and records larger
 // than a block come back whole and in order, and a damaged record is skipped and counted.
 TEST_F(SpoolTest, RecordsAcrossAndLargerThanAReadBlockComeBackWhole) {

@@ -129,6 +129,22 @@ TEST(Syslog, Rfc3164YearRollsOverAtNewYear) {
               "2027-01-01T00:00:30.000Z");
 }
 
+// A line spooled on Dec 31 and decoded after New Year (a backlog replayed from the spool)
+// keeps the year it was received in: the receive time, not the decoder's clock, decides.
+TEST(Syslog, Rfc3164YearFollowsTheReceiveTimeWhenGiven) {
+    LineDecoder dec({.now_ns = *ParseTimestamp("2027-01-02T09:00:00Z")});
+    event::Event ev;
+    ASSERT_TRUE(dec.Decode("Dec 31 23:59:58 h app: x", Format::kAuto, ev,
+                           *ParseTimestamp("2026-12-31T23:59:59Z")));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2026-12-31T23:59:58.000Z");
+    ASSERT_TRUE(dec.Decode("Jan  1 00:00:30 h app: x", Format::kAuto, ev,
+                           *ParseTimestamp("2026-12-31T23:59:00Z")));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-01-01T00:00:30.000Z");
+    // Without a receive time the decoder's "now" decides, as before.
+    ASSERT_TRUE(dec.Decode("Jun 10 12:00:00 h app: x", Format::kAuto, ev));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-06-10T12:00:00.000Z");
+}
+
 TEST(Syslog, Malformed) {
     EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
               "syslog: at byte 0: bad PRI: expected <0..191>");
