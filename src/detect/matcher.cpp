@@ -2,6 +2,7 @@
 // the rules whose required patterns were seen.
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <ctime>
 
@@ -162,8 +163,13 @@ struct Matcher::Impl {
     std::string lower;
     std::string key;
     std::unordered_map<std::string, View> views;  // node-based: View addresses are stable
-    const View* last_view = nullptr;
-    event::LogSource last_ls;
+    // The views of the last few logsources seen: a live stream mixes a handful of them.
+    struct RecentView {
+        event::LogSource ls;
+        const View* view = nullptr;
+    };
+    std::array<RecentView, 8> recent_views;
+    size_t recent_next = 0;
     const event::Event* ev = nullptr;
     uint64_t evaluated = 0;
 
@@ -259,13 +265,15 @@ struct Matcher::Impl {
     }
 
     const View& GetView(const event::LogSource& ls) {
-        // Consecutive events usually share their logsource.
-        if (last_view && ls.product == last_ls.product && ls.service == last_ls.service &&
-            ls.categories == last_ls.categories)
-            return *last_view;
-        last_ls = ls;
-        last_view = &LookupView(ls);
-        return *last_view;
+        for (const RecentView& r : recent_views) {
+            if (r.view && ls.product == r.ls.product && ls.service == r.ls.service &&
+                ls.categories == r.ls.categories)
+                return *r.view;
+        }
+        RecentView& r = recent_views[recent_next++ % recent_views.size()];
+        r.ls = ls;
+        r.view = &LookupView(ls);
+        return *r.view;
     }
 
     const View& LookupView(const event::LogSource& ls) {
@@ -421,7 +429,10 @@ struct Matcher::Impl {
     // the separator byte.
     Joined JoinValues(const event::Event& event) {
         joined.clear();
-        size_t separators = 0;
+        bool holds = false;
+        const auto holds_separator = [](std::string_view v) {
+            return std::memchr(v.data(), internal::kValueSeparator, v.size()) != nullptr;
+        };
         const std::string_view msg = event.message;
         for (size_t i = 0; i < event.size(); ++i) {
             event::FieldView f = event.field(i);
@@ -430,14 +441,13 @@ struct Matcher::Impl {
                 msg.compare(f.line_offset, f.value.size(), f.value) == 0) {
                 continue;
             }
+            holds = holds || holds_separator(f.value);
             AppendAsciiLower(f.value, joined);
             joined.push_back(internal::kValueSeparator);
-            ++separators;
         }
-        AppendAsciiLower(event.message, joined);
-        const auto found = static_cast<size_t>(
-            std::count(joined.begin(), joined.end(), internal::kValueSeparator));
-        return found == separators ? Joined::kBuilt : Joined::kHoldsSeparator;
+        holds = holds || holds_separator(msg);
+        AppendAsciiLower(msg, joined);
+        return holds ? Joined::kHoldsSeparator : Joined::kBuilt;
     }
 
     // Scans every value of the event and its message with one keyword index.
