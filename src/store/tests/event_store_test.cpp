@@ -1,8 +1,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <map>
 #include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -147,6 +149,20 @@ TEST(EventId, NewIdsAreOrderedAndRoundTripAsText) {
     EXPECT_EQ(a.ToString().size(), 36u);
     EXPECT_FALSE(EventId::Parse("not-an-id"));
     EXPECT_FALSE(EventId::Parse(a.ToString() + "0"));
+    // Upper case reads the same; one stray character anywhere in the canonical form fails it,
+    // and the form without dashes still reads.
+    std::string upper = a.ToString();
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(EventId::Parse(upper), a);
+    for (size_t i = 0; i < 36; ++i) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+        std::string bad = a.ToString();
+        bad[i] = 'g';
+        EXPECT_FALSE(EventId::Parse(bad)) << i;
+    }
+    std::string bare = a.ToString();
+    std::erase(bare, '-');
+    EXPECT_EQ(EventId::Parse(bare), a);
     // Its time comes back (to the ms); ids that are not UUIDv7s, or whose time is past the
     // year 10000, carry none.
     EXPECT_EQ(EventId::New(kDay0 + 123456789).UuidV7TimeNs(), kDay0 + 123000000);
