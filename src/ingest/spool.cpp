@@ -30,6 +30,9 @@ constexpr uint32_t kMaxRecordBytes = 16 * 1024 * 1024;
 constexpr size_t kHeaderBytes = 8;
 // What Read takes from a segment per pread.
 constexpr uint64_t kReadBlockBytes = 1024 * 1024;
+// A reused message's string keeps its buffer up to this size: one long line passing through
+// does not leave a large buffer behind in every batch that reuses the message.
+constexpr size_t kReuseMaxBytes = 4096;
 
 tl::unexpected<Error> Errno(const std::string& what) {
     return MakeError(Code::kUnavailable, what + ": " + std::strerror(errno));
@@ -310,6 +313,11 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
     Impl& s = *impl_;
     // Records are decoded into the reused messages first (their strings keep their buffers).
     std::vector<RawMessage> out = std::move(reuse);
+    for (RawMessage& m : out) {
+        for (std::string* str : {&m.id, &m.source, &m.peer, &m.bytes}) {
+            if (str->capacity() > kReuseMaxBytes) std::string().swap(*str);  // frees it
+        }
+    }
     size_t n = 0;
     std::string block;
     SpoolCursor cursor;
