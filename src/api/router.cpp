@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/static_files.h"
+#include "base/strings.h"
 
 namespace vigil::api {
 namespace {
@@ -18,13 +19,6 @@ bool IEquals(std::string_view a, std::string_view b) {
                                               [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Percent-decodes `in`; `plus_is_space` for query components. Fails on a bad escape.
 std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
     std::string out;
@@ -33,8 +27,8 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
         char c = in[i];
         if (c == '%') {
             if (i + 2 >= in.size()) return std::nullopt;
-            int hi = HexValue(in[i + 1]);
-            int lo = HexValue(in[i + 2]);
+            int hi = HexDigit(in[i + 1]);
+            int lo = HexDigit(in[i + 2]);
             if (hi < 0 || lo < 0) return std::nullopt;
             out.push_back(static_cast<char>(hi * 16 + lo));
             i += 2;

@@ -131,10 +131,10 @@ struct IngestPipeline::Impl {
         std::unique_ptr<detect::Matcher> matcher;
         std::vector<detect::Match> matches;
         // The source of the last message (a batch mostly holds one): looked up again only
-        // when the name changes.
+        // when the name changes. Starts as "", which names no source (the config requires
+        // names).
         std::string source_name;
         Source* source = nullptr;
-        bool source_set = false;
     };
 
     Impl(IngestPipelineOptions o, store::EventStore& s) : options(std::move(o)), store(s) {
@@ -154,10 +154,9 @@ struct IngestPipeline::Impl {
         return it == sources.end() ? nullptr : it->second.get();
     }
     Source* FindSource(Worker& w, const std::string& name) {
-        if (!w.source_set || name != w.source_name) {
+        if (name != w.source_name) {
             w.source_name = name;
             w.source = FindSource(name);
-            w.source_set = true;
         }
         return w.source;
     }

@@ -2,6 +2,7 @@
 // Small string helpers used on hot paths; ASCII-only case folding by design (Sigma's
 // case-insensitivity is defined on the rule author's ASCII text).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -23,6 +24,22 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 
 // Glob with '*' only (used for "1 of selection*" and file patterns).
 bool GlobMatch(std::string_view pattern, std::string_view text);
+
+namespace internal {
+inline constexpr auto kHexDigits = [] {
+    std::array<int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+    for (int c = 0; c < 6; ++c) {
+        t['a' + c] = static_cast<int8_t>(10 + c);
+        t['A' + c] = static_cast<int8_t>(10 + c);
+    }
+    return t;
+}();
+}  // namespace internal
+
+// The value of a hex digit of either case, or -1.
+inline int HexDigit(char c) { return internal::kHexDigits[static_cast<unsigned char>(c)]; }
 
 // 16 bytes as a UUID's text: 8-4-4-4-12 lower-case hex digits.
 std::string UuidText(std::span<const uint8_t, 16> bytes);

@@ -12,13 +12,6 @@ namespace vigil::parse::internal {
 
 namespace {
 
-int HexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // A quoted field starting at s[i] == '"'. Apache escapes '"' as \" and nginx as \x22;
 // both are undone. Returns false when the closing quote is missing.
 bool Quoted(std::string_view s, size_t& i, std::string& out) {

@@ -248,21 +248,12 @@ int MonthFromAbbrev(std::string_view s) {
     return 0;
 }
 
-namespace {
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-}  // namespace
-
 bool DecodeHex(std::string_view s, std::string& out) {
     if (s.empty() || s.size() % 2 != 0) return false;
     out.clear();
     out.reserve(s.size() / 2);
     for (size_t i = 0; i < s.size(); i += 2) {
-        int hi = HexValue(s[i]), lo = HexValue(s[i + 1]);
+        int hi = HexDigit(s[i]), lo = HexDigit(s[i + 1]);
         if (hi < 0 || lo < 0) return false;
         out.push_back(static_cast<char>(hi * 16 + lo));
     }
@@ -284,7 +275,7 @@ bool LooksLikeIp(std::string_view s) {
             dot = true;
         } else if (c == ':') {
             colon = true;
-        } else if (HexValue(c) < 0) {
+        } else if (HexDigit(c) < 0) {
             return false;
         }
     }

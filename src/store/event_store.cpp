@@ -10,17 +10,6 @@
 
 namespace vigil::store {
 
-namespace {
-
-int HexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 EventId EventId::New(int64_t now_ns) {
     // UUIDv7 with the 12-bit rand_a field used as a counter within one millisecond (RFC 9562
     // method 1), so ids from one process are strictly increasing; the rest is random.
@@ -69,25 +58,16 @@ std::optional<int64_t> EventId::UuidV7TimeNs() const {
 
 std::optional<EventId> EventId::Parse(std::string_view text) {
     EventId id;
-    // The canonical form (every spooled message carries one) by table; anything else below.
+    // The canonical form (every spooled message carries one) without a branch per digit;
+    // anything else below.
     if (text.size() == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' &&
         text[23] == '-') {
         static constexpr std::array<uint8_t, 16> kAt = {0,  2,  4,  6,  9,  11, 14, 16,
                                                         19, 21, 24, 26, 28, 30, 32, 34};
-        static constexpr auto kHex = [] {
-            std::array<int8_t, 256> t{};
-            for (auto& v : t) v = -1;
-            for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
-            for (int c = 0; c < 6; ++c) {
-                t['a' + c] = static_cast<int8_t>(10 + c);
-                t['A' + c] = static_cast<int8_t>(10 + c);
-            }
-            return t;
-        }();
         int bad = 0;
         for (size_t i = 0; i < kAt.size(); ++i) {
-            const int hi = kHex[static_cast<uint8_t>(text[kAt[i]])];
-            const int lo = kHex[static_cast<uint8_t>(text[kAt[i] + 1u])];
+            const int hi = HexDigit(text[kAt[i]]);
+            const int lo = HexDigit(text[kAt[i] + 1u]);
             bad |= hi | lo;  // negative if either is not a hex digit
             id.bytes[i] = static_cast<uint8_t>(((hi & 0xf) << 4) | (lo & 0xf));
         }
