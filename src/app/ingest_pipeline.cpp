@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "app/correlation_journal.h"
+#include "base/process_stats.h"
 #include "base/strings.h"
 #include "config/diagnostic.h"
 #include "detect/engine.h"
@@ -26,6 +28,7 @@
 #include "ingest/listener.h"
 #include "ingest/tail.h"
 #include "parse/decode.h"
+#include "store/database.h"
 #include "store/event_store.h"
 
 namespace vigil::app {
@@ -71,6 +74,13 @@ bool JoinsAudit(parse::Format f) {
     return f == parse::Format::kAuto || f == parse::Format::kAuditd ||
            f == parse::Format::kSyslog || f == parse::Format::kRfc3164 ||
            f == parse::Format::kRfc5424;
+}
+
+// A sample value of the Prometheus text format: the shortest text that reads back as v.
+std::string FormatMetricValue(double v) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
 }
 
 std::string HostOf(std::string_view peer) {
@@ -1047,6 +1057,17 @@ std::string IngestPipeline::Impl::StatusText() const {
     json stages;
     for (int i = 0; i < kStages; ++i) stages[kStageNames[i]] = s.stage_ns[i].load() / 1e9;
     j["stage_seconds"] = std::move(stages);
+    // Where the memory goes: the process, and SQLite's share (page caches, FTS5 buffers).
+    const store::SqliteHeap heap = store::SqliteHeapUsage();
+    json process{{"sqlite_heap_bytes", heap.used_bytes},
+                 {"sqlite_heap_peak_bytes", heap.peak_bytes}};
+    if (const auto ps = ReadProcessStats()) {
+        process["resident_bytes"] = ps->resident_bytes;
+        process["peak_resident_bytes"] = ps->peak_resident_bytes;
+        process["cpu_seconds"] = ps->cpu_seconds;
+        process["open_fds"] = ps->open_fds;
+    }
+    j["process"] = std::move(process);
     {
         std::lock_guard lock(s.error_mu);
         if (!s.last_error.empty()) j["last_error"] = s.last_error;
@@ -1132,6 +1153,30 @@ std::string IngestPipeline::PrometheusText() const {
         metric("vigil_ingest_queue_messages", "Messages waiting in memory.", "gauge");
         out += "vigil_ingest_queue_messages " + std::to_string(b.memory_messages) + "\n";
     }
+    // The process collector's usual names, so existing dashboards and alerts apply.
+    auto gauge = [&](const char* name, const char* help, const char* type, const std::string& v) {
+        metric(name, help, type);
+        out += std::string(name) + " " + v + "\n";
+    };
+    if (const auto ps = ReadProcessStats()) {
+        gauge("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+              std::to_string(ps->resident_bytes));
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+              std::to_string(ps->virtual_bytes));
+        gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+              "counter", FormatMetricValue(ps->cpu_seconds));
+        gauge("process_open_fds", "Number of open file descriptors.", "gauge",
+              std::to_string(ps->open_fds));
+        gauge("process_start_time_seconds", "Start time of the process since the Unix epoch.",
+              "gauge", FormatMetricValue(ps->start_time_seconds));
+        gauge("vigil_process_peak_resident_memory_bytes",
+              "The most resident memory at any time since start (VmHWM).", "gauge",
+              std::to_string(ps->peak_resident_bytes));
+    }
+    const store::SqliteHeap heap = store::SqliteHeapUsage();
+    gauge("vigil_sqlite_heap_bytes",
+          "Heap held by SQLite across all connections (page caches, statements, FTS5).", "gauge",
+          std::to_string(heap.used_bytes));
     return out;
 }
 

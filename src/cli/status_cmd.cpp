@@ -216,6 +216,14 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
             static_cast<unsigned long long>(Num(b, "spooled_total")),
             static_cast<unsigned long long>(Num(b, "refused_total")));
     }
+    if (j.contains("process") && j["process"].is_object()) {
+        const json& p = j["process"];
+        std::printf("Memory:  %s resident (peak %s), of which SQLite %s (peak %s)\n",
+                    FormatBytes(Num(p, "resident_bytes")).c_str(),
+                    FormatBytes(Num(p, "peak_resident_bytes")).c_str(),
+                    FormatBytes(Num(p, "sqlite_heap_bytes")).c_str(),
+                    FormatBytes(Num(p, "sqlite_heap_peak_bytes")).c_str());
+    }
     std::printf("Rules:   %llu loaded, %llu rejected (see vigil rules check); %llu workers\n",
                 static_cast<unsigned long long>(Num(j, "rules_loaded")),
                 static_cast<unsigned long long>(Num(j, "rules_rejected")),

@@ -47,6 +47,8 @@ std::string SqlContext(std::string_view sql) {
 
 }  // namespace
 
+SqliteHeap SqliteHeapUsage() { return {sqlite3_memory_used(), sqlite3_memory_highwater(0)}; }
+
 Error SqliteError(sqlite3* db, int rc, std::string_view sql) {
     // The connection's message is the most specific one (it names the constraint or table);
     // it is only about rc when the last call on the connection produced rc.

@@ -159,4 +159,12 @@ private:
 // Error from a SQLite result code, with the connection's message and the SQL for context.
 Error SqliteError(sqlite3* db, int rc, std::string_view sql);
 
+// The heap SQLite holds across every connection of the process (page caches, statements,
+// FTS5 buffers): now, and the most at any time since start.
+struct SqliteHeap {
+    int64_t used_bytes = 0;
+    int64_t peak_bytes = 0;
+};
+SqliteHeap SqliteHeapUsage();
+
 }  // namespace vigil::store

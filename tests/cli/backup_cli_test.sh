@@ -74,6 +74,15 @@ login() {  # login <password> [totp]: sets LOGIN (the HTTP status) and CSRF
     LOGIN=$(post /api/v1/auth/login "{\"username\":\"admin\",\"password\":\"$1\"${2:+,\"totp\":\"$2\"}}")
     CSRF=$(field csrf_token 2>/dev/null || true)
 }
+# signed_in: the last login answered 200; otherwise says what came back instead (status, body,
+# curl's error, the server's last log lines) so a failure can be told apart from a slow start.
+signed_in() {
+    [ "$LOGIN" = 200 ] && return 0
+    echo "  login answered ${LOGIN:-nothing}: $(head -c 400 "$TMP/out" 2>/dev/null)" \
+        "$(head -c 200 "$TMP/err" 2>/dev/null)" >&2
+    tail -n 5 "$TMP/serve.err" >&2 2>/dev/null || true
+    return 1
+}
 # totp <base32 secret> <seconds offset>: the RFC 6238 code (SHA-1, 6 digits, 30 s).
 totp() {
     python3 - "$1" "$2" <<'PY'
@@ -89,16 +98,16 @@ PY
 start_serve
 check "serve listens" [ -n "$PORT" ]
 login "$OTP"
-check "one-time password signs in" [ "$LOGIN" = 200 ]
+check "one-time password signs in" signed_in
 check "password change" [ "$(post /api/v1/auth/password "{\"old\":\"$OTP\",\"new\":\"$NEW_PASSWORD\"}")" = 200 ]
 login "$NEW_PASSWORD"
-check "new password signs in (TOTP enrolment required)" [ "$LOGIN" = 200 ]
+check "new password signs in (TOTP enrolment required)" signed_in
 check "TOTP enrolment" [ "$(post /api/v1/auth/totp/enroll '{}')" = 200 ]
 SECRET=$(field secret)
 # Each code below comes from a later 30 s step than the one before (a step is used once).
 check "TOTP confirmed" [ "$(post /api/v1/auth/totp/confirm "{\"code\":\"$(totp "$SECRET" -30)\"}")" = 200 ]
 login "$NEW_PASSWORD" "$(totp "$SECRET" 0)"
-check "sign-in with password and code" [ "$LOGIN" = 200 ]
+check "sign-in with password and code" signed_in
 stop_serve
 
 USERS_BEFORE=$(sql "SELECT id, username, role, mfa_enrolled, totp_sealed IS NOT NULL FROM users ORDER BY id")
@@ -349,7 +358,7 @@ check "keys rotate: no key bytes in the trail" \
 start_serve
 check "serve starts on the restored, rotated directory" [ -n "$PORT" ]
 login "$NEW_PASSWORD" "$(totp "$SECRET" 30)"
-check "the administrator signs in with password and TOTP after the rotation" [ "$LOGIN" = 200 ]
+check "the administrator signs in with password and TOTP after the rotation" signed_in
 check "... a full session" bash -c "! grep -qF 'must_change_password' '$TMP/out' && ! grep -qF 'mfa_enrolment_required' '$TMP/out'"
 stop_serve
 vigil audit verify --db "$DIR/state.db" --public-key "$DIR/keys/audit-signing.pub.pem"

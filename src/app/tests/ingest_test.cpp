@@ -2,6 +2,7 @@
 // `vigil serve` by syslog over TCP, TLS and UDP, by the HTTP intake and by a tailed file; the
 // rules fire, detections are stored with their events, and the events are searchable over the
 // API. Uses the project's own rules (rules/) so it needs no shared data.
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -213,10 +214,32 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
             EXPECT_EQ(s["stored"], 6);
         }
     }
+    // ... with where the memory goes: the process's, and SQLite's part of it.
+    const json& process = status["process"];
+    EXPECT_GT(process["resident_bytes"].get<uint64_t>(), 0u) << process;
+    EXPECT_GE(process["peak_resident_bytes"].get<uint64_t>(),
+              process["resident_bytes"].get<uint64_t>());
+    EXPECT_GT(process["sqlite_heap_bytes"].get<int64_t>(), 0) << process;
+    EXPECT_LT(process["sqlite_heap_bytes"].get<uint64_t>(),
+              process["resident_bytes"].get<uint64_t>());
+    EXPECT_GE(process["sqlite_heap_peak_bytes"].get<int64_t>(),
+              process["sqlite_heap_bytes"].get<int64_t>());
     r = Get("/metrics", &analyst);
     ASSERT_EQ(r.status, 200);
     EXPECT_NE(r.body.find("vigil_ingest_stored_total{source=\"syslog-udp\"} 3"), std::string::npos)
         << r.body;
+    // The process collector's names, each with its type, and SQLite's heap.
+    for (const char* name :
+         {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+          "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds",
+          "vigil_process_peak_resident_memory_bytes", "vigil_sqlite_heap_bytes"}) {
+        EXPECT_NE(r.body.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
+        const size_t at = r.body.find(std::string("\n") + name + " ");
+        ASSERT_NE(at, std::string::npos) << name << "\n" << r.body;
+        const std::string value = r.body.substr(
+            at + 2 + std::strlen(name), r.body.find('\n', at + 1) - at - 2 - std::strlen(name));
+        EXPECT_GT(std::stod(value), 0) << name << " = " << value;
+    }
     // An id nothing is stored under, and one that is not an id.
     r = Get("/api/v1/events/00000000-0000-7000-8000-000000000000", &analyst);
     EXPECT_EQ(r.status, 404) << r.body;
