@@ -58,16 +58,31 @@ cleanup() {
   if [[ -n ${KEEP:-} ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+# CPU time (user + system, all threads) of a process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# run_sender PORT: the sender, its CPU seconds (user + system) in SENDER_CPU.
+run_sender() {
+  local t
+  t=$( { TIMEFORMAT='%U %S'; time "$SEND" "$1" "$N" "$CONNS" >/dev/null; } 2>&1 )
+  SENDER_CPU=$(awk '{print $1 + $2}' <<<"$t")
+}
+# "NAME CPU X s: Y us per message": a receiver's CPU over the run (the machine's cores are
+# shared with the sender, whose CPU is printed beside it).
+print_cpu() {  # print_cpu NAME TICKS
+  python3 -c "import sys,os; n,t,snd=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[4]); hz=os.sysconf('SC_CLK_TCK'); print(f'{sys.argv[3]} CPU {t/hz:.2f} s: {t/hz/n*1e6:.1f} us per message (all its threads; {os.cpu_count()} cores; the sender {snd/n*1e6:.1f} us)')" "$N" "$2" "$1" "$SENDER_CPU"
+}
 # Rate = N / (time from the sender's start until the output file holds N lines).
 run_file_receiver() {
-  local name=$1 port=$2 out=$3
+  local name=$1 port=$2 out=$3 pid=$4
   wait_port "$port" || { echo "$name did not start" >&2; return 1; }
-  local start end
+  local start end cpu0
+  cpu0=$(cpu_ticks "$pid")
   start=$(date +%s.%N)
-  "$SEND" "$port" "$N" "$CONNS" >/dev/null
+  run_sender "$port"
   while [ "$(wc -l <"$out" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.05; done
   end=$(date +%s.%N)
   python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[4]:10s} {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, file out)')" "$N" "$start" "$end" "$name"
+  print_cpu "$name" "$(($(cpu_ticks "$pid") - cpu0))"
 }
 
 echo "messages: $N over $CONNS TCP connections, $(nproc) cores"
@@ -84,7 +99,7 @@ action(type="omfile" file="$TMP/rsyslog.out" template="raw" asyncWriting="on" fl
 CONF
 "$RSYSLOGD" -n -M "$RSYSLOG_MODS" -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog.pid" >"$TMP/rsyslog.log" 2>&1 &
 PIDS+=($!)
-run_file_receiver rsyslog "$P" "$TMP/rsyslog.out"
+run_file_receiver rsyslog "$P" "$TMP/rsyslog.out" "${PIDS[-1]}"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 fi
 
@@ -101,7 +116,7 @@ CONF
 "$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
     -p "$TMP/sng.pid" -c "$TMP/sng.ctl" --no-caps >"$TMP/syslog-ng.log" 2>&1 &
 PIDS+=($!)
-run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out"
+run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out" "${PIDS[-1]}"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 fi
 
@@ -139,18 +154,17 @@ SERVE=$SERVE_PID
 PIDS+=("$SERVE")
 wait_port "$P" || { cat "$TMP/serve.out" >&2; exit 1; }
 if [[ -n ${PERF:-} ]]; then perf record ${PERF_OPTS:--g} -o "$PERF" -p "$SERVE" 2>/dev/null & PIDS+=($!); sleep 0.5; fi
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVE/stat"; }
-CPU0=$(cpu_ticks)
+CPU0=$(cpu_ticks "$SERVE")
 start=$(date +%s.%N)
-"$SEND" "$P" "$N" "$CONNS" >/dev/null
+run_sender "$P"
 # The stored count from the status snapshot vigil serve writes every second (cheap to read,
 # unlike a query of the store that would compete with the run for the CPU).
 STATUS=$TMP/vigil-data/run/ingest-status.json
 stored() { local v; v=$(grep -o '"stored_total":[0-9]*' "$STATUS" 2>/dev/null | cut -d: -f2); echo "${v:-0}"; }
 while [ "$(stored)" -lt "$N" ]; do sleep 0.1; done
 end=$(date +%s.%N)
-CPU1=$(cpu_ticks)
+CPU1=$(cpu_ticks "$SERVE")
 if [[ -n ${PERF:-} ]]; then kill -INT "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; fi
 python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil serve {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, decoded, all rules, stored)')" "$N" "$start" "$end"
-python3 -c "import sys,os; n,t=int(sys.argv[1]),int(sys.argv[2]); hz=os.sysconf('SC_CLK_TCK'); print(f'vigil serve CPU {t/hz:.2f} s: {t/hz/n*1e6:.1f} us per message (all its threads; {os.cpu_count()} cores)')" "$N" "$((CPU1 - CPU0))"
+print_cpu "vigil serve" "$((CPU1 - CPU0))"
 "$VIGIL" events stats --data "$TMP/vigil-data" | tail -1
