@@ -11,25 +11,6 @@ namespace vigil::app {
 
 namespace {
 
-// A batch's entries in one blob: per entry time (8 bytes), rule id, rule name, event id
-// (16 bytes), field count, then name and value per field; strings as u32 length + bytes, all
-// little-endian. One row per stored batch keeps the journal's cost per match to a copy.
-std::string Encode(const std::vector<CorrelationFeedEntry>& entries) {
-    std::string out;
-    for (const auto& e : entries) {
-        PutLe64(out, static_cast<uint64_t>(e.time_ns));
-        PutLenPrefixed(out, e.rule_id);
-        PutLenPrefixed(out, e.rule_name);
-        out.append(e.event.view());
-        PutLe32(out, static_cast<uint32_t>(e.fields.size()));
-        for (const auto& [name, value] : e.fields) {
-            PutLenPrefixed(out, name);
-            PutLenPrefixed(out, value);
-        }
-    }
-    return out;
-}
-
 // Appends the blob's entries to out; false when it is damaged (what was read stays).
 bool Decode(std::string_view blob, std::vector<CorrelationFeedEntry>& out) {
     ByteReader r(blob);
@@ -58,6 +39,41 @@ bool Decode(std::string_view blob, std::vector<CorrelationFeedEntry>& out) {
 
 }  // namespace
 
+// A batch's entries in one blob: per entry time (8 bytes), rule id, rule name, event id
+// (16 bytes), field count, then name and value per field; strings as u32 length + bytes, all
+// little-endian. One row per stored batch keeps the journal's cost per match to a copy.
+void CorrelationFeed::Add(int64_t time_ns, std::string_view rule_id, std::string_view rule_name,
+                          const store::EventId& event) {
+    newest_ns_ = entries_ == 0 ? time_ns : std::max(newest_ns_, time_ns);
+    ++entries_;
+    PutLe64(data_, static_cast<uint64_t>(time_ns));
+    PutLenPrefixed(data_, rule_id);
+    PutLenPrefixed(data_, rule_name);
+    data_.append(event.view());
+    fields_at_ = data_.size();
+    fields_ = 0;
+    PutLe32(data_, 0);
+}
+
+void CorrelationFeed::AddField(std::string_view name, std::string_view value) {
+    PutLenPrefixed(data_, name);
+    PutLenPrefixed(data_, value);
+    const uint32_t n = ++fields_;  // the entry's field count, little-endian as PutLe32 writes
+    for (size_t i = 0; i < 4; ++i) data_[fields_at_ + i] = static_cast<char>(n >> (8 * i) & 0xff);
+}
+
+void CorrelationFeed::Add(const CorrelationFeedEntry& e) {
+    Add(e.time_ns, e.rule_id, e.rule_name, e.event);
+    for (const auto& [name, value] : e.fields) AddField(name, value);
+}
+
+void CorrelationFeed::clear() {
+    data_.clear();
+    entries_ = 0;
+    fields_ = 0;
+    newest_ns_ = 0;
+}
+
 struct CorrelationJournal::Impl {
     store::Database db;
     size_t max_rows = 0;
@@ -84,17 +100,21 @@ Result<std::unique_ptr<CorrelationJournal>> CorrelationJournal::Open(
     return std::unique_ptr<CorrelationJournal>(new CorrelationJournal(std::move(impl)));
 }
 
-Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entries) {
-    if (entries.empty()) return Ok();
-    int64_t newest = entries.front().time_ns;
-    for (const auto& e : entries) newest = std::max(newest, e.time_ns);
+Status CorrelationJournal::Append(const CorrelationFeed& feed) {
+    if (feed.empty()) return Ok();
     auto stmt = impl_->db.Cached("INSERT INTO feed (newest_ns, entries, data) VALUES (?1, ?2, ?3)");
     if (!stmt) return tl::unexpected(std::move(stmt.error()));
     store::Statement& s = **stmt;
-    if (auto st = s.BindInt64(1, newest); !st) return st;
-    if (auto st = s.BindInt64(2, static_cast<int64_t>(entries.size())); !st) return st;
-    if (auto st = s.BindBlob(3, Encode(entries)); !st) return st;
+    if (auto st = s.BindInt64(1, feed.newest_ns()); !st) return st;
+    if (auto st = s.BindInt64(2, static_cast<int64_t>(feed.entries())); !st) return st;
+    if (auto st = s.BindBlobUnowned(3, feed.data()); !st) return st;
     return s.Run();
+}
+
+Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entries) {
+    CorrelationFeed feed;
+    for (const auto& e : entries) feed.Add(e);
+    return Append(feed);
 }
 
 Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_ns,

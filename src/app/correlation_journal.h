@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,13 +28,39 @@ struct CorrelationFeedEntry {
     std::vector<std::pair<std::string, std::string>> fields;  // those the correlations read
 };
 
+// A stored batch's matches as the journal keeps them, encoded as they are fed: no object and no
+// string copies per match (the feed is on the path of every matching event).
+class CorrelationFeed {
+public:
+    // One match: its event's time, the rule that matched, the event; then AddField for each
+    // field of the event that the correlations read.
+    void Add(int64_t time_ns, std::string_view rule_id, std::string_view rule_name,
+             const store::EventId& event);
+    void AddField(std::string_view name, std::string_view value);
+    void Add(const CorrelationFeedEntry& entry);
+
+    bool empty() const { return entries_ == 0; }
+    size_t entries() const { return entries_; }
+    int64_t newest_ns() const { return newest_ns_; }  // of the entries added
+    std::string_view data() const { return data_; }
+    void clear();  // keeps the buffer
+
+private:
+    std::string data_;
+    size_t entries_ = 0;
+    size_t fields_at_ = 0;  // where the last entry's field count is
+    uint32_t fields_ = 0;
+    int64_t newest_ns_ = 0;
+};
+
 class CorrelationJournal {
 public:
     static Result<std::unique_ptr<CorrelationJournal>> Open(const std::filesystem::path& path,
                                                             size_t max_rows = 200000);
     ~CorrelationJournal();
 
-    // One row for a stored batch's entries.
+    // One row for a stored batch's entries (none for an empty feed).
+    Status Append(const CorrelationFeed& feed);
     Status Append(const std::vector<CorrelationFeedEntry>& entries);
     // The entries no older than keep_ns before the newest one (or before now_ns, if that is
     // earlier: a sender's clock far in the future does not hide the rest), in the order they

@@ -290,7 +290,7 @@ struct IngestPipeline::Impl {
         std::vector<store::Detection> dets;
         std::vector<Source*> det_sources;               // the source of each detection's event
         std::vector<std::pair<size_t, uint32_t>> corr;  // (event, rule) for correlations
-        std::vector<CorrelationFeedEntry> feed;         // for the journal once the batch is stored
+        CorrelationFeed feed;                           // for the journal once the batch is stored
     };
 
     static std::string FeedKey(std::string_view rule_id, std::string_view rule_name,
@@ -337,15 +337,14 @@ struct IngestPipeline::Impl {
 
     // After a batch is stored: its correlation matches go to the journal; old ones are pruned
     // once a minute.
-    void JournalCorrelations(const std::vector<CorrelationFeedEntry>& feed) {
+    void JournalCorrelations(const CorrelationFeed& feed) {
         if (!corr_journal || feed.empty()) return;
         if (auto st = corr_journal->Append(feed); !st) RecordError(st.error().message);
         const auto now = std::chrono::steady_clock::now();
         if (now - corr_pruned >= std::chrono::minutes(1)) {
             corr_pruned = now;
             // Event times are the senders': one far in the future must not prune the rest.
-            int64_t newest = feed.front().time_ns;
-            for (const auto& e : feed) newest = std::max(newest, e.time_ns);
+            const int64_t newest = feed.newest_ns();
             if (auto st = corr_journal->Prune(std::min(newest, Now()) - corr_keep_ns); !st)
                 RecordError(st.error().message);
         }
@@ -380,16 +379,10 @@ struct IngestPipeline::Impl {
             }
             se.event.sequence = Remember(se.id);
             if (corr_journal) {
-                CorrelationFeedEntry& e = p.feed.emplace_back();
-                e.time_ns = se.event.time_ns;
-                e.rule_id = rule.meta.id;
-                e.rule_name = rule.meta.name;
-                e.event = se.id;
+                p.feed.Add(se.event.time_ns, rule.meta.id, rule.meta.name, se.id);
                 for (const auto& name : corr_read_fields) {
                     const int i = se.event.Find(name);
-                    if (i >= 0)
-                        e.fields.emplace_back(
-                            name, std::string(se.event.field(static_cast<size_t>(i)).value));
+                    if (i >= 0) p.feed.AddField(name, se.event.field(static_cast<size_t>(i)).value);
                 }
             }
             corr_hits.clear();

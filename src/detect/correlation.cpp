@@ -1,6 +1,7 @@
 #include "detect/correlation.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -537,6 +538,7 @@ struct CorrelationEngine::Impl {
     void Feed(uint32_t target, const event::Event& ev, int depth, std::vector<CorrelationHit>& out);
     std::optional<CorrelationHit> Evaluate(uint32_t corr, uint32_t pos, const event::Event& ev);
     Group& GroupFor(uint32_t corr, uint32_t pos, const event::Event& ev);
+    std::string group_key;  // GroupFor's scratch
     void EraseGroup(CorrState& s, std::list<Group>::iterator it) {
         s.groups.erase(it->key);
         s.lru.erase(it);
@@ -831,10 +833,12 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
     // dropped: Event::Get() cannot tell "absent" from "empty", and a correlation without
     // the field in some of its rules (say, a count over two rules where one lacks User)
     // should still count those events together rather than silently ignore them.
-    std::string key;
+    std::string& key = group_key;  // reused: no allocation per event
+    key.clear();
     for (const std::string& f : fields) {
         std::string_view v = ev.Get(f);
-        key += std::to_string(v.size());
+        char len[24];
+        key.append(len, std::to_chars(len, len + sizeof len, v.size()).ptr);
         key += ':';
         key += v;
     }
@@ -858,7 +862,7 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
     }
     s.lru.push_back(std::move(g));
     auto it = std::prev(s.lru.end());
-    s.groups.emplace(std::move(key), it);
+    s.groups.emplace(key, it);
     return *it;
 }
 

@@ -40,7 +40,7 @@ TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
         auto j = CorrelationJournal::Open(path_);
         ASSERT_TRUE(j) << j.error().message;
         ASSERT_TRUE((*j)->Append({Entry(1, 1), Entry(10, 2, "198.51.100.4")}));
-        ASSERT_TRUE((*j)->Append({}));  // nothing to keep: no row
+        ASSERT_TRUE((*j)->Append(CorrelationFeed{}));  // nothing to keep: no row
         // The same event again (a batch stored twice across a crash) and a newer one.
         ASSERT_TRUE((*j)->Append({Entry(10, 2, "198.51.100.4"), Entry(12, 3)}));
     }
@@ -60,6 +60,51 @@ TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
     ASSERT_TRUE(recent);
     ASSERT_EQ(recent->size(), 2u);
     EXPECT_EQ(recent->front().event.bytes[0], 2);
+}
+
+// The feed the pipeline fills match by match: entries with no fields, with many, with long and
+// empty values, come back as they went in; the newest time is the largest, not the last.
+TEST_F(CorrelationJournalTest, AFeedFilledMatchByMatchComesBackAsFed) {
+    CorrelationFeed feed;
+    store::EventId a, b, c;
+    a.bytes[0] = 1;
+    b.bytes[0] = 2;
+    c.bytes[0] = 3;
+    const std::string long_value(70000, 'v');  // a field count past one byte, a value past 64K
+    feed.Add(9 * kMin, "rule-1", "ssh_failure", a);
+    feed.Add(7 * kMin, "rule-2", "", b);
+    for (int i = 0; i < 300; ++i)
+        feed.AddField("f" + std::to_string(i), i == 299 ? long_value : "");
+    feed.Add(8 * kMin, "", "web_probe", c);
+    feed.AddField("source_ip", "198.51.100.4");
+    EXPECT_EQ(feed.entries(), 3u);
+    EXPECT_EQ(feed.newest_ns(), 9 * kMin);
+    {
+        auto j = CorrelationJournal::Open(path_);
+        ASSERT_TRUE(j);
+        ASSERT_TRUE((*j)->Append(feed));
+    }
+    auto j = CorrelationJournal::Open(path_);
+    ASSERT_TRUE(j);
+    auto all = (*j)->Load(60 * kMin, 100 * kMin);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_EQ(all->size(), 3u);
+    EXPECT_EQ((*all)[0].rule_id, "rule-1");
+    EXPECT_TRUE((*all)[0].fields.empty());
+    EXPECT_EQ((*all)[1].time_ns, 7 * kMin);
+    EXPECT_EQ((*all)[1].event.bytes[0], 2);
+    ASSERT_EQ((*all)[1].fields.size(), 300u);
+    EXPECT_EQ((*all)[1].fields[0], (std::pair<std::string, std::string>{"f0", ""}));
+    EXPECT_EQ((*all)[1].fields[299].second, long_value);
+    EXPECT_EQ((*all)[2].rule_name, "web_probe");
+    ASSERT_EQ((*all)[2].fields.size(), 1u);
+    EXPECT_EQ((*all)[2].fields[0].second, "198.51.100.4");
+
+    feed.clear();  // reused for the next batch: empty, and nothing of the last one left
+    EXPECT_TRUE(feed.empty());
+    EXPECT_TRUE(feed.data().empty());
+    feed.Add(1 * kMin, "rule-1", "ssh_failure", a);
+    EXPECT_EQ(feed.newest_ns(), 1 * kMin);
 }
 
 // A sender's clock far in the future does not push the window past everything else.
