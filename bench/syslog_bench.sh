@@ -13,6 +13,7 @@
 #   WORKERS=N: ingest.workers (default: the number of cores)
 #   VIGIL=PATH: another vigil binary for serve (an A/B run against a saved build)
 set -euo pipefail
+export LC_NUMERIC=C  # `time` and awk write and read "1.23", whatever the user's locale
 cd "$(dirname "$0")/.."
 # shellcheck source=lib.sh
 source bench/lib.sh
@@ -63,9 +64,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # run_sender PORT: the sender, its CPU seconds (user + system) in SENDER_CPU.
 run_sender() {
   local t
-  t=$( { TIMEFORMAT='%U %S'; time "$SEND" "$1" "$N" "$CONNS" >/dev/null; } 2>&1 )
+  # Only `time`'s line is captured: the sender's own errors go to the terminal (fd 3).
+  t=$( { TIMEFORMAT='%U %S'; time "$SEND" "$1" "$N" "$CONNS" >/dev/null 2>&3; } 2>&1 )
   SENDER_CPU=$(awk '{print $1 + $2}' <<<"$t")
 }
+exec 3>&2
 # "NAME CPU X s: Y us per message": a receiver's CPU over the run (the machine's cores are
 # shared with the sender, whose CPU is printed beside it).
 print_cpu() {  # print_cpu NAME TICKS

@@ -56,10 +56,10 @@ void CorrelationFeed::Add(int64_t time_ns, std::string_view rule_id, std::string
 }
 
 void CorrelationFeed::AddField(std::string_view name, std::string_view value) {
+    if (entries_ == 0) return;  // a field belongs to the last entry: there is none
     PutLenPrefixed(data_, name);
     PutLenPrefixed(data_, value);
-    const uint32_t n = ++fields_;  // the entry's field count, little-endian as PutLe32 writes
-    for (size_t i = 0; i < 4; ++i) data_[fields_at_ + i] = static_cast<char>(n >> (8 * i) & 0xff);
+    SetLe32(data_, fields_at_, ++fields_);
 }
 
 void CorrelationFeed::Add(const CorrelationFeedEntry& e) {
@@ -70,6 +70,7 @@ void CorrelationFeed::Add(const CorrelationFeedEntry& e) {
 void CorrelationFeed::clear() {
     data_.clear();
     entries_ = 0;
+    fields_at_ = 0;
     fields_ = 0;
     newest_ns_ = 0;
 }

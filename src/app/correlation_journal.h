@@ -33,7 +33,7 @@ struct CorrelationFeedEntry {
 class CorrelationFeed {
 public:
     // One match: its event's time, the rule that matched, the event; then AddField for each
-    // field of the event that the correlations read.
+    // field of the event that the correlations read (ignored before the first Add).
     void Add(int64_t time_ns, std::string_view rule_id, std::string_view rule_name,
              const store::EventId& event);
     void AddField(std::string_view name, std::string_view value);

@@ -63,13 +63,15 @@ bool ReadStat(ProcessStats& out) {
 
 std::optional<ProcessStats> ReadProcessStats() {
     ProcessStats s;
-    std::ifstream status("/proc/self/status");
-    if (!status) return std::nullopt;
-    std::string line;
-    while (std::getline(status, line)) {
-        if (auto v = StatusKb(line, "VmRSS:")) s.resident_bytes = *v;
-        if (auto v = StatusKb(line, "VmHWM:")) s.peak_resident_bytes = *v;
-        if (auto v = StatusKb(line, "VmSize:")) s.virtual_bytes = *v;
+    {
+        std::ifstream status("/proc/self/status");  // closed before the descriptors are counted
+        if (!status) return std::nullopt;
+        std::string line;
+        while (std::getline(status, line)) {
+            if (auto v = StatusKb(line, "VmRSS:")) s.resident_bytes = *v;
+            if (auto v = StatusKb(line, "VmHWM:")) s.peak_resident_bytes = *v;
+            if (auto v = StatusKb(line, "VmSize:")) s.virtual_bytes = *v;
+        }
     }
     // The kernel updates VmHWM lazily (at unmaps and from per-thread counters it syncs now and
     // then), so it can read a little below the VmRSS of the same moment.

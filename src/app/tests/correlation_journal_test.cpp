@@ -66,6 +66,9 @@ TEST_F(CorrelationJournalTest, EntriesComeBackInOrderWithinTheWindowAndOnce) {
 // empty values, come back as they went in; the newest time is the largest, not the last.
 TEST_F(CorrelationJournalTest, AFeedFilledMatchByMatchComesBackAsFed) {
     CorrelationFeed feed;
+    feed.AddField("orphan", "no entry yet");  // ignored: it belongs to no entry
+    EXPECT_TRUE(feed.empty());
+    EXPECT_TRUE(feed.data().empty());
     store::EventId a, b, c;
     a.bytes[0] = 1;
     b.bytes[0] = 2;
@@ -103,8 +106,19 @@ TEST_F(CorrelationJournalTest, AFeedFilledMatchByMatchComesBackAsFed) {
     feed.clear();  // reused for the next batch: empty, and nothing of the last one left
     EXPECT_TRUE(feed.empty());
     EXPECT_TRUE(feed.data().empty());
-    feed.Add(1 * kMin, "rule-1", "ssh_failure", a);
+    feed.AddField("orphan", "after clear");  // ignored again
+    EXPECT_TRUE(feed.data().empty());
+    store::EventId d;  // another event: the journal keeps a (rule, event) once
+    d.bytes[0] = 4;
+    feed.Add(1 * kMin, "rule-1", "ssh_failure", d);
+    feed.AddField("user", "root");
     EXPECT_EQ(feed.newest_ns(), 1 * kMin);
+    ASSERT_TRUE((*j)->Append(feed));
+    auto again = (*j)->Load(600 * kMin, 100 * kMin);
+    ASSERT_TRUE(again);
+    ASSERT_EQ(again->size(), 4u);
+    ASSERT_EQ(again->back().fields.size(), 1u);
+    EXPECT_EQ(again->back().fields[0], (std::pair<std::string, std::string>{"user", "root"}));
 }
 
 // A sender's clock far in the future does not push the window past everything else.

@@ -1,5 +1,6 @@
 #include "base/process_stats.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,9 +34,22 @@ TEST(ProcessStats, MemoryFollowsWhatTheProcessTouches) {
     EXPECT_GE(after->peak_resident_bytes, during->resident_bytes - (1u << 20));
 }
 
+// The descriptors in /proc/self/fd, less the one that lists them.
+uint64_t ListedDescriptors() {
+    uint64_t n = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    if (d == nullptr) return 0;
+    while (const dirent* e = ::readdir(d)) {
+        if (e->d_name[0] != '.') ++n;
+    }
+    ::closedir(d);
+    return n - 1;
+}
+
 TEST(ProcessStats, CountsOpenDescriptorsAndCpuTime) {
     auto before = ReadProcessStats();
     ASSERT_TRUE(before);
+    EXPECT_EQ(before->open_fds, ListedDescriptors());  // none of its own counted
     const int fd = ::open("/proc/self/status", O_RDONLY);
     ASSERT_GE(fd, 0);
     auto open = ReadProcessStats();
