@@ -41,11 +41,10 @@ std::string internal::Pattern::Key() const {
 }
 
 uint32_t Engine::Impl::FieldId(std::string_view name) {
-    auto it = field_ids.find(name);
-    if (it != field_ids.end()) return it->second;
+    if (const uint32_t* id = field_ids.Find(name)) return *id;
     auto id = static_cast<uint32_t>(field_names.size());
     field_names.emplace_back(name);
-    field_ids.emplace(std::string(name), id);
+    field_ids.Insert(name, id);
     return id;
 }
 

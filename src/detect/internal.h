@@ -15,6 +15,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "base/flat_name_map.h"
 #include "detect/engine.h"
 
 namespace vigil::detect::internal {
@@ -157,7 +158,7 @@ struct Engine::Impl {
     std::vector<uint32_t> kids;
     std::vector<internal::Instr> program;  // every rule's and filter's flattened condition
 
-    std::unordered_map<std::string, uint32_t, internal::StringHash, std::equal_to<>> field_ids;
+    FlatNameMap<uint32_t> field_ids;       // looked up for every field of every event
     std::vector<std::string> field_names;  // by id; [0] is the keyword pseudo-field
 
     std::vector<internal::CompiledRule> rules;             // detection rules, reported

@@ -469,9 +469,9 @@ struct Matcher::Impl {
         std::vector<int32_t>& last = scratch_last;
         for (size_t i = 0; i < event.size(); ++i) {
             event::FieldView f = event.field(i);
-            auto it = e.field_ids.find(f.name);
-            if (it == e.field_ids.end()) continue;
-            uint32_t fid = it->second;
+            const uint32_t* id = e.field_ids.Find(f.name);
+            if (id == nullptr) continue;
+            const uint32_t fid = *id;
             if (field_stamp[fid] != epoch) {
                 field_stamp[fid] = epoch;
                 field_first[fid] = static_cast<int32_t>(i);

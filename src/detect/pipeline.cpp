@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/flat_name_map.h"
 #include "base/limits.h"
 #include "base/strings.h"
 
@@ -266,11 +267,6 @@ std::string Pipeline::Impl::MapName(std::string_view name) const {
 }
 
 namespace {
-struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // Per-thread memory of what the pipeline decided for each field name and for recent routing
 // values, so the work per event is one lookup per field. Bounded.
 struct ApplyState {
@@ -281,7 +277,7 @@ struct ApplyState {
         int slot = -1;  // routing field index
         int ts = -1;    // timestamp field priority (lower wins)
     };
-    std::unordered_map<std::string, NameInfo, NameHash, std::equal_to<>> names;
+    FlatNameMap<NameInfo> names;
     std::unordered_map<std::string, Routed> routes;
     std::string key;
     std::vector<std::string_view> values;
@@ -303,8 +299,8 @@ void Pipeline::Apply(event::Event& ev) const {
     size_t ts_index = 0;
     for (size_t i = 0; i < ev.size(); ++i) {
         std::string_view name = ev.field(i).name;
-        auto it = st.names.find(name);
-        if (it == st.names.end()) {
+        const ApplyState::NameInfo* found = st.names.Find(name);
+        if (found == nullptr) {
             if (st.names.size() >= kMaxCachedNames) st.names.clear();
             ApplyState::NameInfo info;
             info.final = p.MapName(name);
@@ -316,9 +312,9 @@ void Pipeline::Apply(event::Event& ev) const {
                     info.ts = static_cast<int>(k);
                     break;
                 }
-            it = st.names.emplace(std::string(name), std::move(info)).first;
+            found = &st.names.Insert(name, std::move(info));
         }
-        const auto& info = it->second;
+        const auto& info = *found;
         if (info.renamed) ev.Rename(i, info.final);
         if (info.slot >= 0 && !(seen >> info.slot & 1)) {
             seen |= uint64_t{1} << info.slot;

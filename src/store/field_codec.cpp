@@ -1,7 +1,6 @@
 #include "store/field_codec.h"
 
-#include <array>
-
+#include "base/flat_name_map.h"
 #include "base/strings.h"
 #include "event/event.h"
 #include "store/event_store.h"
@@ -210,43 +209,19 @@ constexpr std::string_view kFieldNames[] = {
     "QueryName",
     "ServiceName",
 };
-static_assert(std::size(kFieldNames) < 255);  // 255 marks an empty slot below
+static_assert(std::size(kFieldNames) <= 256);  // a code is one byte
 
-// Name -> code: an open-addressing table over FNV-1a, built once (the lookup is on every
-// stored field).
-class NameCodes {
-public:
-    NameCodes() {
-        slots_.fill(kEmpty);
-        for (size_t i = 0; i < std::size(kFieldNames); ++i) {
-            size_t h = Hash(kFieldNames[i]) & kMask;
-            while (slots_[h] != kEmpty) h = (h + 1) & kMask;
-            slots_[h] = static_cast<uint8_t>(i);
-        }
-    }
-    int Find(std::string_view name) const {
-        for (size_t h = Hash(name) & kMask;; h = (h + 1) & kMask) {
-            const uint8_t code = slots_[h];
-            if (code == kEmpty) return -1;
-            if (kFieldNames[code] == name) return code;
-        }
-    }
-
-private:
-    static constexpr size_t kSlots = 1024;  // a power of two, well over the names
-    static constexpr size_t kMask = kSlots - 1;
-    static constexpr uint8_t kEmpty = 255;
-    static uint64_t Hash(std::string_view s) {
-        uint64_t h = 1469598103934665603ULL;
-        for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
-        return h;
-    }
-    std::array<uint8_t, kSlots> slots_;
-};
-
+// Name -> code, looked up for every stored field.
 int CodeOfName(std::string_view name) {
-    static const NameCodes kCodes;
-    return kCodes.Find(name);
+    static const FlatNameMap<uint8_t> kCodes = [] {
+        FlatNameMap<uint8_t> m;
+        for (size_t i = 0; i < std::size(kFieldNames); ++i) {
+            m.Insert(kFieldNames[i], static_cast<uint8_t>(i));
+        }
+        return m;
+    }();
+    const uint8_t* code = kCodes.Find(name);
+    return code ? *code : -1;
 }
 
 void PutVarint(std::string& out, uint64_t v) {
