@@ -217,6 +217,13 @@ export interface IngestStatus {
   detections_total: number;
   store_errors: number;
   last_error?: string;
+  // Serve's memory: resident now and at most since start, and SQLite's part of it.
+  process?: {
+    resident_bytes?: number;
+    peak_resident_bytes?: number;
+    sqlite_heap_bytes: number;
+    sqlite_heap_peak_bytes: number;
+  };
   sources: IngestSource[];
 }
 

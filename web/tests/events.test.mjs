@@ -437,6 +437,9 @@ test('sources: counters, state, malformed samples, auto-refresh', { skip }, asyn
   assert.equal(await tid('source-received-syslog-udp').innerText(), String(SYSLOG_EVENTS));
   assert.match(await tid('source-problems-syslog-udp').innerText(), /Malformed 1/);
   assert.match(await tid('ingest-stored').innerText(), new RegExp(String(ALL)));
+  // Serve's memory, with its peak and SQLite's part.
+  assert.match(await tid('ingest-process-memory').innerText(),
+    /Server memory\s+[\d.]+ (KiB|MiB|GiB)\s+peak [\d.]+ (KiB|MiB|GiB); SQLite [\d.]+ (B|KiB|MiB|GiB)/);
   // The malformed line, with the reason, on a click.
   assert.ok(await tid('source-detail-syslog-udp').isHidden());
   await tid('source-samples-toggle-syslog-udp').click();
@@ -461,6 +464,7 @@ test('Chinese labels on the sources and event search pages', { skip }, async () 
   assert.equal((await page.locator('h1').innerText()).trim(), '采集源');
   assert.equal((await tid('nav-events').innerText()).trim(), '事件检索');
   assert.match(await tid('source-state-http').innerText(), /接收中/);
+  assert.match(await tid('ingest-process-memory').innerText(), /服务内存[\s\S]*峰值 [\d.]+ \S+；SQLite/);
   assert.match(await tid('sources-table').locator('thead').innerText(), /状态[\s\S]*速率[\s\S]*最近事件/);
   await shot('25-sources-zh');
   await tid('nav-events').click();

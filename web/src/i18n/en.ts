@@ -284,6 +284,8 @@ const en = {
   'sources.spooled': 'In the disk spool',
   'sources.spooledTotal': 'Spooled in all',
   'sources.refusedTotal': 'Refused (buffer full)',
+  'sources.serverMemory': 'Server memory',
+  'sources.serverMemoryHint': 'peak {peak}; SQLite {sqlite}',
   'sources.lastError': 'Last error: {error}',
   'sources.name': 'Source',
   'sources.state': 'State',

@@ -285,6 +285,8 @@ const zhCN: Record<keyof typeof en, string> = {
   'sources.spooled': '磁盘缓存中',
   'sources.spooledTotal': '累计写入磁盘缓存',
   'sources.refusedTotal': '拒收（缓冲区已满）',
+  'sources.serverMemory': '服务内存',
+  'sources.serverMemoryHint': '峰值 {peak}；SQLite {sqlite}',
   'sources.lastError': '最近错误：{error}',
   'sources.name': '采集源',
   'sources.state': '状态',

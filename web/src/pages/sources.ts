@@ -170,6 +170,7 @@ function summaryTiles(s: IngestStatus): HTMLElement {
       h('div', { class: 'tile-value' }, value),
       hint ? h('div', { class: 'hint' }, hint) : null);
   const b = s.buffer;
+  const p = s.process;
   return h('div', null,
     s.last_error ? alertBox('warning', t('sources.lastError', { error: s.last_error }), 'ingest-last-error') : null,
     h('div', { class: 'tiles' },
@@ -183,6 +184,13 @@ function summaryTiles(s: IngestStatus): HTMLElement {
       b ? tile('spool', t('sources.spooled'), num(b.spooled_records), bytes(b.spooled_bytes)) : null,
       b ? tile('spooled-total', t('sources.spooledTotal'), num(b.spooled_total)) : null,
       b ? tile('refused-total', t('sources.refusedTotal'), num(b.refused_total), undefined, b.refused_total > 0) : null,
+      p?.resident_bytes !== undefined
+        ? tile('process-memory', t('sources.serverMemory'), bytes(p.resident_bytes),
+          t('sources.serverMemoryHint', {
+            peak: bytes(p.peak_resident_bytes ?? p.resident_bytes),
+            sqlite: bytes(p.sqlite_heap_bytes),
+          }))
+        : null,
     ));
 }
 
