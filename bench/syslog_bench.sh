@@ -74,6 +74,10 @@ exec 3>&2
 print_cpu() {  # print_cpu NAME TICKS
   python3 -c "import sys,os; n,t,snd=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[4]); hz=os.sysconf('SC_CLK_TCK'); print(f'{sys.argv[3]} CPU {t/hz:.2f} s: {t/hz/n*1e6:.1f} us per message (all its threads; {os.cpu_count()} cores; the sender {snd/n*1e6:.1f} us)')" "$N" "$2" "$1" "$SENDER_CPU"
 }
+# "NAME  R messages/s  (S s, WHAT)": N over the seconds from START to END.
+print_rate() {  # print_rate NAME START END WHAT
+  python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[4]:10s} {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, {sys.argv[5]})')" "$N" "$2" "$3" "$1" "$4"
+}
 # Rate = N / (time from the sender's start until the output file holds N lines).
 run_file_receiver() {
   local name=$1 port=$2 out=$3 pid=$4
@@ -84,7 +88,7 @@ run_file_receiver() {
   run_sender "$port"
   while [ "$(wc -l <"$out" 2>/dev/null || echo 0)" -lt "$N" ]; do sleep 0.05; done
   end=$(date +%s.%N)
-  python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[4]:10s} {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, file out)')" "$N" "$start" "$end" "$name"
+  print_rate "$name" "$start" "$end" "TCP in, file out"
   print_cpu "$name" "$(($(cpu_ticks "$pid") - cpu0))"
 }
 
@@ -134,7 +138,7 @@ start=$(date +%s.%N)
 "$SEND" "$P" "$N" "$CONNS" >/dev/null
 wait "${PIDS[-1]}"
 end=$(date +%s.%N)
-python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil      {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, framed, counted; no decode/detect/store)')" "$N" "$start" "$end"
+print_rate vigil "$start" "$end" "TCP in, framed, counted; no decode/detect/store"
 fi
 want serve || exit 0
 
@@ -168,6 +172,6 @@ while [ "$(stored)" -lt "$N" ]; do sleep 0.1; done
 end=$(date +%s.%N)
 CPU1=$(cpu_ticks "$SERVE")
 if [[ -n ${PERF:-} ]]; then kill -INT "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; fi
-python3 -c "import sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f'vigil serve {n/(e-s):>10,.0f} messages/s  ({e-s:.2f} s, TCP in, decoded, all rules, stored)')" "$N" "$start" "$end"
+print_rate "vigil serve" "$start" "$end" "TCP in, decoded, all rules, stored"
 print_cpu "vigil serve" "$((CPU1 - CPU0))"
 "$VIGIL" events stats --data "$TMP/vigil-data" | tail -1

@@ -626,9 +626,9 @@ struct IngestPipeline::Impl {
         std::error_code ec;
         fs::create_directories(dir, ec);
         const fs::path tmp = dir / "ingest-status.json.tmp";
+        const std::string text = StatusText();  // before the file opens: not in open_fds
         std::FILE* f = std::fopen(tmp.c_str(), "wb");
         if (!f) return;
-        const std::string text = StatusText();
         const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
         if (std::fclose(f) != 0 || !ok) return;
         fs::rename(tmp, dir / "ingest-status.json", ec);
@@ -1147,29 +1147,29 @@ std::string IngestPipeline::PrometheusText() const {
         out += "vigil_ingest_queue_messages " + std::to_string(b.memory_messages) + "\n";
     }
     // The process collector's usual names, so existing dashboards and alerts apply.
-    auto gauge = [&](const char* name, const char* help, const char* type, const std::string& v) {
+    auto sample = [&](const char* name, const char* help, const char* type, const std::string& v) {
         metric(name, help, type);
         out += std::string(name) + " " + v + "\n";
     };
     if (const auto ps = ReadProcessStats()) {
-        gauge("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
-              std::to_string(ps->resident_bytes));
-        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
-              std::to_string(ps->virtual_bytes));
-        gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-              "counter", FormatMetricValue(ps->cpu_seconds));
-        gauge("process_open_fds", "Number of open file descriptors.", "gauge",
-              std::to_string(ps->open_fds));
-        gauge("process_start_time_seconds", "Start time of the process since the Unix epoch.",
-              "gauge", FormatMetricValue(ps->start_time_seconds));
-        gauge("vigil_process_peak_resident_memory_bytes",
-              "The most resident memory at any time since start (VmHWM).", "gauge",
-              std::to_string(ps->peak_resident_bytes));
+        sample("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+               std::to_string(ps->resident_bytes));
+        sample("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+               std::to_string(ps->virtual_bytes));
+        sample("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+               "counter", FormatMetricValue(ps->cpu_seconds));
+        sample("process_open_fds", "Number of open file descriptors.", "gauge",
+               std::to_string(ps->open_fds));
+        sample("process_start_time_seconds", "Start time of the process since the Unix epoch.",
+               "gauge", FormatMetricValue(ps->start_time_seconds));
+        sample("vigil_process_peak_resident_memory_bytes",
+               "The most resident memory at any time since start (VmHWM).", "gauge",
+               std::to_string(ps->peak_resident_bytes));
     }
     const store::SqliteHeap heap = store::SqliteHeapUsage();
-    gauge("vigil_sqlite_heap_bytes",
-          "Heap held by SQLite across all connections (page caches, statements, FTS5).", "gauge",
-          std::to_string(heap.used_bytes));
+    sample("vigil_sqlite_heap_bytes",
+           "Heap held by SQLite across all connections (page caches, statements, FTS5).", "gauge",
+           std::to_string(heap.used_bytes));
     return out;
 }
 

@@ -4,30 +4,30 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
+
+#include "base/strings.h"
 
 namespace vigil {
 namespace {
 
 // "VmRSS:	  123456 kB" -> bytes.
 std::optional<uint64_t> StatusKb(std::string_view line, std::string_view key) {
-    if (line.substr(0, key.size()) != key) return std::nullopt;
-    line.remove_prefix(key.size());
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    uint64_t kb = 0;
-    auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), kb);
-    if (ec != std::errc()) return std::nullopt;
-    return kb * 1024;
+    if (!line.starts_with(key)) return std::nullopt;
+    std::string_view v = Trim(line.substr(key.size()));
+    if (v.ends_with(" kB")) v.remove_suffix(3);
+    const auto kb = ParseInt(v);
+    if (!kb || *kb < 0) return std::nullopt;
+    return static_cast<uint64_t>(*kb) * 1024;
 }
 
-// The seconds since boot at which the process started, from /proc/self/stat's 22nd field (in
-// clock ticks), and its user and system CPU time (fields 14 and 15).
+// From /proc/self/stat: the user and system CPU time (fields 14 and 15) and the start time
+// after boot (field 22), all in clock ticks.
 bool ReadStat(ProcessStats& out) {
     std::ifstream in("/proc/self/stat");
     std::string stat;
@@ -35,27 +35,20 @@ bool ReadStat(ProcessStats& out) {
     // The command name (field 2) is in parentheses and may hold spaces: count from its end.
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) return false;
-    std::string_view rest = std::string_view(stat).substr(close + 1);
+    const std::vector<std::string_view> f =
+        Split(Trim(std::string_view(stat).substr(close + 1)), ' ');
+    if (f.size() < 20) return false;  // f[0] is field 3
+    const auto utime = ParseInt(f[14 - 3]), stime = ParseInt(f[15 - 3]),
+               start = ParseInt(f[22 - 3]);
+    if (!utime || !stime || !start) return false;
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-    uint64_t utime = 0, stime = 0, start = 0;
-    for (int field = 3; !rest.empty() && field <= 22; ++field) {
-        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-        const size_t sp = rest.find(' ');
-        std::string_view tok = rest.substr(0, sp);
-        uint64_t* target = field == 14   ? &utime
-                           : field == 15 ? &stime
-                           : field == 22 ? &start
-                                         : nullptr;
-        if (target) std::from_chars(tok.data(), tok.data() + tok.size(), *target);
-        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp);
-    }
-    out.cpu_seconds = static_cast<double>(utime + stime) / ticks;
+    out.cpu_seconds = static_cast<double>(*utime + *stime) / ticks;
     timespec now_real{}, now_boot{};
     clock_gettime(CLOCK_REALTIME, &now_real);
     clock_gettime(CLOCK_BOOTTIME, &now_boot);
     const double boot_epoch = static_cast<double>(now_real.tv_sec - now_boot.tv_sec) +
                               static_cast<double>(now_real.tv_nsec - now_boot.tv_nsec) / 1e9;
-    out.start_time_seconds = boot_epoch + static_cast<double>(start) / ticks;
+    out.start_time_seconds = boot_epoch + static_cast<double>(*start) / ticks;
     return true;
 }
 

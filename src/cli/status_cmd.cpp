@@ -216,7 +216,9 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
             static_cast<unsigned long long>(Num(b, "spooled_total")),
             static_cast<unsigned long long>(Num(b, "refused_total")));
     }
-    if (j.contains("process") && j["process"].is_object()) {
+    // Without the resident figures (/proc unreadable) there is nothing to say.
+    if (j.contains("process") && j["process"].is_object() &&
+        j["process"].contains("resident_bytes")) {
         const json& p = j["process"];
         std::printf("Memory:  %s resident (peak %s), of which SQLite %s (peak %s)\n",
                     FormatBytes(Num(p, "resident_bytes")).c_str(),
