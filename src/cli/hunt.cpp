@@ -74,6 +74,7 @@ struct Counters {
     std::atomic<uint64_t> malformed{0};
     std::atomic<uint64_t> detections{0};
     std::atomic<uint64_t> evaluated{0};
+    std::atomic<uint64_t> values_scanned{0};
     std::atomic<uint64_t> bytes{0};
 };
 
@@ -551,6 +552,7 @@ int RunHunt(const HuntOptions& opt) {
                 }
             }
             counters.evaluated += matcher.rules_evaluated();
+            counters.values_scanned += matcher.values_scanned();
         });
     }
 
@@ -625,11 +627,12 @@ int RunHunt(const HuntOptions& opt) {
         std::fprintf(stderr,
                      "stats: files=%zu documents=%zu rules_loaded=%zu rules_rejected=%zu "
                      "correlations=%zu filters=%zu patterns=%zu regex_confirmed=%zu regex_only=%zu "
-                     "threads=%u rules_evaluated=%llu\n",
+                     "threads=%u rules_evaluated=%llu values_scanned=%llu\n",
                      ls.files, ls.documents, ls.rules_loaded, ls.rules_rejected,
                      ls.correlations_loaded, ls.filters_loaded, ls.patterns, ls.regex_confirmed,
                      ls.regex_only, threads,
-                     static_cast<unsigned long long>(counters.evaluated.load()));
+                     static_cast<unsigned long long>(counters.evaluated.load()),
+                     static_cast<unsigned long long>(counters.values_scanned.load()));
     }
     if (interrupted) return 130;
     return open_error.empty() ? 0 : 1;

@@ -106,6 +106,9 @@ public:
     void Match(const event::Event& ev, std::vector<Match>& out);
 
     uint64_t rules_evaluated() const;  // rules whose condition was evaluated (for stats)
+    // Field values scanned for patterns: those the per-thread value cache could not answer (a
+    // value seen again on the same field, with or without hits, is answered from the cache).
+    uint64_t values_scanned() const;
 
 private:
     struct Impl;

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <optional>
+#include <span>
 
 #include <arpa/inet.h>
 
@@ -34,26 +36,33 @@ public:
 
     ValueCache() : slots_(kSlots) {}
 
+    // A slot's stored hash: never 0, which marks an empty slot.
     static uint64_t Hash(uint32_t fid, std::string_view v) {
-        return XXH3_64bits_withSeed(v.data(), v.size(), fid) | 1;  // 0 marks an empty slot
+        return XXH3_64bits_withSeed(v.data(), v.size(), fid) | 1;
     }
+    // A hash's home slot, from bits above the one Hash forces to 1: from bit 0 only odd slots
+    // would be homes, and at the table's half-full limit its clusters would run for thousands
+    // of slots (a miss walking each of them).
+    static size_t Home(uint64_t h) { return static_cast<size_t>(h >> 1) & (kSlots - 1); }
 
-    // The hits, or nullptr when the value is not cached.
-    const uint32_t* Find(uint64_t h, uint32_t fid, std::string_view v, size_t& count) const {
-        for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+    // The value's hits (often none), or nullopt when it is not cached. (The hits of a value
+    // without any are an empty span, never "not cached": that made every value of a stream
+    // without pattern hits a miss, inserted again and again into one ever longer cluster.)
+    std::optional<std::span<const uint32_t>> Find(uint64_t h, uint32_t fid,
+                                                  std::string_view v) const {
+        for (size_t i = Home(h);; i = (i + 1) & (kSlots - 1)) {
             const Slot& s = slots_[i];
-            if (s.hash == 0) return nullptr;
+            if (s.hash == 0) return std::nullopt;
             if (s.hash == h && s.fid == fid && s.len == v.size() &&
                 std::memcmp(arena_.data() + s.off, v.data(), v.size()) == 0) {
-                count = s.hits_len;
-                return hits_.data() + s.hits_off;
+                return std::span<const uint32_t>(hits_.data() + s.hits_off, s.hits_len);
             }
         }
     }
 
     void Insert(uint64_t h, uint32_t fid, std::string_view v, const std::vector<uint32_t>& hits) {
         if (used_ >= kMaxUsed || arena_.size() + v.size() > kMaxArena) Clear();
-        size_t i = h & (kSlots - 1);
+        size_t i = Home(h);
         while (slots_[i].hash != 0) i = (i + 1) & (kSlots - 1);
         slots_[i] = {h,
                      fid,
@@ -172,6 +181,7 @@ struct Matcher::Impl {
     size_t recent_next = 0;
     const event::Event* ev = nullptr;
     uint64_t evaluated = 0;
+    uint64_t scanned = 0;  // field values not answered by the cache
 
     // Scan context.
     const internal::Db* db = nullptr;
@@ -214,14 +224,15 @@ struct Matcher::Impl {
     void ScanField(uint32_t fid, std::string_view value) {
         const auto& index = e.fields[fid];
         // Exact-only fields (event ids, flags) are one hash lookup already.
+        ++scanned;
         if (index.dbs.empty() || value.size() > kCacheMaxValue) {
             Scan(index, value);
             return;
         }
         uint64_t h = ValueCache::Hash(fid, value);
-        size_t count = 0;
-        if (const uint32_t* hits = cache.Find(h, fid, value, count)) {
-            for (size_t i = 0; i < count; ++i) Mark(hits[i]);
+        if (const auto hits = cache.Find(h, fid, value)) {
+            --scanned;
+            for (uint32_t pid : *hits) Mark(pid);
             return;
         }
         scan_hits.clear();
@@ -559,5 +570,6 @@ void Matcher::Match(const event::Event& ev, std::vector<detect::Match>& out) {
 }
 
 uint64_t Matcher::rules_evaluated() const { return impl_->evaluated; }
+uint64_t Matcher::values_scanned() const { return impl_->scanned; }
 
 }  // namespace vigil::detect

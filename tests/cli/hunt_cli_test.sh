@@ -405,6 +405,7 @@ assert ids == sorted([
 '
 check "demo: the malformed line is counted" err_has "1 malformed"
 check "demo: --stats line" err_has "stats: files=4"
+check "demo: --stats counts the values scanned" err_has "values_scanned="
 
 # --- Windows .evtx (only where the shared Sigma regression data is present) ---------------
 

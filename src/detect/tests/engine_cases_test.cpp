@@ -156,6 +156,45 @@ detection:
     EXPECT_FALSE(fires(none));
 }
 
+TEST(EngineTest, ValuesWithoutHitsAreAnsweredFromTheCacheToo) {
+    // Most of a live stream is benign: its values hit no pattern. A value seen again on the
+    // same field is answered from the matcher's cache whether or not it had hits; before, a
+    // value without hits was never found in the cache, so each was scanned and inserted again
+    // (a web log without any hit took ~7 times the CPU of one with hits).
+    Engine engine;
+    config::Diagnostics diags;
+    engine.LoadString(R"(title: web shell
+id: ws
+logsource: {category: webserver}
+detection:
+    sel: {cs-uri-query|contains: 'cmd=whoami'}
+    condition: sel
+)",
+                      "ws.yml", diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    Matcher matcher(engine);
+    std::vector<Match> out;
+    auto event = [](const std::string& query) {
+        event::Event ev;
+        ev.logsource.categories = {"webserver"};
+        ev.Add("cs-uri-query", query);
+        return ev;
+    };
+    // 40,000 events: 20,000 distinct values (fewer than the cache holds before it starts
+    // over), then the same values in reverse order; none has a hit.
+    for (int i = 0; i < 20000; ++i) matcher.Match(event("q=item" + std::to_string(i)), out);
+    for (int i = 20000; i-- > 0;) matcher.Match(event("q=item" + std::to_string(i)), out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(matcher.values_scanned(), 20000u);  // each scanned once, then cached
+    // And a hit is still found, from a scan and from the cache.
+    for (int i = 0; i < 2; ++i) {
+        out.clear();
+        matcher.Match(event("cmd=whoami&x=1"), out);
+        EXPECT_EQ(out.size(), 1u);
+    }
+    EXPECT_EQ(matcher.values_scanned(), 20001u);
+}
+
 TEST(EngineTest, KeywordGlobsMatchWithinOneValueInTheJoinedScan) {
     // One logsource group with a literal, a wildcard keyword and a cased keyword: the literal
     // and the wildcard are scanned once over the joined values, the cased one value by value.
