@@ -117,6 +117,11 @@ void RunStages(benchmark::State& state, Stage stage, const std::vector<std::stri
     state.counters["rules"] = static_cast<double>(f.rules);
     state.counters["malformed"] = static_cast<double>(malformed);
     if (stage >= kMatch) {
+        state.counters["rules_evaluated_per_event"] =
+            static_cast<double>(matcher.rules_evaluated()) /
+            static_cast<double>(state.iterations());
+        state.counters["values_scanned_per_event"] =
+            static_cast<double>(matcher.values_scanned()) / static_cast<double>(state.iterations());
         state.counters["detections_per_1k"] =
             1000.0 * static_cast<double>(detections) / static_cast<double>(state.iterations());
     }

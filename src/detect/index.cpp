@@ -16,9 +16,43 @@ using internal::PatKind;
 
 namespace {
 
+// The patterns under node n (kNot's included), each once per call into `out`.
+void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out) {
+    const Node& node = e.nodes[n];
+    switch (node.op) {
+        case Node::kPattern:
+            out.push_back(node.a);
+            break;
+        case Node::kAnyPattern:
+            out.insert(out.end(), e.kids.begin() + node.a, e.kids.begin() + node.a + node.b);
+            break;
+        case Node::kAnd:
+        case Node::kOr:
+            for (uint32_t i = 0; i < node.b; ++i) CollectPatterns(e, e.kids[node.a + i], out);
+            break;
+        case Node::kNot:
+            CollectPatterns(e, node.a, out);
+            break;
+        default:
+            break;
+    }
+}
+
+// How likely a set of trigger patterns is to be seen: the sum, over its patterns, of the
+// number of rules using each. A pattern many rules share (auditd's type=EXECVE, a web log's
+// GET) is one that events carry; one only a single rule uses (a0=curl) rarely is.
+uint64_t TriggerCost(const std::vector<uint32_t>& set, const std::vector<uint32_t>& rules_using) {
+    uint64_t cost = 0;
+    for (uint32_t p : set) cost += rules_using[p];
+    return cost;
+}
+
 // The set of patterns at least one of which must be seen for the node to be true, or
-// nullopt when the node can be true without any pattern (not, numeric, exists, ...).
-std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n) {
+// nullopt when the node can be true without any pattern (not, numeric, exists, ...). Of an
+// AND's children, the set least likely to be seen (TriggerCost) is taken: the rule is then
+// evaluated only on events that carry its rare part.
+std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n,
+                                              const std::vector<uint32_t>& rules_using) {
     const Node& node = e.nodes[n];
     switch (node.op) {
         case Node::kPattern:
@@ -27,9 +61,15 @@ std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n)
             return std::vector<uint32_t>{};
         case Node::kAnd: {
             std::optional<std::vector<uint32_t>> best;
+            uint64_t best_cost = 0;
             for (uint32_t i = 0; i < node.b; ++i) {
-                auto r = Required(e, e.kids[node.a + i]);
-                if (r && (!best || r->size() < best->size())) best = std::move(r);
+                auto r = Required(e, e.kids[node.a + i], rules_using);
+                if (!r) continue;
+                const uint64_t cost = TriggerCost(*r, rules_using);
+                if (!best || cost < best_cost || (cost == best_cost && r->size() < best->size())) {
+                    best = std::move(r);
+                    best_cost = cost;
+                }
             }
             return best;
         }
@@ -38,7 +78,7 @@ std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n)
         case Node::kOr: {
             std::vector<uint32_t> all;
             for (uint32_t i = 0; i < node.b; ++i) {
-                auto r = Required(e, e.kids[node.a + i]);
+                auto r = Required(e, e.kids[node.a + i], rules_using);
                 if (!r) return std::nullopt;
                 all.insert(all.end(), r->begin(), r->end());
             }
@@ -345,9 +385,18 @@ Status Engine::Compile(config::Diagnostics& diags) {
     }
 
     // Triggers.
+    std::vector<uint32_t> rules_using(e.patterns.size(), 0);
+    std::vector<uint32_t> used;
+    for (const auto& r : e.rules) {
+        used.clear();
+        CollectPatterns(e, r.root, used);
+        std::sort(used.begin(), used.end());
+        used.erase(std::unique(used.begin(), used.end()), used.end());
+        for (uint32_t p : used) ++rules_using[p];
+    }
     e.pattern_rules.assign(e.patterns.size(), {});
     for (uint32_t i = 0; i < e.rules.size(); ++i) {
-        auto req = Required(e, e.rules[i].root);
+        auto req = Required(e, e.rules[i].root, rules_using);
         if (!req) {
             e.rules[i].always = true;
             continue;

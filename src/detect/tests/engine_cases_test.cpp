@@ -195,6 +195,44 @@ detection:
     EXPECT_EQ(matcher.values_scanned(), 20001u);
 }
 
+TEST(EngineTest, ARuleIsEvaluatedOnlyWhenItsRarePartIsSeen) {
+    // Three auditd rules share "type: EXECVE"; each also needs its own program. An EXECVE of
+    // another program evaluates none of them (the trigger of each is the part only it uses),
+    // and one of curl evaluates and fires only curl's.
+    Engine engine;
+    config::Diagnostics diags;
+    for (const char* program : {"curl", "wget", "nc"}) {
+        engine.LoadString(std::string("title: exec ") + program + "\nid: exec-" + program + R"(
+logsource: {product: linux, service: auditd}
+detection:
+    sel:
+        type: EXECVE
+        a0: )" + program + R"(
+    condition: sel
+)",
+                          std::string(program) + ".yml", diags);
+    }
+    ASSERT_TRUE(engine.Compile(diags));
+    ASSERT_EQ(engine.rule_count(), 3u);
+    Matcher matcher(engine);
+    std::vector<Match> out;
+    auto exec = [](const std::string& program) {
+        event::Event ev;
+        ev.logsource.product = "linux";
+        ev.logsource.service = "auditd";
+        ev.Add("type", "EXECVE");
+        ev.Add("a0", program);
+        return ev;
+    };
+    matcher.Match(exec("ls"), out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(matcher.rules_evaluated(), 0u);
+    matcher.Match(exec("curl"), out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(engine.rule(out[0].rule).meta.id, "exec-curl");
+    EXPECT_EQ(matcher.rules_evaluated(), 1u);
+}
+
 TEST(EngineTest, KeywordGlobsMatchWithinOneValueInTheJoinedScan) {
     // One logsource group with a literal, a wildcard keyword and a cased keyword: the literal
     // and the wildcard are scanned once over the joined values, the cased one value by value.
