@@ -12,6 +12,8 @@
 #   "--call-graph dwarf,16384 -F 499" gives call stacks through libraries without frame pointers)
 #   WORKERS=N: ingest.workers (default: the number of cores)
 #   VIGIL=PATH: another vigil binary for serve (an A/B run against a saved build)
+#   KIND=K: every receiver gets only kind K of the message set (0 sshd, 1 sudo, 2 kernel
+#   firewall, 3 web access, 4 RFC 5424 application, 5 auditd): one source's stream of one shape
 set -euo pipefail
 export LC_NUMERIC=C  # `time` and awk write and read "1.23", whatever the user's locale
 cd "$(dirname "$0")/.."
@@ -49,6 +51,8 @@ if [[ -z $SYSLOGNG ]] && want syslog-ng; then
   unpack syslog-ng-core
   SYSLOGNG=$TMP/root/usr/sbin/syslog-ng
   SYSLOGNG_MODS=$TMP/root/usr/lib/syslog-ng/3.38
+  # Its own library is in the package too; the binary's RUNPATH names the installed place.
+  SYSLOGNG_LIBS=$TMP/root/usr/lib/syslog-ng
 fi
 cmake --build "$BUILD" --target vigil_syslog_send vigil_ingest_receive vigil >/dev/null
 SEND=$BUILD/bench/vigil_syslog_send
@@ -65,7 +69,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_sender() {
   local t
   # Only `time`'s line is captured: the sender's own errors go to the terminal (fd 3).
-  t=$( { TIMEFORMAT='%U %S'; time "$SEND" "$1" "$N" "$CONNS" >/dev/null 2>&3; } 2>&1 )
+  t=$( { TIMEFORMAT='%U %S'; time "$SEND" "$1" "$N" "$CONNS" ${KIND:+--kind "$KIND"} >/dev/null 2>&3; } 2>&1 )
   SENDER_CPU=$(awk '{print $1 + $2}' <<<"$t")
 }
 exec 3>&2
@@ -81,7 +85,7 @@ print_rate() {  # print_rate NAME START END WHAT
 # Rate = N / (time from the sender's start until the output file holds N lines).
 run_file_receiver() {
   local name=$1 port=$2 out=$3 pid=$4
-  wait_port "$port" || { echo "$name did not start" >&2; return 1; }
+  wait_port "$port" || { echo "$name did not start:" >&2; cat "$TMP/$name.log" >&2; return 1; }
   local start end cpu0
   cpu0=$(cpu_ticks "$pid")
   start=$(date +%s.%N)
@@ -92,7 +96,7 @@ run_file_receiver() {
   print_cpu "$name" "$(($(cpu_ticks "$pid") - cpu0))"
 }
 
-echo "messages: $N over $CONNS TCP connections, $(nproc) cores"
+echo "messages: $N over $CONNS TCP connections, $(nproc) cores${KIND:+, only kind $KIND of the mix}"
 
 # rsyslog: imtcp -> omfile, no fsync, its default batching.
 if want rsyslog; then
@@ -120,7 +124,7 @@ source s_net { network(ip(127.0.0.1) port($P) transport(tcp) max_connections(100
 destination d_file { file("$TMP/syslog-ng.out" template("\${MESSAGE}\n")); };
 log { source(s_net); destination(d_file); };
 CONF
-"$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
+LD_LIBRARY_PATH=${SYSLOGNG_LIBS:-} "$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
     -p "$TMP/sng.pid" -c "$TMP/sng.ctl" --no-caps >"$TMP/syslog-ng.log" 2>&1 &
 PIDS+=($!)
 run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out" "${PIDS[-1]}"
@@ -135,7 +139,7 @@ PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$TMP/vigil.out" && break; sleep 0.05; done
 P=$(sed -n 's/^listening on //p' "$TMP/vigil.out")
 start=$(date +%s.%N)
-"$SEND" "$P" "$N" "$CONNS" >/dev/null
+"$SEND" "$P" "$N" "$CONNS" ${KIND:+--kind "$KIND"} >/dev/null
 wait "${PIDS[-1]}"
 end=$(date +%s.%N)
 print_rate vigil "$start" "$end" "TCP in, framed, counted; no decode/detect/store"

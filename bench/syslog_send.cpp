@@ -2,13 +2,15 @@
 // takes them, from C connections, newline- or octet-count-framed. The message set is a mix of
 // what a security team's syslog carries (bench/syslog_mix.h).
 //
-//   vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] [--numbered]
+//   vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] [--numbered] [--kind K]
 //
 // Messages 0..N-1 are handed out in blocks of 1,024 to the connections, so whatever stops the
 // sender, what was sent is a contiguous range. COUNT 0 with --seconds: no count limit. With
 // --seconds, each connection takes no new block after S seconds; a block taken is written whole.
 // --numbered ends message i with " seqno=i" (the overload benchmark checks loss and duplicates
-// with it).
+// with it). --kind K sends only the mix's kind K (0 sshd, 1 sudo, 2 kernel firewall, 3 web
+// access, 4 RFC 5424 application, 5 auditd; message i is the mix's message 6i+K, so every
+// message is still distinct): one source's stream of one shape.
 //
 // Prints "sent N messages (B bytes) in S s: R messages/s" once every byte is written (send()
 // returned for all of it); N is then exactly messages 0..N-1.
@@ -36,19 +38,23 @@ int main(int argc, char** argv) {
     std::vector<std::string> pos;
     double seconds = 0;
     bool numbered = false;
+    int kind = -1;  // -1: the whole mix
     for (int a = 1; a < argc; ++a) {
         if (std::strcmp(argv[a], "--seconds") == 0 && a + 1 < argc) {
             seconds = std::atof(argv[++a]);
+        } else if (std::strcmp(argv[a], "--kind") == 0 && a + 1 < argc) {
+            kind = std::atoi(argv[++a]);
         } else if (std::strcmp(argv[a], "--numbered") == 0) {
             numbered = true;
         } else {
             pos.emplace_back(argv[a]);
         }
     }
-    if (pos.size() < 2 || (std::strtoull(pos[1].c_str(), nullptr, 10) == 0 && seconds <= 0)) {
+    if (pos.size() < 2 || (std::strtoull(pos[1].c_str(), nullptr, 10) == 0 && seconds <= 0) ||
+        kind < -1 || kind > 5) {
         std::fprintf(stderr,
                      "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] "
-                     "[--numbered]\n       (COUNT 0 needs --seconds)\n");
+                     "[--numbered] [--kind 0-5]\n       (COUNT 0 needs --seconds)\n");
         return 2;
     }
     const int port = std::atoi(pos[0].c_str());
@@ -94,7 +100,8 @@ int main(int argc, char** argv) {
                 if (first >= count) break;
                 const uint64_t end = std::min(count, first + kBlock);
                 for (uint64_t i = first; i < end; ++i) {
-                    std::string m = vigil::bench::SyslogMessage(i);
+                    std::string m = vigil::bench::SyslogMessage(
+                        kind < 0 ? i : i * 6 + static_cast<uint64_t>(kind));
                     if (numbered) m += " seqno=" + std::to_string(i);
                     if (octet) {
                         buf += std::to_string(m.size()) + " " + m;
