@@ -7,12 +7,15 @@
 #include <deque>
 #include <limits>
 #include <list>
+#include <optional>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/flat_name_map.h"
 #include "base/strings.h"
 
 namespace vigil::detect {
@@ -411,12 +414,81 @@ struct Group {
     std::vector<std::vector<uint64_t>> seqs;
 };
 
+// The groups of one correlation by key: open addressing with linear probing over (hash, group)
+// slots in one array. A key's hash is seeded per process (keys are values senders choose:
+// addresses, user names). Erasing shifts the entries after a slot back instead of leaving a
+// tombstone: under a spray of new keys (a scan from many addresses) groups are created and
+// evicted for nearly every event, which a node-based map paid for with an allocation and a
+// cache miss per lookup.
+class GroupIndex {
+public:
+    using It = std::list<Group>::iterator;
+
+    static uint64_t Hash(std::string_view key) {
+        const uint64_t h = FlatNameHash(key);
+        return h == 0 ? 1 : h;  // 0 marks an empty slot
+    }
+    std::optional<It> Find(std::string_view key, uint64_t h) const {
+        if (slots_.empty()) return std::nullopt;
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.hash == 0) return std::nullopt;
+            if (s.hash == h && s.it->key == key) return s.it;
+        }
+    }
+    // `it`'s key is not in the index.
+    void Insert(uint64_t h, It it) {
+        if ((size_ + 1) * 2 > slots_.size()) Grow();
+        size_t i = h & mask_;
+        while (slots_[i].hash != 0) i = (i + 1) & mask_;
+        slots_[i] = {h, it};
+        ++size_;
+    }
+    // `it` is in the index.
+    void Erase(It it) {
+        size_t i = Hash(it->key) & mask_;
+        while (slots_[i].hash == 0 || slots_[i].it != it) i = (i + 1) & mask_;
+        // Backward shift: each entry after the hole that may move into it (its home is not
+        // between the hole and itself) does, until an empty slot ends the run.
+        for (size_t j = (i + 1) & mask_; slots_[j].hash != 0; j = (j + 1) & mask_) {
+            const size_t home = slots_[j].hash & mask_;
+            if (((j - home) & mask_) >= ((j - i) & mask_)) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot{};
+        --size_;
+    }
+    size_t size() const { return size_; }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        It it{};
+    };
+    void Grow() {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+        mask_ = slots_.size() - 1;
+        for (const Slot& s : old) {
+            if (s.hash == 0) continue;
+            size_t i = s.hash & mask_;
+            while (slots_[i].hash != 0) i = (i + 1) & mask_;
+            slots_[i] = s;
+        }
+    }
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+    size_t size_ = 0;
+};
+
 struct CorrState {
     // [referenced rule position][group-by index] -> field read from that rule's events
     std::vector<std::vector<std::string>> group_fields;
     int32_t self_target = -1;  // target index when another correlation refers to this one
     std::list<Group> lru;      // least recently updated first
-    std::unordered_map<std::string, std::list<Group>::iterator> groups;
+    GroupIndex groups;
 };
 
 struct Subscriber {
@@ -540,7 +612,7 @@ struct CorrelationEngine::Impl {
     Group& GroupFor(uint32_t corr, uint32_t pos, const event::Event& ev);
     std::string group_key;  // GroupFor's scratch
     void EraseGroup(CorrState& s, std::list<Group>::iterator it) {
-        s.groups.erase(it->key);
+        s.groups.Erase(it);
         s.lru.erase(it);
     }
 };
@@ -842,9 +914,10 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
         key += ':';
         key += v;
     }
-    if (auto it = s.groups.find(key); it != s.groups.end()) {
-        s.lru.splice(s.lru.end(), s.lru, it->second);
-        return *it->second;
+    const uint64_t h = GroupIndex::Hash(key);
+    if (auto it = s.groups.Find(key, h)) {
+        s.lru.splice(s.lru.end(), s.lru, *it);
+        return **it;
     }
     if (s.groups.size() >= kMaxGroupsPerCorrelation) {
         EraseGroup(s, s.lru.begin());
@@ -862,7 +935,7 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
     }
     s.lru.push_back(std::move(g));
     auto it = std::prev(s.lru.end());
-    s.groups.emplace(key, it);
+    s.groups.Insert(h, it);
     return *it;
 }
 
@@ -1051,7 +1124,7 @@ std::optional<CorrelationHit> CorrelationEngine::Impl::Evaluate(uint32_t corr, u
     // events is not detected.
     if (reset) {
         CorrState& s = state[corr];
-        EraseGroup(s, s.groups.find(g.key)->second);
+        EraseGroup(s, *s.groups.Find(g.key, GroupIndex::Hash(g.key)));
     }
     return hit;
 }

@@ -1,7 +1,9 @@
 #include "detect/correlation.h"
 
+#include <list>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -1040,6 +1042,63 @@ correlation: {type: event_count, rules: [a], group-by: [Src], timespan: 1d,
     ev.Add("Src", "0");
     e.OnMatch("", "a", ev, hits);
     EXPECT_TRUE(hits.empty());
+}
+
+TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
+    // A spray of keys (a scan from many addresses): groups are created, reset by their hits
+    // and evicted at the cap for most events. The engine's hits must be those of a plain
+    // model: an LRU of per-key counts capped at 100,000, a key's count firing at 3 and
+    // starting over.
+    config::Diagnostics d;
+    auto e = BuildEngine(R"(title: t
+correlation: {type: event_count, rules: [a], group-by: [Src], timespan: 1d,
+              condition: {gte: 3}}
+)",
+                         {{"", "a"}}, d);
+    std::list<std::pair<std::string, int>> lru;  // least recently updated first
+    std::unordered_map<std::string, std::list<std::pair<std::string, int>>::iterator> where;
+    uint64_t x = 88172645463325252ull;  // xorshift: the same sequence on every run
+    event::Event ev;
+    std::vector<CorrelationHit> hits;
+    size_t expected_hits = 0;
+    for (int i = 0; i < 400000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Mostly keys out of 400,000 (more than the cap holds), some hot ones out of 50.
+        const std::string key =
+            (x % 4 == 0) ? "hot" + std::to_string(x % 50) : std::to_string(x % 400000);
+        ev.Clear();
+        ev.Add("Src", key);
+        ev.time_ns = i;
+        const size_t before = hits.size();
+        e.OnMatch("", "a", ev, hits);
+        // The model.
+        auto it = where.find(key);
+        if (it == where.end()) {
+            if (where.size() == 100000) {
+                where.erase(lru.front().first);
+                lru.pop_front();
+            }
+            lru.emplace_back(key, 0);
+            it = where.emplace(key, std::prev(lru.end())).first;
+        } else {
+            lru.splice(lru.end(), lru, it->second);
+        }
+        if (++it->second->second == 3) {
+            ++expected_hits;
+            lru.erase(it->second);
+            where.erase(it);
+            ASSERT_EQ(hits.size(), before + 1) << "event " << i << " key " << key;
+            ASSERT_EQ(hits.back().group,
+                      (std::vector<std::pair<std::string, std::string>>{{"Src", key}}));
+        } else {
+            ASSERT_EQ(hits.size(), before) << "event " << i << " key " << key;
+        }
+    }
+    EXPECT_EQ(hits.size(), expected_hits);
+    EXPECT_EQ(e.group_count(), where.size());
+    EXPECT_GT(e.groups_evicted(), 100000u);
 }
 
 }  // namespace
