@@ -393,24 +393,50 @@ tl::unexpected<Error> Fail(Status& r, std::string_view context) {
 // for them all, which halves the CPU per row of single-row INSERTs (docs/benchmarks.md,
 // "Rows per INSERT"). Shorter runs (a batch's tail) take the powers of two below it.
 constexpr size_t kMaxRowsPerInsert = 32;
-constexpr int kInsertColumns = 11;
 
-// The INSERT of `rows` events (a power of two up to kMaxRowsPerInsert); row r binds parameters
-// r * kInsertColumns + 1 ... + kInsertColumns.
-const std::string& InsertEventsSql(size_t rows) {
-    static const auto kSql = [] {
-        std::vector<std::string> sql;
+// The INSERTs of 1, 2, 4 ... kMaxRowsPerInsert rows into one table; row r of a statement binds
+// parameters r * columns + 1 ... (r + 1) * columns.
+class MultiRowInsert {
+public:
+    MultiRowInsert(std::string_view head, int columns) : columns_(columns) {
+        std::string row = "(";
+        for (int c = 0; c < columns; ++c) row += c == 0 ? "?" : ",?";
+        row += ")";
         for (size_t n = 1; n <= kMaxRowsPerInsert; n *= 2) {
-            std::string s =
-                "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, "
-                "product, service, categories, fields, raw) VALUES ";
-            for (size_t r = 0; r < n; ++r)
-                s += r == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
-            sql.push_back(std::move(s));
+            std::string sql(head);
+            for (size_t r = 0; r < n; ++r) {
+                if (r > 0) sql += ',';
+                sql += row;
+            }
+            sql_.push_back(std::move(sql));
         }
-        return sql;
-    }();
-    return kSql[static_cast<size_t>(std::countr_zero(rows))];
+    }
+    // The statement of `rows` rows, a power of two up to kMaxRowsPerInsert.
+    const std::string& Sql(size_t rows) const {
+        return sql_[static_cast<size_t>(std::countr_zero(rows))];
+    }
+    // The first parameter of row r.
+    int First(size_t r) const { return static_cast<int>(r) * columns_ + 1; }
+
+private:
+    int columns_;
+    std::vector<std::string> sql_;
+};
+
+const MultiRowInsert& EventsInsert() {
+    static const MultiRowInsert kInsert(
+        "INSERT OR IGNORE INTO events(id, time_ns, event_ns, receive_ns, source, host, product, "
+        "service, categories, fields, raw) VALUES ",
+        11);
+    return kInsert;
+}
+
+const MultiRowInsert& DetectionsInsert() {
+    static const MultiRowInsert kInsert(
+        "INSERT OR IGNORE INTO detections(id, rule_id, rule_title, level, time_ns, created_ns, "
+        "status, event_ids) VALUES ",
+        8);
+    return kInsert;
 }
 
 // The rows of one INSERT: the largest power of two, up to kMaxRowsPerInsert, not above `left`.
@@ -949,7 +975,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         if (!tx) return Fail(tx, "appending events to " + day);
         for (size_t at = 0; at < indexes.size();) {
             const size_t rows = RowsPerInsert(indexes.size() - at);
-            auto stmt = db.Cached(InsertEventsSql(rows));
+            auto stmt = db.Cached(EventsInsert().Sql(rows));
             if (!stmt) return Fail(stmt, "appending events");
             Statement& s = **stmt;
             Status st;
@@ -962,18 +988,18 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
                 result.values_truncated += enc.values_truncated;
                 result.utf8_repaired += enc.utf8_repaired;
                 if (enc.raw_truncated) ++result.raw_truncated;
-                const int p = static_cast<int>(r) * kInsertColumns;
-                st = s.BindBlobUnowned(p + 1, e.id.view());
-                if (st) st = s.BindInt64(p + 2, times[i]);
-                if (st) st = s.BindInt64(p + 3, e.event.time_ns);
-                if (st) st = s.BindInt64(p + 4, e.receive_ns);
-                if (st) st = s.BindTextUnowned(p + 5, e.source);
-                if (st) st = s.BindTextUnowned(p + 6, e.host);
-                if (st) st = s.BindTextUnowned(p + 7, e.event.logsource.product);
-                if (st) st = s.BindTextUnowned(p + 8, e.event.logsource.service);
-                if (st) st = s.BindTextUnowned(p + 9, enc.categories);
-                if (st) st = s.BindBlobUnowned(p + 10, enc.fields);
-                if (st) st = s.BindTextUnowned(p + 11, e.event.message);
+                const int p = EventsInsert().First(r);
+                st = s.BindBlobUnowned(p, e.id.view());
+                if (st) st = s.BindInt64(p + 1, times[i]);
+                if (st) st = s.BindInt64(p + 2, e.event.time_ns);
+                if (st) st = s.BindInt64(p + 3, e.receive_ns);
+                if (st) st = s.BindTextUnowned(p + 4, e.source);
+                if (st) st = s.BindTextUnowned(p + 5, e.host);
+                if (st) st = s.BindTextUnowned(p + 6, e.event.logsource.product);
+                if (st) st = s.BindTextUnowned(p + 7, e.event.logsource.service);
+                if (st) st = s.BindTextUnowned(p + 8, enc.categories);
+                if (st) st = s.BindBlobUnowned(p + 9, enc.fields);
+                if (st) st = s.BindTextUnowned(p + 10, e.event.message);
             }
             if (st) st = s.Run();
             if (!st) return Fail(st, "appending events to " + day);
@@ -1430,6 +1456,12 @@ Result<Database*> SqliteEventStore::DetectionsDb() {
     const fs::path path = events_dir_ / kDetectionsFile;
     auto db = Database::Open(path, open);
     if (!db) return Fail(db, "opening the detections database");
+    // A brute force raises a detection per event: with SQLite's default 2 MB cache the
+    // table's and its three indexes' pages spilled to the WAL in mid-transaction and were
+    // read back. 16 MiB of cache and an 8 MiB WAL (2,048 pages of 4 KiB) keep them in memory.
+    if (auto st = db->Exec("PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=2048;"); !st) {
+        return Fail(st, "opening " + path.string());
+    }
     if (auto m = Migrate(*db, "detections", DetectionMigrationList()); !m) {
         return Fail(m, "opening " + path.string());
     }
@@ -1448,41 +1480,49 @@ Result<size_t> SqliteEventStore::DoAppendDetections(std::span<Detection> detecti
     if (!db) return tl::unexpected(std::move(db.error()));
     auto tx = Transaction::Begin(**db);
     if (!tx) return Fail(tx, "storing detections");
-    auto stmt = (*db)->Cached(
-        "INSERT OR IGNORE INTO detections(id, rule_id, rule_title, level, time_ns, created_ns, "
-        "status, event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (!stmt) return Fail(stmt, "storing detections");
     size_t stored = 0;
     std::string ids, scratch;
     size_t repaired = 0;
     bool cut = false;
-    for (Detection& d : detections) {
-        if (d.id.IsZero()) d.id = EventId::New(now_ns);
-        if (d.created_ns == 0) d.created_ns = now_ns;
-        if (d.status.empty()) d.status = "new";
-        ids = "[";
-        for (size_t i = 0; i < d.event_ids.size() && i < kMaxDetectionEvents; ++i) {
-            if (i > 0) ids += ",";
-            ids += "\"" + d.event_ids[i].ToString() + "\"";
-        }
-        ids += "]";
+    // Many rows per INSERT, as for events (a brute force raises a detection per event).
+    for (size_t at = 0; at < detections.size();) {
+        const size_t rows = RowsPerInsert(detections.size() - at);
+        auto stmt = (*db)->Cached(DetectionsInsert().Sql(rows));
+        if (!stmt) return Fail(stmt, "storing detections");
         Statement& s = **stmt;
-        Status st = s.BindBlob(1, d.id.view());
-        int index = 2;
-        for (const std::string* t : {&d.rule_id, &d.rule_title, &d.level}) {
-            if (st) {
-                st = s.BindText(index,
-                                SafeText(*t, kMaxStoredShortTextBytes, scratch, cut, repaired));
+        Status st;
+        for (size_t r = 0; r < rows && st; ++r) {
+            Detection& d = detections[at + r];
+            if (d.id.IsZero()) d.id = EventId::New(now_ns);
+            if (d.created_ns == 0) d.created_ns = now_ns;
+            if (d.status.empty()) d.status = "new";
+            ids = "[";
+            for (size_t i = 0; i < d.event_ids.size() && i < kMaxDetectionEvents; ++i) {
+                if (i > 0) ids += ",";
+                ids += '"';
+                ids += d.event_ids[i].ToString();
+                ids += '"';
             }
-            ++index;
+            ids += "]";
+            const int p = DetectionsInsert().First(r);
+            st = s.BindBlob(p, d.id.view());
+            int index = p + 1;
+            for (const std::string* t : {&d.rule_id, &d.rule_title, &d.level}) {
+                if (st) {
+                    st = s.BindText(index,
+                                    SafeText(*t, kMaxStoredShortTextBytes, scratch, cut, repaired));
+                }
+                ++index;
+            }
+            if (st) st = s.BindInt64(p + 4, d.time_ns);
+            if (st) st = s.BindInt64(p + 5, d.created_ns);
+            if (st) st = s.BindText(p + 6, SafeText(d.status, 64, scratch, cut, repaired));
+            if (st) st = s.BindText(p + 7, ids);
         }
-        if (st) st = s.BindInt64(5, d.time_ns);
-        if (st) st = s.BindInt64(6, d.created_ns);
-        if (st) st = s.BindText(7, SafeText(d.status, 64, scratch, cut, repaired));
-        if (st) st = s.BindText(8, ids);
         if (st) st = s.Run();
         if (!st) return Fail(st, "storing detections");
         stored += static_cast<size_t>((*db)->Changes());
+        at += rows;
     }
     if (auto st = tx->Commit(); !st) return Fail(st, "storing detections");
     return stored;

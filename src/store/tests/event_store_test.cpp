@@ -1035,6 +1035,44 @@ TEST(EventStore, DetectionsAreStoredWithTheirEventIds) {
     EXPECT_EQ(store->Stats()->detections, 3u);
 }
 
+TEST(EventStore, ManyDetectionsAreStoredRowByRowInTheirOwnFields) {
+    // Detections go in many rows per INSERT: each row keeps its own fields, a replay mixed
+    // with new detections stores only the new ones, and the count says so.
+    TempDir dir;
+    auto store = OpenStore(dir);
+    auto make = [](int i) {
+        Detection d;
+        d.rule_id = "rule-" + std::to_string(i);
+        d.rule_title = "title " + std::to_string(i);
+        d.level = i % 2 ? "high" : "low";
+        d.time_ns = kDay0 + (i + 1) * kSec;
+        d.id = *EventId::Parse("00000000-0000-7000-8000-" + std::string(8, '0') +
+                               std::to_string(1000 + i));
+        d.event_ids = {d.id};
+        return d;
+    };
+    std::vector<Detection> first;
+    for (int i = 0; i < 100; ++i) first.push_back(make(i));
+    EXPECT_EQ(*store->AppendDetections(first), 100u);
+    std::vector<Detection> second;  // 60 already stored, interleaved with 41 new
+    for (int i = 40; i < 141; ++i) second.push_back(make(i));
+    EXPECT_EQ(*store->AppendDetections(second), 41u);
+    DetectionQuery q;
+    q.limit = 1000;
+    auto page = store->ListDetections(q);
+    ASSERT_TRUE(page.has_value()) << page.error().message;
+    ASSERT_EQ(page->detections.size(), 141u);
+    for (size_t k = 0; k < page->detections.size(); ++k) {
+        const int i = 140 - static_cast<int>(k);  // newest first
+        const Detection& d = page->detections[k];
+        EXPECT_EQ(d.rule_id, "rule-" + std::to_string(i));
+        EXPECT_EQ(d.rule_title, "title " + std::to_string(i));
+        EXPECT_EQ(d.level, i % 2 ? "high" : "low");
+        EXPECT_EQ(d.time_ns, kDay0 + (i + 1) * kSec);
+        EXPECT_EQ(d.event_ids, std::vector<EventId>{make(i).id});
+    }
+}
+
 TEST(EventStore, HostileEventsStayBounded) {
     TempDir dir;
     auto store = OpenStore(dir);
