@@ -1,5 +1,6 @@
 // CEF, LEEF and generic key=value lines. All three end in key=value pairs; CEF and key=value
 // values may contain spaces and run until the next " key=", as ArcSight's parser does.
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -167,6 +168,19 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
         if (k == "devTime") TimeFromMillis(ctx, v);
     }
     return Ok();
+}
+
+bool LooksLikeKv(std::string_view s) {
+    size_t eq = s.find('=');
+    if (eq == 0 || eq == std::string_view::npos || eq > 64) return false;
+    for (size_t i = 0; i < eq; ++i) {
+        char c = s[i];
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+              c == ':'))
+            return false;
+    }
+    size_t second = s.find('=', eq + 1);
+    return second != std::string_view::npos;
 }
 
 Status DecodeKv(Ctx& ctx, std::string_view text) {

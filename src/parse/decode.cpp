@@ -76,20 +76,6 @@ bool StartsWithIsoDateAndSpace(std::string_view s) {
     return sp != std::string_view::npos && sp < 40;
 }
 
-// Looks like "key=value key=value": at least two pairs, the first token a key.
-bool LooksLikeKv(std::string_view s) {
-    size_t eq = s.find('=');
-    if (eq == 0 || eq == std::string_view::npos || eq > 64) return false;
-    for (size_t i = 0; i < eq; ++i) {
-        char c = s[i];
-        if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
-              c == ':'))
-            return false;
-    }
-    size_t second = s.find('=', eq + 1);
-    return second != std::string_view::npos;
-}
-
 }  // namespace
 
 std::string_view FormatName(Format f) {
@@ -135,7 +121,7 @@ Format Detect(std::string_view line) {
     if (internal::LooksLikeAuditd(s)) return Format::kAuditd;
     if (internal::LooksLikeAccess(s)) return Format::kAccess;
     if (internal::LooksLikeIptables(s)) return Format::kIptables;
-    if (LooksLikeKv(s)) return Format::kKv;
+    if (internal::LooksLikeKv(s)) return Format::kKv;
     return Format::kText;
 }
 

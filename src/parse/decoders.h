@@ -66,6 +66,8 @@ bool LooksLikePam(std::string_view text);
 bool LooksLikeIptables(std::string_view text);
 bool LooksLikeAuditd(std::string_view text);
 bool LooksLikeAccess(std::string_view text);
+// "key=value key=value": at least two pairs, the first token a key.
+bool LooksLikeKv(std::string_view text);
 
 // Audit record pieces for AuditdAssembler.
 struct AuditRecordInfo {

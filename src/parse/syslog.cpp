@@ -262,7 +262,17 @@ std::string_view DecodeMessage(Ctx& ctx, const Header& h) {
         (void)DecodeIptables(ctx, m);
         return service;
     }
-    if (LooksLikeAccess(m)) (void)DecodeAccess(ctx, m);
+    if (LooksLikeAccess(m)) {
+        (void)DecodeAccess(ctx, m);
+        return service;
+    }
+    // Devices that write key=value (FortiGate sends "<189>date=... devname=..." with no header
+    // at all): the pairs become fields, under the device's own logsource when the decoder
+    // knows it.
+    if (LooksLikeKv(m)) {
+        (void)DecodeKv(ctx, m);
+        if (!ctx.ev.logsource.product.empty()) return {};
+    }
     return service;
 }
 

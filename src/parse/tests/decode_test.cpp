@@ -524,6 +524,37 @@ TEST(Kv, PairsQuotesAndFortigate) {
     EXPECT_EQ(Error(Decode("a=\"open", Format::kKv)), "kv: at byte 2: unterminated quote");
 }
 
+TEST(Kv, OverSyslogWithOrWithoutAHeader) {
+    // FortiGate's syslog: a PRI and the pairs, no timestamp or host.
+    auto f = Decode(
+        "<189>date=2026-11-21 time=08:15:16 devname=\"FG-HQ\" devid=\"FG100F\" "
+        "logid=\"0100032001\" type=\"event\" subtype=\"system\" user=\"alice\" "
+        "srcip=10.1.2.3 msg=\"Administrator alice logged in successfully\"");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.format, Format::kSyslog);
+    EXPECT_EQ(f["user"], "alice");
+    EXPECT_EQ(f["srcip"], "10.1.2.3");
+    EXPECT_EQ(f["msg"], "Administrator alice logged in successfully");
+    EXPECT_EQ(f["severity"], "notice");
+    EXPECT_EQ(f.ev.logsource.product, "fortigate");  // the device's, not linux/syslog
+    EXPECT_EQ(f.ev.logsource.service, "event");
+
+    // Another device's pairs behind a BSD header: fields, and the syslog logsource kept.
+    auto k = Decode("<134>Nov 21 08:15:16 nas01 level=warn component=backup used=93");
+    ASSERT_TRUE(k.status) << Error(k);
+    EXPECT_EQ(k["host"], "nas01");
+    EXPECT_EQ(k["component"], "backup");
+    EXPECT_EQ(k["used"], "93");
+    EXPECT_EQ(k.ev.logsource.product, "linux");
+    EXPECT_EQ(k.ev.logsource.service, "syslog");
+
+    // Text that is not pairs stays a message.
+    auto t = Decode("<134>Nov 21 08:15:16 app01 started worker pool size=8 queue=64");
+    ASSERT_TRUE(t.status) << Error(t);
+    EXPECT_EQ(t["size"], "");
+    EXPECT_EQ(t["message"], "started worker pool size=8 queue=64");
+}
+
 // --- access logs ---
 
 TEST(Access, CombinedAndCommon) {
