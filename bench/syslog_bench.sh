@@ -12,8 +12,9 @@
 #   "--call-graph dwarf,16384 -F 499" gives call stacks through libraries without frame pointers)
 #   WORKERS=N: ingest.workers (default: the number of cores)
 #   VIGIL=PATH: another vigil binary for serve (an A/B run against a saved build)
-#   KIND=K: every receiver gets only kind K of the message set (0 sshd, 1 sudo, 2 kernel
-#   firewall, 3 web access, 4 RFC 5424 application, 5 auditd): one source's stream of one shape
+#   KIND=K: every receiver gets only kind K (0 sshd, 1 sudo, 2 kernel firewall, 3 web access,
+#   4 RFC 5424 application, 5 auditd: the mix's kinds; 6 CEF, 7 LEEF, 8 FortiGate key=value,
+#   9 Suricata EVE alert, 10 Winlogbeat JSON): one source's stream of one shape
 set -euo pipefail
 export LC_NUMERIC=C  # `time` and awk write and read "1.23", whatever the user's locale
 cd "$(dirname "$0")/.."
@@ -96,7 +97,7 @@ run_file_receiver() {
   print_cpu "$name" "$(($(cpu_ticks "$pid") - cpu0))"
 }
 
-echo "messages: $N over $CONNS TCP connections, $(nproc) cores${KIND:+, only kind $KIND of the mix}"
+echo "messages: $N over $CONNS TCP connections, $(nproc) cores${KIND:+, only kind $KIND}"
 
 # rsyslog: imtcp -> omfile, no fsync, its default batching.
 if want rsyslog; then

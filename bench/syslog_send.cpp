@@ -8,9 +8,9 @@
 // sender, what was sent is a contiguous range. COUNT 0 with --seconds: no count limit. With
 // --seconds, each connection takes no new block after S seconds; a block taken is written whole.
 // --numbered ends message i with " seqno=i" (the overload benchmark checks loss and duplicates
-// with it). --kind K sends only the mix's kind K (0 sshd, 1 sudo, 2 kernel firewall, 3 web
-// access, 4 RFC 5424 application, 5 auditd; message i is the mix's message 6i+K, so every
-// message is still distinct): one source's stream of one shape.
+// with it). --kind K sends only kind K (bench/syslog_mix.h, KindMessage: 0-5 the mix's own
+// kinds, 6-10 CEF, LEEF, FortiGate key=value, Suricata EVE and Winlogbeat JSON; every message
+// still distinct): one source's stream of one shape.
 //
 // Prints "sent N messages (B bytes) in S s: R messages/s" once every byte is written (send()
 // returned for all of it); N is then exactly messages 0..N-1.
@@ -51,10 +51,10 @@ int main(int argc, char** argv) {
         }
     }
     if (pos.size() < 2 || (std::strtoull(pos[1].c_str(), nullptr, 10) == 0 && seconds <= 0) ||
-        kind < -1 || kind > 5) {
+        kind < -1 || kind >= vigil::bench::kKinds) {
         std::fprintf(stderr,
                      "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] "
-                     "[--numbered] [--kind 0-5]\n       (COUNT 0 needs --seconds)\n");
+                     "[--numbered] [--kind 0-10]\n       (COUNT 0 needs --seconds)\n");
         return 2;
     }
     const int port = std::atoi(pos[0].c_str());
@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
                 if (first >= count) break;
                 const uint64_t end = std::min(count, first + kBlock);
                 for (uint64_t i = first; i < end; ++i) {
-                    std::string m = vigil::bench::SyslogMessage(
-                        kind < 0 ? i : i * 6 + static_cast<uint64_t>(kind));
+                    std::string m = kind < 0 ? vigil::bench::SyslogMessage(i)
+                                             : vigil::bench::KindMessage(kind, i);
                     if (numbered) m += " seqno=" + std::to_string(i);
                     if (octet) {
                         buf += std::to_string(m.size()) + " " + m;

@@ -51,26 +51,52 @@ void UnescapeCef(std::string_view v, std::string& out) {
     }
 }
 
-// Splits a header on unescaped '|' into up to n fields (\| and \\ unescaped); returns the
-// number found and leaves the rest (after the last '|') in rest.
-size_t SplitHeader(std::string_view s, size_t n, std::vector<std::string>& out,
-                   std::string_view& rest) {
-    out.clear();
-    std::string cur;
+// One |-separated header field as it stands in the line, and whether it holds an escape.
+struct HeaderPiece {
+    std::string_view raw;
+    bool escaped = false;
+};
+
+// Splits a header on unescaped '|' into up to n fields; returns the number found and leaves the
+// rest (after the last '|') in rest. The fields stay views of the line (unescaped only when
+// added, and only those holding \| or \\), so most values are stored as slices of it.
+size_t SplitHeader(std::string_view s, size_t n, HeaderPiece* out, std::string_view& rest) {
+    size_t count = 0, start = 0;
+    bool escaped = false;
     size_t i = 0;
-    for (; i < s.size() && out.size() < n; ++i) {
-        char c = s[i];
+    for (; i < s.size() && count < n; ++i) {
+        const char c = s[i];
         if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '|' || s[i + 1] == '\\')) {
-            cur.push_back(s[++i]);
+            escaped = true;
+            ++i;
         } else if (c == '|') {
-            out.push_back(std::move(cur));
-            cur.clear();
-        } else {
-            cur.push_back(c);
+            out[count++] = {s.substr(start, i - start), escaped};
+            start = i + 1;
+            escaped = false;
         }
     }
     rest = s.substr(i);
-    return out.size();
+    return count;
+}
+
+// A header field's text: \| and \\ undone (into scratch) when it holds them.
+std::string_view HeaderText(const HeaderPiece& p, std::string& scratch) {
+    if (!p.escaped) return p.raw;
+    scratch.clear();
+    for (size_t i = 0; i < p.raw.size(); ++i) {
+        if (p.raw[i] == '\\' && i + 1 < p.raw.size() &&
+            (p.raw[i + 1] == '|' || p.raw[i + 1] == '\\'))
+            ++i;
+        scratch.push_back(p.raw[i]);
+    }
+    return scratch;
+}
+
+// An extension value's text: its escapes undone (into scratch) when it holds a backslash.
+std::string_view ExtensionText(std::string_view raw, std::string& scratch) {
+    if (raw.find('\\') == std::string_view::npos) return raw;
+    UnescapeCef(raw, scratch);
+    return scratch;
 }
 
 // Milliseconds since the epoch in a digits-only value.
@@ -83,7 +109,7 @@ void TimeFromMillis(Ctx& ctx, std::string_view v) {
 
 Status DecodeCef(Ctx& ctx, std::string_view text) {
     if (!StartsWith(text, "CEF:")) return ctx.Fail("cef", text, "expected CEF:");
-    std::vector<std::string> h;
+    HeaderPiece h[7];
     std::string_view ext;
     size_t n = SplitHeader(text.substr(4), 7, h, ext);
     if (n < 7)
@@ -92,8 +118,12 @@ Status DecodeCef(Ctx& ctx, std::string_view text) {
     static constexpr std::string_view kNames[] = {
         "cefVersion",         "deviceVendor", "deviceProduct", "deviceVersion",
         "deviceEventClassId", "name",         "severity"};
-    for (size_t i = 0; i < 7; ++i) ctx.Add(kNames[i], h[i]);
-    std::vector<std::pair<std::string_view, std::string>> pairs;
+    std::string scratch, scratch2;
+    for (size_t i = 0; i < 7; ++i) ctx.Add(kNames[i], HeaderText(h[i], scratch));
+    // The pairs as they stand in the line (a value runs to the space before the next key=).
+    std::vector<std::pair<std::string_view, std::string_view>> pairs;
+    pairs.reserve(16);
+    bool labels = false;
     size_t i = 0;
     while (i < ext.size()) {
         while (i < ext.size() && ext[i] == ' ') ++i;
@@ -105,28 +135,31 @@ Status DecodeCef(Ctx& ctx, std::string_view text) {
         std::string_view key = ext.substr(i, klen);
         size_t vstart = i + klen + 1;
         size_t vend = ValueEnd(ext, vstart, true);
-        std::string value;
-        UnescapeCef(ext.substr(vstart, vend - vstart), value);
-        pairs.emplace_back(key, std::move(value));
+        pairs.emplace_back(key, ext.substr(vstart, vend - vstart));
+        labels = labels || EndsWith(key, "Label");
         i = vend;
     }
-    for (const auto& [k, v] : pairs) {
+    for (const auto& [k, raw] : pairs) {
+        const std::string_view v = ExtensionText(raw, scratch);
         ctx.AddNumberOrString(k, v);
         if (k == "rt") TimeFromMillis(ctx, v);
     }
     // cs1Label=Rule cs1=Block-SSH: the label names the custom field.
-    for (const auto& [k, v] : pairs) {
-        if (!EndsWith(k, "Label") || v.empty()) continue;
-        std::string_view base = k.substr(0, k.size() - 5);
-        for (const auto& [k2, v2] : pairs)
-            if (k2 == base) ctx.Add(v, v2);
+    if (labels) {
+        for (const auto& [k, raw] : pairs) {
+            if (!EndsWith(k, "Label") || raw.empty()) continue;
+            const std::string_view label = ExtensionText(raw, scratch);
+            const std::string_view base = k.substr(0, k.size() - 5);
+            for (const auto& [k2, raw2] : pairs)
+                if (k2 == base) ctx.Add(label, ExtensionText(raw2, scratch2));
+        }
     }
     return Ok();
 }
 
 Status DecodeLeef(Ctx& ctx, std::string_view text) {
     if (!StartsWith(text, "LEEF:")) return ctx.Fail("leef", text, "expected LEEF:");
-    std::vector<std::string> h;
+    HeaderPiece h[5];
     std::string_view attrs;
     size_t n = SplitHeader(text.substr(5), 5, h, attrs);
     if (n < 5)
@@ -134,9 +167,10 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
                         "expected 5 |-separated header fields, found " + std::to_string(n));
     static constexpr std::string_view kNames[] = {"leefVersion", "deviceVendor", "deviceProduct",
                                                   "deviceVersion", "eventId"};
-    for (size_t i = 0; i < 5; ++i) ctx.Add(kNames[i], h[i]);
+    std::string scratch;
+    for (size_t i = 0; i < 5; ++i) ctx.Add(kNames[i], HeaderText(h[i], scratch));
     char delim = '\t';
-    if (StartsWith(h[0], "2")) {
+    if (StartsWith(h[0].raw, "2")) {
         // LEEF 2.0: a delimiter field, one character or its hex code ("^", "0x5E", "x09").
         size_t bar = attrs.find('|');
         if (bar != std::string_view::npos && bar <= 4) {

@@ -470,6 +470,17 @@ TEST(Cef, HeaderAndExtensionEscapes) {
     EXPECT_EQ(d["cs1"], "strict mode");
     EXPECT_EQ(d["Policy"], "strict mode");
     EXPECT_EQ(d.ev.time_ns, 1795000000000000000LL);
+    // Values without escapes are pieces of the line (the store keeps them as slices of the raw
+    // text, the keyword scan reads them once); unescaped ones are copies.
+    auto offset_of = [&](std::string_view name) {
+        const int i = d.ev.Find(name);
+        return i < 0 ? event::kNotInLine : d.ev.field(static_cast<size_t>(i)).line_offset;
+    };
+    EXPECT_NE(offset_of("deviceProduct"), event::kNotInLine);
+    EXPECT_NE(offset_of("src"), event::kNotInLine);
+    EXPECT_NE(offset_of("cs1"), event::kNotInLine);
+    EXPECT_EQ(offset_of("deviceVendor"), event::kNotInLine);
+    EXPECT_EQ(offset_of("request"), event::kNotInLine);
 
     auto s = Decode("<134>Nov 20 05:00:00 waf-01 CEF:0|Acme|WAF|1|1|x|3|src=192.0.2.1");
     ASSERT_TRUE(s.status) << Error(s);
