@@ -232,10 +232,14 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
     for (uint32_t pid : pids) {
         const auto& p = e.patterns[pid];
         switch (p.kind) {
-            case PatKind::kExact:
-                (p.cased ? fi.exact_cs : fi.exact_ci)[p.text].push_back(pid);
+            case PatKind::kExact: {
+                auto& exact = p.cased ? fi.exact_cs : fi.exact_ci;
+                std::vector<uint32_t>* of_value = exact.Find(p.text);
+                if (of_value == nullptr) of_value = &exact.Insert(p.text, {});
+                of_value->push_back(pid);
                 fi.needs_lower = fi.needs_lower || !p.cased;
                 break;
+            }
             case PatKind::kPrefix:
             case PatKind::kContains:
                 // The first occurrence decides a prefix, so one report is enough.

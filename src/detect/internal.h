@@ -102,8 +102,9 @@ struct Db {
 // and scanned against a value lower-cased once, which is faster than Vectorscan's
 // caseless mode; cased patterns and user regexes see the original bytes.
 struct FieldIndex {
-    std::unordered_map<std::string, std::vector<uint32_t>> exact_ci;  // lower-cased value
-    std::unordered_map<std::string, std::vector<uint32_t>> exact_cs;
+    // Exact values -> their patterns (looked up for every scanned value, without a copy).
+    FlatNameMap<std::vector<uint32_t>> exact_ci;  // lower-cased value
+    FlatNameMap<std::vector<uint32_t>> exact_cs;
     std::vector<Db> dbs;
     // Patterns Vectorscan cannot compile, matched by RE2 alone.
     struct Re2Only {

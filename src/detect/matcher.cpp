@@ -245,14 +245,12 @@ struct Matcher::Impl {
     void Scan(const internal::FieldIndex& index, std::string_view value) {
         if (index.needs_lower) AsciiLowerInto(value, lower);
         if (!index.exact_ci.empty()) {
-            auto it = index.exact_ci.find(lower);
-            if (it != index.exact_ci.end())
-                for (uint32_t pid : it->second) Mark(pid);
+            if (const auto* pids = index.exact_ci.Find(lower))
+                for (uint32_t pid : *pids) Mark(pid);
         }
         if (!index.exact_cs.empty()) {
-            auto it = index.exact_cs.find(std::string(value));
-            if (it != index.exact_cs.end())
-                for (uint32_t pid : it->second) Mark(pid);
+            if (const auto* pids = index.exact_cs.Find(value))
+                for (uint32_t pid : *pids) Mark(pid);
         }
         if (value.empty()) {
             for (uint32_t pid : index.match_empty) Mark(pid);
