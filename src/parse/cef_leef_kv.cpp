@@ -105,6 +105,30 @@ void TimeFromMillis(Ctx& ctx, std::string_view v) {
     if (auto ms = ParseInt(v)) ctx.ev.time_ns = *ms * 1000000;
 }
 
+// A FortiGate line's time: `eventtime` (seconds, milliseconds, microseconds or nanoseconds
+// since the epoch, by its length), else `date` and `time` in the zone `tz` ("+0800"). Without
+// either the line keeps no time of its own and the receive time is used: `date` and `time`
+// are the device's local time, and read as UTC they would be hours off wherever it is not.
+void FortigateTime(Ctx& ctx) {
+    const std::string_view et = ctx.ev.Get("eventtime");
+    if (!et.empty() && IsDigits(et) && et.size() <= 19) {
+        if (auto v = ParseInt(et)) {
+            const int64_t scale = et.size() <= 10   ? 1000000000
+                                  : et.size() <= 13 ? 1000000
+                                  : et.size() <= 16 ? 1000
+                                                    : 1;
+            ctx.ev.time_ns = *v * scale;
+            return;
+        }
+    }
+    const std::string_view date = ctx.ev.Get("date"), time = ctx.ev.Get("time"),
+                           tz = ctx.ev.Get("tz");
+    if (date.empty() || time.empty() || tz.empty()) return;
+    std::string text;
+    text.append(date).append("T").append(time).append(tz);
+    if (auto t = ParseTimestamp(text)) ctx.ev.time_ns = *t;
+}
+
 }  // namespace
 
 Status DecodeCef(Ctx& ctx, std::string_view text) {
@@ -255,6 +279,7 @@ Status DecodeKv(Ctx& ctx, std::string_view text) {
     if (ctx.ev.Find("devid") >= 0 && ctx.ev.Find("logid") >= 0) {
         ctx.ev.logsource.product = "fortigate";
         ctx.ev.logsource.service = std::string(ctx.ev.Get("type"));
+        FortigateTime(ctx);
     }
     return Ok();
 }

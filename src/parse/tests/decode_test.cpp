@@ -549,6 +549,19 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(f["severity"], "notice");
     EXPECT_EQ(f.ev.logsource.product, "fortigate");  // the device's, not linux/syslog
     EXPECT_EQ(f.ev.logsource.service, "event");
+    EXPECT_EQ(f.ev.time_ns, 0);  // date + time without tz: local time in an unknown zone
+
+    // Its time: eventtime by its length, else date + time in tz.
+    const std::string fg =
+        "devid=FG100F logid=0000000013 type=traffic date=2026-11-21 "
+        "time=08:15:16 tz=\"+0800\" ";
+    EXPECT_EQ(Decode(fg, Format::kKv).ev.time_ns, *ParseTimestamp("2026-11-21T00:15:16Z"));
+    EXPECT_EQ(Decode(fg + "eventtime=1795000000", Format::kKv).ev.time_ns, 1795000000000000000LL);
+    EXPECT_EQ(Decode(fg + "eventtime=1795000000123", Format::kKv).ev.time_ns,
+              1795000000123000000LL);
+    EXPECT_EQ(Decode(fg + "eventtime=1795000000123456789", Format::kKv).ev.time_ns,
+              1795000000123456789LL);
+    EXPECT_EQ(Decode("devid=FG100F logid=1 type=event msg=x", Format::kKv).ev.time_ns, 0);
 
     // Another device's pairs behind a BSD header: fields, and the syslog logsource kept.
     auto k = Decode("<134>Nov 21 08:15:16 nas01 level=warn component=backup used=93");
