@@ -125,7 +125,7 @@ source s_net { network(ip(127.0.0.1) port($P) transport(tcp) max_connections(100
 destination d_file { file("$TMP/syslog-ng.out" template("\${MESSAGE}\n")); };
 log { source(s_net); destination(d_file); };
 CONF
-LD_LIBRARY_PATH=${SYSLOGNG_LIBS:-} "$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
+LD_LIBRARY_PATH=${SYSLOGNG_LIBS:+$SYSLOGNG_LIBS:}${LD_LIBRARY_PATH:-} "$SYSLOGNG" -F --module-path "$SYSLOGNG_MODS" -f "$TMP/syslog-ng.conf" -R "$TMP/sng.persist" \
     -p "$TMP/sng.pid" -c "$TMP/sng.ctl" --no-caps >"$TMP/syslog-ng.log" 2>&1 &
 PIDS+=($!)
 run_file_receiver syslog-ng "$P" "$TMP/syslog-ng.out" "${PIDS[-1]}"

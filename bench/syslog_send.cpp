@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[a], "--seconds") == 0 && a + 1 < argc) {
             seconds = std::atof(argv[++a]);
         } else if (std::strcmp(argv[a], "--kind") == 0 && a + 1 < argc) {
-            kind = std::atoi(argv[++a]);
+            char* end = nullptr;
+            kind = static_cast<int>(std::strtol(argv[++a], &end, 10));
+            if (end == argv[a] || *end != '\0') kind = -2;  // not a number: the usage below
         } else if (std::strcmp(argv[a], "--numbered") == 0) {
             numbered = true;
         } else {
@@ -51,10 +53,12 @@ int main(int argc, char** argv) {
         }
     }
     if (pos.size() < 2 || (std::strtoull(pos[1].c_str(), nullptr, 10) == 0 && seconds <= 0) ||
-        kind < -1 || kind >= vigil::bench::kKinds) {
-        std::fprintf(stderr,
-                     "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] "
-                     "[--numbered] [--kind 0-10]\n       (COUNT 0 needs --seconds)\n");
+        kind < -1 || kind >= vigil::bench::kKinds || (numbered && kind >= 9)) {
+        std::fprintf(
+            stderr,
+            "usage: vigil_syslog_send PORT COUNT [CONNECTIONS] [lf|octet] [--seconds S] "
+            "[--numbered] [--kind 0-10]\n       (COUNT 0 needs --seconds; --numbered appends to "
+            "the line, so not with the JSON kinds 9 and 10)\n");
         return 2;
     }
     const int port = std::atoi(pos[0].c_str());

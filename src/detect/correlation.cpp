@@ -609,7 +609,8 @@ struct CorrelationEngine::Impl {
 
     void Feed(uint32_t target, const event::Event& ev, int depth, std::vector<CorrelationHit>& out);
     std::optional<CorrelationHit> Evaluate(uint32_t corr, uint32_t pos, const event::Event& ev);
-    Group& GroupFor(uint32_t corr, uint32_t pos, const event::Event& ev);
+    // The event's group (made when new), as its place in the correlation's LRU list.
+    std::list<Group>::iterator GroupFor(uint32_t corr, uint32_t pos, const event::Event& ev);
     std::string group_key;  // GroupFor's scratch
     void EraseGroup(CorrState& s, std::list<Group>::iterator it) {
         s.groups.Erase(it);
@@ -898,7 +899,8 @@ void CorrelationEngine::Impl::Feed(uint32_t target, const event::Event& ev, int 
     }
 }
 
-Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const event::Event& ev) {
+std::list<Group>::iterator CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos,
+                                                             const event::Event& ev) {
     CorrState& s = state[corr];
     const std::vector<std::string>& fields = s.group_fields[pos];
     // Events that lack a group-by field are grouped under the empty value rather than
@@ -917,7 +919,7 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
     const uint64_t h = GroupIndex::Hash(key);
     if (auto it = s.groups.Find(key, h)) {
         s.lru.splice(s.lru.end(), s.lru, *it);
-        return **it;
+        return *it;
     }
     if (s.groups.size() >= kMaxGroupsPerCorrelation) {
         EraseGroup(s, s.lru.begin());
@@ -936,7 +938,7 @@ Group& CorrelationEngine::Impl::GroupFor(uint32_t corr, uint32_t pos, const even
     s.lru.push_back(std::move(g));
     auto it = std::prev(s.lru.end());
     s.groups.Insert(h, it);
-    return *it;
+    return it;
 }
 
 namespace {
@@ -993,7 +995,8 @@ std::optional<CorrelationHit> CorrelationEngine::Impl::Evaluate(uint32_t corr, u
         }
     }
 
-    Group& g = GroupFor(corr, pos, ev);
+    const auto group = GroupFor(corr, pos, ev);
+    Group& g = *group;
     g.newest_ns = std::max(g.newest_ns, now);
 
     CorrelationHit hit;
@@ -1124,7 +1127,7 @@ std::optional<CorrelationHit> CorrelationEngine::Impl::Evaluate(uint32_t corr, u
     // events is not detected.
     if (reset) {
         CorrState& s = state[corr];
-        EraseGroup(s, *s.groups.Find(g.key, GroupIndex::Hash(g.key)));
+        EraseGroup(s, group);
     }
     return hit;
 }

@@ -192,6 +192,7 @@ struct Matcher::Impl {
     static constexpr size_t kCacheMaxValue = 512;
     ValueCache cache;
     std::vector<uint32_t> scan_hits;  // every Mark of the current Scan, for the cache
+    bool caching = false;             // the current Scan's hits go to the cache
 
     bool Hit(uint32_t pid) const { return pat_stamp[pid] == epoch; }
     void Mark(uint32_t pid) {
@@ -236,7 +237,9 @@ struct Matcher::Impl {
             return;
         }
         scan_hits.clear();
+        caching = true;
         Scan(index, value);
+        caching = false;
         std::sort(scan_hits.begin(), scan_hits.end());
         scan_hits.erase(std::unique(scan_hits.begin(), scan_hits.end()), scan_hits.end());
         cache.Insert(h, fid, value, scan_hits);
@@ -262,13 +265,17 @@ struct Matcher::Impl {
                 hs_scan(d.db.get(), d.lower ? lower.data() : value.data(), len, 0, scratch.get(),
                         OnMatch, this);
             }
+            // A pattern another value of the event already hit is confirmed again when the
+            // hits are being cached: the cache records this value's hits, all of them.
             for (uint32_t pid : confirm) {
-                if (!Hit(pid) && RE2::PartialMatch(value, *e.patterns[pid].re2)) Mark(pid);
+                if ((caching || !Hit(pid)) && RE2::PartialMatch(value, *e.patterns[pid].re2))
+                    Mark(pid);
             }
             confirm.clear();
         }
         for (const auto& r : index.re2_only) {
-            if (!Hit(r.pid) && RE2::PartialMatch(r.lower ? std::string_view(lower) : value, *r.re))
+            if ((caching || !Hit(r.pid)) &&
+                RE2::PartialMatch(r.lower ? std::string_view(lower) : value, *r.re))
                 Mark(r.pid);
         }
     }

@@ -1,6 +1,7 @@
 // CEF, LEEF and generic key=value lines. All three end in key=value pairs; CEF and key=value
 // values may contain spaces and run until the next " key=", as ArcSight's parser does.
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,7 +103,7 @@ std::string_view ExtensionText(std::string_view raw, std::string& scratch) {
 // Milliseconds since the epoch in a digits-only value.
 void TimeFromMillis(Ctx& ctx, std::string_view v) {
     if (!IsDigits(v) || v.size() > 15) return;
-    if (auto ms = ParseInt(v)) ctx.ev.time_ns = *ms * 1000000;
+    if (auto ms = ParseInt(v); ms && *ms <= INT64_MAX / 1000000) ctx.ev.time_ns = *ms * 1000000;
 }
 
 // A FortiGate line's time: `eventtime` (seconds, milliseconds, microseconds or nanoseconds
@@ -117,8 +118,10 @@ void FortigateTime(Ctx& ctx) {
                                   : et.size() <= 13 ? 1000000
                                   : et.size() <= 16 ? 1000
                                                     : 1;
-            ctx.ev.time_ns = *v * scale;
-            return;
+            if (*v <= INT64_MAX / scale) {  // "9999999999" seconds would overflow
+                ctx.ev.time_ns = *v * scale;
+                return;
+            }
         }
     }
     const std::string_view date = ctx.ev.Get("date"), time = ctx.ev.Get("time"),

@@ -232,12 +232,19 @@ Status Parse5424(Ctx& ctx, std::string_view s, Header& h) {
     return Ok();
 }
 
-// Decodes MSG with the decoder its program or shape calls for; returns the Sigma service
-// (empty when the payload brings its own logsource).
-std::string_view DecodeMessage(Ctx& ctx, const Header& h) {
+// What DecodeMessage found: the Sigma service (empty when the payload brings its own
+// logsource), and whether MSG is key=value pairs to decode after the header's fields.
+struct Payload {
+    std::string_view service;
+    bool pairs = false;
+};
+
+// Decodes MSG with the decoder its program or shape calls for (key=value pairs excepted: they
+// are left to the caller, to add after the header's fields).
+Payload DecodeMessage(Ctx& ctx, const Header& h) {
     std::string_view m = h.msg;
     std::string_view service = ServiceOf(h.program);
-    if (m.empty()) return service;
+    if (m.empty()) return {service};
     if (StartsWith(m, "CEF:")) {
         (void)DecodeCef(ctx, m);
         return {};
@@ -252,28 +259,21 @@ std::string_view DecodeMessage(Ctx& ctx, const Header& h) {
     }
     if (h.program == "sshd" || h.program == "sudo" || service == "auth" || LooksLikePam(m)) {
         (void)DecodeAuth(ctx, h.program, m);
-        return service == "syslog" ? std::string_view("auth") : service;
+        return {service == "syslog" ? std::string_view("auth") : service};
     }
     if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(m, "audit: ")) {
         (void)DecodeAuditd(ctx, StartsWith(m, "audit: ") ? m.substr(7) : m);
-        return "auditd";
+        return {"auditd"};
     }
     if (LooksLikeIptables(m)) {
         (void)DecodeIptables(ctx, m);
-        return service;
+        return {service};
     }
     if (LooksLikeAccess(m)) {
         (void)DecodeAccess(ctx, m);
-        return service;
+        return {service};
     }
-    // Devices that write key=value (FortiGate sends "<189>date=... devname=..." with no header
-    // at all): the pairs become fields, under the device's own logsource when the decoder
-    // knows it.
-    if (LooksLikeKv(m)) {
-        (void)DecodeKv(ctx, m);
-        if (!ctx.ev.logsource.product.empty()) return {};
-    }
-    return service;
+    return {service, LooksLikeKv(m)};
 }
 
 }  // namespace
@@ -305,10 +305,10 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     if (!st) return st;
 
     // The payload first, so its own fields (an audit record's pid) come before the header's.
-    std::string_view service = DecodeMessage(ctx, h);
-    if (!service.empty()) {
+    const Payload payload = DecodeMessage(ctx, h);
+    if (!payload.service.empty()) {
         ctx.ev.logsource.product = "linux";
-        ctx.ev.logsource.service = service;
+        ctx.ev.logsource.service = payload.service;
     }
     if (h.pri >= 0) {
         ctx.Add("facility", kFacilities[h.pri / 8]);
@@ -319,6 +319,11 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     if (!h.pid.empty()) ctx.AddNumberOrString("pid", h.pid);
     if (!h.msgid.empty()) ctx.Add("msgid", h.msgid);
     ctx.Add("message", h.msg);
+    // key=value pairs after the header: they are whatever the sender wrote, and one named like
+    // a header field (a logfmt line's host=, a device's severity=) must not stand before it
+    // (the event's host is its first "host"). FortiGate sends "<189>date=... devid=..." with
+    // no header at all; its pairs go under logsource fortigate.
+    if (payload.pairs) (void)DecodeKv(ctx, h.msg);
     return Ok();
 }
 

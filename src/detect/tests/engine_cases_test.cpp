@@ -195,6 +195,36 @@ detection:
     EXPECT_EQ(matcher.values_scanned(), 20001u);
 }
 
+TEST(EngineTest, ARegexHitIsCachedForEachValueThatHasIt) {
+    // An event carries the field twice and both values match the regex: the second value's
+    // hits, cached, must hold the regex too, or an event with only that value would miss it.
+    Engine engine;
+    config::Diagnostics diags;
+    engine.LoadString(R"(title: encoded
+id: enc
+logsource: {product: linux}
+detection:
+    sel: {CommandLine|re: 'base64 +-d'}
+    condition: sel
+)",
+                      "enc.yml", diags);
+    ASSERT_TRUE(engine.Compile(diags));
+    Matcher matcher(engine);
+    std::vector<Match> out;
+    event::Event both;
+    both.logsource.product = "linux";
+    both.Add("CommandLine", "echo x | base64 -d");
+    both.Add("CommandLine", "cat y | base64  -d | sh");
+    matcher.Match(both, out);
+    EXPECT_EQ(out.size(), 1u);
+    event::Event second;
+    second.logsource.product = "linux";
+    second.Add("CommandLine", "cat y | base64  -d | sh");
+    out.clear();
+    matcher.Match(second, out);
+    EXPECT_EQ(out.size(), 1u);
+}
+
 TEST(EngineTest, ARuleIsEvaluatedOnlyWhenItsRarePartIsSeen) {
     // Three auditd rules share "type: EXECVE"; each also needs its own program. An EXECVE of
     // another program evaluates none of them (the trigger of each is the part only it uses),

@@ -562,6 +562,9 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(Decode(fg + "eventtime=1795000000123456789", Format::kKv).ev.time_ns,
               1795000000123456789LL);
     EXPECT_EQ(Decode("devid=FG100F logid=1 type=event msg=x", Format::kKv).ev.time_ns, 0);
+    // Out of range for nanoseconds since 1970: date + time + tz instead.
+    EXPECT_EQ(Decode(fg + "eventtime=9999999999", Format::kKv).ev.time_ns,
+              *ParseTimestamp("2026-11-21T00:15:16Z"));
 
     // Another device's pairs behind a BSD header: fields, and the syslog logsource kept.
     auto k = Decode("<134>Nov 21 08:15:16 nas01 level=warn component=backup used=93");
@@ -571,6 +574,17 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(k["used"], "93");
     EXPECT_EQ(k.ev.logsource.product, "linux");
     EXPECT_EQ(k.ev.logsource.service, "syslog");
+
+    // A pair named like a header field does not stand before the header's: the host of a
+    // logfmt line's request (host=) is not the sending host.
+    auto l = Decode(
+        "<134>Nov 21 08:15:16 web01 api: time=2026-11-21T08:15:16Z level=INFO msg=request "
+        "method=GET host=attacker.example severity=debug path=/");
+    ASSERT_TRUE(l.status) << Error(l);
+    EXPECT_EQ(l["host"], "web01");
+    EXPECT_EQ(l["severity"], "info");
+    EXPECT_EQ(l["method"], "GET");
+    EXPECT_EQ(l["path"], "/");
 
     // Text that is not pairs stays a message.
     auto t = Decode("<134>Nov 21 08:15:16 app01 started worker pool size=8 queue=64");
