@@ -272,7 +272,11 @@ Status DecodeKv(Ctx& ctx, std::string_view text) {
             i = j + 1;
         } else {
             size_t end = ValueEnd(text, v, false);
-            ctx.AddNumberOrString(key, Trim(text.substr(v, end - v)));
+            std::string_view unquoted = Trim(text.substr(v, end - v));
+            // "key=value, key=value" (sendmail, many appliances): the comma separates pairs.
+            if (end < text.size() && unquoted.size() > 1 && unquoted.back() == ',')
+                unquoted.remove_suffix(1);
+            ctx.AddNumberOrString(key, unquoted);
             i = end;
         }
         ++pairs;

@@ -586,6 +586,16 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(l["method"], "GET");
     EXPECT_EQ(l["path"], "/");
 
+    // Pairs separated by ", " (sendmail): the comma is not part of the value.
+    auto m = Decode(
+        "<22>Nov 21 08:15:16 mx01 sm-mta[811]: STARTTLS=client, relay=mx.example.com., "
+        "version=TLSv1.3, verify=OK, cipher=TLS_AES_256_GCM_SHA384, bits=256/256");
+    ASSERT_TRUE(m.status) << Error(m);
+    EXPECT_EQ(m["STARTTLS"], "client");
+    EXPECT_EQ(m["relay"], "mx.example.com.");
+    EXPECT_EQ(m["verify"], "OK");
+    EXPECT_EQ(m["bits"], "256/256");
+
     // Text that is not pairs stays a message.
     auto t = Decode("<134>Nov 21 08:15:16 app01 started worker pool size=8 queue=64");
     ASSERT_TRUE(t.status) << Error(t);
