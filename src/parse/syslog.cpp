@@ -323,7 +323,15 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     // a header field (a logfmt line's host=, a device's severity=) must not stand before it
     // (the event's host is its first "host"). FortiGate sends "<189>date=... devid=..." with
     // no header at all; its pairs go under logsource fortigate.
-    if (payload.pairs) (void)DecodeKv(ctx, h.msg);
+    if (payload.pairs) {
+        (void)DecodeKv(ctx, h.msg);
+        // No header, so no host: the device names itself.
+        if (h.host.empty() && ctx.ev.logsource.product == "fortigate") {
+            const std::string devname(
+                ctx.ev.Get("devname"));  // a copy: Add may move the event's text
+            if (!devname.empty()) ctx.Add("host", devname);
+        }
+    }
     return Ok();
 }
 

@@ -549,7 +549,8 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(f["severity"], "notice");
     EXPECT_EQ(f.ev.logsource.product, "fortigate");  // the device's, not linux/syslog
     EXPECT_EQ(f.ev.logsource.service, "event");
-    EXPECT_EQ(f.ev.time_ns, 0);  // date + time without tz: local time in an unknown zone
+    EXPECT_EQ(f.ev.time_ns, 0);     // date + time without tz: local time in an unknown zone
+    EXPECT_EQ(f["host"], "FG-HQ");  // no header host: the device's own name
 
     // Its time: eventtime by its length, else date + time in tz.
     const std::string fg =
