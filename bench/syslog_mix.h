@@ -9,10 +9,14 @@
 
 namespace vigil::bench {
 
+// Message i's source address: spread over 10.0.0.0/8, repeating slowly.
+inline std::string MixAddress(uint64_t i) {
+    return "10." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1) + "." +
+           std::to_string((i * 7) % 250 + 1);
+}
+
 inline std::string SyslogMessage(uint64_t i) {
-    const unsigned a = static_cast<unsigned>(i % 250 + 1), b = static_cast<unsigned>(i / 250 % 250);
-    const std::string ip = "10." + std::to_string(b) + "." + std::to_string(a) + "." +
-                           std::to_string((i * 7) % 250 + 1);
+    const std::string ip = MixAddress(i);
     switch (i % 6) {
         case 0:
             return "<38>Nov 21 08:15:" + std::to_string(10 + i % 50) + " bastion sshd[" +
@@ -56,9 +60,7 @@ inline const char* const kKindNames[kKinds] = {
 
 inline std::string KindMessage(int kind, uint64_t i) {
     if (kind < 6) return SyslogMessage(i * 6 + static_cast<uint64_t>(kind));
-    const unsigned a = static_cast<unsigned>(i % 250 + 1), b = static_cast<unsigned>(i / 250 % 250);
-    const std::string ip = "10." + std::to_string(b) + "." + std::to_string(a) + "." +
-                           std::to_string((i * 7) % 250 + 1);
+    const std::string ip = MixAddress(i);
     const std::string n = std::to_string(i);
     static const char* const kUsers[] = {"alice", "bob", "deploy", "oracle", "svc_backup"};
     const std::string user = kUsers[i % 5];

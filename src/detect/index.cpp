@@ -16,22 +16,28 @@ using internal::PatKind;
 
 namespace {
 
-// The patterns under node n (kNot's included), each once per call into `out`.
-void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out) {
+// The patterns reachable from node n (kNot's included) into `out`; with keywords_only, only
+// the keyword (whole-event) ones.
+void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out,
+                     bool keywords_only = false) {
+    const auto take = [&](uint32_t pid) {
+        if (!keywords_only || e.patterns[pid].field == internal::kKeywordField) out.push_back(pid);
+    };
     const Node& node = e.nodes[n];
     switch (node.op) {
         case Node::kPattern:
-            out.push_back(node.a);
+            take(node.a);
             break;
         case Node::kAnyPattern:
-            out.insert(out.end(), e.kids.begin() + node.a, e.kids.begin() + node.a + node.b);
+            for (uint32_t i = 0; i < node.b; ++i) take(e.kids[node.a + i]);
             break;
         case Node::kAnd:
         case Node::kOr:
-            for (uint32_t i = 0; i < node.b; ++i) CollectPatterns(e, e.kids[node.a + i], out);
+            for (uint32_t i = 0; i < node.b; ++i)
+                CollectPatterns(e, e.kids[node.a + i], out, keywords_only);
             break;
         case Node::kNot:
-            CollectPatterns(e, node.a, out);
+            CollectPatterns(e, node.a, out, keywords_only);
             break;
         default:
             break;
@@ -301,31 +307,6 @@ void Flatten(const Engine::Impl& e, uint32_t n, std::vector<internal::Instr>& ou
     out[at].len = static_cast<uint32_t>(out.size() - at);
 }
 
-// Keyword patterns reachable from a node.
-void CollectKeywordPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& out) {
-    const Node& node = e.nodes[n];
-    switch (node.op) {
-        case Node::kPattern:
-            if (e.patterns[node.a].field == internal::kKeywordField) out.push_back(node.a);
-            break;
-        case Node::kNot:
-            CollectKeywordPatterns(e, node.a, out);
-            break;
-        case Node::kAnd:
-        case Node::kOr:
-            for (uint32_t i = 0; i < node.b; ++i)
-                CollectKeywordPatterns(e, e.kids[node.a + i], out);
-            break;
-        case Node::kAnyPattern:
-            for (uint32_t i = 0; i < node.b; ++i)
-                if (e.patterns[e.kids[node.a + i]].field == internal::kKeywordField)
-                    out.push_back(e.kids[node.a + i]);
-            break;
-        default:
-            break;
-    }
-}
-
 }  // namespace
 
 Status Engine::Compile(config::Diagnostics& diags) {
@@ -420,8 +401,8 @@ Status Engine::Compile(config::Diagnostics& diags) {
             e.keyword_groups.back().logsource = ls;
         }
         auto& pats = e.keyword_groups[it->second].patterns;
-        CollectKeywordPatterns(e, r.root, pats);
-        for (uint32_t f : r.filters) CollectKeywordPatterns(e, e.filters[f].root, pats);
+        CollectPatterns(e, r.root, pats, /*keywords_only=*/true);
+        for (uint32_t f : r.filters) CollectPatterns(e, e.filters[f].root, pats, true);
     }
     // Each group's patterns: joinable ones for the joined scan, the rest value by value.
     std::vector<std::vector<uint32_t>> joined_pats(e.keyword_groups.size()),

@@ -139,11 +139,6 @@ struct KeywordGroup {
 // Joins values for a joinable keyword scan; no rule literal contains it.
 inline constexpr char kValueSeparator = '\x1e';
 
-struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
-};
-
 }  // namespace vigil::detect::internal
 
 namespace vigil::detect {

@@ -191,12 +191,12 @@ struct Matcher::Impl {
     // hashes of common binaries): each (field, value) is scanned once per cache lifetime.
     static constexpr size_t kCacheMaxValue = 512;
     ValueCache cache;
-    std::vector<uint32_t> scan_hits;  // every Mark of the current Scan, for the cache
+    std::vector<uint32_t> scan_hits;  // every Mark of a caching Scan, for the cache
     bool caching = false;             // the current Scan's hits go to the cache
 
     bool Hit(uint32_t pid) const { return pat_stamp[pid] == epoch; }
     void Mark(uint32_t pid) {
-        scan_hits.push_back(pid);
+        if (caching) scan_hits.push_back(pid);
         if (pat_stamp[pid] == epoch) return;
         pat_stamp[pid] = epoch;
         hit_list.push_back(pid);
@@ -225,17 +225,17 @@ struct Matcher::Impl {
     void ScanField(uint32_t fid, std::string_view value) {
         const auto& index = e.fields[fid];
         // Exact-only fields (event ids, flags) are one hash lookup already.
-        ++scanned;
         if (index.dbs.empty() || value.size() > kCacheMaxValue) {
+            ++scanned;
             Scan(index, value);
             return;
         }
         uint64_t h = ValueCache::Hash(fid, value);
         if (const auto hits = cache.Find(h, fid, value)) {
-            --scanned;
             for (uint32_t pid : *hits) Mark(pid);
             return;
         }
+        ++scanned;
         scan_hits.clear();
         caching = true;
         Scan(index, value);

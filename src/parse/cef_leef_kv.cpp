@@ -100,11 +100,18 @@ std::string_view ExtensionText(std::string_view raw, std::string& scratch) {
     return scratch;
 }
 
-// Milliseconds since the epoch in a digits-only value.
-void TimeFromMillis(Ctx& ctx, std::string_view v) {
-    if (!IsDigits(v) || v.size() > 15) return;
-    if (auto ms = ParseInt(v); ms && *ms <= INT64_MAX / 1000000) ctx.ev.time_ns = *ms * 1000000;
+// Sets the event's time from a digits-only count of `unit_ns` nanoseconds since the epoch;
+// false (and no time) when v is not one or the time does not fit.
+bool TimeFromEpoch(Ctx& ctx, std::string_view v, int64_t unit_ns) {
+    if (v.empty() || !IsDigits(v) || v.size() > 19) return false;
+    const auto n = ParseInt(v);
+    if (!n || *n > INT64_MAX / unit_ns) return false;  // "9999999999" seconds would overflow
+    ctx.ev.time_ns = *n * unit_ns;
+    return true;
 }
+
+// Milliseconds since the epoch in a digits-only value.
+void TimeFromMillis(Ctx& ctx, std::string_view v) { (void)TimeFromEpoch(ctx, v, 1000000); }
 
 // A FortiGate line's time: `eventtime` (seconds, milliseconds, microseconds or nanoseconds
 // since the epoch, by its length), else `date` and `time` in the zone `tz` ("+0800"). Without
@@ -112,18 +119,11 @@ void TimeFromMillis(Ctx& ctx, std::string_view v) {
 // are the device's local time, and read as UTC they would be hours off wherever it is not.
 void FortigateTime(Ctx& ctx) {
     const std::string_view et = ctx.ev.Get("eventtime");
-    if (!et.empty() && IsDigits(et) && et.size() <= 19) {
-        if (auto v = ParseInt(et)) {
-            const int64_t scale = et.size() <= 10   ? 1000000000
-                                  : et.size() <= 13 ? 1000000
-                                  : et.size() <= 16 ? 1000
-                                                    : 1;
-            if (*v <= INT64_MAX / scale) {  // "9999999999" seconds would overflow
-                ctx.ev.time_ns = *v * scale;
-                return;
-            }
-        }
-    }
+    const int64_t unit_ns = et.size() <= 10   ? 1000000000
+                            : et.size() <= 13 ? 1000000
+                            : et.size() <= 16 ? 1000
+                                              : 1;
+    if (TimeFromEpoch(ctx, et, unit_ns)) return;
     const std::string_view date = ctx.ev.Get("date"), time = ctx.ev.Get("time"),
                            tz = ctx.ev.Get("tz");
     if (date.empty() || time.empty() || tz.empty()) return;

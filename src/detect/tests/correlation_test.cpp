@@ -1014,13 +1014,19 @@ TEST(Correlation, ExpireDropsIdleGroups) {
     EXPECT_EQ(Match(e, "failed", Ev(5003, {{"ComputerName", "b"}})).size(), 1u);
 }
 
-TEST(Correlation, GroupsPerCorrelationAreCapped) {
+// A count of rule a's events per Src over a day, firing at `gte`.
+CorrelationEngine CountPerSource(int gte) {
     config::Diagnostics d;
-    auto e = BuildEngine(R"(title: t
+    return BuildEngine(R"(title: t
 correlation: {type: event_count, rules: [a], group-by: [Src], timespan: 1d,
-              condition: {gte: 2}}
+              condition: {gte: )" +
+                           std::to_string(gte) + R"(}}
 )",
-                         {{"", "a"}}, d);
+                       {{"", "a"}}, d);
+}
+
+TEST(Correlation, GroupsPerCorrelationAreCapped) {
+    auto e = CountPerSource(2);
     event::Event ev;
     std::vector<CorrelationHit> hits;
     for (int i = 0; i <= 100000; ++i) {
@@ -1049,12 +1055,7 @@ TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
     // and evicted at the cap for most events. The engine's hits must be those of a plain
     // model: an LRU of per-key counts capped at 100,000, a key's count firing at 3 and
     // starting over.
-    config::Diagnostics d;
-    auto e = BuildEngine(R"(title: t
-correlation: {type: event_count, rules: [a], group-by: [Src], timespan: 1d,
-              condition: {gte: 3}}
-)",
-                         {{"", "a"}}, d);
+    auto e = CountPerSource(3);
     std::list<std::pair<std::string, int>> lru;  // least recently updated first
     std::unordered_map<std::string, std::list<std::pair<std::string, int>>::iterator> where;
     uint64_t x = 88172645463325252ull;  // xorshift: the same sequence on every run

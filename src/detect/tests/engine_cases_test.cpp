@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -156,40 +157,53 @@ detection:
     EXPECT_FALSE(fires(none));
 }
 
+// An engine holding `yaml`'s rules (documents separated by ---), compiled; nullptr when they
+// do not compile.
+std::unique_ptr<Engine> Compiled(const std::string& yaml) {
+    auto engine = std::make_unique<Engine>();
+    config::Diagnostics diags;
+    engine->LoadString(yaml, "test.yml", diags);
+    if (!engine->Compile(diags)) return nullptr;
+    return engine;
+}
+
+// An event of logsource `ls` with these fields, in this order.
+event::Event EventOf(const event::LogSource& ls,
+                     const std::vector<std::pair<std::string, std::string>>& fields) {
+    event::Event ev;
+    ev.logsource = ls;
+    for (const auto& [name, value] : fields) ev.Add(name, value);
+    return ev;
+}
+
 TEST(EngineTest, ValuesWithoutHitsAreAnsweredFromTheCacheToo) {
     // Most of a live stream is benign: its values hit no pattern. A value seen again on the
     // same field is answered from the matcher's cache whether or not it had hits; before, a
     // value without hits was never found in the cache, so each was scanned and inserted again
     // (a web log without any hit took ~7 times the CPU of one with hits).
-    Engine engine;
-    config::Diagnostics diags;
-    engine.LoadString(R"(title: web shell
+    auto engine = Compiled(R"(title: web shell
 id: ws
 logsource: {category: webserver}
 detection:
     sel: {cs-uri-query|contains: 'cmd=whoami'}
     condition: sel
-)",
-                      "ws.yml", diags);
-    ASSERT_TRUE(engine.Compile(diags));
-    Matcher matcher(engine);
+)");
+    ASSERT_TRUE(engine);
+    Matcher matcher(*engine);
     std::vector<Match> out;
-    auto event = [](const std::string& query) {
-        event::Event ev;
-        ev.logsource.categories = {"webserver"};
-        ev.Add("cs-uri-query", query);
-        return ev;
-    };
+    event::LogSource web;
+    web.categories = {"webserver"};
+    auto query = [&](const std::string& q) { return EventOf(web, {{"cs-uri-query", q}}); };
     // 40,000 events: 20,000 distinct values (fewer than the cache holds before it starts
     // over), then the same values in reverse order; none has a hit.
-    for (int i = 0; i < 20000; ++i) matcher.Match(event("q=item" + std::to_string(i)), out);
-    for (int i = 20000; i-- > 0;) matcher.Match(event("q=item" + std::to_string(i)), out);
+    for (int i = 0; i < 20000; ++i) matcher.Match(query("q=item" + std::to_string(i)), out);
+    for (int i = 20000; i-- > 0;) matcher.Match(query("q=item" + std::to_string(i)), out);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(matcher.values_scanned(), 20000u);  // each scanned once, then cached
     // And a hit is still found, from a scan and from the cache.
     for (int i = 0; i < 2; ++i) {
         out.clear();
-        matcher.Match(event("cmd=whoami&x=1"), out);
+        matcher.Match(query("cmd=whoami&x=1"), out);
         EXPECT_EQ(out.size(), 1u);
     }
     EXPECT_EQ(matcher.values_scanned(), 20001u);
@@ -198,30 +212,24 @@ detection:
 TEST(EngineTest, ARegexHitIsCachedForEachValueThatHasIt) {
     // An event carries the field twice and both values match the regex: the second value's
     // hits, cached, must hold the regex too, or an event with only that value would miss it.
-    Engine engine;
-    config::Diagnostics diags;
-    engine.LoadString(R"(title: encoded
+    auto engine = Compiled(R"(title: encoded
 id: enc
 logsource: {product: linux}
 detection:
     sel: {CommandLine|re: 'base64 +-d'}
     condition: sel
-)",
-                      "enc.yml", diags);
-    ASSERT_TRUE(engine.Compile(diags));
-    Matcher matcher(engine);
+)");
+    ASSERT_TRUE(engine);
+    Matcher matcher(*engine);
     std::vector<Match> out;
-    event::Event both;
-    both.logsource.product = "linux";
-    both.Add("CommandLine", "echo x | base64 -d");
-    both.Add("CommandLine", "cat y | base64  -d | sh");
-    matcher.Match(both, out);
+    event::LogSource on_linux;
+    on_linux.product = "linux";
+    matcher.Match(EventOf(on_linux, {{"CommandLine", "echo x | base64 -d"},
+                                     {"CommandLine", "cat y | base64  -d | sh"}}),
+                  out);
     EXPECT_EQ(out.size(), 1u);
-    event::Event second;
-    second.logsource.product = "linux";
-    second.Add("CommandLine", "cat y | base64  -d | sh");
     out.clear();
-    matcher.Match(second, out);
+    matcher.Match(EventOf(on_linux, {{"CommandLine", "cat y | base64  -d | sh"}}), out);
     EXPECT_EQ(out.size(), 1u);
 }
 
@@ -229,37 +237,36 @@ TEST(EngineTest, ARuleIsEvaluatedOnlyWhenItsRarePartIsSeen) {
     // Three auditd rules share "type: EXECVE"; each also needs its own program. An EXECVE of
     // another program evaluates none of them (the trigger of each is the part only it uses),
     // and one of curl evaluates and fires only curl's.
-    Engine engine;
-    config::Diagnostics diags;
+    std::string yaml;
     for (const char* program : {"curl", "wget", "nc"}) {
-        engine.LoadString(std::string("title: exec ") + program + "\nid: exec-" + program + R"(
+        yaml += std::string(yaml.empty() ? "" : "---\n") + "title: exec " + program +
+                "\nid: exec-" + program + R"(
 logsource: {product: linux, service: auditd}
 detection:
     sel:
         type: EXECVE
-        a0: )" + program + R"(
+        a0: )" + program +
+                R"(
     condition: sel
-)",
-                          std::string(program) + ".yml", diags);
+)";
     }
-    ASSERT_TRUE(engine.Compile(diags));
-    ASSERT_EQ(engine.rule_count(), 3u);
-    Matcher matcher(engine);
+    auto engine = Compiled(yaml);
+    ASSERT_TRUE(engine);
+    ASSERT_EQ(engine->rule_count(), 3u);
+    Matcher matcher(*engine);
     std::vector<Match> out;
-    auto exec = [](const std::string& program) {
-        event::Event ev;
-        ev.logsource.product = "linux";
-        ev.logsource.service = "auditd";
-        ev.Add("type", "EXECVE");
-        ev.Add("a0", program);
-        return ev;
+    event::LogSource auditd;
+    auditd.product = "linux";
+    auditd.service = "auditd";
+    auto exec = [&](const std::string& program) {
+        return EventOf(auditd, {{"type", "EXECVE"}, {"a0", program}});
     };
     matcher.Match(exec("ls"), out);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(matcher.rules_evaluated(), 0u);
     matcher.Match(exec("curl"), out);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(engine.rule(out[0].rule).meta.id, "exec-curl");
+    EXPECT_EQ(engine->rule(out[0].rule).meta.id, "exec-curl");
     EXPECT_EQ(matcher.rules_evaluated(), 1u);
 }
 
