@@ -58,6 +58,9 @@ struct LoadStats {
     size_t patterns = 0;         // distinct patterns in the Vectorscan databases
     size_t regex_confirmed = 0;  // patterns prefiltered by Vectorscan and confirmed by RE2
     size_t regex_only = 0;       // patterns evaluated by RE2 alone
+    // Patterns only ever needed once a rule's rarer part was seen: checked on demand then,
+    // not scanned for in every event (counted in `patterns`, not in the two above).
+    size_t patterns_on_demand = 0;
 };
 
 class Engine {

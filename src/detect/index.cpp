@@ -47,9 +47,18 @@ void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& o
 // How likely a set of trigger patterns is to be seen: the sum, over its patterns, of the
 // number of rules using each. A pattern many rules share (auditd's type=EXECVE, a web log's
 // GET) is one that events carry; one only a single rule uses (a0=curl) rarely is.
-uint64_t TriggerCost(const std::vector<uint32_t>& set, const std::vector<uint32_t>& rules_using) {
+// A substring of one or two characters (':', '@', '-s') is in nearly every event whatever
+// the rules: never the better trigger.
+uint64_t TriggerCost(const Engine::Impl& e, const std::vector<uint32_t>& set,
+                     const std::vector<uint32_t>& rules_using) {
+    constexpr uint64_t kShortSubstring = 1 << 20;
     uint64_t cost = 0;
-    for (uint32_t p : set) cost += rules_using[p];
+    for (uint32_t p : set) {
+        cost += rules_using[p];
+        const internal::Pattern& pat = e.patterns[p];
+        if (pat.kind != PatKind::kExact && pat.kind != PatKind::kRegex && pat.text.size() <= 2)
+            cost += kShortSubstring;
+    }
     return cost;
 }
 
@@ -71,7 +80,7 @@ std::optional<std::vector<uint32_t>> Required(const Engine::Impl& e, uint32_t n,
             for (uint32_t i = 0; i < node.b; ++i) {
                 auto r = Required(e, e.kids[node.a + i], rules_using);
                 if (!r) continue;
-                const uint64_t cost = TriggerCost(*r, rules_using);
+                const uint64_t cost = TriggerCost(e, *r, rules_using);
                 if (!best || cost < best_cost || (cost == best_cost && r->size() < best->size())) {
                     best = std::move(r);
                     best_cost = cost;
@@ -389,6 +398,37 @@ Status Engine::Compile(config::Diagnostics& diags) {
         for (uint32_t p : *req) e.pattern_rules[p].push_back(i);
     }
 
+    // On-demand patterns: those no rule is triggered by, unless an always-evaluated rule or a
+    // filter (evaluated on every event of a rule that fires) reads them.
+    e.on_demand.assign(e.patterns.size(), 0);
+    for (uint32_t p = 0; p < e.patterns.size(); ++p) e.on_demand[p] = e.pattern_rules[p].empty();
+    for (auto* rules : {&e.rules, &e.filters}) {
+        for (const auto& r : *rules) {
+            if (rules == &e.rules && !r.always) continue;
+            used.clear();
+            CollectPatterns(e, r.root, used);
+            for (uint32_t p : used) e.on_demand[p] = 0;
+        }
+    }
+    // A rule's trigger can still be common in the data (a web log's GET): a long value list
+    // checked pattern by pattern on each of those events would cost more than scanning for it.
+    constexpr uint32_t kMaxOnDemandList = 8;
+    for (const internal::Instr& in : e.program) {
+        if (in.op != Node::kAnyPattern || in.count <= kMaxOnDemandList) continue;
+        for (uint32_t k = 0; k < in.count; ++k) e.on_demand[e.kids[in.arg + k]] = 0;
+    }
+    e.instr_on_demand.assign(e.program.size(), 0);
+    for (size_t i = 0; i < e.program.size(); ++i) {
+        const internal::Instr& in = e.program[i];
+        if (in.op != Node::kAnyPattern) continue;
+        for (uint32_t k = 0; k < in.count; ++k)
+            if (e.on_demand[e.kids[in.arg + k]]) e.instr_on_demand[i] = 1;
+    }
+    for (uint32_t p = 0; p < e.patterns.size(); ++p) {
+        internal::Pattern& pat = e.patterns[p];
+        if (e.on_demand[p] && pat.kind == PatKind::kGlob) pat.re2 = Re2ForGlob(pat);
+    }
+
     // Keyword groups: one per distinct rule logsource.
     std::map<std::string, uint32_t> group_of;
     for (auto& r : e.rules) {
@@ -404,13 +444,18 @@ Status Engine::Compile(config::Diagnostics& diags) {
         CollectPatterns(e, r.root, pats, /*keywords_only=*/true);
         for (uint32_t f : r.filters) CollectPatterns(e, e.filters[f].root, pats, true);
     }
+    // A group whose keywords are all checked on demand has nothing to scan.
+    for (auto& g : e.keyword_groups) {
+        std::sort(g.patterns.begin(), g.patterns.end());
+        g.patterns.erase(std::unique(g.patterns.begin(), g.patterns.end()), g.patterns.end());
+        std::erase_if(g.patterns, [&](uint32_t pid) { return e.on_demand[pid] != 0; });
+    }
+    std::erase_if(e.keyword_groups, [](const auto& g) { return g.patterns.empty(); });
     // Each group's patterns: joinable ones for the joined scan, the rest value by value.
     std::vector<std::vector<uint32_t>> joined_pats(e.keyword_groups.size()),
         rest_pats(e.keyword_groups.size());
     for (size_t i = 0; i < e.keyword_groups.size(); ++i) {
         auto& g = e.keyword_groups[i];
-        std::sort(g.patterns.begin(), g.patterns.end());
-        g.patterns.erase(std::unique(g.patterns.begin(), g.patterns.end()), g.patterns.end());
         for (uint32_t pid : g.patterns)
             (Joinable(e.patterns[pid]) ? joined_pats[i] : rest_pats[i]).push_back(pid);
     }
@@ -418,7 +463,7 @@ Status Engine::Compile(config::Diagnostics& diags) {
     // Per-field and per-keyword-group indexes, built on all cores, largest first.
     std::vector<std::vector<uint32_t>> field_pats(e.field_names.size());
     for (uint32_t pid = 0; pid < e.patterns.size(); ++pid) {
-        if (e.patterns[pid].field != internal::kKeywordField)
+        if (e.patterns[pid].field != internal::kKeywordField && !e.on_demand[pid])
             field_pats[e.patterns[pid].field].push_back(pid);
     }
     e.fields.clear();
@@ -484,8 +529,12 @@ Status Engine::Compile(config::Diagnostics& diags) {
     }
 
     e.stats.patterns = e.patterns.size();
-    size_t regex = 0, re2_only = 0;
-    for (const auto& p : e.patterns) regex += p.kind == PatKind::kRegex;
+    size_t regex = 0, re2_only = 0, on_demand = 0;
+    for (uint32_t p = 0; p < e.patterns.size(); ++p) {
+        on_demand += e.on_demand[p];
+        regex += e.patterns[p].kind == PatKind::kRegex && !e.on_demand[p];
+    }
+    e.stats.patterns_on_demand = on_demand;
     auto count_re2 = [&](const internal::FieldIndex& fi) {
         for (const auto& r : fi.re2_only) re2_only += e.patterns[r.pid].kind == PatKind::kRegex;
     };

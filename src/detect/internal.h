@@ -32,7 +32,8 @@ struct Pattern {
     std::string text;          // literal (lower-cased unless cased), Vectorscan regex for kGlob,
                                // the rule's regex for kRegex
     std::string flags;         // kRegex: "i", "m", "s" sub-modifiers
-    std::shared_ptr<RE2> re2;  // kRegex: confirms a Vectorscan prefilter hit
+    std::shared_ptr<RE2> re2;  // kRegex: confirms a Vectorscan prefilter hit; kGlob: checks
+                               // an on-demand glob (Engine::Impl::on_demand)
 
     std::string Key() const;
 };
@@ -167,6 +168,11 @@ struct Engine::Impl {
     std::vector<internal::FieldIndex> fields;  // by field id
     std::vector<internal::KeywordGroup> keyword_groups;
     std::vector<std::vector<uint32_t>> pattern_rules;  // pattern -> rules it triggers
+    // Patterns no rule is triggered by (each rule using one needs a rarer part of its
+    // condition seen first) and no always-evaluated rule or filter reads: left out of the
+    // Vectorscan databases and checked, value by value, only when a rule's evaluation asks.
+    std::vector<uint8_t> on_demand;        // by pattern
+    std::vector<uint8_t> instr_on_demand;  // by program instruction: a kAnyPattern listing one
     bool compiled = false;
 
     uint32_t FieldId(std::string_view name);

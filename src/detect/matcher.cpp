@@ -162,6 +162,14 @@ struct Matcher::Impl {
     std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
     uint32_t epoch = 0;
     std::vector<uint32_t> pat_stamp;
+    std::vector<uint32_t> checked_stamp;  // on-demand patterns checked in this epoch
+    // The event's values lower-cased for on-demand checks, each on first use (index size():
+    // the message).
+    std::vector<uint32_t> lowered_stamp;
+    std::vector<std::pair<uint32_t, uint32_t>> lowered_at;
+    std::string lowered;
+    uint32_t lowered_epoch = 0;  // `lowered` holds this event's values
+    uint32_t joined_epoch = 0;   // `joined` holds this event's values
     std::vector<uint32_t> hit_list;
     std::vector<uint32_t> confirm;
     std::vector<uint32_t> rule_stamp;
@@ -385,7 +393,83 @@ struct Matcher::Impl {
         return false;
     }
 
-    bool Eval(const internal::Instr* p) const {
+    // Value i of the event (i == size(): its message), lower-cased.
+    std::string_view Lowered(size_t i, std::string_view value) {
+        if (i >= lowered_stamp.size()) {
+            lowered_stamp.resize(i + 1, 0);
+            lowered_at.resize(i + 1);
+        }
+        if (lowered_stamp[i] != epoch) {
+            if (lowered_epoch != epoch) {  // the first value lowered in this event
+                lowered_epoch = epoch;
+                lowered.clear();
+            }
+            lowered_stamp[i] = epoch;
+            lowered_at[i] = {static_cast<uint32_t>(lowered.size()),
+                             static_cast<uint32_t>(value.size())};
+            AppendAsciiLower(value, lowered);
+        }
+        return std::string_view(lowered).substr(lowered_at[i].first, lowered_at[i].second);
+    }
+
+    // Whether value i of the event has the pattern, as a scan would find it (for on-demand
+    // patterns).
+    bool ValueHas(const internal::Pattern& p, size_t i, std::string_view value) {
+        if (p.kind == PatKind::kRegex) return RE2::PartialMatch(value, *p.re2);
+        const std::string_view v = p.cased ? value : Lowered(i, value);
+        if (p.kind == PatKind::kExact) return v == p.text;
+        if (v.empty()) return false;  // empty values are not scanned
+        switch (p.kind) {
+            case PatKind::kPrefix:
+                return v.starts_with(p.text);
+            case PatKind::kSuffix:
+                return v.ends_with(p.text);
+            case PatKind::kContains:
+                return v.find(p.text) != std::string_view::npos;
+            case PatKind::kGlob:
+                return RE2::PartialMatch(v, *p.re2);
+            default:
+                return false;
+        }
+    }
+
+    // An on-demand pattern: checked against the event's values the first time a rule's
+    // evaluation asks in this event, then remembered like a scanned hit.
+    bool CheckedHit(uint32_t pid) {
+        if (pat_stamp[pid] == epoch) return true;
+        if (checked_stamp[pid] == epoch) return false;
+        checked_stamp[pid] = epoch;
+        const internal::Pattern& p = e.patterns[pid];
+        bool hit = false;
+        if (p.field == internal::kKeywordField && p.kind == PatKind::kContains && !p.cased &&
+            p.text.find(internal::kValueSeparator) == std::string::npos) {
+            // One search of the values joined as for the keyword scan (lower-cased, each
+            // value's end marked; the literal cannot span two).
+            if (joined_epoch != epoch) (void)JoinValues(*ev);
+            hit = joined.find(p.text) != std::string::npos;
+        } else if (p.field == internal::kKeywordField) {
+            for (size_t i = 0; i < ev->size() && !hit; ++i) {
+                const event::FieldView f = ev->field(i);
+                hit = f.kind != event::ValueKind::kNull && ValueHas(p, i, f.value);
+            }
+            hit = hit || (!ev->message.empty() && ValueHas(p, ev->size(), ev->message));
+        } else {
+            for (int32_t i = Present(p.field) ? field_first[p.field] : -1; i >= 0 && !hit;
+                 i = next_same[static_cast<size_t>(i)]) {
+                const auto at = static_cast<size_t>(i);
+                const event::FieldView f = ev->field(at);
+                hit = f.kind != event::ValueKind::kNull && ValueHas(p, at, f.value);
+            }
+        }
+        if (hit) {
+            pat_stamp[pid] = epoch;
+            hit_list.push_back(pid);
+        }
+        return hit;
+    }
+    bool PatternHit(uint32_t pid) { return e.on_demand[pid] ? CheckedHit(pid) : Hit(pid); }
+
+    bool Eval(const internal::Instr* p) {
         switch (p->op) {
             case Node::kAnd: {
                 const internal::Instr* c = p + 1;
@@ -408,14 +492,17 @@ struct Matcher::Impl {
                 if (hit_list.size() < p->count) {
                     for (uint32_t pid : hit_list)
                         if (std::binary_search(first, last, pid)) return true;
-                    return false;
+                } else {
+                    for (const uint32_t* q = first; q != last; ++q)
+                        if (Hit(*q)) return true;
                 }
+                if (!e.instr_on_demand[static_cast<size_t>(p - e.program.data())]) return false;
                 for (const uint32_t* q = first; q != last; ++q)
-                    if (Hit(*q)) return true;
+                    if (e.on_demand[*q] && CheckedHit(*q)) return true;
                 return false;
             }
             case Node::kPattern:
-                return Hit(p->arg);
+                return PatternHit(p->arg);
             case Node::kPred:
                 return EvalPred(e.preds[p->arg]);
             case Node::kTrue:
@@ -425,11 +512,15 @@ struct Matcher::Impl {
         }
         return false;
     }
-    bool EvalRule(const internal::CompiledRule& r) const { return Eval(&e.program[r.program]); }
+    bool EvalRule(const internal::CompiledRule& r) { return Eval(&e.program[r.program]); }
 
     void NextEpoch() {
         if (++epoch == 0) {
             std::fill(pat_stamp.begin(), pat_stamp.end(), 0);
+            std::fill(checked_stamp.begin(), checked_stamp.end(), 0);
+            std::fill(lowered_stamp.begin(), lowered_stamp.end(), 0);
+            joined_epoch = 0;
+            lowered_epoch = 0;
             std::fill(rule_stamp.begin(), rule_stamp.end(), 0);
             std::fill(field_stamp.begin(), field_stamp.end(), 0);
             epoch = 1;
@@ -444,6 +535,7 @@ struct Matcher::Impl {
     // within the piece is one within the message. kHoldsSeparator: the event's own data holds
     // the separator byte.
     Joined JoinValues(const event::Event& event) {
+        joined_epoch = epoch;
         joined.clear();
         bool holds = false;
         const auto holds_separator = [](std::string_view v) {
@@ -562,6 +654,7 @@ Matcher::Matcher(const Engine& engine) : impl_(std::make_unique<Impl>(*engine.im
     }
     m.scratch.reset(s);
     m.pat_stamp.assign(e.patterns.size(), 0);
+    m.checked_stamp.assign(e.patterns.size(), 0);
     m.rule_stamp.assign(e.rules.size(), 0);
     m.field_stamp.assign(e.field_names.size(), 0);
     m.field_first.assign(e.field_names.size(), -1);

@@ -70,6 +70,12 @@ TEST_P(EngineCase, FiresExactlyTheExpectedRules) {
         return s;
     }();
 
+    // Optional: how many patterns are left to on-demand checks (so a case about them fails
+    // when they are scanned for instead).
+    if (root["on_demand"]) {
+        EXPECT_EQ(engine.stats().patterns_on_demand, root["on_demand"].as<size_t>());
+    }
+
     Matcher matcher(engine);
     int index = 0;
     for (const auto& c : root["events"]) {
