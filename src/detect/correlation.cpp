@@ -438,7 +438,7 @@ public:
     }
     // `it`'s key is not in the index.
     void Insert(uint64_t h, It it) {
-        if ((size_ + 1) * 2 > slots_.size()) Grow();
+        if ((size_ + 1) * 2 > slots_.size()) Resize(slots_.empty() ? kMinSlots : slots_.size() * 2);
         size_t i = h & mask_;
         while (slots_[i].hash != 0) i = (i + 1) & mask_;
         slots_[i] = {h, it};
@@ -459,17 +459,22 @@ public:
         }
         slots_[i] = Slot{};
         --size_;
+        // After a spray of keys has expired, the table halves once it is an eighth full (a
+        // quarter full after), so the memory follows the live groups both ways.
+        if (slots_.size() > kMinSlots && size_ * 8 < slots_.size()) Resize(slots_.size() / 2);
     }
     size_t size() const { return size_; }
+    size_t slots() const { return slots_.size(); }
 
 private:
     struct Slot {
         uint64_t hash = 0;
         It it{};
     };
-    void Grow() {
+    static constexpr size_t kMinSlots = 16;
+    void Resize(size_t n) {
         std::vector<Slot> old = std::move(slots_);
-        slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+        slots_.assign(n, Slot{});
         mask_ = slots_.size() - 1;
         for (const Slot& s : old) {
             if (s.hash == 0) continue;
@@ -1152,5 +1157,12 @@ size_t CorrelationEngine::group_count() const {
 }
 
 uint64_t CorrelationEngine::groups_evicted() const { return impl_ ? impl_->groups_evicted : 0; }
+
+size_t CorrelationEngine::group_index_slots() const {
+    if (!impl_) return 0;
+    size_t n = 0;
+    for (const CorrState& s : impl_->state) n += s.groups.slots();
+    return n;
+}
 
 }  // namespace vigil::detect

@@ -109,6 +109,9 @@ public:
 
     size_t group_count() const;       // live (correlation, group) windows
     uint64_t groups_evicted() const;  // groups dropped because a correlation hit its group cap
+    // Slots of the correlations' group indexes (16 bytes each): at most 8 per live group
+    // beyond a small minimum, since a table an eighth full halves.
+    size_t group_index_slots() const;
 
 private:
     struct Impl;

@@ -1100,6 +1100,22 @@ TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
     EXPECT_EQ(hits.size(), expected_hits);
     EXPECT_EQ(e.group_count(), where.size());
     EXPECT_GT(e.groups_evicted(), 100000u);
+    // Once the spray has aged out, its groups' index is given back too (the table was 262,144
+    // slots, 4 MiB, at the cap).
+    EXPECT_GE(e.group_index_slots(), 2 * e.group_count());
+    e.Expire(400000 + 86400LL * 1000000000LL);
+    EXPECT_EQ(e.group_count(), 0u);
+    EXPECT_LE(e.group_index_slots(), 16u);
+    // The shrunken index still finds its groups.
+    hits.clear();
+    for (int i = 0; i < 3000; ++i) {
+        ev.Clear();
+        ev.Add("Src", "after" + std::to_string(i % 1000));
+        ev.time_ns = 500000 + 86400LL * 1000000000LL + i;
+        e.OnMatch("", "a", ev, hits);
+    }
+    EXPECT_EQ(hits.size(), 1000u);
+    EXPECT_EQ(e.group_count(), 0u);
 }
 
 }  // namespace
