@@ -400,8 +400,11 @@ Status Engine::Compile(config::Diagnostics& diags) {
 
     // On-demand patterns: those no rule is triggered by, unless an always-evaluated rule or a
     // filter (evaluated on every event of a rule that fires) reads them.
+    // Regexes stay scanned: their Vectorscan prefilter reads bytes where RE2 reads UTF-8
+    // characters (`a.b` against `aéb`), so RE2 alone could answer differently than the scan.
     e.on_demand.assign(e.patterns.size(), 0);
-    for (uint32_t p = 0; p < e.patterns.size(); ++p) e.on_demand[p] = e.pattern_rules[p].empty();
+    for (uint32_t p = 0; p < e.patterns.size(); ++p)
+        e.on_demand[p] = e.pattern_rules[p].empty() && e.patterns[p].kind != PatKind::kRegex;
     for (auto* rules : {&e.rules, &e.filters}) {
         for (const auto& r : *rules) {
             if (rules == &e.rules && !r.always) continue;

@@ -413,9 +413,8 @@ struct Matcher::Impl {
     }
 
     // Whether value i of the event has the pattern, as a scan would find it (for on-demand
-    // patterns).
+    // patterns; never regexes). The view Lowered returns is used before the next call.
     bool ValueHas(const internal::Pattern& p, size_t i, std::string_view value) {
-        if (p.kind == PatKind::kRegex) return RE2::PartialMatch(value, *p.re2);
         const std::string_view v = p.cased ? value : Lowered(i, value);
         if (p.kind == PatKind::kExact) return v == p.text;
         if (v.empty()) return false;  // empty values are not scanned
@@ -428,7 +427,7 @@ struct Matcher::Impl {
                 return v.find(p.text) != std::string_view::npos;
             case PatKind::kGlob:
                 return RE2::PartialMatch(v, *p.re2);
-            default:
+            default:  // kExact above; kRegex is never on demand
                 return false;
         }
     }
