@@ -624,16 +624,16 @@ int RunHunt(const HuntOptions& opt) {
         for (const auto& s : samples) std::fprintf(stderr, "  %s\n", s.c_str());
     }
     if (opt.stats) {
-        std::fprintf(
-            stderr,
-            "stats: files=%zu documents=%zu rules_loaded=%zu rules_rejected=%zu "
-            "correlations=%zu filters=%zu patterns=%zu patterns_on_demand=%zu regex_confirmed=%zu "
-            "regex_only=%zu "
-            "threads=%u rules_evaluated=%llu values_scanned=%llu\n",
-            ls.files, ls.documents, ls.rules_loaded, ls.rules_rejected, ls.correlations_loaded,
-            ls.filters_loaded, ls.patterns, ls.patterns_on_demand, ls.regex_confirmed,
-            ls.regex_only, threads, static_cast<unsigned long long>(counters.evaluated.load()),
-            static_cast<unsigned long long>(counters.values_scanned.load()));
+        std::fprintf(stderr,
+                     "stats: files=%zu documents=%zu rules_loaded=%zu rules_rejected=%zu "
+                     "correlations=%zu filters=%zu patterns=%zu patterns_on_demand=%zu "
+                     "regex_confirmed=%zu regex_only=%zu threads=%u rules_evaluated=%llu "
+                     "values_scanned=%llu\n",
+                     ls.files, ls.documents, ls.rules_loaded, ls.rules_rejected,
+                     ls.correlations_loaded, ls.filters_loaded, ls.patterns, ls.patterns_on_demand,
+                     ls.regex_confirmed, ls.regex_only, threads,
+                     static_cast<unsigned long long>(counters.evaluated.load()),
+                     static_cast<unsigned long long>(counters.values_scanned.load()));
     }
     if (interrupted) return 130;
     return open_error.empty() ? 0 : 1;

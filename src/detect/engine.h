@@ -55,7 +55,7 @@ struct LoadStats {
     size_t correlations_rejected = 0;
     size_t filters_loaded = 0;
     size_t filters_rejected = 0;
-    size_t patterns = 0;         // distinct patterns in the Vectorscan databases
+    size_t patterns = 0;         // distinct patterns (scanned for, or checked on demand)
     size_t regex_confirmed = 0;  // patterns prefiltered by Vectorscan and confirmed by RE2
     size_t regex_only = 0;       // patterns evaluated by RE2 alone
     // Patterns only ever needed once a rule's rarer part was seen: checked on demand then,

@@ -207,18 +207,6 @@ Status CompileRegexes(const Engine::Impl& e, const DbInput& in, bool lower,
     return Ok();
 }
 
-// A keyword pattern the joined scan can take: a caseless contains-literal or contains-glob
-// that cannot match the separator byte itself.
-bool Joinable(const internal::Pattern& p) {
-    if (p.cased) return false;
-    if (p.kind == PatKind::kContains)
-        return p.text.find(internal::kValueSeparator) == std::string::npos;
-    if (p.kind == PatKind::kGlob)
-        return !p.text.starts_with('^') && !p.text.ends_with("\\z") &&
-               p.text.find("\\x1e") == std::string::npos;
-    return false;
-}
-
 // A contains-glob for the joined scan: its wildcards match anything but the separator, so a
 // match stays within one value, as when the values are scanned one by one.
 std::string JoinedGlob(std::string_view glob) {
@@ -316,6 +304,43 @@ void Flatten(const Engine::Impl& e, uint32_t n, std::vector<internal::Instr>& ou
     out[at].len = static_cast<uint32_t>(out.size() - at);
 }
 
+// On-demand patterns (after the triggers and the program): those no rule is triggered by,
+// unless an always-evaluated rule or a filter (evaluated on every event of a rule that fires)
+// reads them. Regexes stay scanned: their Vectorscan prefilter reads bytes where RE2 reads
+// UTF-8 characters (`a.b` against `aéb`), so RE2 alone could answer differently than the scan.
+void MarkOnDemand(Engine::Impl& e) {
+    e.on_demand.assign(e.patterns.size(), 0);
+    for (uint32_t p = 0; p < e.patterns.size(); ++p)
+        e.on_demand[p] = e.pattern_rules[p].empty() && e.patterns[p].kind != PatKind::kRegex;
+    std::vector<uint32_t> read;
+    for (auto* rules : {&e.rules, &e.filters}) {
+        for (const auto& r : *rules) {
+            if (rules == &e.rules && !r.always) continue;
+            read.clear();
+            CollectPatterns(e, r.root, read);
+            for (uint32_t p : read) e.on_demand[p] = 0;
+        }
+    }
+    // A rule's trigger can still be common in the data (a web log's GET): a long value list
+    // checked pattern by pattern on each of those events would cost more than scanning for it.
+    constexpr uint32_t kMaxOnDemandList = 8;
+    for (const internal::Instr& in : e.program) {
+        if (in.op != Node::kAnyPattern || in.count <= kMaxOnDemandList) continue;
+        for (uint32_t k = 0; k < in.count; ++k) e.on_demand[e.kids[in.arg + k]] = 0;
+    }
+    e.instr_on_demand.assign(e.program.size(), 0);
+    for (size_t i = 0; i < e.program.size(); ++i) {
+        const internal::Instr& in = e.program[i];
+        if (in.op != Node::kAnyPattern) continue;
+        for (uint32_t k = 0; k < in.count; ++k)
+            if (e.on_demand[e.kids[in.arg + k]]) e.instr_on_demand[i] = 1;
+    }
+    for (uint32_t p = 0; p < e.patterns.size(); ++p) {
+        internal::Pattern& pat = e.patterns[p];
+        if (e.on_demand[p] && pat.kind == PatKind::kGlob) pat.re2 = Re2ForGlob(pat);
+    }
+}
+
 }  // namespace
 
 Status Engine::Compile(config::Diagnostics& diags) {
@@ -398,39 +423,7 @@ Status Engine::Compile(config::Diagnostics& diags) {
         for (uint32_t p : *req) e.pattern_rules[p].push_back(i);
     }
 
-    // On-demand patterns: those no rule is triggered by, unless an always-evaluated rule or a
-    // filter (evaluated on every event of a rule that fires) reads them.
-    // Regexes stay scanned: their Vectorscan prefilter reads bytes where RE2 reads UTF-8
-    // characters (`a.b` against `aéb`), so RE2 alone could answer differently than the scan.
-    e.on_demand.assign(e.patterns.size(), 0);
-    for (uint32_t p = 0; p < e.patterns.size(); ++p)
-        e.on_demand[p] = e.pattern_rules[p].empty() && e.patterns[p].kind != PatKind::kRegex;
-    for (auto* rules : {&e.rules, &e.filters}) {
-        for (const auto& r : *rules) {
-            if (rules == &e.rules && !r.always) continue;
-            used.clear();
-            CollectPatterns(e, r.root, used);
-            for (uint32_t p : used) e.on_demand[p] = 0;
-        }
-    }
-    // A rule's trigger can still be common in the data (a web log's GET): a long value list
-    // checked pattern by pattern on each of those events would cost more than scanning for it.
-    constexpr uint32_t kMaxOnDemandList = 8;
-    for (const internal::Instr& in : e.program) {
-        if (in.op != Node::kAnyPattern || in.count <= kMaxOnDemandList) continue;
-        for (uint32_t k = 0; k < in.count; ++k) e.on_demand[e.kids[in.arg + k]] = 0;
-    }
-    e.instr_on_demand.assign(e.program.size(), 0);
-    for (size_t i = 0; i < e.program.size(); ++i) {
-        const internal::Instr& in = e.program[i];
-        if (in.op != Node::kAnyPattern) continue;
-        for (uint32_t k = 0; k < in.count; ++k)
-            if (e.on_demand[e.kids[in.arg + k]]) e.instr_on_demand[i] = 1;
-    }
-    for (uint32_t p = 0; p < e.patterns.size(); ++p) {
-        internal::Pattern& pat = e.patterns[p];
-        if (e.on_demand[p] && pat.kind == PatKind::kGlob) pat.re2 = Re2ForGlob(pat);
-    }
+    MarkOnDemand(e);
 
     // Keyword groups: one per distinct rule logsource.
     std::map<std::string, uint32_t> group_of;

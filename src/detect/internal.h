@@ -116,6 +116,12 @@ struct FieldIndex {
     std::vector<Re2Only> re2_only;
     std::vector<uint32_t> match_empty;  // patterns that match an empty value (not scanned)
     bool needs_lower = false;
+
+    // Nothing to look for (a field whose patterns are all on demand).
+    bool empty() const {
+        return exact_ci.empty() && exact_cs.empty() && dbs.empty() && re2_only.empty() &&
+               match_empty.empty();
+    }
 };
 
 // Keyword (whole-event) patterns of the rules that share one logsource: an event scans
@@ -139,6 +145,17 @@ struct KeywordGroup {
 
 // Joins values for a joinable keyword scan; no rule literal contains it.
 inline constexpr char kValueSeparator = '\x1e';
+
+// A keyword pattern the joined scan can take: a caseless contains-literal or contains-glob
+// that cannot match the separator byte itself.
+inline bool Joinable(const Pattern& p) {
+    if (p.cased) return false;
+    if (p.kind == PatKind::kContains) return p.text.find(kValueSeparator) == std::string::npos;
+    if (p.kind == PatKind::kGlob)
+        return !p.text.starts_with('^') && !p.text.ends_with("\\z") &&
+               p.text.find("\\x1e") == std::string::npos;
+    return false;
+}
 
 }  // namespace vigil::detect::internal
 

@@ -320,7 +320,8 @@ struct Matcher::Impl {
             bool ok = (unrouted && e.options.match_unrouted) || r.info.logsource.Matches(ls);
             if (!ok) continue;
             v.rule_ok[i] = 1;
-            for (uint32_t f : r.field_ids) v.field_used[f] = 1;
+            // A field whose patterns are all on demand has nothing to scan.
+            for (uint32_t f : r.field_ids) v.field_used[f] = !e.fields[f].empty();
             if (r.always) v.always.push_back(i);
         }
         for (uint32_t g = 0; g < e.keyword_groups.size(); ++g) {
@@ -440,8 +441,8 @@ struct Matcher::Impl {
         checked_stamp[pid] = epoch;
         const internal::Pattern& p = e.patterns[pid];
         bool hit = false;
-        if (p.field == internal::kKeywordField && p.kind == PatKind::kContains && !p.cased &&
-            p.text.find(internal::kValueSeparator) == std::string::npos) {
+        if (p.field == internal::kKeywordField && p.kind == PatKind::kContains &&
+            internal::Joinable(p)) {
             // One search of the values joined as for the keyword scan (lower-cased, each
             // value's end marked; the literal cannot span two).
             if (joined_epoch != epoch) (void)JoinValues(*ev);
