@@ -28,6 +28,13 @@ void AppendAsciiLower(std::string_view s, std::string& out) {
     }
 }
 
+bool IsAscii(std::string_view s) {
+    // An OR over the bytes, branch-free so the compiler vectorises it.
+    unsigned char any = 0;
+    for (char c : s) any |= static_cast<unsigned char>(c);
+    return any < 0x80;
+}
+
 std::string UuidText(std::span<const uint8_t, 16> bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out(36, '-');

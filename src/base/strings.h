@@ -17,6 +17,8 @@ std::string AsciiLower(std::string_view s);
 void AsciiLowerInto(std::string_view s, std::string& out);
 void AppendAsciiLower(std::string_view s, std::string& out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Whether every byte is below 0x80.
+bool IsAscii(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 std::string_view Trim(std::string_view s);

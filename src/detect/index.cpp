@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <thread>
@@ -227,6 +228,72 @@ std::string JoinedGlob(std::string_view glob) {
     return out;
 }
 
+// Whether Vectorscan's byte-wise prefilter for regex `re` can miss a match RE2 finds in
+// non-ASCII text, where RE2 reads UTF-8 characters: an atom matching one character of any width
+// (`.`, a negated class, `\W`, `\S`, `\D`) that is not repeated by `*` or `+` (a run of
+// characters is a run of such bytes), a non-ASCII byte in the pattern (a multi-byte literal
+// under a quantifier, or folded by case), or an escape naming a code point, a property or raw
+// bytes; and, caseless, any k, s or letter class (RE2 folds the Kelvin sign into k and the long
+// s into s). Errs towards true: those regexes are only checked by RE2 in non-ASCII values.
+bool ByteScanCanMiss(std::string_view re, bool caseless) {
+    const size_t n = re.size();
+    for (size_t at = re.find("(?"); at != std::string_view::npos && !caseless;
+         at = re.find("(?", at + 2)) {
+        for (size_t k = at + 2; k < n && std::isalpha(static_cast<unsigned char>(re[k])); ++k)
+            caseless = caseless || re[k] == 'i';  // (?i) or (?i:...); conservative past a '-'
+    }
+    if (caseless &&
+        (re.find_first_of("kKsS[") != std::string_view::npos ||
+         re.find("\\w") != std::string_view::npos || re.find("\\W") != std::string_view::npos))
+        return true;
+    auto repeated = [&](size_t next) { return next < n && (re[next] == '*' || re[next] == '+'); };
+    auto wide_escape = [](char c) { return c == 'W' || c == 'S' || c == 'D'; };
+    auto code_escape = [](char c) {
+        return c == 'x' || c == 'p' || c == 'P' || c == 'C' || c == 'X' || c == 'Q' || c == 'N';
+    };
+    size_t i = 0;
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(re[i]);
+        if (c >= 0x80) return true;
+        if (c == '\\') {
+            if (i + 1 >= n || code_escape(re[i + 1])) return true;
+            const bool wide = wide_escape(re[i + 1]);
+            i += 2;
+            if (wide && !repeated(i)) return true;
+        } else if (c == '[') {
+            size_t j = i + 1;
+            bool wide = j < n && re[j] == '^';
+            if (wide) ++j;
+            if (j < n && re[j] == ']') ++j;  // a leading ']' is a member
+            while (j < n && re[j] != ']') {
+                const auto m = static_cast<unsigned char>(re[j]);
+                if (m >= 0x80) return true;
+                if (m == '\\') {
+                    if (j + 1 >= n || code_escape(re[j + 1])) return true;
+                    wide = wide || wide_escape(re[j + 1]);
+                    j += 2;
+                } else if (m == '[' && j + 1 < n && re[j + 1] == ':') {  // [:alpha:], [:^alpha:]
+                    const size_t end = re.find(":]", j + 2);
+                    if (end == std::string_view::npos) return true;
+                    wide = wide || (j + 2 < n && re[j + 2] == '^');
+                    j = end + 2;
+                } else {
+                    ++j;
+                }
+            }
+            if (j >= n) return true;
+            i = j + 1;
+            if (wide && !repeated(i)) return true;
+        } else if (c == '.') {
+            ++i;
+            if (!repeated(i)) return true;
+        } else {
+            ++i;
+        }
+    }
+    return false;
+}
+
 // Builds the matching structures for a set of patterns (one field's, or one keyword group's;
 // `joined`: for the joined keyword scan).
 Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
@@ -262,6 +329,7 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
                 if (p.flags.find('m') != std::string::npos) f |= HS_FLAG_MULTILINE;
                 if (p.flags.find('s') != std::string::npos) f |= HS_FLAG_DOTALL;
                 re_orig.Add(p.text, f, pid);
+                if (ByteScanCanMiss(p.text, !p.cased)) fi.re2_non_ascii.push_back(pid);
                 break;
             }
         }
@@ -271,6 +339,11 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
     if (auto st = CompileLiterals(lit_orig, false, fi, what); !st) return st;
     if (auto st = CompileRegexes(e, re_lower, true, fi, what); !st) return st;
     if (auto st = CompileRegexes(e, re_orig, false, fi, what); !st) return st;
+    // A regex Vectorscan rejected is matched by RE2 alone anyway.
+    std::erase_if(fi.re2_non_ascii, [&](uint32_t pid) {
+        return std::any_of(fi.re2_only.begin(), fi.re2_only.end(),
+                           [&](const auto& r) { return r.pid == pid; });
+    });
     // Empty values are not scanned; regexes that match "" are marked directly.
     for (uint32_t pid : pids) {
         const auto& p = e.patterns[pid];
@@ -306,12 +379,11 @@ void Flatten(const Engine::Impl& e, uint32_t n, std::vector<internal::Instr>& ou
 
 // On-demand patterns (after the triggers and the program): those no rule is triggered by,
 // unless an always-evaluated rule or a filter (evaluated on every event of a rule that fires)
-// reads them. Regexes stay scanned: their Vectorscan prefilter reads bytes where RE2 reads
-// UTF-8 characters (`a.b` against `aéb`), so RE2 alone could answer differently than the scan.
+// reads them. A regex checked on demand is RE2's answer, which the scan gives too (its
+// prefilter only proposes; RE2 decides, alone where the prefilter could miss: re2_non_ascii).
 void MarkOnDemand(Engine::Impl& e) {
     e.on_demand.assign(e.patterns.size(), 0);
-    for (uint32_t p = 0; p < e.patterns.size(); ++p)
-        e.on_demand[p] = e.pattern_rules[p].empty() && e.patterns[p].kind != PatKind::kRegex;
+    for (uint32_t p = 0; p < e.patterns.size(); ++p) e.on_demand[p] = e.pattern_rules[p].empty();
     std::vector<uint32_t> read;
     for (auto* rules : {&e.rules, &e.filters}) {
         for (const auto& r : *rules) {

@@ -115,6 +115,9 @@ struct FieldIndex {
     };
     std::vector<Re2Only> re2_only;
     std::vector<uint32_t> match_empty;  // patterns that match an empty value (not scanned)
+    // Scanned regexes whose byte-wise prefilter can miss a match in non-ASCII text (RE2 reads
+    // UTF-8 characters: `a.b` matches `aéb`): RE2 alone decides them for such values.
+    std::vector<uint32_t> re2_non_ascii;
     bool needs_lower = false;
 
     // Nothing to look for (a field whose patterns are all on demand).

@@ -280,6 +280,12 @@ struct Matcher::Impl {
                     Mark(pid);
             }
             confirm.clear();
+            if (!index.re2_non_ascii.empty() && !IsAscii(value)) {
+                for (uint32_t pid : index.re2_non_ascii) {
+                    if ((caching || !Hit(pid)) && RE2::PartialMatch(value, *e.patterns[pid].re2))
+                        Mark(pid);
+                }
+            }
         }
         for (const auto& r : index.re2_only) {
             if ((caching || !Hit(r.pid)) &&
@@ -414,8 +420,9 @@ struct Matcher::Impl {
     }
 
     // Whether value i of the event has the pattern, as a scan would find it (for on-demand
-    // patterns; never regexes). The view Lowered returns is used before the next call.
+    // patterns). The view Lowered returns is used before the next call.
     bool ValueHas(const internal::Pattern& p, size_t i, std::string_view value) {
+        if (p.kind == PatKind::kRegex) return RE2::PartialMatch(value, *p.re2);
         const std::string_view v = p.cased ? value : Lowered(i, value);
         if (p.kind == PatKind::kExact) return v == p.text;
         if (v.empty()) return false;  // empty values are not scanned
@@ -428,7 +435,7 @@ struct Matcher::Impl {
                 return v.find(p.text) != std::string_view::npos;
             case PatKind::kGlob:
                 return RE2::PartialMatch(v, *p.re2);
-            default:  // kExact above; kRegex is never on demand
+            default:  // kExact and kRegex above
                 return false;
         }
     }
