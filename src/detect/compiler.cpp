@@ -255,7 +255,7 @@ std::optional<uint32_t> DetectionCompiler::PatternFromString(uint32_t field, Sig
         if (piece.kind == SigmaString::Piece::kStar) {
             re += ".*";
         } else if (piece.kind == SigmaString::Piece::kOne) {
-            re += "(?:[\\x00-\\x7f]|[\\xc0-\\xff][\\x80-\\xbf]+)";  // one UTF-8 character
+            re += internal::kGlobOneChar;
         } else {
             for (char c : cased ? piece.text : AsciiLower(piece.text)) {
                 auto u = static_cast<unsigned char>(c);

@@ -48,8 +48,27 @@ void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& o
 // How likely a set of trigger patterns is to be seen: the sum, over its patterns, of the
 // number of rules using each. A pattern many rules share (auditd's type=EXECVE, a web log's
 // GET) is one that events carry; one only a single rule uses (a0=curl) rarely is.
-// A substring of one or two characters (':', '@', '-s') is in nearly every event whatever
-// the rules: never the better trigger.
+// A substring of one or two characters (':', '@', '-s', or a glob such as `*@*`) is in nearly
+// every event whatever the rules: never the better trigger.
+// The longest run of literal characters in a glob's regex (`*.onion/*` has 7, `*@*` has 1).
+size_t GlobLongestLiteral(std::string_view re) {
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < re.size();) {
+        if (re.substr(i).starts_with(".*") || re.substr(i).starts_with(internal::kGlobOneChar)) {
+            i += re[i] == '.' ? 2 : internal::kGlobOneChar.size();
+            run = 0;
+        } else if (re.substr(i).starts_with("\\z")) {
+            i += 2;
+        } else if (re[i] == '^') {
+            ++i;
+        } else {
+            i += re[i] == '\\' ? 4 : 1;  // \xHH or an alphanumeric byte
+            best = std::max(best, ++run);
+        }
+    }
+    return best;
+}
+
 uint64_t TriggerCost(const Engine::Impl& e, const std::vector<uint32_t>& set,
                      const std::vector<uint32_t>& rules_using) {
     constexpr uint64_t kShortSubstring = 1 << 20;
@@ -57,7 +76,9 @@ uint64_t TriggerCost(const Engine::Impl& e, const std::vector<uint32_t>& set,
     for (uint32_t p : set) {
         cost += rules_using[p];
         const internal::Pattern& pat = e.patterns[p];
-        if (pat.kind != PatKind::kExact && pat.kind != PatKind::kRegex && pat.text.size() <= 2)
+        const bool short_text =
+            pat.kind == PatKind::kGlob ? GlobLongestLiteral(pat.text) <= 2 : pat.text.size() <= 2;
+        if (pat.kind != PatKind::kExact && pat.kind != PatKind::kRegex && short_text)
             cost += kShortSubstring;
     }
     return cost;
@@ -212,15 +233,14 @@ Status CompileRegexes(const Engine::Impl& e, const DbInput& in, bool lower,
 // match stays within one value, as when the values are scanned one by one.
 std::string JoinedGlob(std::string_view glob) {
     static constexpr std::string_view kAny = ".*";
-    static constexpr std::string_view kOneAscii = "(?:[\\x00-\\x7f]|";
     std::string out;
     for (size_t i = 0; i < glob.size();) {
         if (glob.substr(i).starts_with(kAny)) {
             out += "[^\\x1e]*";
             i += kAny.size();
-        } else if (glob.substr(i).starts_with(kOneAscii)) {
-            out += "(?:[\\x00-\\x1d\\x1f-\\x7f]|";
-            i += kOneAscii.size();
+        } else if (glob.substr(i).starts_with(internal::kGlobOneChar)) {
+            out += "(?:[\\x00-\\x1d\\x1f-\\x7f]|[\\xc0-\\xff][\\x80-\\xbf]+)";
+            i += internal::kGlobOneChar.size();
         } else {
             out += glob[i++];
         }
@@ -598,8 +618,14 @@ Status Engine::Compile(config::Diagnostics& diags) {
 
     e.stats.patterns = e.patterns.size();
     size_t regex = 0, re2_only = 0, on_demand = 0;
+    // A search the condition never names is neither scanned nor checked: not counted on demand.
+    std::vector<uint32_t> reached;
+    for (auto* rules : {&e.rules, &e.filters})
+        for (const auto& r : *rules) CollectPatterns(e, r.root, reached);
+    std::vector<uint8_t> reachable(e.patterns.size(), 0);
+    for (uint32_t p : reached) reachable[p] = 1;
     for (uint32_t p = 0; p < e.patterns.size(); ++p) {
-        on_demand += e.on_demand[p];
+        on_demand += e.on_demand[p] && reachable[p];
         regex += e.patterns[p].kind == PatKind::kRegex && !e.on_demand[p];
     }
     e.stats.patterns_on_demand = on_demand;

@@ -22,6 +22,9 @@ namespace vigil::detect::internal {
 
 // Field id 0 is the whole-event keyword search.
 inline constexpr uint32_t kKeywordField = 0;
+// A glob's `?` in the Vectorscan regex a glob compiles to (`*` is `.*`, a literal byte is
+// itself when alphanumeric and `\xHH` otherwise): one UTF-8 character.
+inline constexpr std::string_view kGlobOneChar = "(?:[\\x00-\\x7f]|[\\xc0-\\xff][\\x80-\\xbf]+)";
 
 enum class PatKind : uint8_t { kExact, kPrefix, kSuffix, kContains, kGlob, kRegex };
 
