@@ -1,5 +1,6 @@
 // CEF, LEEF and generic key=value lines. All three end in key=value pairs; CEF and key=value
 // values may contain spaces and run until the next " key=", as ArcSight's parser does.
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <string>
@@ -244,7 +245,7 @@ bool LooksLikeKv(std::string_view s) {
     return second != std::string_view::npos;
 }
 
-Status DecodeKv(Ctx& ctx, std::string_view text) {
+Status DecodeKv(Ctx& ctx, std::string_view text, bool in_message) {
     std::string value;
     size_t i = 0, pairs = 0;
     while (i < text.size()) {
@@ -271,7 +272,8 @@ Status DecodeKv(Ctx& ctx, std::string_view text) {
             ctx.Add(key, value);
             i = j + 1;
         } else {
-            size_t end = ValueEnd(text, v, false);
+            size_t end = in_message ? std::min(text.find_first_of(" \t", v), text.size())
+                                    : ValueEnd(text, v, false);
             std::string_view unquoted = Trim(text.substr(v, end - v));
             // "key=value, key=value" (sendmail, many appliances): the comma separates pairs.
             if (end < text.size() && unquoted.size() > 1 && unquoted.back() == ',')

@@ -52,7 +52,10 @@ struct Ctx {
 Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which);
 Status DecodeCef(Ctx& ctx, std::string_view text);
 Status DecodeLeef(Ctx& ctx, std::string_view text);
-Status DecodeKv(Ctx& ctx, std::string_view text);
+// `in_message`: pairs among the words of a syslog MSG (slapd's `conn=1 op=0 BIND dn="..."`): an
+// unquoted value ends at the first space, as in logfmt. Otherwise (a device's line of pairs) it
+// runs to the next ` key=`.
+Status DecodeKv(Ctx& ctx, std::string_view text, bool in_message = false);
 Status DecodeAccess(Ctx& ctx, std::string_view text);
 // program: "sshd", "sudo", ... when known (from a syslog tag); empty guesses from the text.
 Status DecodeAuth(Ctx& ctx, std::string_view program, std::string_view text);

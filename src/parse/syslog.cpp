@@ -324,7 +324,7 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     // (the event's host is its first "host"). FortiGate sends "<189>date=... devid=..." with
     // no header at all; its pairs go under logsource fortigate.
     if (payload.pairs) {
-        (void)DecodeKv(ctx, h.msg);
+        (void)DecodeKv(ctx, h.msg, /*in_message=*/true);
         // No header, so no host: the device names itself.
         if (h.host.empty() && ctx.ev.logsource.product == "fortigate") {
             const std::string devname(

@@ -597,6 +597,24 @@ TEST(Kv, OverSyslogWithOrWithoutAHeader) {
     EXPECT_EQ(m["verify"], "OK");
     EXPECT_EQ(m["bits"], "256/256");
 
+    // Pairs among words (slapd): an unquoted value ends at the first space, so the words
+    // between pairs are not part of a value.
+    auto o = Decode(
+        "<134>Nov 21 10:00:01 ldap1 slapd[812]: conn=1001 fd=12 ACCEPT from IP=10.0.0.5:51234 "
+        "(IP=0.0.0.0:389)");
+    ASSERT_TRUE(o.status) << Error(o);
+    EXPECT_EQ(o["conn"], "1001");
+    EXPECT_EQ(o["fd"], "12");
+    EXPECT_EQ(o["IP"], "10.0.0.5:51234");
+    auto b = Decode(
+        "<134>Nov 21 10:00:01 ldap1 slapd[812]: conn=1001 op=0 BIND dn=\"cn=admin,dc=example\" "
+        "method=128");
+    ASSERT_TRUE(b.status) << Error(b);
+    EXPECT_EQ(b["op"], "0");
+    EXPECT_EQ(b["dn"], "cn=admin,dc=example");
+    EXPECT_EQ(b["method"], "128");
+    EXPECT_EQ(b["message"], "conn=1001 op=0 BIND dn=\"cn=admin,dc=example\" method=128");
+
     // Text that is not pairs stays a message.
     auto t = Decode("<134>Nov 21 08:15:16 app01 started worker pool size=8 queue=64");
     ASSERT_TRUE(t.status) << Error(t);
