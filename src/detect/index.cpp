@@ -248,70 +248,100 @@ std::string JoinedGlob(std::string_view glob) {
     return out;
 }
 
-// Whether Vectorscan's byte-wise prefilter for regex `re` can miss a match RE2 finds in
-// non-ASCII text, where RE2 reads UTF-8 characters: an atom matching one character of any width
-// (`.`, a negated class, `\W`, `\S`, `\D`) that is not repeated by `*` or `+` (a run of
-// characters is a run of such bytes), a non-ASCII byte in the pattern (a multi-byte literal
-// under a quantifier, or folded by case), or an escape naming a code point, a property or raw
-// bytes; and, caseless, any k, s or letter class (RE2 folds the Kelvin sign into k and the long
-// s into s). Errs towards true: those regexes are only checked by RE2 in non-ASCII values.
-bool ByteScanCanMiss(std::string_view re, bool caseless) {
+// How a regex is matched. Vectorscan's prefilter reads bytes and follows PCRE where RE2 reads
+// UTF-8 characters and has its own syntax; where the two can differ, RE2 decides:
+// - alone, on every value (`re2_only`): an octal escape or backreference `\N` (a code point or
+//   a group for one, a byte for the other), a non-ASCII byte in the pattern (`é?` leaves its
+//   lead byte required), `\v` (VT for RE2, vertical space for PCRE), `\S` in a class or `\s` in
+//   a negated one (PCRE's `\s` has VT, RE2's has not), and multi-line mode (RE2's `^` also
+//   matches after a final newline);
+// - alone in a value with a non-ASCII byte (`recheck_non_ascii`): an atom matching one character
+//   of any width (`.`, a negated class, `\W`, `\S`, `\D`) not repeated by `*` or `+` (a run of
+//   characters is a run of such bytes), an escape naming a code point or property, and, caseless,
+//   any k, s, class or `\w` (RE2 folds the Kelvin sign into k and the long s into s).
+// `\S` elsewhere is scanned for as `[^\t\n\f\r ]` (without PCRE's VT). Errs towards RE2.
+struct RegexRoute {
+    std::string scan_text;  // for Vectorscan
+    bool re2_only = false;
+    bool recheck_non_ascii = false;
+};
+
+RegexRoute RouteRegex(std::string_view re, bool caseless, bool multiline) {
+    RegexRoute out;
     const size_t n = re.size();
-    for (size_t at = re.find("(?"); at != std::string_view::npos && !caseless;
-         at = re.find("(?", at + 2)) {
-        for (size_t k = at + 2; k < n && std::isalpha(static_cast<unsigned char>(re[k])); ++k)
+    for (size_t at = re.find("(?"); at != std::string_view::npos; at = re.find("(?", at + 2)) {
+        for (size_t k = at + 2; k < n && std::isalpha(static_cast<unsigned char>(re[k])); ++k) {
             caseless = caseless || re[k] == 'i';  // (?i) or (?i:...); conservative past a '-'
+            multiline = multiline || re[k] == 'm';
+        }
     }
-    if (caseless &&
-        (re.find_first_of("kKsS[") != std::string_view::npos ||
-         re.find("\\w") != std::string_view::npos || re.find("\\W") != std::string_view::npos))
-        return true;
+    const auto re2_only = [&] {
+        out.re2_only = true;
+        return out;
+    };
+    if (multiline) return re2_only();
+    out.recheck_non_ascii = caseless && (re.find_first_of("kKsS[") != std::string_view::npos ||
+                                         re.find("\\w") != std::string_view::npos ||
+                                         re.find("\\W") != std::string_view::npos);
     auto repeated = [&](size_t next) { return next < n && (re[next] == '*' || re[next] == '+'); };
     auto wide_escape = [](char c) { return c == 'W' || c == 'S' || c == 'D'; };
     auto code_escape = [](char c) {
         return c == 'x' || c == 'p' || c == 'P' || c == 'C' || c == 'X' || c == 'Q' || c == 'N';
     };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    out.scan_text.reserve(n);
     size_t i = 0;
     while (i < n) {
         const auto c = static_cast<unsigned char>(re[i]);
-        if (c >= 0x80) return true;
+        if (c >= 0x80) return re2_only();
         if (c == '\\') {
-            if (i + 1 >= n || code_escape(re[i + 1])) return true;
-            const bool wide = wide_escape(re[i + 1]);
+            if (i + 1 >= n || digit(re[i + 1]) || re[i + 1] == 'v') return re2_only();
+            const char e = re[i + 1];
+            out.recheck_non_ascii = out.recheck_non_ascii || code_escape(e);
+            if (e == 'S') {
+                out.scan_text += "[^\\t\\n\\f\\r ]";
+            } else {
+                out.scan_text += re.substr(i, 2);
+            }
             i += 2;
-            if (wide && !repeated(i)) return true;
+            if (wide_escape(e) && !repeated(i)) out.recheck_non_ascii = true;
         } else if (c == '[') {
             size_t j = i + 1;
-            bool wide = j < n && re[j] == '^';
-            if (wide) ++j;
+            const bool negated = j < n && re[j] == '^';
+            bool wide = negated;
+            if (negated) ++j;
             if (j < n && re[j] == ']') ++j;  // a leading ']' is a member
             while (j < n && re[j] != ']') {
                 const auto m = static_cast<unsigned char>(re[j]);
-                if (m >= 0x80) return true;
+                if (m >= 0x80) return re2_only();
                 if (m == '\\') {
-                    if (j + 1 >= n || code_escape(re[j + 1])) return true;
-                    wide = wide || wide_escape(re[j + 1]);
+                    if (j + 1 >= n) return re2_only();
+                    const char e = re[j + 1];
+                    if (digit(e) || e == 'v' || e == 'S' || (e == 's' && negated))
+                        return re2_only();
+                    out.recheck_non_ascii = out.recheck_non_ascii || code_escape(e);
+                    wide = wide || wide_escape(e);
                     j += 2;
                 } else if (m == '[' && j + 1 < n && re[j + 1] == ':') {  // [:alpha:], [:^alpha:]
                     const size_t end = re.find(":]", j + 2);
-                    if (end == std::string_view::npos) return true;
+                    if (end == std::string_view::npos) return re2_only();
                     wide = wide || (j + 2 < n && re[j + 2] == '^');
                     j = end + 2;
                 } else {
                     ++j;
                 }
             }
-            if (j >= n) return true;
+            if (j >= n) return re2_only();
+            out.scan_text += re.substr(i, j + 1 - i);
             i = j + 1;
-            if (wide && !repeated(i)) return true;
-        } else if (c == '.') {
-            ++i;
-            if (!repeated(i)) return true;
+            if (wide && !repeated(i)) out.recheck_non_ascii = true;
         } else {
+            out.scan_text += static_cast<char>(c);
             ++i;
+            if (c == '.' && !repeated(i)) out.recheck_non_ascii = true;
         }
     }
-    return false;
+    return out;
 }
 
 // Builds the matching structures for a set of patterns (one field's, or one keyword group's;
@@ -344,12 +374,17 @@ Status BuildIndex(const Engine::Impl& e, const std::vector<uint32_t>& pids,
                          pid);
                 break;
             case PatKind::kRegex: {
+                const bool multiline = p.flags.find('m') != std::string::npos;
+                RegexRoute route = RouteRegex(p.text, !p.cased, multiline);
+                if (route.re2_only) {
+                    fi.re2_only.push_back({pid, p.re2, false});
+                    break;
+                }
                 unsigned f = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
-                if (p.flags.find('i') != std::string::npos) f |= HS_FLAG_CASELESS;
-                if (p.flags.find('m') != std::string::npos) f |= HS_FLAG_MULTILINE;
+                if (!p.cased) f |= HS_FLAG_CASELESS;
                 if (p.flags.find('s') != std::string::npos) f |= HS_FLAG_DOTALL;
-                re_orig.Add(p.text, f, pid);
-                if (ByteScanCanMiss(p.text, !p.cased)) fi.re2_non_ascii.push_back(pid);
+                re_orig.Add(route.scan_text, f, pid);
+                if (route.recheck_non_ascii) fi.re2_non_ascii.push_back(pid);
                 break;
             }
         }
