@@ -251,7 +251,8 @@ std::string JoinedGlob(std::string_view glob) {
 // How a regex is matched. Vectorscan's prefilter reads bytes and follows PCRE where RE2 reads
 // UTF-8 characters and has its own syntax; where the two can differ, RE2 decides:
 // - alone, on every value (`re2_only`): an octal escape or backreference `\N` (a code point or
-//   a group for one, a byte for the other), a non-ASCII byte in the pattern (`é?` leaves its
+//   a group for one, a byte for the other), `\Q...\E` (its text is not syntax, which this
+//   reader does not follow), a non-ASCII byte in the pattern (`é?` leaves its
 //   lead byte required), `\v` (VT for RE2, vertical space for PCRE), `\S` in a class or `\s` in
 //   a negated one (PCRE's `\s` has VT, RE2's has not), and multi-line mode (RE2's `^` also
 //   matches after a final newline);
@@ -286,7 +287,7 @@ RegexRoute RouteRegex(std::string_view re, bool caseless, bool multiline) {
     auto repeated = [&](size_t next) { return next < n && (re[next] == '*' || re[next] == '+'); };
     auto wide_escape = [](char c) { return c == 'W' || c == 'S' || c == 'D'; };
     auto code_escape = [](char c) {
-        return c == 'x' || c == 'p' || c == 'P' || c == 'C' || c == 'X' || c == 'Q' || c == 'N';
+        return c == 'x' || c == 'p' || c == 'P' || c == 'C' || c == 'X' || c == 'N';
     };
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
     out.scan_text.reserve(n);
@@ -295,7 +296,8 @@ RegexRoute RouteRegex(std::string_view re, bool caseless, bool multiline) {
         const auto c = static_cast<unsigned char>(re[i]);
         if (c >= 0x80) return re2_only();
         if (c == '\\') {
-            if (i + 1 >= n || digit(re[i + 1]) || re[i + 1] == 'v') return re2_only();
+            if (i + 1 >= n || digit(re[i + 1]) || re[i + 1] == 'v' || re[i + 1] == 'Q')
+                return re2_only();
             const char e = re[i + 1];
             out.recheck_non_ascii = out.recheck_non_ascii || code_escape(e);
             if (e == 'S') {
@@ -317,7 +319,7 @@ RegexRoute RouteRegex(std::string_view re, bool caseless, bool multiline) {
                 if (m == '\\') {
                     if (j + 1 >= n) return re2_only();
                     const char e = re[j + 1];
-                    if (digit(e) || e == 'v' || e == 'S' || (e == 's' && negated))
+                    if (digit(e) || e == 'v' || e == 'Q' || e == 'S' || (e == 's' && negated))
                         return re2_only();
                     out.recheck_non_ascii = out.recheck_non_ascii || code_escape(e);
                     wide = wide || wide_escape(e);
