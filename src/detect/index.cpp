@@ -45,11 +45,6 @@ void CollectPatterns(const Engine::Impl& e, uint32_t n, std::vector<uint32_t>& o
     }
 }
 
-// How likely a set of trigger patterns is to be seen: the sum, over its patterns, of the
-// number of rules using each. A pattern many rules share (auditd's type=EXECVE, a web log's
-// GET) is one that events carry; one only a single rule uses (a0=curl) rarely is.
-// A substring of one or two characters (':', '@', '-s', or a glob such as `*@*`) is in nearly
-// every event whatever the rules: never the better trigger.
 // The longest run of literal characters in a glob's regex (`*.onion/*` has 7, `*@*` has 1).
 size_t GlobLongestLiteral(std::string_view re) {
     size_t best = 0, run = 0;
@@ -69,6 +64,11 @@ size_t GlobLongestLiteral(std::string_view re) {
     return best;
 }
 
+// How likely a set of trigger patterns is to be seen: the sum, over its patterns, of the
+// number of rules using each. A pattern many rules share (auditd's type=EXECVE, a web log's
+// GET) is one that events carry; one only a single rule uses (a0=curl) rarely is.
+// A substring of one or two characters (':', '@', '-s', or a glob such as `*:?/*`) is in nearly
+// every event whatever the rules: never the better trigger.
 uint64_t TriggerCost(const Engine::Impl& e, const std::vector<uint32_t>& set,
                      const std::vector<uint32_t>& rules_using) {
     constexpr uint64_t kShortSubstring = 1 << 20;
