@@ -14,11 +14,6 @@ namespace {
 
 char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
-bool IEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return Lower(x) == Lower(y); });
-}
-
 // Percent-decodes `in`; `plus_is_space` for query components. Fails on a bad escape.
 std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
     std::string out;
@@ -64,20 +59,19 @@ bool IsBodyMethod(std::string_view method) {
 // Whether the media type of a Content-Type value is one the route accepts (application/json
 // unless the route lists its own).
 bool AcceptedContentType(std::string_view value, const Route& route) {
-    size_t semi = value.find(';');
-    std::string_view media = value.substr(0, semi);
-    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-    while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) {
-        media.remove_prefix(1);
-    }
-    if (route.content_types.empty()) return IEquals(media, "application/json");
+    const std::string_view media = MediaType(value);
+    if (route.content_types.empty()) return EqualsIgnoreCase(media, "application/json");
     for (const auto& type : route.content_types) {
-        if (IEquals(media, type)) return true;
+        if (EqualsIgnoreCase(media, type)) return true;
     }
     return false;
 }
 
 }  // namespace
+
+std::string_view MediaType(std::string_view content_type) {
+    return Trim(content_type.substr(0, content_type.find(';')));
+}
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
@@ -91,7 +85,7 @@ std::string_view Request::Header(std::string_view name) const {
 
 std::string_view Response::Header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
-        if (IEquals(key, name)) return value;
+        if (EqualsIgnoreCase(key, name)) return value;
     }
     return {};
 }
@@ -156,7 +150,7 @@ Result<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
     for (size_t i = 0; i + 2 < raw_path.size(); ++i) {
         if (raw_path[i] != '%') continue;
         std::string_view esc = raw_path.substr(i + 1, 2);
-        if (IEquals(esc, "2f") || IEquals(esc, "5c")) {
+        if (EqualsIgnoreCase(esc, "2f") || EqualsIgnoreCase(esc, "5c")) {
             return InvalidArgument("encoded '/' or '\\' in path");
         }
     }
@@ -279,7 +273,7 @@ bool Router::Has(std::string_view method, std::string_view path) const {
 void AddSecurityHeaders(std::string_view path, Response& response) {
     auto set = [&](std::string_view name, std::string_view value) {
         for (auto& [key, existing] : response.headers) {
-            if (IEquals(key, name)) {
+            if (EqualsIgnoreCase(key, name)) {
                 existing = value;
                 return;
             }

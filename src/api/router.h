@@ -33,6 +33,10 @@ struct Principal {
     auth::Role role = auth::Role::kViewer;
 };
 
+// The media type of a Content-Type value, without its parameters ("application/json" of
+// "application/json; charset=utf-8"); compare it with IEquals.
+std::string_view MediaType(std::string_view content_type);
+
 struct Request {
     std::string method;  // upper case, as sent: "GET", "POST", ...
     std::string path;    // percent-decoded and validated by ParseTarget()

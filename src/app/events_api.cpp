@@ -4,6 +4,7 @@
 
 #include "app/ingest_pipeline.h"
 #include "app/json_util.h"
+#include "base/strings.h"
 #include "store/event_store.h"
 
 namespace vigil::app {
@@ -77,7 +78,12 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
                       store::EventStore& store) {
     using F = AuthApi::Flags;
     auto intake = [&pipeline](const Request& r, const Caller&) {
-        auto ids = pipeline.Intake(r.body, r.remote_ip);
+        const bool json_body =
+            EqualsIgnoreCase(api::MediaType(r.Header("Content-Type")), "application/json");
+        auto ids = pipeline.Intake(
+            r.body,
+            json_body ? IngestPipeline::IntakeBody::kJson : IngestPipeline::IntakeBody::kLines,
+            r.remote_ip);
         if (!ids) {
             if (ids.error().code == Code::kResourceExhausted) {
                 Response resp = Response::Error(503, "the ingestion spool is full; retry later");

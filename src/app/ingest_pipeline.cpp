@@ -28,6 +28,7 @@
 #include "ingest/listener.h"
 #include "ingest/tail.h"
 #include "parse/decode.h"
+#include "parse/json.h"
 #include "store/database.h"
 #include "store/event_store.h"
 
@@ -121,7 +122,7 @@ struct IngestPipeline::Impl {
         IngestSource config;
         parse::Format format = parse::Format::kAuto;
         ingest::SourceCounters counters;  // what the listener or tailer counted
-        std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, detections{0};
+        std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, duplicates{0}, detections{0};
         std::atomic<bool> silent{false};
         std::atomic<uint16_t> bound_port{0};  // a listener's port once bound (port 0: any)
         // Messages per second received over the last rate window (updated by Tick).
@@ -549,25 +550,27 @@ struct IngestPipeline::Impl {
             auto stored = store.AppendDetections(p.dets, Now());
             if (!stored) return tl::unexpected(std::move(stored.error()));
         }
-        // Counted per run of one source (a batch mostly holds one or a few).
+        // Counted per run of one source (a batch mostly holds one or a few). An event the store
+        // already held (a replay) is counted as a duplicate, not stored again.
         Source* src = nullptr;
         const std::string* name = nullptr;
-        uint64_t run = 0;
+        uint64_t run = 0, dups = 0;
         for (const auto& e : p.events) {
             if (!name || e.source != *name) {
-                if (src) src->stored += run;
+                if (src) src->stored += run, src->duplicates += dups;
                 name = &e.source;
                 src = FindSource(e.source);
-                run = 0;
+                run = dups = 0;
             }
-            ++run;
+            ++(e.duplicate ? dups : run);
         }
-        if (src) src->stored += run;
+        if (src) src->stored += run, src->duplicates += dups;
         for (Source* src : p.det_sources) {
             if (src) ++src->detections;
         }
         detections_total += p.dets.size();
-        stored_total += p.events.size();
+        stored_total += appended->stored;
+        duplicates_total += appended->duplicates;
         return Ok();
     }
 
@@ -803,7 +806,8 @@ struct IngestPipeline::Impl {
     std::atomic<bool> closing{false};
     std::atomic<uint64_t> accepted{0};  // messages the buffer took (all sources)
     std::atomic<uint64_t> processed{0};
-    std::atomic<uint64_t> stored_total{0}, detections_total{0}, store_errors{0};
+    std::atomic<uint64_t> stored_total{0}, duplicates_total{0}, detections_total{0},
+        store_errors{0};
     int64_t started_ns = 0;
     static constexpr double kRateWindowSeconds = 5;
     std::chrono::steady_clock::time_point last_tick = std::chrono::steady_clock::now();
@@ -953,23 +957,16 @@ uint16_t IngestPipeline::port(const std::string& source) const {
     return it == impl_->sources.end() ? 0 : it->second->bound_port.load();
 }
 
-Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
+Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body, IntakeBody kind,
                                                         std::string_view peer) {
     Impl& s = *impl_;
     if (!s.started) return MakeError(Code::kUnavailable, "ingestion is not running");
-    std::vector<std::string> lines;
-    std::string_view trimmed = body;
-    while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\n' ||
-                                trimmed.front() == '\r' || trimmed.front() == '\t')) {
-        trimmed.remove_prefix(1);
-    }
-    if (!trimmed.empty() && trimmed.front() == '[') {
-        // A JSON array of events: each element is one message.
-        json arr = json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
-        if (arr.is_discarded() || !arr.is_array()) {
-            return InvalidArgument("the body starts with '[' but is not a JSON array");
+    std::vector<std::string_view> texts;
+    if (kind == IntakeBody::kJson) {
+        // Each event's text as sent (never parsed and written out again).
+        if (auto st = parse::SplitJsonValues(body, texts); !st) {
+            return InvalidArgument("the body is not JSON: " + st.error().message);
         }
-        for (const auto& e : arr) lines.push_back(e.dump());
     } else {
         size_t pos = 0;
         while (pos < body.size()) {
@@ -977,10 +974,11 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body,
             if (nl == std::string_view::npos) nl = body.size();
             std::string_view line = body.substr(pos, nl - pos);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (!line.empty()) lines.emplace_back(line);
+            if (!Trim(line).empty()) texts.push_back(line);
             pos = nl + 1;
         }
     }
+    std::vector<std::string> lines(texts.begin(), texts.end());
     if (lines.empty()) return InvalidArgument("no events in the body");
     if (lines.size() > kMaxIntakeLines) {
         return InvalidArgument("more than " + std::to_string(kMaxIntakeLines) +
@@ -1045,6 +1043,7 @@ std::string IngestPipeline::Impl::StatusText() const {
     }
     j["accepted_total"] = s.accepted.load();
     j["stored_total"] = s.stored_total.load();
+    j["duplicates_total"] = s.duplicates_total.load();
     j["detections_total"] = s.detections_total.load();
     j["store_errors"] = s.store_errors.load();
     json stages;
@@ -1077,6 +1076,7 @@ std::string IngestPipeline::Impl::StatusText() const {
                {"parsed", src->parsed.load()},
                {"malformed", src->malformed.load()},
                {"stored", src->stored.load()},
+               {"duplicates", src->duplicates.load()},
                {"detections", src->detections.load()},
                {"refused", c.refused.load()},
                {"paused", c.paused.load()},
@@ -1122,6 +1122,9 @@ std::string IngestPipeline::PrometheusText() const {
          [](const Impl::Source& x) { return x.malformed.load(); }},
         {"vigil_ingest_stored_total", "Events stored per source.",
          [](const Impl::Source& x) { return x.stored.load(); }},
+        {"vigil_ingest_duplicates_total",
+         "Events not stored again: the store already held their id (a replay).",
+         [](const Impl::Source& x) { return x.duplicates.load(); }},
         {"vigil_ingest_detections_total", "Detections raised per source.",
          [](const Impl::Source& x) { return x.detections.load(); }},
         {"vigil_ingest_refused_total", "Messages refused because the buffer was full.",

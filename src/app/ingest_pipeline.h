@@ -52,10 +52,15 @@ public:
     // Stops the sources, lets the workers store what is in memory, stops the workers.
     void Stop();
 
-    // The HTTP intake: each line of `body` (JSON, NDJSON or text) becomes a message of source
-    // "http"; returns the ids assigned once the batch is on disk. resource_exhausted when the
-    // spool is full (the route answers 503), invalid_argument for an empty or oversized body.
-    Result<std::vector<std::string>> Intake(std::string_view body, std::string_view peer);
+    // The HTTP intake: the events of `body` become messages of source "http", each with its
+    // text as sent; returns the ids assigned once the batch is on disk. A kJson body holds JSON
+    // values (each element of a top-level array, and each other top-level value, is an event);
+    // a kLines body (NDJSON, text) has an event per line that is not blank.
+    // resource_exhausted when the spool is full (the route answers 503), invalid_argument for
+    // a body with no events, too many, or JSON whose values cannot be told apart (with the byte).
+    enum class IntakeBody { kJson, kLines };
+    Result<std::vector<std::string>> Intake(std::string_view body, IntakeBody kind,
+                                            std::string_view peer);
 
     // Counters per source and stage, as JSON (the status endpoint) and as Prometheus text.
     std::string StatusJson() const;

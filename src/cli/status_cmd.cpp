@@ -183,7 +183,8 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
                         Count(s, "refused"), Count(s, "detections"), last});
         // The transport's own trouble, shown only when there is some.
         std::string trouble;
-        for (const char* key : {"oversized", "framing_errors", "tls_failures", "paused"}) {
+        for (const char* key :
+             {"oversized", "framing_errors", "tls_failures", "paused", "duplicates"}) {
             if (const uint64_t n = Num(s, key)) {
                 trouble += (trouble.empty() ? "" : ", ") + std::to_string(n) + " " + key;
             }
@@ -200,11 +201,14 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
     }
     PrintTable(rows, 4, 9);
     std::printf("\n");
-    std::printf("Totals:  %llu accepted, %llu stored, %llu detections, %llu store errors\n",
-                static_cast<unsigned long long>(Num(j, "accepted_total")),
-                static_cast<unsigned long long>(Num(j, "stored_total")),
-                static_cast<unsigned long long>(Num(j, "detections_total")),
-                static_cast<unsigned long long>(Num(j, "store_errors")));
+    std::printf(
+        "Totals:  %llu accepted, %llu stored, %llu duplicates (already stored), %llu "
+        "detections, %llu store errors\n",
+        static_cast<unsigned long long>(Num(j, "accepted_total")),
+        static_cast<unsigned long long>(Num(j, "stored_total")),
+        static_cast<unsigned long long>(Num(j, "duplicates_total")),
+        static_cast<unsigned long long>(Num(j, "detections_total")),
+        static_cast<unsigned long long>(Num(j, "store_errors")));
     if (j.contains("buffer") && j["buffer"].is_object()) {
         const json& b = j["buffer"];
         std::printf(

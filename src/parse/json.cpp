@@ -241,4 +241,96 @@ Status JsonDecoder::Decode(const std::string& json, event::Event& ev) {
     return impl_->Decode(json, json.capacity() - json.size() >= simdjson::SIMDJSON_PADDING, ev);
 }
 
+namespace {
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string AtByte(size_t at) { return " at byte " + std::to_string(at); }
+
+size_t SkipJsonSpace(std::string_view text, size_t at) {
+    while (at < text.size() && IsJsonSpace(text[at])) ++at;
+    return at;
+}
+
+// The end of the value that starts at `at`: a string, an object or array with everything in
+// it (brackets matched on a stack of their own, so no depth can exhaust the call stack), or a
+// scalar up to the next delimiter.
+Result<size_t> ScanJsonValue(std::string_view text, size_t at) {
+    const size_t start = at;
+    std::string open;
+    do {
+        if (at >= text.size()) {
+            return InvalidArgument("the JSON ends inside " +
+                                   std::string(open.back() == '{' ? "an object" : "an array") +
+                                   AtByte(at));
+        }
+        const char c = text[at];
+        if (c == '"') {
+            const size_t quote = at++;
+            while (at < text.size() && text[at] != '"') at += text[at] == '\\' ? 2 : 1;
+            if (at >= text.size()) return InvalidArgument("unterminated string" + AtByte(quote));
+            ++at;
+        } else if (c == '{' || c == '[') {
+            open.push_back(c);
+            ++at;
+        } else if (c == '}' || c == ']') {
+            if (open.empty() || open.back() != (c == '}' ? '{' : '[')) {
+                return InvalidArgument(std::string("unexpected '") + c + "'" + AtByte(at));
+            }
+            open.pop_back();
+            ++at;
+        } else if (open.empty()) {
+            // A scalar: up to a delimiter.
+            while (at < text.size() && !IsJsonSpace(text[at]) && text[at] != ',' &&
+                   text[at] != ']' && text[at] != '}') {
+                ++at;
+            }
+            if (at == start) return InvalidArgument("expected a value" + AtByte(at));
+        } else {
+            ++at;  // inside an object or array: numbers, literals, ':' and ','
+        }
+    } while (!open.empty());
+    return at;
+}
+
+}  // namespace
+
+Status SplitJsonValues(std::string_view text, std::vector<std::string_view>& values) {
+    size_t at = SkipJsonSpace(text, 0);
+    while (at < text.size()) {
+        if (text[at] == '{') {
+            auto end = ScanJsonValue(text, at);
+            if (!end) return tl::unexpected(std::move(end.error()));
+            values.push_back(text.substr(at, *end - at));
+            at = SkipJsonSpace(text, *end);
+            continue;
+        }
+        if (text[at] != '[') {
+            return InvalidArgument("expected a JSON object or array" + AtByte(at));
+        }
+        // A top-level array: its elements are the events.
+        at = SkipJsonSpace(text, at + 1);
+        bool first = true;
+        while (true) {
+            if (at >= text.size())
+                return InvalidArgument("the JSON ends inside an array" + AtByte(at));
+            if (text[at] == ']' && first) break;
+            auto end = ScanJsonValue(text, at);
+            if (!end) return tl::unexpected(std::move(end.error()));
+            values.push_back(text.substr(at, *end - at));
+            first = false;
+            at = SkipJsonSpace(text, *end);
+            if (at >= text.size())
+                return InvalidArgument("the JSON ends inside an array" + AtByte(at));
+            if (text[at] == ']') break;
+            if (text[at] != ',') {
+                return InvalidArgument("expected ',' or ']' after an array element" + AtByte(at));
+            }
+            at = SkipJsonSpace(text, at + 1);
+        }
+        at = SkipJsonSpace(text, at + 1);
+    }
+    return Ok();
+}
+
 }  // namespace vigil::parse

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/limits.h"
 #include "base/result.h"
@@ -42,5 +43,12 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Splits a JSON text of one or more values (an HTTP body of `application/json`) into the texts
+// of the events it holds: each element of a top-level array, each other top-level value whole
+// (a pretty-printed object is one event). The texts are views of `text`, exactly as sent. The
+// scan only finds where values begin and end (strings, escapes, nesting, without recursion,
+// so any depth is safe); each value is validated when it is decoded. Errors say at which byte.
+Status SplitJsonValues(std::string_view text, std::vector<std::string_view>& values);
 
 }  // namespace vigil::parse

@@ -64,6 +64,9 @@ struct StoredEvent {
     std::string source;      // the intake that received it ("syslog-udp", "http", "file:/x")
     std::string host;        // the sending host
     event::Event event;      // fields, logsource, time_ns, message (the raw text)
+    // Set by Append: the partition already held an event with this id (a replay), so this one
+    // was not stored.
+    bool duplicate = false;
 
     // The store's encoding of the event, made by EventStore::Prepare (opaque to callers).
     struct Encoded {

@@ -442,6 +442,33 @@ const MultiRowInsert& DetectionsInsert() {
 // The rows of one INSERT: the largest power of two, up to kMaxRowsPerInsert, not above `left`.
 size_t RowsPerInsert(size_t left) { return std::min(kMaxRowsPerInsert, std::bit_floor(left)); }
 
+// After an INSERT OR IGNORE of the events at `rows` that inserted `inserted` of them, marks
+// the others duplicate. The rows a statement inserts take the partition's next seqs, so a row
+// was inserted by it when its id's seq lies above the seqs before it, and it is the first row
+// of the statement holding that id. Only replays get here.
+Status MarkDuplicates(Database& db, std::span<StoredEvent> events, std::span<const size_t> rows,
+                      size_t inserted) {
+    auto last = MaxSeq(db);
+    if (!last) return tl::unexpected(std::move(last.error()));
+    const int64_t before = *last - static_cast<int64_t>(inserted);
+    auto find = db.Cached("SELECT seq FROM events WHERE id = ?1");
+    if (!find) return tl::unexpected(std::move(find.error()));
+    std::vector<int64_t> claimed;
+    for (size_t i : rows) {
+        StoredEvent& e = events[i];
+        if (Status st = (*find)->BindBlobUnowned(1, e.id.view()); !st) return st;
+        auto step = (*find)->Step();
+        const int64_t seq = step && *step == Step::kRow ? (*find)->ColumnInt64(0) : 0;
+        (*find)->Reset();
+        if (!step) return tl::unexpected(std::move(step.error()));
+        const bool mine =
+            seq > before && std::find(claimed.begin(), claimed.end(), seq) == claimed.end();
+        if (mine) claimed.push_back(seq);
+        e.duplicate = !mine;
+    }
+    return Ok();
+}
+
 // ---- the search scan -----------------------------------------------------------------------
 
 // Columns of kSelect, in order.
@@ -982,6 +1009,7 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
             for (size_t r = 0; r < rows && st; ++r) {
                 const size_t i = indexes[at + r];
                 StoredEvent& e = events[i];
+                e.duplicate = false;
                 if (!e.encoded.ready) PrepareEvent(e, scratch);
                 const StoredEvent::Encoded& enc = e.encoded;
                 result.fields_dropped += enc.fields_dropped;
@@ -1007,6 +1035,13 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
             const auto inserted = static_cast<size_t>(db.Changes());
             result.stored += inserted;
             result.duplicates += rows - inserted;
+            if (inserted < rows) {
+                if (auto st =
+                        MarkDuplicates(db, events, std::span(indexes).subspan(at, rows), inserted);
+                    !st) {
+                    return Fail(st, "appending events to " + day);
+                }
+            }
             at += rows;
         }
         if (auto st = tx->Commit(); !st) return Fail(st, "appending events to " + day);

@@ -102,7 +102,7 @@ check "running: table header" grep -qE '^SOURCE +TYPE +DECODER +STATE +RATE/S +R
 # weblog  file  access  receiving  <rate>  5  5  2  0  <detections>  N s ago
 check "running: the source's row" grep -qE '^weblog +file +access +receiving +[0-9.]+ +5 +5 +2 +0 +[1-9][0-9]* +[0-9]+ s ago$' "$TMP/out"
 check "running: the intake's row" grep -qE '^http +http +auto +idle +0\.0 +0 +0 +0 +0 +0 +never$' "$TMP/out"
-check "running: totals" grep -qE '^Totals: +[0-9]+ accepted, [0-9]+ stored, [1-9][0-9]* detections, 0 store errors$' "$TMP/out"
+check "running: totals" grep -qE '^Totals: +[0-9]+ accepted, [0-9]+ stored, 0 duplicates \(already stored\), [1-9][0-9]* detections, 0 store errors$' "$TMP/out"
 check "running: buffer and spool" grep -qE '^Buffer: +[0-9]+ messages in memory; spool: [0-9]+ records' "$TMP/out"
 check "running: memory, the process and SQLite's part" grep -qE '^Memory: +[0-9.]+ [KMGT]?i?B resident \(peak [0-9.]+ [KMGT]?i?B\), of which SQLite [0-9.]+ [KMGT]?i?B \(peak ' "$TMP/out"
 check "running: rules" grep -qE '^Rules: +[1-9][0-9]* loaded, 0 rejected' "$TMP/out"

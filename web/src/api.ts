@@ -188,6 +188,7 @@ export interface IngestSource {
   malformed: number;
   malformed_samples: string[];
   stored: number;
+  duplicates: number;
   detections: number;
   refused: number;
   paused: number;

@@ -319,6 +319,104 @@ TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     HttpReply r = Get("/api/v1/events?since=yesterday", &manager);
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("RFC 3339"), std::string::npos);
+    // Blank lines are not events: a body of only blanks has none.
+    EXPECT_EQ(post(" \n\t \r\n", "text/plain").status, 400);
+    HttpReply bad = post("[{\"a\":1}, {\"b\":2]", "application/json");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("unexpected ']' at byte 16"), std::string::npos) << bad.body;
+}
+
+// Lines read again (here: the tail offsets lost) carry the ids they had, so the store keeps
+// one copy; the status counts them as duplicates, not as stored.
+TEST_F(IngestTest, EventsReadAgainAreCountedAsDuplicatesAndStoredOnce) {
+    {
+        std::ofstream log(dir_ / "tailed" / "again.log");
+        for (int i = 0; i < 3; ++i) {
+            log << "198.51.100." << i << " - - [21/Nov/2026:08:16:0" << i
+                << " +0000] \"GET /again HTTP/1.1\" 200 5 \"-\" \"curl\"\n";
+        }
+    }
+    int sessions = 0;
+    auto source = [&](const char* name) {
+        Browser analyst = FullSession("watcher" + std::to_string(++sessions), auth::Role::kAnalyst);
+        for (int i = 0; i < 200; ++i) {
+            if (app_->WaitIngestIdle(100ms)) {
+                const json status = Json(Get("/api/v1/ingest/status", &analyst));
+                for (const auto& s : status["sources"]) {
+                    if (s["name"] == "web-files" && s[name] == 3) return s;
+                }
+            }
+        }
+        return json();
+    };
+    const json first = source("stored");
+    ASSERT_FALSE(first.is_null()) << "the three lines were not stored";
+    EXPECT_EQ(first["duplicates"], 0);
+    app_.reset();
+    std::filesystem::remove(dir_ / "tail-web-files.offsets");
+    Restart();
+    const json again = source("duplicates");
+    ASSERT_FALSE(again.is_null()) << "the lines read again were not counted as duplicates";
+    EXPECT_EQ(again["stored"], 0) << again.dump();
+    Browser analyst = FullSession("reader", auth::Role::kAnalyst);
+    HttpReply r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=500&text=again", &analyst);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(Json(r)["items"].size(), 3u);
+}
+
+// What a body holds follows its Content-Type, and each event is stored as it was sent. A JSON
+// bomb of any depth is one malformed event, not a crash.
+TEST_F(IngestTest, IntakeBodiesFollowTheirContentTypeAndKeepEachEventAsSent) {
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    const std::string token = IngestToken(manager);
+    auto accepted = [&](const std::string& body, const std::string& type) -> int {
+        HttpReply r = PostEvents(token, body, type);
+        EXPECT_EQ(r.status, 202) << type << ": " << r.body;
+        return r.status == 202 ? Json(r)["accepted"].get<int>() : -1;
+    };
+    std::string bomb;
+    for (int i = 0; i < 100000; ++i) bomb += "{\"a\":";
+    bomb += "1" + std::string(100000, '}');
+    EXPECT_EQ(accepted("[" + bomb + "]", "application/json"), 1);
+    // Text lines that start with '[' (an Apache error log) are lines, not JSON.
+    EXPECT_EQ(accepted("[Sun Nov 22 10:00:00 2026] [core:error] [pid 7] marker-apache\n"
+                       "[Sun Nov 22 10:00:01 2026] [core:error] [pid 7] marker-apache\n",
+                       "text/plain"),
+              2);
+    // A pretty-printed object is one event; so is each element of an array, with its text as
+    // sent (number text, key order and repeated keys kept).
+    EXPECT_EQ(
+        accepted("{\n  \"marker\": \"pretty\",\n  \"user\": \"alice\"\n}\n", "application/json"),
+        1);
+    const std::string element = R"({"marker":"asis","z":1,"a":"\u00e9","f":1.10,"dup":1,"dup":2})";
+    EXPECT_EQ(accepted("[" + element + ",\n {\"marker\":\"second\"}]", "application/json"), 2);
+
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    json items;
+    for (int i = 0; i < 200; ++i) {
+        if (app_->WaitIngestIdle(100ms)) {
+            HttpReply s = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=500", &analyst);
+            if (s.status == 200) items = Json(s)["items"];
+            if (items.size() >= 6) break;
+        }
+    }
+    ASSERT_EQ(items.size(), 6u) << items.dump();
+    std::multiset<std::string> messages;
+    for (const auto& e : items) messages.insert(e["message"].get<std::string>());
+    EXPECT_EQ(messages.count(element), 1u) << items.dump();
+    EXPECT_EQ(messages.count("{\n  \"marker\": \"pretty\",\n  \"user\": \"alice\"\n}"), 1u);
+    size_t apache = 0, deep = 0;
+    for (const auto& e : items) {
+        const std::string m = e["message"].get<std::string>();
+        apache += m.find("marker-apache") != std::string::npos;
+        if (m.starts_with("{\"a\":{\"a\":")) {
+            ++deep;
+            EXPECT_NE(e["fields"].dump().find("decode_error"), std::string::npos)
+                << "kept as text with the decoder's reason";
+        }
+    }
+    EXPECT_EQ(apache, 2u);
+    EXPECT_EQ(deep, 1u);
 }
 
 // A source with silent_minutes: 1 and the fixture's clock. The pipeline checks for silence on

@@ -158,5 +158,63 @@ TEST(JsonDecoder, ByteLimit) {
               "JSON document of 18 bytes exceeds the limit of 10 bytes");
 }
 
+// ---- SplitJsonValues: the events of an application/json body ----
+
+std::vector<std::string> Split(std::string_view text) {
+    std::vector<std::string_view> values;
+    Status st = SplitJsonValues(text, values);
+    EXPECT_TRUE(st) << st.error().message;
+    return std::vector<std::string>(values.begin(), values.end());
+}
+
+std::string SplitError(std::string_view text) {
+    std::vector<std::string_view> values;
+    Status st = SplitJsonValues(text, values);
+    return st ? "<no error>" : st.error().message;
+}
+
+TEST(SplitJsonValues, ArrayElementsAndTopLevelValuesAreEventsAsSent) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(Split(R"({"a":1})"), V{R"({"a":1})"});
+    // Pretty-printed: one event, its text kept whole.
+    EXPECT_EQ(Split("{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n"),
+              V{"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}"});
+    // Concatenated or newline-separated objects (NDJSON sent as application/json).
+    EXPECT_EQ(Split("{\"a\":1}\n{\"b\":2} {\"c\":3}"), (V{"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}));
+    // A top-level array: each element, exactly as written (no reformatting, number text and
+    // duplicate keys kept).
+    EXPECT_EQ(
+        Split(R"([ {"big":123456789012345678901234567890,"f":1.10,"d":1,"d":2} , {"x":"]"} ])"),
+        (V{R"({"big":123456789012345678901234567890,"f":1.10,"d":1,"d":2})", R"({"x":"]"})"}));
+    // Brackets and quotes inside strings, escaped quotes, scalar elements.
+    EXPECT_EQ(Split(R"([{"s":"a\"}{[b"}, "text", 12, null])"),
+              (V{R"({"s":"a\"}{[b"})", R"("text")", "12", "null"}));
+    // Two arrays: the elements of both.
+    EXPECT_EQ(Split("[{\"a\":1}]\n[{\"b\":2}]"), (V{"{\"a\":1}", "{\"b\":2}"}));
+    EXPECT_TRUE(Split("[]").empty());
+    EXPECT_TRUE(Split(" \n\t ").empty());
+}
+
+TEST(SplitJsonValues, AnyDepthIsScannedWithoutRecursion) {
+    // 200,000 levels: one element, left for the decoder to refuse by its depth limit.
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    const auto values = Split("[" + deep + "]");
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(values[0].size(), deep.size());
+    EXPECT_NE(SplitError("[" + deep), "<no error>");
+}
+
+TEST(SplitJsonValues, ErrorsSayWhatAndAtWhichByte) {
+    EXPECT_EQ(SplitError("[1, 2"), "the JSON ends inside an array at byte 5");
+    EXPECT_EQ(SplitError("[1,,2]"), "expected a value at byte 3");
+    EXPECT_EQ(SplitError("[1,]"), "unexpected ']' at byte 3");
+    EXPECT_EQ(SplitError("[1 2]"), "expected ',' or ']' after an array element at byte 3");
+    EXPECT_EQ(SplitError(R"({"a":[1}})"), "unexpected '}' at byte 7");
+    EXPECT_EQ(SplitError(R"({"a":"open)"), "unterminated string at byte 5");
+    EXPECT_EQ(SplitError("{\"a\":1} x"), "expected a JSON object or array at byte 8");
+    EXPECT_EQ(SplitError("hello"), "expected a JSON object or array at byte 0");
+    EXPECT_EQ(SplitError("{\"a\":{}"), "the JSON ends inside an object at byte 7");
+}
+
 }  // namespace
 }  // namespace vigil::parse

@@ -250,6 +250,11 @@ TEST(EventStore, MixedBatchOfNewAndStoredIdsStoresEachNewEventOnce) {
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->stored, fresh);
     EXPECT_EQ(r->duplicates, batch.size() - fresh);
+    // Each event says whether it was stored: the replayed old ones and the second copy were not.
+    for (size_t k = 0; k < batch.size(); ++k) {
+        EXPECT_EQ(batch[k].duplicate, k % 3 == 0 || k + 1 == batch.size()) << k;
+    }
+    for (const StoredEvent& e : old) EXPECT_FALSE(e.duplicate);
     auto stats = store->Stats();
     ASSERT_TRUE(stats.has_value());
     EXPECT_EQ(stats->events, 50u + fresh);

@@ -310,6 +310,7 @@ const en = {
   'sources.connections': 'Connections',
   'sources.tlsFailures': 'TLS failures',
   'sources.auditCut': 'Audit events stored in pieces',
+  'sources.duplicates': 'Duplicates (already stored, not stored again)',
   'sources.problems': 'Errors',
   'sources.noProblems': 'none',
   'sources.samples': 'Samples ({n})',

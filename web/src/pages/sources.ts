@@ -49,6 +49,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['parsed', 'sources.parsed'],
   ['malformed', 'sources.malformed'],
   ['stored', 'sources.stored'],
+  ['duplicates', 'sources.duplicates'],
   ['detections', 'sources.detections'],
   ['refused', 'sources.refused'],
   ['paused', 'sources.paused'],
