@@ -72,6 +72,7 @@ struct FileTailer::Impl {
     bool stop = false;
     bool dirty = false;
     bool first_discovery = true;  // files there at the first poll may start at their end
+    bool loaded = false;          // the state file was read (Start, or the first PollOnce)
     std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
 
     ~Impl() {
@@ -289,6 +290,9 @@ struct FileTailer::Impl {
 
     Result<bool> Poll() {
         std::lock_guard lock(mu);
+        if (!loaded) {
+            if (auto st = Load(); !st) return tl::unexpected(st.error());
+        }
         Advance();
         Discover();
         bool all_taken = true;
@@ -349,6 +353,7 @@ struct FileTailer::Impl {
     }
 
     Status Load() {
+        loaded = true;
         if (options.state_file.empty()) return Ok();
         std::ifstream in(options.state_file);
         if (!in) return Ok();  // first start
@@ -383,7 +388,9 @@ TailStats FileTailer::stats() const {
 
 Status FileTailer::Start() {
     Impl& s = *impl_;
-    if (auto st = s.Load(); !st) return st;
+    if (!s.loaded) {
+        if (auto st = s.Load(); !st) return st;
+    }
     s.thread = std::thread([&s] {
         std::unique_lock lock(s.wake_mu);
         while (!s.stop) {

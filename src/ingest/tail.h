@@ -59,7 +59,8 @@ public:
     // sink has drained).
     void Stop();
     // One poll on the calling thread (tests, and Start's thread): expand globs, follow
-    // rotations, read new lines, offer them. Returns false when the sink refused a batch.
+    // rotations, read new lines, offer them. Returns false when the sink refused a batch. The
+    // first call loads the offsets when Start did not.
     Result<bool> PollOnce();
     Status SaveState();
     TailStats stats() const;
