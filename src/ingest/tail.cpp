@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -39,13 +39,81 @@ struct FileId {
     auto operator<=>(const FileId&) const = default;
 };
 
+constexpr size_t kFingerprintBytes = 64;
+constexpr std::string_view kStateHeader = "vigil-tail-offsets 2";
+
+// How far one file is read; saved per file.
+struct Position {
+    uint64_t offset = 0;  // start of the first byte not yet taken
+    // Truncations seen (copytruncate): part of the ids, since a rewritten file brings the same
+    // offsets back with other lines.
+    uint64_t generation = 0;
+    // The last bytes before offset (at most kFingerprintBytes): when they change, the file was
+    // truncated and rewritten past the offset.
+    std::string fingerprint;
+};
+
+// Keeps the last kFingerprintBytes of fingerprint + taken.
+void ExtendFingerprint(std::string& fingerprint, std::string_view taken) {
+    if (taken.size() >= kFingerprintBytes) {
+        fingerprint.assign(taken.substr(taken.size() - kFingerprintBytes));
+        return;
+    }
+    fingerprint.append(taken);
+    if (fingerprint.size() > kFingerprintBytes) {
+        fingerprint.erase(0, fingerprint.size() - kFingerprintBytes);
+    }
+}
+
+std::string Hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char c : bytes) {
+        out += kDigits[c >> 4];
+        out += kDigits[c & 15];
+    }
+    return out;
+}
+
+bool FromHex(std::string_view hex, std::string& out) {
+    if (hex.size() % 2 != 0) return false;
+    out.clear();
+    for (size_t i = 0; i < hex.size(); i += 2) {
+        unsigned value = 0;
+        const auto r = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+        if (r.ec != std::errc() || r.ptr != hex.data() + i + 2) return false;
+        out += static_cast<char>(value);
+    }
+    return true;
+}
+
+// Splits the field before the next space off `rest` (all of `rest` when there is none).
+std::string_view NextField(std::string_view& rest) {
+    const size_t space = rest.find(' ');
+    const std::string_view field = rest.substr(0, space);
+    rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+    return field;
+}
+
+bool ParseNumber(std::string_view text, uint64_t& value) {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+// An entry of the state file: where reading stands, and the file's path when it was last seen
+// (empty: unknown).
+struct Saved {
+    Position position;
+    std::string path;
+};
+
 struct Followed {
     std::string path;
     int fd = -1;
-    uint64_t offset = 0;   // start of the first byte not yet taken
-    uint64_t durable = 0;  // start of the first byte not yet durable (stored or spooled): saved
-    // (sink.offered() after an accepted batch, offset after it), oldest first.
-    std::deque<std::pair<uint64_t, uint64_t>> pending;
+    Position position;  // taken so far
+    Position durable;   // up to the first byte not yet durable (stored or spooled): saved
+    // (sink.offered() after an accepted batch, position after it), oldest first.
+    std::deque<std::pair<uint64_t, Position>> pending;
     bool rotated = false;    // the path now names another file: read to the end, then drop
     uint64_t last_size = 0;  // at the previous poll (multi-line: is the tail stable?)
 };
@@ -63,7 +131,7 @@ struct FileTailer::Impl {
     Sink& sink;
     SourceCounters& counters;
     std::map<FileId, Followed> files;
-    std::map<FileId, uint64_t> saved;  // offsets loaded from the state file, not yet matched
+    std::map<FileId, Saved> saved;  // loaded from the state file, not yet matched
     TailStats stats;
     mutable std::mutex mu;  // files, stats (PollOnce vs stats()/SaveState)
     std::thread thread;
@@ -124,13 +192,23 @@ struct FileTailer::Impl {
             f.path = path;
             f.fd = fd;
             if (auto s = saved.find(id); s != saved.end()) {
-                f.offset = s->second;
+                f.position = s->second.position;
                 saved.erase(s);
             } else if (options.start_at_end && first_discovery) {
                 struct stat st {};
-                if (::fstat(fd, &st) == 0) f.offset = static_cast<uint64_t>(st.st_size);
+                if (::fstat(fd, &st) == 0) f.position.offset = static_cast<uint64_t>(st.st_size);
             }
-            f.durable = f.offset;
+            if (f.position.fingerprint.empty() && f.position.offset > 0) {
+                // From the end, or a state file without fingerprints: take the bytes as they are.
+                const size_t n =
+                    static_cast<size_t>(std::min<uint64_t>(f.position.offset, kFingerprintBytes));
+                std::string bytes(n, '\0');
+                if (::pread(fd, bytes.data(), n, static_cast<off_t>(f.position.offset - n)) ==
+                    static_cast<ssize_t>(n)) {
+                    f.position.fingerprint = std::move(bytes);
+                }
+            }
+            f.durable = f.position;
             files.emplace(id, std::move(f));
         }
         first_discovery = false;
@@ -141,10 +219,13 @@ struct FileTailer::Impl {
         struct stat st {};
         if (::fstat(f.fd, &st) != 0) return true;
         const uint64_t size = static_cast<uint64_t>(st.st_size);
-        if (size < f.offset) {  // copytruncate
+        // copytruncate: the file is shorter than the offset, or (rewritten past it before this
+        // poll) the bytes before the offset are no longer those that were read.
+        if (size < f.position.offset ||
+            ((size != f.last_size || size > f.position.offset) && !FingerprintMatches(f))) {
             ++stats.truncations;
-            f.offset = 0;
-            f.pending.emplace_back(sink.offered(), 0);
+            f.position = Position{0, f.position.generation + 1, {}};
+            f.pending.emplace_back(sink.offered(), f.position);
             dirty = true;
         }
         const bool stable = size == f.last_size;
@@ -157,12 +238,13 @@ struct FileTailer::Impl {
         // offsets need no bookkeeping for it), unless the file has stopped growing.
         AuditJoiner joiner(options.join_audit);
         joiner.CountCutsIn(&counters.audit_cut);
-        while (f.offset < size && budget > 0) {
+        while (f.position.offset < size && budget > 0) {
             joiner.Clear();
-            const size_t want =
-                static_cast<size_t>(std::min<uint64_t>({size - f.offset, budget, 1024 * 1024}));
+            const size_t want = static_cast<size_t>(
+                std::min<uint64_t>({size - f.position.offset, budget, 1024 * 1024}));
             buf.resize(want);
-            const ssize_t n = ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.offset));
+            const ssize_t n =
+                ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.position.offset));
             if (n <= 0) break;
             buf.resize(static_cast<size_t>(n));
             budget -= static_cast<uint64_t>(n);
@@ -179,8 +261,7 @@ struct FileTailer::Impl {
                 }
                 if (!text.empty()) {
                     RawMessage m;
-                    m.id = "f:" + std::to_string(id.dev) + ":" + std::to_string(id.ino) + ":" +
-                           std::to_string(f.offset + start);
+                    m.id = RecordId(id, f.position.generation, f.position.offset + start);
                     m.source = options.source;
                     m.peer = f.path;
                     m.received_ns = NowNs();
@@ -208,7 +289,7 @@ struct FileTailer::Impl {
             }
             // The last multi-line record is complete when the file has stopped growing, or
             // the file was rotated away (nothing more will be appended).
-            const bool at_end = f.offset + buf.size() == size;
+            const bool at_end = f.position.offset + buf.size() == size;
             if (in_record && at_end && pos == buf.size() && (stable || f.rotated)) {
                 emit(record_start, pos - 1, pos);
             }
@@ -240,15 +321,36 @@ struct FileTailer::Impl {
                 }
             }
             // Offer what this chunk produced before reading further.
-            if (!batch.empty()) {
-                if (!Offer(batch)) return false;
-                f.pending.emplace_back(sink.offered(), f.offset + taken);
-                dirty = true;
-            }
-            f.offset += taken;
+            if (!batch.empty() && !Offer(batch)) return false;
             if (taken == 0) break;  // only an open audit group: wait for more of the file
+            ExtendFingerprint(f.position.fingerprint, std::string_view(buf.data(), taken));
+            f.position.offset += taken;
+            f.pending.emplace_back(sink.offered(), f.position);
+            dirty = true;
         }
         return true;
+    }
+
+    // "f:<source>:<dev>:<inode>:<offset>", with "g<generation>:" before the offset once the
+    // file was truncated. The source is in it because two sources may read one file (other
+    // decoders, other logsources) and each stores its records. Read from the right, the id is
+    // unambiguous even when the source's name holds a colon.
+    std::string RecordId(const FileId& id, uint64_t generation, uint64_t offset) const {
+        std::string out = "f:" + options.source + ":" + std::to_string(id.dev) + ":" +
+                          std::to_string(id.ino) + ":";
+        if (generation > 0) out += "g" + std::to_string(generation) + ":";
+        return out + std::to_string(offset);
+    }
+
+    // Are the bytes before the offset still those that were taken?
+    bool FingerprintMatches(const Followed& f) const {
+        const std::string& expected = f.position.fingerprint;
+        if (expected.empty()) return true;
+        if (expected.size() > f.position.offset) return false;
+        std::string bytes(expected.size(), '\0');
+        const ssize_t n = ::pread(f.fd, bytes.data(), bytes.size(),
+                                  static_cast<off_t>(f.position.offset - expected.size()));
+        return n == static_cast<ssize_t>(bytes.size()) && bytes == expected;
     }
 
     bool Offer(std::vector<RawMessage>& batch) {
@@ -306,7 +408,7 @@ struct FileTailer::Impl {
             if (it->second.rotated && it->second.pending.empty()) {
                 struct stat st {};
                 if (::fstat(it->second.fd, &st) == 0 &&
-                    it->second.offset >= static_cast<uint64_t>(st.st_size)) {
+                    it->second.position.offset >= static_cast<uint64_t>(st.st_size)) {
                     ::close(it->second.fd);
                     it = files.erase(it);
                     dirty = true;
@@ -325,11 +427,10 @@ struct FileTailer::Impl {
         {
             std::lock_guard lock(mu);
             Advance();
-            for (const auto& [id, f] : files) {
-                out << id.dev << ' ' << id.ino << ' ' << f.durable << ' ' << f.path << '\n';
-            }
-            for (const auto& [id, offset] : saved) {  // not seen this run; keep them
-                out << id.dev << ' ' << id.ino << ' ' << offset << " -\n";
+            out << kStateHeader << '\n';
+            for (const auto& [id, f] : files) WriteEntry(out, id, f.durable, f.path);
+            for (const auto& [id, s] : saved) {  // not seen this run; keep them
+                WriteEntry(out, id, s.position, s.path);
             }
             dirty = false;
         }
@@ -352,6 +453,17 @@ struct FileTailer::Impl {
         return Ok();
     }
 
+    // "<dev> <inode> <offset> <generation> <fingerprint> <path>": the fingerprint in hex ("-"
+    // when empty), the path to the end of the line ("-" when unknown).
+    static void WriteEntry(std::ostream& out, const FileId& id, const Position& p,
+                           const std::string& path) {
+        out << id.dev << ' ' << id.ino << ' ' << p.offset << ' ' << p.generation << ' '
+            << (p.fingerprint.empty() ? "-" : Hex(p.fingerprint)) << ' '
+            << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
+    }
+
+    // Reads the state file: the current format (kStateHeader, then WriteEntry's lines) or the
+    // first one ("<dev> <inode> <offset> <path>" lines, no header).
     Status Load() {
         loaded = true;
         if (options.state_file.empty()) return Ok();
@@ -359,14 +471,44 @@ struct FileTailer::Impl {
         if (!in) return Ok();  // first start
         std::string line;
         int n = 0;
+        bool current = false;
         while (std::getline(in, line)) {
             ++n;
-            unsigned long long dev = 0, ino = 0, offset = 0;
-            if (std::sscanf(line.c_str(), "%llu %llu %llu", &dev, &ino, &offset) != 3) {
-                return InvalidArgument(options.state_file.string() + ":" + std::to_string(n) +
-                                       ": expected \"<dev> <inode> <offset> <path>\"");
+            const std::string where = options.state_file.string() + ":" + std::to_string(n);
+            if (n == 1 && line.rfind("vigil-tail-offsets ", 0) == 0) {
+                if (line != kStateHeader) {
+                    return InvalidArgument(where + ": unknown state format '" + line +
+                                           "' (expected '" + std::string(kStateHeader) + "')");
+                }
+                current = true;
+                continue;
             }
-            saved[FileId{dev, ino}] = offset;
+            std::string_view rest = line;
+            FileId id;
+            Saved s;
+            bool ok = ParseNumber(NextField(rest), id.dev) &&
+                      ParseNumber(NextField(rest), id.ino) &&
+                      ParseNumber(NextField(rest), s.position.offset);
+            if (current) {
+                ok = ok && ParseNumber(NextField(rest), s.position.generation);
+                const std::string_view fingerprint = NextField(rest);
+                if (ok && fingerprint != "-" &&
+                    (!FromHex(fingerprint, s.position.fingerprint) ||
+                     s.position.fingerprint.size() > kFingerprintBytes)) {
+                    return InvalidArgument(where + ": bad fingerprint (up to " +
+                                           std::to_string(kFingerprintBytes) +
+                                           " bytes in hex, or -)");
+                }
+                ok = ok && !fingerprint.empty();
+            }
+            if (!ok) {
+                return InvalidArgument(
+                    where + (current ? ": expected \"<dev> <inode> <offset> <generation> "
+                                       "<fingerprint> <path>\""
+                                     : ": expected \"<dev> <inode> <offset> <path>\""));
+            }
+            if (rest != "-") s.path = std::string(rest);
+            saved[id] = std::move(s);
         }
         return Ok();
     }

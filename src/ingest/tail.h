@@ -1,7 +1,8 @@
 #pragma once
 // File tailing: globs, rotation by rename (the old file is read to its end through the open
 // descriptor, then the new one from its start) and by copytruncate (a file shorter than the
-// offset starts over), offsets persisted so a restart neither loses nor repeats lines, and
+// offset, or whose last 64 bytes before the offset changed, starts over), offsets persisted so
+// a restart neither loses nor repeats lines (nor misses a copytruncate made meanwhile), and
 // optional multi-line records (lines starting with a space or tab continue the previous one:
 // stack traces). A line is taken only once its newline is written (the last line of a rotated
 // file is taken at its end). Reading advances after the sink took a batch; the saved offset
@@ -9,9 +10,11 @@
 // wait in memory re-reads them instead of losing them. A rotated file stays in the state until
 // its lines are stored.
 //
-// Each record's id is "f:<dev>:<inode>:<offset>": a replay after a crash between storing a
-// batch and saving the offsets (at most save_interval) carries the same ids, so storage drops
-// the copies.
+// Each record's id is "f:<source>:<dev>:<inode>:<offset>" ("...:<inode>:g<n>:<offset>" after
+// the file's n-th truncation): a replay after a crash between storing a batch and saving the
+// offsets (at most save_interval) carries the same ids, so storage drops the copies, while the
+// lines written after a copytruncate, and each source's record of a file two sources read, are
+// stored.
 
 #include <chrono>
 #include <filesystem>
