@@ -51,6 +51,7 @@ struct Position {
     // The last bytes before offset (at most kFingerprintBytes): when they change, the file was
     // truncated and rewritten past the offset.
     std::string fingerprint;
+    bool skipping = false;  // inside an overlong line whose head was taken: drop up to its newline
 };
 
 // Keeps the last kFingerprintBytes of fingerprint + taken.
@@ -238,10 +239,12 @@ struct FileTailer::Impl {
         // offsets need no bookkeeping for it), unless the file has stopped growing.
         AuditJoiner joiner(options.join_audit);
         joiner.CountCutsIn(&counters.audit_cut);
+        // A chunk holds a line of the limit's length with its newline.
+        const uint64_t chunk = std::max<uint64_t>(1024 * 1024, options.max_line_bytes + 2);
         while (f.position.offset < size && budget > 0) {
             joiner.Clear();
-            const size_t want = static_cast<size_t>(
-                std::min<uint64_t>({size - f.position.offset, budget, 1024 * 1024}));
+            const size_t want =
+                static_cast<size_t>(std::min<uint64_t>({size - f.position.offset, budget, chunk}));
             buf.resize(want);
             const ssize_t n =
                 ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.position.offset));
@@ -250,6 +253,12 @@ struct FileTailer::Impl {
             budget -= static_cast<uint64_t>(n);
             // Split into records; `taken` is how far this chunk is consumed.
             size_t pos = 0, taken = 0;
+            bool skipping = f.position.skipping;
+            if (skipping) {
+                const size_t nl = buf.find('\n');
+                skipping = nl == std::string::npos;
+                pos = taken = skipping ? buf.size() : nl + 1;
+            }
             size_t record_start = 0;
             bool in_record = false;
             auto emit = [&](size_t start, size_t end, size_t next) {
@@ -293,18 +302,17 @@ struct FileTailer::Impl {
             if (in_record && at_end && pos == buf.size() && (stable || f.rotated)) {
                 emit(record_start, pos - 1, pos);
             }
-            // A rotated file's last line may lack its newline.
-            if (f.rotated && at_end && pos < buf.size() && !options.multiline_indented) {
-                emit(pos, buf.size(), buf.size());
-            }
-            if (taken == 0) {
-                // No complete record in this chunk: a line longer than the chunk. Cut it at
-                // max_line_bytes once the file holds that much.
-                if (buf.size() >= options.max_line_bytes && want == buf.size() &&
-                    !options.multiline_indented) {
-                    emit(0, buf.size(), buf.size());
-                } else {
-                    break;
+            if (!options.multiline_indented && pos < buf.size()) {
+                // The rest of the chunk is a line without its newline (yet).
+                size_t rest = buf.size() - pos;
+                if (buf.back() == '\r') --rest;  // perhaps a CRLF line of the limit's length
+                if (rest > options.max_line_bytes) {
+                    // Over the limit: one record, its head; the rest of the line is dropped as
+                    // it comes, however long it is.
+                    emit(pos, buf.size(), buf.size());
+                    skipping = true;
+                } else if (f.rotated && at_end) {
+                    emit(pos, buf.size(), buf.size());  // a rotated file's last line
                 }
             }
             if (joiner.holding()) {
@@ -312,6 +320,7 @@ struct FileTailer::Impl {
                     joiner.Flush(batch);  // the file stopped growing: the group is complete
                 } else if (joiner.held_tag() > 0) {
                     taken = joiner.held_tag();  // read the open group again with what follows
+                    skipping = false;           // from the start of a line
                     joiner.Clear();
                 } else if (!at_end) {
                     joiner.Flush(batch);  // the group fills the whole chunk: take it as it is
@@ -322,9 +331,11 @@ struct FileTailer::Impl {
             }
             // Offer what this chunk produced before reading further.
             if (!batch.empty() && !Offer(batch)) return false;
-            if (taken == 0) break;  // only an open audit group: wait for more of the file
+            // No complete line, or only an open audit group: wait for more of the file.
+            if (taken == 0) break;
             ExtendFingerprint(f.position.fingerprint, std::string_view(buf.data(), taken));
             f.position.offset += taken;
+            f.position.skipping = skipping;
             f.pending.emplace_back(sink.offered(), f.position);
             dirty = true;
         }
@@ -453,13 +464,14 @@ struct FileTailer::Impl {
         return Ok();
     }
 
-    // "<dev> <inode> <offset> <generation> <fingerprint> <path>": the fingerprint in hex ("-"
-    // when empty), the path to the end of the line ("-" when unknown).
+    // "<dev> <inode> <offset> <generation> <skipping> <fingerprint> <path>": skipping 0 or 1,
+    // the fingerprint in hex ("-" when empty), the path to the end of the line ("-" when
+    // unknown).
     static void WriteEntry(std::ostream& out, const FileId& id, const Position& p,
                            const std::string& path) {
         out << id.dev << ' ' << id.ino << ' ' << p.offset << ' ' << p.generation << ' '
-            << (p.fingerprint.empty() ? "-" : Hex(p.fingerprint)) << ' '
-            << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
+            << (p.skipping ? 1 : 0) << ' ' << (p.fingerprint.empty() ? "-" : Hex(p.fingerprint))
+            << ' ' << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
     }
 
     // Reads the state file: the current format (kStateHeader, then WriteEntry's lines) or the
@@ -491,6 +503,9 @@ struct FileTailer::Impl {
                       ParseNumber(NextField(rest), s.position.offset);
             if (current) {
                 ok = ok && ParseNumber(NextField(rest), s.position.generation);
+                const std::string_view skipping = NextField(rest);
+                ok = ok && (skipping == "0" || skipping == "1");
+                s.position.skipping = skipping == "1";
                 const std::string_view fingerprint = NextField(rest);
                 if (ok && fingerprint != "-" &&
                     (!FromHex(fingerprint, s.position.fingerprint) ||
@@ -504,7 +519,7 @@ struct FileTailer::Impl {
             if (!ok) {
                 return InvalidArgument(
                     where + (current ? ": expected \"<dev> <inode> <offset> <generation> "
-                                       "<fingerprint> <path>\""
+                                       "<skipping> <fingerprint> <path>\""
                                      : ": expected \"<dev> <inode> <offset> <path>\""));
             }
             if (rest != "-") s.path = std::string(rest);

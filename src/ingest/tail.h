@@ -34,7 +34,8 @@ struct TailOptions {
     std::filesystem::path state_file;  // offsets; empty: not persisted
     std::chrono::milliseconds poll{250};
     std::chrono::milliseconds save_interval{1000};
-    size_t max_line_bytes = kDefaultMaxFrameBytes;  // longer lines are cut there and counted
+    // A longer line is one record, cut there and counted (oversized); the rest of it is skipped.
+    size_t max_line_bytes = kDefaultMaxFrameBytes;
     bool multiline_indented = false;
     // Consecutive audit records of one event become one message (ingest/audit_join.h).
     bool join_audit = false;

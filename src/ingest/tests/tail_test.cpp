@@ -418,5 +418,38 @@ TEST_F(TailTest, CopyTruncateIsNoticedWhenTheNewContentPassesTheOffset) {
     EXPECT_EQ(t->stats().truncations, 1u);
 }
 
+// A line over the limit is one record, its head, counted once: the rest of it is dropped, also
+// when it is longer than a read chunk (1 MiB).
+TEST_F(TailTest, AnOverlongLineIsOneRecord) {
+    auto t = Tailer();
+    Append("app.log", std::string(2'500'000, 'x') + "\nafter\n");
+    Poll(*t);
+    const auto texts = sink_.Texts();
+    ASSERT_EQ(texts.size(), 2u);
+    EXPECT_EQ(texts[0], std::string(kDefaultMaxFrameBytes, 'x'));
+    EXPECT_EQ(texts[1], "after");
+    EXPECT_EQ(counters_.oversized, 1u);
+}
+
+// ... and when its end is written later, after a restart.
+TEST_F(TailTest, AnOverlongLineWrittenInPiecesIsOneRecordAcrossARestart) {
+    TailOptions o = Options();
+    o.max_line_bytes = 10;
+    {
+        FileTailer t(o, sink_, counters_);
+        Append("app.log", "first\n" + std::string(25, 'x'));
+        Poll(t);
+        EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"first", std::string(10, 'x')}));
+        Append("app.log", std::string(25, 'y'));
+        Poll(t);
+        ASSERT_TRUE(t.SaveState());
+    }
+    Append("app.log", "zzz\nnext\n");
+    FileTailer t(o, sink_, counters_);
+    Poll(t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"first", std::string(10, 'x'), "next"}));
+    EXPECT_EQ(counters_.oversized, 1u);
+}
+
 }  // namespace
 }  // namespace vigil::ingest
