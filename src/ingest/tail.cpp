@@ -115,8 +115,11 @@ struct Followed {
     Position durable;   // up to the first byte not yet durable (stored or spooled): saved
     // (sink.offered() after an accepted batch, position after it), oldest first.
     std::deque<std::pair<uint64_t, Position>> pending;
-    bool rotated = false;    // the path now names another file: read to the end, then drop
+    // The path now names another file: followed until it has not grown for rotate_wait, then
+    // dropped.
+    bool rotated = false;
     uint64_t last_size = 0;  // at the previous poll (multi-line: is the tail stable?)
+    std::chrono::steady_clock::time_point changed_at;  // its last growth, or its rotation
 };
 
 bool IsContinuation(std::string_view line) {
@@ -143,6 +146,10 @@ struct FileTailer::Impl {
     bool first_discovery = true;  // files there at the first poll may start at their end
     bool loaded = false;          // the state file was read (Start, or the first PollOnce)
     std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
+
+    std::chrono::steady_clock::time_point Now() const {
+        return options.clock ? options.clock() : std::chrono::steady_clock::now();
+    }
 
     ~Impl() {
         for (auto& [id, f] : files) {
@@ -178,6 +185,7 @@ struct FileTailer::Impl {
             auto it = on_disk.find(f.path);
             if (!f.rotated && (it == on_disk.end() || it->second != id)) {
                 f.rotated = true;
+                f.changed_at = Now();
                 ++stats.rotations;
             }
         }
@@ -231,6 +239,11 @@ struct FileTailer::Impl {
         }
         const bool stable = size == f.last_size;
         f.last_size = size;
+        // A rotated file is complete once it has stopped growing for rotate_wait: until then the
+        // application may still write to it (logrotate's create, before it reopens its log).
+        const auto now = Now();
+        if (!stable) f.changed_at = now;
+        const bool settled = f.rotated && now - f.changed_at >= options.rotate_wait;
         uint64_t budget = options.max_bytes_per_poll;
         std::vector<RawMessage> batch;
         std::string buf;
@@ -297,9 +310,9 @@ struct FileTailer::Impl {
                 pos = nl + 1;
             }
             // The last multi-line record is complete when the file has stopped growing, or
-            // the file was rotated away (nothing more will be appended).
+            // the file was rotated away and settled (nothing more will be appended).
             const bool at_end = f.position.offset + buf.size() == size;
-            if (in_record && at_end && pos == buf.size() && (stable || f.rotated)) {
+            if (in_record && at_end && pos == buf.size() && (stable || settled)) {
                 emit(record_start, pos - 1, pos);
             }
             if (!options.multiline_indented && pos < buf.size()) {
@@ -311,12 +324,12 @@ struct FileTailer::Impl {
                     // it comes, however long it is.
                     emit(pos, buf.size(), buf.size());
                     skipping = true;
-                } else if (f.rotated && at_end) {
+                } else if (settled && at_end) {
                     emit(pos, buf.size(), buf.size());  // a rotated file's last line
                 }
             }
             if (joiner.holding()) {
-                if (at_end && taken == buf.size() && (stable || f.rotated)) {
+                if (at_end && taken == buf.size() && (stable || settled)) {
                     joiner.Flush(batch);  // the file stopped growing: the group is complete
                 } else if (joiner.held_tag() > 0) {
                     taken = joiner.held_tag();  // read the open group again with what follows
@@ -414,9 +427,10 @@ struct FileTailer::Impl {
                 all_taken = false;
                 break;
             }
-            // A rotated file is dropped once read to its end and stored: until then a restart
-            // must still find its offset.
-            if (it->second.rotated && it->second.pending.empty()) {
+            // A rotated file is dropped once settled, read to its end and stored: until then a
+            // restart must still find its offset.
+            if (it->second.rotated && it->second.pending.empty() &&
+                Now() - it->second.changed_at >= options.rotate_wait) {
                 struct stat st {};
                 if (::fstat(it->second.fd, &st) == 0 &&
                     it->second.position.offset >= static_cast<uint64_t>(st.st_size)) {

@@ -1,14 +1,14 @@
 #pragma once
-// File tailing: globs, rotation by rename (the old file is read to its end through the open
-// descriptor, then the new one from its start) and by copytruncate (a file shorter than the
-// offset, or whose last 64 bytes before the offset changed, starts over), offsets persisted so
-// a restart neither loses nor repeats lines (nor misses a copytruncate made meanwhile), and
-// optional multi-line records (lines starting with a space or tab continue the previous one:
-// stack traces). A line is taken only once its newline is written (the last line of a rotated
-// file is taken at its end). Reading advances after the sink took a batch; the saved offset
-// advances only once the sink reports the batch stored (Sink::stored), so a crash while lines
-// wait in memory re-reads them instead of losing them. A rotated file stays in the state until
-// its lines are stored.
+// File tailing: globs, rotation by rename (the old file is followed through the open descriptor
+// until it has not grown for rotate_wait, the new one read from its start) and by copytruncate (a
+// file shorter than the offset, or whose last 64 bytes before the offset changed, starts over),
+// offsets persisted so a restart neither loses nor repeats lines (nor misses a copytruncate made
+// meanwhile), and optional multi-line records (lines starting with a space or tab continue the
+// previous one: stack traces). A line is taken only once its newline is written (the last line of a
+// rotated file once the file has not grown for rotate_wait). Reading advances after the sink took a
+// batch; the saved offset advances only once the sink reports the batch stored (Sink::stored), so a
+// crash while lines wait in memory re-reads them instead of losing them. A rotated file stays in
+// the state until its lines are stored.
 //
 // Each record's id is "f:<source>:<dev>:<inode>:<offset>" ("...:<inode>:g<n>:<offset>" after
 // the file's n-th truncation): a replay after a crash between storing a batch and saving the
@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,11 @@ struct TailOptions {
     bool start_at_end = false;  // a file seen for the first time: from its end, not its start
     size_t max_batch = 512;
     size_t max_bytes_per_poll = 8 * 1024 * 1024;  // per file, so one file cannot starve others
+    // A file rotated away (renamed) is followed until it has not grown for this long: the
+    // application writes to it until it reopens its log. Its last line without a newline is
+    // taken then, and the file dropped.
+    std::chrono::milliseconds rotate_wait{5000};
+    std::function<std::chrono::steady_clock::time_point()> clock;  // tests; empty: steady_clock
 };
 
 struct TailStats {

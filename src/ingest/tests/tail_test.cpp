@@ -70,6 +70,7 @@ protected:
         o.state_file = dir_ / "offsets";
         o.multiline_indented = multiline;
         o.join_audit = join_audit;
+        o.rotate_wait = std::chrono::milliseconds(0);  // a rotated file is dropped at its end
         return o;
     }
     std::unique_ptr<FileTailer> Tailer(bool multiline = false, bool join_audit = false) {
@@ -449,6 +450,38 @@ TEST_F(TailTest, AnOverlongLineWrittenInPiecesIsOneRecordAcrossARestart) {
     Poll(t);
     EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"first", std::string(10, 'x'), "next"}));
     EXPECT_EQ(counters_.oversized, 1u);
+}
+
+// logrotate's create: the application writes to the renamed file until it reopens its log (on
+// a HUP). Those lines are read; the last line without a newline is taken, and the file dropped,
+// once it has not grown for rotate_wait.
+TEST_F(TailTest, ARotatedFileIsFollowedUntilItStopsGrowing) {
+    auto now = std::chrono::steady_clock::now();
+    TailOptions o = Options();
+    o.rotate_wait = std::chrono::seconds(5);
+    o.clock = [&now] { return now; };
+    FileTailer t(o, sink_, counters_);
+    Append("app.log", "before\n");
+    Poll(t);
+    fs::rename(Log("app.log"), Log("app.log.1"));
+    Append("app.log", "new\n");
+    Poll(t);
+    EXPECT_EQ(t.stats().files, 2u) << "app.log.1 is still followed";
+    Append("app.log.1", "late\npartial");
+    now += std::chrono::seconds(4);
+    Poll(t);
+    auto texts = sink_.Texts();
+    EXPECT_EQ(std::multiset<std::string>(texts.begin(), texts.end()),
+              (std::multiset<std::string>{"before", "new", "late"}));
+    now += std::chrono::seconds(4);
+    Poll(t);
+    EXPECT_EQ(sink_.Texts().size(), 3u) << "app.log.1 grew 4 s ago";
+    EXPECT_EQ(t.stats().files, 2u);
+    now += std::chrono::seconds(1);
+    Poll(t);
+    EXPECT_EQ(sink_.Texts().back(), "partial");
+    Poll(t);  // its last line is stored: the file is dropped
+    EXPECT_EQ(t.stats().files, 1u);
 }
 
 }  // namespace
