@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -195,32 +196,69 @@ struct FileTailer::Impl {
                 files[id].rotated = false;
                 continue;
             }
-            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            Followed f;
-            f.path = path;
-            f.fd = fd;
-            if (auto s = saved.find(id); s != saved.end()) {
-                f.position = s->second.position;
-                saved.erase(s);
-            } else if (options.start_at_end && first_discovery) {
-                struct stat st {};
-                if (::fstat(fd, &st) == 0) f.position.offset = static_cast<uint64_t>(st.st_size);
-            }
-            if (f.position.fingerprint.empty() && f.position.offset > 0) {
-                // From the end, or a state file without fingerprints: take the bytes as they are.
-                const size_t n =
-                    static_cast<size_t>(std::min<uint64_t>(f.position.offset, kFingerprintBytes));
-                std::string bytes(n, '\0');
-                if (::pread(fd, bytes.data(), n, static_cast<off_t>(f.position.offset - n)) ==
-                    static_cast<ssize_t>(n)) {
-                    f.position.fingerprint = std::move(bytes);
-                }
-            }
-            f.durable = f.position;
-            files.emplace(id, std::move(f));
+            Follow(path, id, /*rotated=*/false);
         }
+        if (first_discovery) FindRotatedWhileStopped();
         first_discovery = false;
+    }
+
+    // A saved file the globs no longer find may have been rotated while Vigil was stopped
+    // (app.log -> app.log.1, which "*.log" does not match): it is looked for in the directory of
+    // its saved path and, found there, followed as rotated from its saved position (read to its
+    // end, then dropped).
+    void FindRotatedWhileStopped() {
+        std::set<fs::path> dirs;
+        for (const auto& [id, s] : saved) {
+            if (!s.path.empty()) dirs.insert(fs::path(s.path).parent_path());
+        }
+        for (const auto& dir : dirs) {
+            std::error_code ec;
+            for (fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, ec), end;
+                 !ec && it != end; it.increment(ec)) {
+                struct stat st {};
+                if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+                const FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+                if (!saved.count(id) || files.count(id)) continue;
+                Follow(it->path().string(), id, /*rotated=*/true);
+                if (files.count(id)) ++stats.rotations;
+            }
+        }
+    }
+
+    // Opens a file to follow: from its saved position, else its end (start_at_end, at the
+    // first poll), else its start.
+    void Follow(const std::string& path, const FileId& id, bool rotated) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 ||
+            FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)} != id) {
+            ::close(fd);  // replaced since it was found: the next poll sees the new one
+            return;
+        }
+        Followed f;
+        f.path = path;
+        f.fd = fd;
+        f.rotated = rotated;
+        f.changed_at = Now();
+        if (auto s = saved.find(id); s != saved.end()) {
+            f.position = s->second.position;
+            saved.erase(s);
+        } else if (options.start_at_end && first_discovery) {
+            f.position.offset = static_cast<uint64_t>(st.st_size);
+        }
+        if (f.position.fingerprint.empty() && f.position.offset > 0) {
+            // From the end, or a state file without fingerprints: take the bytes as they are.
+            const size_t n =
+                static_cast<size_t>(std::min<uint64_t>(f.position.offset, kFingerprintBytes));
+            std::string bytes(n, '\0');
+            if (::pread(fd, bytes.data(), n, static_cast<off_t>(f.position.offset - n)) ==
+                static_cast<ssize_t>(n)) {
+                f.position.fingerprint = std::move(bytes);
+            }
+        }
+        f.durable = f.position;
+        files.emplace(id, std::move(f));
     }
 
     // Reads the complete records of one file from its offset; false when the sink refused.

@@ -6,9 +6,10 @@
 // meanwhile), and optional multi-line records (lines starting with a space or tab continue the
 // previous one: stack traces). A line is taken only once its newline is written (the last line of a
 // rotated file once the file has not grown for rotate_wait). Reading advances after the sink took a
-// batch; the saved offset advances only once the sink reports the batch stored (Sink::stored), so a
-// crash while lines wait in memory re-reads them instead of losing them. A rotated file stays in
-// the state until its lines are stored.
+// batch; the saved offset advances only once the sink reports the batch stored (Sink::durable), so
+// a crash while lines wait in memory re-reads them instead of losing them. A rotated file stays in
+// the state until its lines are stored; one rotated while Vigil was stopped (its new name out of
+// the globs) is found beside its saved path and read from its saved offset.
 //
 // Each record's id is "f:<source>:<dev>:<inode>:<offset>" ("...:<inode>:g<n>:<offset>" after
 // the file's n-th truncation): a replay after a crash between storing a batch and saving the

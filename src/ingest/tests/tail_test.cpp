@@ -484,5 +484,27 @@ TEST_F(TailTest, ARotatedFileIsFollowedUntilItStopsGrowing) {
     EXPECT_EQ(t.stats().files, 1u);
 }
 
+// Rotated while Vigil was stopped: app.log.1 is not in the glob, but it is where app.log was,
+// so its unread lines are read from the saved offset.
+TEST_F(TailTest, AFileRotatedWhileStoppedIsReadToItsEnd) {
+    {
+        auto t = Tailer();
+        Append("app.log", "1\n");
+        Poll(*t);
+        ASSERT_TRUE(t->SaveState());
+    }
+    Append("app.log", "2\nlast");
+    fs::rename(Log("app.log"), Log("app.log.1"));
+    Append("app.log", "3\n");
+    auto t = Tailer();
+    Poll(*t);
+    const auto texts = sink_.Texts();
+    EXPECT_EQ(std::multiset<std::string>(texts.begin(), texts.end()),
+              (std::multiset<std::string>{"1", "2", "last", "3"}));
+    EXPECT_EQ(t->stats().rotations, 1u);
+    Poll(*t);  // its lines are stored
+    EXPECT_EQ(t->stats().files, 1u) << "app.log.1 was read to its end and dropped";
+}
+
 }  // namespace
 }  // namespace vigil::ingest
