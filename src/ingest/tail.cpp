@@ -226,7 +226,8 @@ struct FileTailer::Impl {
     }
 
     // Opens a file to follow: from its saved position, else its end (start_at_end, at the
-    // first poll), else its start.
+    // first poll), else its start. A rotated one is followed only from its saved position, when
+    // its bytes before it are still those that were read.
     void Follow(const std::string& path, const FileId& id, bool rotated) {
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return;
@@ -244,6 +245,13 @@ struct FileTailer::Impl {
         if (auto s = saved.find(id); s != saved.end()) {
             f.position = s->second.position;
             saved.erase(s);
+            if (rotated && (static_cast<uint64_t>(st.st_size) < f.position.offset ||
+                            !FingerprintMatches(fd, f.position))) {
+                // Not the file that was read (its inode reused since it was deleted): forgotten.
+                ::close(fd);
+                dirty = true;
+                return;
+            }
         } else if (options.start_at_end && first_discovery) {
             f.position.offset = static_cast<uint64_t>(st.st_size);
         }
@@ -268,8 +276,8 @@ struct FileTailer::Impl {
         const uint64_t size = static_cast<uint64_t>(st.st_size);
         // copytruncate: the file is shorter than the offset, or (rewritten past it before this
         // poll) the bytes before the offset are no longer those that were read.
-        if (size < f.position.offset ||
-            ((size != f.last_size || size > f.position.offset) && !FingerprintMatches(f))) {
+        if (size < f.position.offset || ((size != f.last_size || size > f.position.offset) &&
+                                         !FingerprintMatches(f.fd, f.position))) {
             ++stats.truncations;
             f.position = Position{0, f.position.generation + 1, {}};
             f.pending.emplace_back(sink.offered(), f.position);
@@ -405,13 +413,13 @@ struct FileTailer::Impl {
     }
 
     // Are the bytes before the offset still those that were taken?
-    bool FingerprintMatches(const Followed& f) const {
-        const std::string& expected = f.position.fingerprint;
+    static bool FingerprintMatches(int fd, const Position& p) {
+        const std::string& expected = p.fingerprint;
         if (expected.empty()) return true;
-        if (expected.size() > f.position.offset) return false;
+        if (expected.size() > p.offset) return false;
         std::string bytes(expected.size(), '\0');
-        const ssize_t n = ::pread(f.fd, bytes.data(), bytes.size(),
-                                  static_cast<off_t>(f.position.offset - expected.size()));
+        const ssize_t n =
+            ::pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(p.offset - expected.size()));
         return n == static_cast<ssize_t>(bytes.size()) && bytes == expected;
     }
 

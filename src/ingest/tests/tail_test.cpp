@@ -506,5 +506,30 @@ TEST_F(TailTest, AFileRotatedWhileStoppedIsReadToItsEnd) {
     EXPECT_EQ(t->stats().files, 1u) << "app.log.1 was read to its end and dropped";
 }
 
+// ... but a saved file deleted since, whose inode a file beside it now has, is not that file:
+// its bytes before the saved offset differ, so it is not read (nor from its start).
+TEST_F(TailTest, AReusedInodeBesideASavedPathIsNotRead) {
+    Append("app.log", "1\n");
+    Append("app.log.2", "zzzz\nother\n");
+    {
+        std::ofstream out(dir_ / "offsets");
+        std::string dev_ino = DevIno("app.log.2");
+        std::replace(dev_ino.begin(), dev_ino.end(), ':', ' ');
+        out << "vigil-tail-offsets 2\n"
+            << dev_ino << " 4 0 0 61626364 " << Log("app.log").string() << "\n";  // "abcd"
+    }
+    auto t = Tailer();
+    Poll(*t);
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"1"}));
+    EXPECT_EQ(t->stats().rotations, 0u);
+    ASSERT_TRUE(t->SaveState());
+    std::ifstream in(dir_ / "offsets");
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) ++n;
+    EXPECT_EQ(n, 2) << "the header and app.log: the stale entry is forgotten";
+}
+
 }  // namespace
 }  // namespace vigil::ingest
