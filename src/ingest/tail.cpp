@@ -7,13 +7,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -39,15 +40,87 @@ struct FileId {
     auto operator<=>(const FileId&) const = default;
 };
 
+constexpr size_t kFingerprintBytes = 64;
+constexpr std::string_view kStateHeader = "vigil-tail-offsets 2";
+
+// How far one file is read; saved per file.
+struct Position {
+    uint64_t offset = 0;  // start of the first byte not yet taken
+    // Truncations seen (copytruncate): part of the ids, since a rewritten file brings the same
+    // offsets back with other lines.
+    uint64_t generation = 0;
+    // The last bytes before offset (at most kFingerprintBytes): when they change, the file was
+    // truncated and rewritten past the offset.
+    std::string fingerprint;
+    bool skipping = false;  // inside an overlong line whose head was taken: drop up to its newline
+};
+
+// Keeps the last kFingerprintBytes of fingerprint + taken.
+void ExtendFingerprint(std::string& fingerprint, std::string_view taken) {
+    if (taken.size() >= kFingerprintBytes) {
+        fingerprint.assign(taken.substr(taken.size() - kFingerprintBytes));
+        return;
+    }
+    fingerprint.append(taken);
+    if (fingerprint.size() > kFingerprintBytes) {
+        fingerprint.erase(0, fingerprint.size() - kFingerprintBytes);
+    }
+}
+
+std::string Hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char c : bytes) {
+        out += kDigits[c >> 4];
+        out += kDigits[c & 15];
+    }
+    return out;
+}
+
+bool FromHex(std::string_view hex, std::string& out) {
+    if (hex.size() % 2 != 0) return false;
+    out.clear();
+    for (size_t i = 0; i < hex.size(); i += 2) {
+        unsigned value = 0;
+        const auto r = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+        if (r.ec != std::errc() || r.ptr != hex.data() + i + 2) return false;
+        out += static_cast<char>(value);
+    }
+    return true;
+}
+
+// Splits the field before the next space off `rest` (all of `rest` when there is none).
+std::string_view NextField(std::string_view& rest) {
+    const size_t space = rest.find(' ');
+    const std::string_view field = rest.substr(0, space);
+    rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+    return field;
+}
+
+bool ParseNumber(std::string_view text, uint64_t& value) {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+// An entry of the state file: where reading stands, and the file's path when it was last seen
+// (empty: unknown).
+struct Saved {
+    Position position;
+    std::string path;
+};
+
 struct Followed {
     std::string path;
     int fd = -1;
-    uint64_t offset = 0;   // start of the first byte not yet taken
-    uint64_t durable = 0;  // start of the first byte not yet durable (stored or spooled): saved
-    // (sink.offered() after an accepted batch, offset after it), oldest first.
-    std::deque<std::pair<uint64_t, uint64_t>> pending;
-    bool rotated = false;    // the path now names another file: read to the end, then drop
+    Position position;  // taken so far
+    Position durable;   // up to the first byte not yet durable (stored or spooled): saved
+    // (sink.offered() after an accepted batch, position after it), oldest first.
+    std::deque<std::pair<uint64_t, Position>> pending;
+    // The path now names another file: followed until it has not grown for rotate_wait, then
+    // dropped.
+    bool rotated = false;
     uint64_t last_size = 0;  // at the previous poll (multi-line: is the tail stable?)
+    std::chrono::steady_clock::time_point changed_at;  // its last growth, or its rotation
 };
 
 bool IsContinuation(std::string_view line) {
@@ -63,7 +136,7 @@ struct FileTailer::Impl {
     Sink& sink;
     SourceCounters& counters;
     std::map<FileId, Followed> files;
-    std::map<FileId, uint64_t> saved;  // offsets loaded from the state file, not yet matched
+    std::map<FileId, Saved> saved;  // loaded from the state file, not yet matched
     TailStats stats;
     mutable std::mutex mu;  // files, stats (PollOnce vs stats()/SaveState)
     std::thread thread;
@@ -72,7 +145,12 @@ struct FileTailer::Impl {
     bool stop = false;
     bool dirty = false;
     bool first_discovery = true;  // files there at the first poll may start at their end
+    bool loaded = false;          // the state file was read (Start, or the first PollOnce)
     std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
+
+    std::chrono::steady_clock::time_point Now() const {
+        return options.clock ? options.clock() : std::chrono::steady_clock::now();
+    }
 
     ~Impl() {
         for (auto& [id, f] : files) {
@@ -108,6 +186,7 @@ struct FileTailer::Impl {
             auto it = on_disk.find(f.path);
             if (!f.rotated && (it == on_disk.end() || it->second != id)) {
                 f.rotated = true;
+                f.changed_at = Now();
                 ++stats.rotations;
             }
         }
@@ -117,22 +196,77 @@ struct FileTailer::Impl {
                 files[id].rotated = false;
                 continue;
             }
-            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            Followed f;
-            f.path = path;
-            f.fd = fd;
-            if (auto s = saved.find(id); s != saved.end()) {
-                f.offset = s->second;
-                saved.erase(s);
-            } else if (options.start_at_end && first_discovery) {
-                struct stat st {};
-                if (::fstat(fd, &st) == 0) f.offset = static_cast<uint64_t>(st.st_size);
-            }
-            f.durable = f.offset;
-            files.emplace(id, std::move(f));
+            Follow(path, id, /*rotated=*/false);
         }
+        if (first_discovery) FindRotatedWhileStopped();
         first_discovery = false;
+    }
+
+    // A saved file the globs no longer find may have been rotated while Vigil was stopped
+    // (app.log -> app.log.1, which "*.log" does not match): it is looked for in the directory of
+    // its saved path and, found there, followed as rotated from its saved position (read to its
+    // end, then dropped).
+    void FindRotatedWhileStopped() {
+        std::set<fs::path> dirs;
+        for (const auto& [id, s] : saved) {
+            if (!s.path.empty()) dirs.insert(fs::path(s.path).parent_path());
+        }
+        for (const auto& dir : dirs) {
+            std::error_code ec;
+            for (fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, ec), end;
+                 !ec && it != end; it.increment(ec)) {
+                struct stat st {};
+                if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+                const FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+                if (!saved.count(id) || files.count(id)) continue;
+                Follow(it->path().string(), id, /*rotated=*/true);
+                if (files.count(id)) ++stats.rotations;
+            }
+        }
+    }
+
+    // Opens a file to follow: from its saved position, else its end (start_at_end, at the
+    // first poll), else its start. A rotated one is followed only from its saved position, when
+    // its bytes before it are still those that were read.
+    void Follow(const std::string& path, const FileId& id, bool rotated) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 ||
+            FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)} != id) {
+            ::close(fd);  // replaced since it was found: the next poll sees the new one
+            return;
+        }
+        Followed f;
+        f.path = path;
+        f.fd = fd;
+        f.rotated = rotated;
+        f.changed_at = Now();
+        if (auto s = saved.find(id); s != saved.end()) {
+            f.position = s->second.position;
+            saved.erase(s);
+            if (rotated && (static_cast<uint64_t>(st.st_size) < f.position.offset ||
+                            !FingerprintMatches(fd, f.position))) {
+                // Not the file that was read (its inode reused since it was deleted): forgotten.
+                ::close(fd);
+                dirty = true;
+                return;
+            }
+        } else if (options.start_at_end && first_discovery) {
+            f.position.offset = static_cast<uint64_t>(st.st_size);
+        }
+        if (f.position.fingerprint.empty() && f.position.offset > 0) {
+            // From the end, or a state file without fingerprints: take the bytes as they are.
+            const size_t n =
+                static_cast<size_t>(std::min<uint64_t>(f.position.offset, kFingerprintBytes));
+            std::string bytes(n, '\0');
+            if (::pread(fd, bytes.data(), n, static_cast<off_t>(f.position.offset - n)) ==
+                static_cast<ssize_t>(n)) {
+                f.position.fingerprint = std::move(bytes);
+            }
+        }
+        f.durable = f.position;
+        files.emplace(id, std::move(f));
     }
 
     // Reads the complete records of one file from its offset; false when the sink refused.
@@ -140,14 +274,22 @@ struct FileTailer::Impl {
         struct stat st {};
         if (::fstat(f.fd, &st) != 0) return true;
         const uint64_t size = static_cast<uint64_t>(st.st_size);
-        if (size < f.offset) {  // copytruncate
+        // copytruncate: the file is shorter than the offset, or (rewritten past it before this
+        // poll) the bytes before the offset are no longer those that were read.
+        if (size < f.position.offset || ((size != f.last_size || size > f.position.offset) &&
+                                         !FingerprintMatches(f.fd, f.position))) {
             ++stats.truncations;
-            f.offset = 0;
-            f.pending.emplace_back(sink.offered(), 0);
+            f.position = Position{0, f.position.generation + 1, {}};
+            f.pending.emplace_back(sink.offered(), f.position);
             dirty = true;
         }
         const bool stable = size == f.last_size;
         f.last_size = size;
+        // A rotated file is complete once it has stopped growing for rotate_wait: until then the
+        // application may still write to it (logrotate's create, before it reopens its log).
+        const auto now = Now();
+        if (!stable) f.changed_at = now;
+        const bool settled = f.rotated && now - f.changed_at >= options.rotate_wait;
         uint64_t budget = options.max_bytes_per_poll;
         std::vector<RawMessage> batch;
         std::string buf;
@@ -156,17 +298,26 @@ struct FileTailer::Impl {
         // offsets need no bookkeeping for it), unless the file has stopped growing.
         AuditJoiner joiner(options.join_audit);
         joiner.CountCutsIn(&counters.audit_cut);
-        while (f.offset < size && budget > 0) {
+        // A chunk holds a line of the limit's length with its newline.
+        const uint64_t chunk = std::max<uint64_t>(1024 * 1024, options.max_line_bytes + 2);
+        while (f.position.offset < size && budget > 0) {
             joiner.Clear();
             const size_t want =
-                static_cast<size_t>(std::min<uint64_t>({size - f.offset, budget, 1024 * 1024}));
+                static_cast<size_t>(std::min<uint64_t>({size - f.position.offset, budget, chunk}));
             buf.resize(want);
-            const ssize_t n = ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.offset));
+            const ssize_t n =
+                ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.position.offset));
             if (n <= 0) break;
             buf.resize(static_cast<size_t>(n));
             budget -= static_cast<uint64_t>(n);
             // Split into records; `taken` is how far this chunk is consumed.
             size_t pos = 0, taken = 0;
+            bool skipping = f.position.skipping;
+            if (skipping) {
+                const size_t nl = buf.find('\n');
+                skipping = nl == std::string::npos;
+                pos = taken = skipping ? buf.size() : nl + 1;
+            }
             size_t record_start = 0;
             bool in_record = false;
             auto emit = [&](size_t start, size_t end, size_t next) {
@@ -178,8 +329,7 @@ struct FileTailer::Impl {
                 }
                 if (!text.empty()) {
                     RawMessage m;
-                    m.id = "f:" + std::to_string(id.dev) + ":" + std::to_string(id.ino) + ":" +
-                           std::to_string(f.offset + start);
+                    m.id = RecordId(id, f.position.generation, f.position.offset + start);
                     m.source = options.source;
                     m.peer = f.path;
                     m.received_ns = NowNs();
@@ -206,30 +356,30 @@ struct FileTailer::Impl {
                 pos = nl + 1;
             }
             // The last multi-line record is complete when the file has stopped growing, or
-            // the file was rotated away (nothing more will be appended).
-            const bool at_end = f.offset + buf.size() == size;
-            if (in_record && at_end && pos == buf.size() && (stable || f.rotated)) {
+            // the file was rotated away and settled (nothing more will be appended).
+            const bool at_end = f.position.offset + buf.size() == size;
+            if (in_record && at_end && pos == buf.size() && (stable || settled)) {
                 emit(record_start, pos - 1, pos);
             }
-            // A rotated file's last line may lack its newline.
-            if (f.rotated && at_end && pos < buf.size() && !options.multiline_indented) {
-                emit(pos, buf.size(), buf.size());
-            }
-            if (taken == 0) {
-                // No complete record in this chunk: a line longer than the chunk. Cut it at
-                // max_line_bytes once the file holds that much.
-                if (buf.size() >= options.max_line_bytes && want == buf.size() &&
-                    !options.multiline_indented) {
-                    emit(0, buf.size(), buf.size());
-                } else {
-                    break;
+            if (!options.multiline_indented && pos < buf.size()) {
+                // The rest of the chunk is a line without its newline (yet).
+                size_t rest = buf.size() - pos;
+                if (buf.back() == '\r') --rest;  // perhaps a CRLF line of the limit's length
+                if (rest > options.max_line_bytes) {
+                    // Over the limit: one record, its head; the rest of the line is dropped as
+                    // it comes, however long it is.
+                    emit(pos, buf.size(), buf.size());
+                    skipping = true;
+                } else if (settled && at_end) {
+                    emit(pos, buf.size(), buf.size());  // a rotated file's last line
                 }
             }
             if (joiner.holding()) {
-                if (at_end && taken == buf.size() && (stable || f.rotated)) {
+                if (at_end && taken == buf.size() && (stable || settled)) {
                     joiner.Flush(batch);  // the file stopped growing: the group is complete
                 } else if (joiner.held_tag() > 0) {
                     taken = joiner.held_tag();  // read the open group again with what follows
+                    skipping = false;           // from the start of a line
                     joiner.Clear();
                 } else if (!at_end) {
                     joiner.Flush(batch);  // the group fills the whole chunk: take it as it is
@@ -239,15 +389,38 @@ struct FileTailer::Impl {
                 }
             }
             // Offer what this chunk produced before reading further.
-            if (!batch.empty()) {
-                if (!Offer(batch)) return false;
-                f.pending.emplace_back(sink.offered(), f.offset + taken);
-                dirty = true;
-            }
-            f.offset += taken;
-            if (taken == 0) break;  // only an open audit group: wait for more of the file
+            if (!batch.empty() && !Offer(batch)) return false;
+            // No complete line, or only an open audit group: wait for more of the file.
+            if (taken == 0) break;
+            ExtendFingerprint(f.position.fingerprint, std::string_view(buf.data(), taken));
+            f.position.offset += taken;
+            f.position.skipping = skipping;
+            f.pending.emplace_back(sink.offered(), f.position);
+            dirty = true;
         }
         return true;
+    }
+
+    // "f:<source>:<dev>:<inode>:<offset>", with "g<generation>:" before the offset once the
+    // file was truncated. The source is in it because two sources may read one file (other
+    // decoders, other logsources) and each stores its records. Read from the right, the id is
+    // unambiguous even when the source's name holds a colon.
+    std::string RecordId(const FileId& id, uint64_t generation, uint64_t offset) const {
+        std::string out = "f:" + options.source + ":" + std::to_string(id.dev) + ":" +
+                          std::to_string(id.ino) + ":";
+        if (generation > 0) out += "g" + std::to_string(generation) + ":";
+        return out + std::to_string(offset);
+    }
+
+    // Are the bytes before the offset still those that were taken?
+    static bool FingerprintMatches(int fd, const Position& p) {
+        const std::string& expected = p.fingerprint;
+        if (expected.empty()) return true;
+        if (expected.size() > p.offset) return false;
+        std::string bytes(expected.size(), '\0');
+        const ssize_t n =
+            ::pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(p.offset - expected.size()));
+        return n == static_cast<ssize_t>(bytes.size()) && bytes == expected;
     }
 
     bool Offer(std::vector<RawMessage>& batch) {
@@ -289,6 +462,9 @@ struct FileTailer::Impl {
 
     Result<bool> Poll() {
         std::lock_guard lock(mu);
+        if (!loaded) {
+            if (auto st = Load(); !st) return tl::unexpected(st.error());
+        }
         Advance();
         Discover();
         bool all_taken = true;
@@ -297,12 +473,13 @@ struct FileTailer::Impl {
                 all_taken = false;
                 break;
             }
-            // A rotated file is dropped once read to its end and stored: until then a restart
-            // must still find its offset.
-            if (it->second.rotated && it->second.pending.empty()) {
+            // A rotated file is dropped once settled, read to its end and stored: until then a
+            // restart must still find its offset.
+            if (it->second.rotated && it->second.pending.empty() &&
+                Now() - it->second.changed_at >= options.rotate_wait) {
                 struct stat st {};
                 if (::fstat(it->second.fd, &st) == 0 &&
-                    it->second.offset >= static_cast<uint64_t>(st.st_size)) {
+                    it->second.position.offset >= static_cast<uint64_t>(st.st_size)) {
                     ::close(it->second.fd);
                     it = files.erase(it);
                     dirty = true;
@@ -321,11 +498,10 @@ struct FileTailer::Impl {
         {
             std::lock_guard lock(mu);
             Advance();
-            for (const auto& [id, f] : files) {
-                out << id.dev << ' ' << id.ino << ' ' << f.durable << ' ' << f.path << '\n';
-            }
-            for (const auto& [id, offset] : saved) {  // not seen this run; keep them
-                out << id.dev << ' ' << id.ino << ' ' << offset << " -\n";
+            out << kStateHeader << '\n';
+            for (const auto& [id, f] : files) WriteEntry(out, id, f.durable, f.path);
+            for (const auto& [id, s] : saved) {  // not seen this run; keep them
+                WriteEntry(out, id, s.position, s.path);
             }
             dirty = false;
         }
@@ -348,20 +524,66 @@ struct FileTailer::Impl {
         return Ok();
     }
 
+    // "<dev> <inode> <offset> <generation> <skipping> <fingerprint> <path>": skipping 0 or 1,
+    // the fingerprint in hex ("-" when empty), the path to the end of the line ("-" when
+    // unknown).
+    static void WriteEntry(std::ostream& out, const FileId& id, const Position& p,
+                           const std::string& path) {
+        out << id.dev << ' ' << id.ino << ' ' << p.offset << ' ' << p.generation << ' '
+            << (p.skipping ? 1 : 0) << ' ' << (p.fingerprint.empty() ? "-" : Hex(p.fingerprint))
+            << ' ' << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
+    }
+
+    // Reads the state file: the current format (kStateHeader, then WriteEntry's lines) or the
+    // first one ("<dev> <inode> <offset> <path>" lines, no header).
     Status Load() {
+        loaded = true;
         if (options.state_file.empty()) return Ok();
         std::ifstream in(options.state_file);
         if (!in) return Ok();  // first start
         std::string line;
         int n = 0;
+        bool current = false;
         while (std::getline(in, line)) {
             ++n;
-            unsigned long long dev = 0, ino = 0, offset = 0;
-            if (std::sscanf(line.c_str(), "%llu %llu %llu", &dev, &ino, &offset) != 3) {
-                return InvalidArgument(options.state_file.string() + ":" + std::to_string(n) +
-                                       ": expected \"<dev> <inode> <offset> <path>\"");
+            const std::string where = options.state_file.string() + ":" + std::to_string(n);
+            if (n == 1 && line.rfind("vigil-tail-offsets ", 0) == 0) {
+                if (line != kStateHeader) {
+                    return InvalidArgument(where + ": unknown state format '" + line +
+                                           "' (expected '" + std::string(kStateHeader) + "')");
+                }
+                current = true;
+                continue;
             }
-            saved[FileId{dev, ino}] = offset;
+            std::string_view rest = line;
+            FileId id;
+            Saved s;
+            bool ok = ParseNumber(NextField(rest), id.dev) &&
+                      ParseNumber(NextField(rest), id.ino) &&
+                      ParseNumber(NextField(rest), s.position.offset);
+            if (current) {
+                ok = ok && ParseNumber(NextField(rest), s.position.generation);
+                const std::string_view skipping = NextField(rest);
+                ok = ok && (skipping == "0" || skipping == "1");
+                s.position.skipping = skipping == "1";
+                const std::string_view fingerprint = NextField(rest);
+                if (ok && fingerprint != "-" &&
+                    (!FromHex(fingerprint, s.position.fingerprint) ||
+                     s.position.fingerprint.size() > kFingerprintBytes)) {
+                    return InvalidArgument(where + ": bad fingerprint (up to " +
+                                           std::to_string(kFingerprintBytes) +
+                                           " bytes in hex, or -)");
+                }
+                ok = ok && !fingerprint.empty();
+            }
+            if (!ok) {
+                return InvalidArgument(
+                    where + (current ? ": expected \"<dev> <inode> <offset> <generation> "
+                                       "<skipping> <fingerprint> <path>\""
+                                     : ": expected \"<dev> <inode> <offset> <path>\""));
+            }
+            if (rest != "-") s.path = std::string(rest);
+            saved[id] = std::move(s);
         }
         return Ok();
     }
@@ -383,7 +605,9 @@ TailStats FileTailer::stats() const {
 
 Status FileTailer::Start() {
     Impl& s = *impl_;
-    if (auto st = s.Load(); !st) return st;
+    if (!s.loaded) {
+        if (auto st = s.Load(); !st) return st;
+    }
     s.thread = std::thread([&s] {
         std::unique_lock lock(s.wake_mu);
         while (!s.stop) {

@@ -1,20 +1,25 @@
 #pragma once
-// File tailing: globs, rotation by rename (the old file is read to its end through the open
-// descriptor, then the new one from its start) and by copytruncate (a file shorter than the
-// offset starts over), offsets persisted so a restart neither loses nor repeats lines, and
-// optional multi-line records (lines starting with a space or tab continue the previous one:
-// stack traces). A line is taken only once its newline is written (the last line of a rotated
-// file is taken at its end). Reading advances after the sink took a batch; the saved offset
-// advances only once the sink reports the batch stored (Sink::stored), so a crash while lines
-// wait in memory re-reads them instead of losing them. A rotated file stays in the state until
-// its lines are stored.
+// File tailing: globs, rotation by rename (the old file is followed through the open descriptor
+// until it has not grown for rotate_wait, the new one read from its start) and by copytruncate (a
+// file shorter than the offset, or whose last 64 bytes before the offset changed, starts over),
+// offsets persisted so a restart neither loses nor repeats lines (nor misses a copytruncate made
+// meanwhile), and optional multi-line records (lines starting with a space or tab continue the
+// previous one: stack traces). A line is taken only once its newline is written (the last line of a
+// rotated file once the file has not grown for rotate_wait). Reading advances after the sink took a
+// batch; the saved offset advances only once the sink reports the batch stored (Sink::durable), so
+// a crash while lines wait in memory re-reads them instead of losing them. A rotated file stays in
+// the state until its lines are stored; one rotated while Vigil was stopped (its new name out of
+// the globs) is found beside its saved path and read from its saved offset.
 //
-// Each record's id is "f:<dev>:<inode>:<offset>": a replay after a crash between storing a
-// batch and saving the offsets (at most save_interval) carries the same ids, so storage drops
-// the copies.
+// Each record's id is "f:<source>:<dev>:<inode>:<offset>" ("...:<inode>:g<n>:<offset>" after
+// the file's n-th truncation): a replay after a crash between storing a batch and saving the
+// offsets (at most save_interval) carries the same ids, so storage drops the copies, while the
+// lines written after a copytruncate, and each source's record of a file two sources read, are
+// stored.
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,13 +36,19 @@ struct TailOptions {
     std::filesystem::path state_file;  // offsets; empty: not persisted
     std::chrono::milliseconds poll{250};
     std::chrono::milliseconds save_interval{1000};
-    size_t max_line_bytes = kDefaultMaxFrameBytes;  // longer lines are cut there and counted
+    // A longer line is one record, cut there and counted (oversized); the rest of it is skipped.
+    size_t max_line_bytes = kDefaultMaxFrameBytes;
     bool multiline_indented = false;
     // Consecutive audit records of one event become one message (ingest/audit_join.h).
     bool join_audit = false;
     bool start_at_end = false;  // a file seen for the first time: from its end, not its start
     size_t max_batch = 512;
     size_t max_bytes_per_poll = 8 * 1024 * 1024;  // per file, so one file cannot starve others
+    // A file rotated away (renamed) is followed until it has not grown for this long: the
+    // application writes to it until it reopens its log. Its last line without a newline is
+    // taken then, and the file dropped.
+    std::chrono::milliseconds rotate_wait{5000};
+    std::function<std::chrono::steady_clock::time_point()> clock;  // tests; empty: steady_clock
 };
 
 struct TailStats {
@@ -59,7 +70,8 @@ public:
     // sink has drained).
     void Stop();
     // One poll on the calling thread (tests, and Start's thread): expand globs, follow
-    // rotations, read new lines, offer them. Returns false when the sink refused a batch.
+    // rotations, read new lines, offer them. Returns false when the sink refused a batch. The
+    // first call loads the offsets when Start did not.
     Result<bool> PollOnce();
     Status SaveState();
     TailStats stats() const;
