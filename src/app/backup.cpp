@@ -26,6 +26,7 @@
 #include "app/data_dir_lock.h"
 #include "audit/keys.h"
 #include "audit/sqlite_log.h"
+#include "base/files.h"
 #include "base/strings.h"
 #include "store/backup.h"
 #include "store/database.h"
@@ -193,14 +194,6 @@ Result<size_t> ReadUpTo(int fd, void* data, size_t n, const fs::path& path) {
         done += static_cast<size_t>(r);
     }
     return done;
-}
-
-Status FsyncDir(const fs::path& dir) {
-    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
-        return Errno(Code::kUnavailable, "syncing directory " + dir.string());
-    }
-    return Ok();
 }
 
 class Sha256 {
@@ -881,7 +874,7 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
         }
     }
     tmp_guard.Release();
-    if (auto st = FsyncDir(out.parent_path()); !st) return tl::unexpected(st.error());
+    if (auto st = SyncDirectory(out.parent_path()); !st) return tl::unexpected(st.error());
     result.archive_bytes = writer.bytes();
     result.archive_sha256 = writer.Sha256Hex();
     return result;
@@ -1510,7 +1503,7 @@ Result<RestoreResult> RestoreBackup(const RestoreOptions& options) {
         return error;
     }
     guard.Release();
-    if (auto st = FsyncDir(dir.parent_path()); !st) return tl::unexpected(st.error());
+    if (auto st = SyncDirectory(dir.parent_path()); !st) return tl::unexpected(st.error());
     return result;
 }
 

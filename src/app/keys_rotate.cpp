@@ -16,6 +16,7 @@
 #include "audit/keys.h"
 #include "audit/record.h"
 #include "auth/user_store.h"
+#include "base/files.h"
 #include "base/strings.h"
 #include "store/database.h"
 
@@ -48,15 +49,6 @@ bool IsRetiredName(const std::string& name, const std::string& base) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
     }
     return true;
-}
-
-Status SyncDir(const fs::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return MakeError(Code::kUnavailable, "cannot open " + dir.string());
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) return MakeError(Code::kUnavailable, "cannot sync " + dir.string());
-    return Ok();
 }
 
 tl::unexpected<Error> Fail(Error error) { return tl::unexpected(std::move(error)); }
@@ -116,7 +108,7 @@ struct Rotation {
             if (!made) return tl::unexpected(std::move(made.error()));
             fresh.emplace(std::move(*made));
             created = true;
-            if (auto st = SyncDir(keys_dir); !st) return st;
+            if (auto st = SyncDirectory(keys_dir); !st) return st;
         }
         result.new_key_id = fresh->id();
         if (fresh->id() == current->id()) {
@@ -166,13 +158,13 @@ struct Rotation {
                 }
             }
         }
-        if (auto st = SyncDir(keys_dir); !st) return st;
+        if (auto st = SyncDirectory(keys_dir); !st) return st;
         if (::rename(fresh_path.c_str(), seal.c_str()) != 0) {
             return MakeError(Code::kUnavailable, "renaming " + fresh_path.string() + " to " +
                                                      seal.string() + ": " + std::strerror(errno));
         }
         rotated = true;
-        if (auto st = SyncDir(keys_dir); !st) return st;
+        if (auto st = SyncDirectory(keys_dir); !st) return st;
 
         std::string detail = "re-sealed " + std::to_string(result.resealed) +
                              " values (TOTP secrets) under the new key; the previous key is "
@@ -181,7 +173,7 @@ struct Rotation {
         Status audited = Audit("success", detail);
 
         for (const fs::path& path : SealKeyLeftovers(seal)) fs::remove(path, ec);
-        if (auto st = SyncDir(keys_dir); !st) return st;
+        if (auto st = SyncDirectory(keys_dir); !st) return st;
         if (!audited) {
             return tl::unexpected(std::move(audited.error())
                                       .WithContext("the seal key was rotated (new id " +

@@ -225,7 +225,11 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
         s[7] != '-' || !Digits(s, 8, 2, d))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
+    // No February 30th: a day the month does not have is an error, not the next month's.
+    static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    if (d > kMonthDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
     size_t pos = 10;
     int64_t frac_ns = 0;
     if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {

@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "base/bytes.h"
+#include "base/files.h"
 
 namespace vigil::ingest {
 
@@ -111,14 +112,6 @@ Result<std::string> ReadFile(const fs::path& path) {
     return out;
 }
 
-Status SyncDir(const fs::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return Errno("opening " + dir.string());
-    ::fsync(fd);
-    ::close(fd);
-    return Ok();
-}
-
 }  // namespace
 
 struct DiskSpool::Impl {
@@ -182,7 +175,7 @@ struct DiskSpool::Impl {
         if (write_fd < 0) return Errno("opening spool segment " + Path(n).string());
         write_segment = n;
         segments.emplace(n, 0);
-        if (options.fsync) return SyncDir(options.dir);
+        if (options.fsync) return SyncDirectory(options.dir);
         return Ok();
     }
 
@@ -199,7 +192,7 @@ struct DiskSpool::Impl {
         if (::rename(tmp.c_str(), (options.dir / "spool.pos").c_str()) != 0) {
             return Errno("renaming " + tmp.string());
         }
-        return options.fsync ? SyncDir(options.dir) : Ok();
+        return options.fsync ? SyncDirectory(options.dir) : Ok();
     }
 };
 

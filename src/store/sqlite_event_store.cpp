@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/files.h"
 #include "base/strings.h"
 #include "store/field_codec.h"
 #include "store/migrations.h"
@@ -938,18 +939,42 @@ Result<SqliteEventStore::Partition*> SqliteEventStore::Writable(const std::strin
     // 16 KiB pages for new partitions: appends of ~300-byte rows touch fewer pages than with
     // 4 KiB (the store benchmark appends ~30 % faster; 32-64 KiB gain nothing more).
     open.page_size = 16384;
+    const auto open_migrated = [&](const fs::path& file) -> Result<Database> {
+        auto db = Database::Open(file, open);
+        if (!db) return Fail(db, "opening event partition");
+        // Partitions are deleted as whole files, so zeroing freed pages buys nothing; a larger
+        // page cache and a 32 MiB WAL (2,048 pages of 16 KiB) keep checkpoints off the
+        // per-batch path.
+        auto st = db->Exec(
+            "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;");
+        if (st) st = RegisterTextTokenizer(*db);
+        if (!st) return Fail(st, "opening event partition " + file.string());
+        if (auto m = Migrate(*db, "events", PartitionMigrations()); !m) {
+            return Fail(m, "opening event partition " + file.string());
+        }
+        return db;
+    };
     const fs::path path = PartitionPath(day);
-    auto db = Database::Open(path, open);
-    if (!db) return Fail(db, "opening event partition");
-    // Partitions are deleted as whole files, so zeroing freed pages buys nothing; a larger
-    // page cache and a 32 MiB WAL (2,048 pages of 16 KiB) keep checkpoints off the per-batch path.
-    auto st = db->Exec(
-        "PRAGMA secure_delete=OFF; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=2048;");
-    if (st) st = RegisterTextTokenizer(*db);
-    if (!st) return Fail(st, "opening event partition " + path.string());
-    if (auto m = Migrate(*db, "events", PartitionMigrations()); !m) {
-        return Fail(m, "opening event partition " + path.string());
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        // A new partition appears whole: made under another name (which no reader lists),
+        // migrated, closed, then renamed. A reader in another process (vigil events search)
+        // never opens one whose schema is only partly there.
+        const fs::path made = path.string() + ".new";
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(made.string() + suffix, ec);
+        {
+            auto db = open_migrated(made);
+            if (!db) return tl::unexpected(std::move(db.error()));
+        }
+        if (::rename(made.c_str(), path.c_str()) != 0) {
+            return MakeError(Code::kUnavailable, "creating event partition " + path.string() +
+                                                     ": " + std::strerror(errno));
+        }
+        if (Status st = SyncDirectory(events_dir_); !st)
+            return Fail(st, "creating event partition");
     }
+    auto db = open_migrated(path);
+    if (!db) return tl::unexpected(std::move(db.error()));
     auto p = std::make_unique<Partition>(Partition{std::move(*db), ++use_counter_});
     Partition* out = p.get();
     open_.emplace(day, std::move(p));

@@ -13,6 +13,13 @@ TEST(Strings, TimestampParsesIsoAndOffsets) {
     ASSERT_TRUE(b);
     EXPECT_EQ(*a / 1000000, *b / 1000000);
     EXPECT_FALSE(ParseTimestamp("2025-13-01"));
+    EXPECT_FALSE(ParseTimestamp("2026-02-30T00:00:00Z"));
+    EXPECT_FALSE(ParseTimestamp("2026-04-31"));
+    EXPECT_FALSE(ParseTimestamp("2026-02-29"));
+    EXPECT_FALSE(ParseTimestamp("1900-02-29"));
+    EXPECT_TRUE(ParseTimestamp("2028-02-29T12:00:00Z"));
+    EXPECT_TRUE(ParseTimestamp("2000-02-29"));
+    EXPECT_TRUE(ParseTimestamp("2026-12-31T23:59:59Z"));
     EXPECT_FALSE(ParseTimestamp("yesterday"));
     EXPECT_FALSE(ParseTimestamp("9999-12-31T23:59:59Z"));  // outside the int64 ns range
 }
