@@ -120,16 +120,6 @@ std::string ModeString(uint32_t mode) {
     return buf;
 }
 
-std::string Hex(const unsigned char* data, size_t n) {
-    static const char* kDigits = "0123456789abcdef";
-    std::string out(n * 2, '\0');
-    for (size_t i = 0; i < n; ++i) {
-        out[2 * i] = kDigits[data[i] >> 4];
-        out[2 * i + 1] = kDigits[data[i] & 15];
-    }
-    return out;
-}
-
 void PutU32(unsigned char* p, uint32_t v) {
     for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<unsigned char>(v & 0xff);
 }
@@ -204,7 +194,7 @@ public:
         unsigned char out[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
         EVP_DigestFinal_ex(ctx_.get(), out, &len);
-        return Hex(out, len);
+        return HexEncode(std::string_view(reinterpret_cast<const char*>(out), len));
     }
 
 private:

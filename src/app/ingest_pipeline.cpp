@@ -555,16 +555,25 @@ struct IngestPipeline::Impl {
         Source* src = nullptr;
         const std::string* name = nullptr;
         uint64_t run = 0, dups = 0;
+        const auto count_run = [&] {
+            if (!src) return;
+            src->stored += run;
+            src->duplicates += dups;
+        };
         for (const auto& e : p.events) {
             if (!name || e.source != *name) {
-                if (src) src->stored += run, src->duplicates += dups;
+                count_run();
                 name = &e.source;
                 src = FindSource(e.source);
                 run = dups = 0;
             }
-            ++(e.duplicate ? dups : run);
+            if (e.duplicate) {
+                ++dups;
+            } else {
+                ++run;
+            }
         }
-        if (src) src->stored += run, src->duplicates += dups;
+        count_run();
         for (Source* src : p.det_sources) {
             if (src) ++src->detections;
         }

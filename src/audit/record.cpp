@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include "base/strings.h"
+
 namespace vigil::audit {
 namespace {
 
@@ -12,16 +14,6 @@ void AppendNetstring(std::string& out, std::string_view bytes) {
     out += ':';
     out.append(bytes);
     out += ',';
-}
-
-std::string ToHex(const unsigned char* data, size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex(n * 2, '0');
-    for (size_t i = 0; i < n; ++i) {
-        hex[2 * i] = kDigits[data[i] >> 4];
-        hex[2 * i + 1] = kDigits[data[i] & 0xf];
-    }
-    return hex;
 }
 
 }  // namespace
@@ -52,7 +44,7 @@ std::string Sha256Hex(std::string_view data) {
     if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
         return {};
     }
-    return ToHex(md.data(), len);
+    return HexEncode(std::string_view(reinterpret_cast<const char*>(md.data()), len));
 }
 
 std::string HashRecord(const Record& record) {

@@ -1,6 +1,7 @@
 #include "base/strings.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -45,6 +46,29 @@ std::string UuidText(std::span<const uint8_t, 16> bytes) {
         *o++ = kHex[bytes[i] & 15];
     }
     return out;
+}
+
+std::string HexEncode(std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(bytes.size() * 2, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        const auto b = static_cast<unsigned char>(bytes[i]);
+        out[2 * i] = kHex[b >> 4];
+        out[2 * i + 1] = kHex[b & 15];
+    }
+    return out;
+}
+
+bool DecodeHex(std::string_view s, std::string& out) {
+    if (s.empty() || s.size() % 2 != 0) return false;
+    out.clear();
+    out.reserve(s.size() / 2);
+    for (size_t i = 0; i < s.size(); i += 2) {
+        const int hi = HexDigit(s[i]), lo = HexDigit(s[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    return true;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -225,11 +249,12 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
         s[7] != '-' || !Digits(s, 8, 2, d))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
     // No February 30th: a day the month does not have is an error, not the next month's.
-    static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    if (d > kMonthDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
+    using namespace std::chrono;
+    if (!year_month_day{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}}
+             .ok()) {
+        return std::nullopt;
+    }
     size_t pos = 10;
     int64_t frac_ns = 0;
     if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {

@@ -43,6 +43,11 @@ inline constexpr auto kHexDigits = [] {
 // The value of a hex digit of either case, or -1.
 inline int HexDigit(char c) { return internal::kHexDigits[static_cast<unsigned char>(c)]; }
 
+// Bytes as lower-case hex text, two digits a byte.
+std::string HexEncode(std::string_view bytes);
+// Hex text (either case) -> bytes; false when s is not a non-empty, even run of hex digits.
+bool DecodeHex(std::string_view s, std::string& out);
+
 // 16 bytes as a UUID's text: 8-4-4-4-12 lower-case hex digits.
 std::string UuidText(std::span<const uint8_t, 16> bytes);
 

@@ -20,6 +20,7 @@
 
 #include <sys/stat.h>
 
+#include "base/strings.h"
 #include "ingest/audit_join.h"
 
 namespace vigil::ingest {
@@ -65,28 +66,6 @@ void ExtendFingerprint(std::string& fingerprint, std::string_view taken) {
     if (fingerprint.size() > kFingerprintBytes) {
         fingerprint.erase(0, fingerprint.size() - kFingerprintBytes);
     }
-}
-
-std::string Hex(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char c : bytes) {
-        out += kDigits[c >> 4];
-        out += kDigits[c & 15];
-    }
-    return out;
-}
-
-bool FromHex(std::string_view hex, std::string& out) {
-    if (hex.size() % 2 != 0) return false;
-    out.clear();
-    for (size_t i = 0; i < hex.size(); i += 2) {
-        unsigned value = 0;
-        const auto r = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
-        if (r.ec != std::errc() || r.ptr != hex.data() + i + 2) return false;
-        out += static_cast<char>(value);
-    }
-    return true;
 }
 
 // Splits the field before the next space off `rest` (all of `rest` when there is none).
@@ -530,8 +509,9 @@ struct FileTailer::Impl {
     static void WriteEntry(std::ostream& out, const FileId& id, const Position& p,
                            const std::string& path) {
         out << id.dev << ' ' << id.ino << ' ' << p.offset << ' ' << p.generation << ' '
-            << (p.skipping ? 1 : 0) << ' ' << (p.fingerprint.empty() ? "-" : Hex(p.fingerprint))
-            << ' ' << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
+            << (p.skipping ? 1 : 0) << ' '
+            << (p.fingerprint.empty() ? "-" : HexEncode(p.fingerprint)) << ' '
+            << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
     }
 
     // Reads the state file: the current format (kStateHeader, then WriteEntry's lines) or the
@@ -568,7 +548,7 @@ struct FileTailer::Impl {
                 s.position.skipping = skipping == "1";
                 const std::string_view fingerprint = NextField(rest);
                 if (ok && fingerprint != "-" &&
-                    (!FromHex(fingerprint, s.position.fingerprint) ||
+                    (!DecodeHex(fingerprint, s.position.fingerprint) ||
                      s.position.fingerprint.size() > kFingerprintBytes)) {
                     return InvalidArgument(where + ": bad fingerprint (up to " +
                                            std::to_string(kFingerprintBytes) +

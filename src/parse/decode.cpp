@@ -234,18 +234,6 @@ int MonthFromAbbrev(std::string_view s) {
     return 0;
 }
 
-bool DecodeHex(std::string_view s, std::string& out) {
-    if (s.empty() || s.size() % 2 != 0) return false;
-    out.clear();
-    out.reserve(s.size() / 2);
-    for (size_t i = 0; i < s.size(); i += 2) {
-        int hi = HexDigit(s[i]), lo = HexDigit(s[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    return true;
-}
-
 bool IsDigits(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s)

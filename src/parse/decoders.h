@@ -87,8 +87,6 @@ void FinishAuditEvent(event::Event& ev, size_t max_fields);
 // --- small shared helpers ---
 // "Jan".."Dec" -> 1..12, 0 otherwise.
 int MonthFromAbbrev(std::string_view s);
-// Hex text -> bytes; false when s is not an even run of hex digits.
-bool DecodeHex(std::string_view s, std::string& out);
 bool IsDigits(std::string_view s);
 // Plausibly an IPv4 or IPv6 address (characters and shape only).
 bool LooksLikeIp(std::string_view s);
