@@ -14,12 +14,15 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "base/files.h"
 #include "base/strings.h"
 #include "ingest/audit_join.h"
 
@@ -35,14 +38,34 @@ int64_t NowNs() {
         .count();
 }
 
+// A file: its device and inode, and its birth time where the filesystem keeps one (ext4, XFS,
+// Btrfs, tmpfs; 0 elsewhere). ext4 gives a deleted file's inode to the next file created, which
+// logrotate does at every rotation (the oldest file deleted, then the log created): the birth
+// time tells the two apart.
 struct FileId {
     uint64_t dev = 0;
     uint64_t ino = 0;
+    uint64_t birth = 0;  // ns since the epoch; 0: unknown
     auto operator<=>(const FileId&) const = default;
 };
 
+// The identity of a regular file (fd >= 0: that open file; else the file at path).
+std::optional<FileId> IdentifyFile(int fd, const char* path) {
+    struct statx st {};
+    const int rc = fd >= 0
+                       ? ::statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_BTIME, &st)
+                       : ::statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &st);
+    if (rc != 0 || !S_ISREG(st.stx_mode)) return std::nullopt;
+    FileId id{::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, 0};
+    if (st.stx_mask & STATX_BTIME) {
+        id.birth =
+            static_cast<uint64_t>(st.stx_btime.tv_sec) * 1'000'000'000ULL + st.stx_btime.tv_nsec;
+    }
+    return id;
+}
+
 constexpr size_t kFingerprintBytes = 64;
-constexpr std::string_view kStateHeader = "vigil-tail-offsets 2";
+constexpr std::string_view kStateHeader = "vigil-tail-offsets 3";
 
 // How far one file is read; saved per file.
 struct Position {
@@ -90,6 +113,7 @@ struct Saved {
 
 struct Followed {
     std::string path;
+    std::string id_prefix;  // of its records' ids (RecordId)
     int fd = -1;
     Position position;  // taken so far
     Position durable;   // up to the first byte not yet durable (stored or spooled): saved
@@ -155,10 +179,7 @@ struct FileTailer::Impl {
     void Discover() {
         std::map<std::string, FileId> on_disk;
         for (const auto& path : Expand()) {
-            struct stat st {};
-            if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            on_disk[path] =
-                FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+            if (auto id = IdentifyFile(-1, path.c_str())) on_disk[path] = *id;
         }
         // A followed file whose path now names another file (or nothing) was rotated away.
         for (auto& [id, f] : files) {
@@ -194,12 +215,10 @@ struct FileTailer::Impl {
             std::error_code ec;
             for (fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, ec), end;
                  !ec && it != end; it.increment(ec)) {
-                struct stat st {};
-                if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-                const FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-                if (!saved.count(id) || files.count(id)) continue;
-                Follow(it->path().string(), id, /*rotated=*/true);
-                if (files.count(id)) ++stats.rotations;
+                const auto id = IdentifyFile(-1, it->path().c_str());
+                if (!id || FindSaved(*id) == saved.end() || files.count(*id)) continue;
+                Follow(it->path().string(), *id, /*rotated=*/true);
+                if (files.count(*id)) ++stats.rotations;
             }
         }
     }
@@ -211,17 +230,17 @@ struct FileTailer::Impl {
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return;
         struct stat st {};
-        if (::fstat(fd, &st) != 0 ||
-            FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)} != id) {
+        if (::fstat(fd, &st) != 0 || IdentifyFile(fd, nullptr) != id) {
             ::close(fd);  // replaced since it was found: the next poll sees the new one
             return;
         }
         Followed f;
         f.path = path;
+        f.id_prefix = IdPrefix(id);
         f.fd = fd;
         f.rotated = rotated;
         f.changed_at = Now();
-        if (auto s = saved.find(id); s != saved.end()) {
+        if (auto s = FindSaved(id); s != saved.end()) {
             f.position = s->second.position;
             saved.erase(s);
             if (rotated && (static_cast<uint64_t>(st.st_size) < f.position.offset ||
@@ -249,7 +268,7 @@ struct FileTailer::Impl {
     }
 
     // Reads the complete records of one file from its offset; false when the sink refused.
-    bool ReadFile(const FileId& id, Followed& f) {
+    bool ReadFile(Followed& f) {
         struct stat st {};
         if (::fstat(f.fd, &st) != 0) return true;
         const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -292,10 +311,13 @@ struct FileTailer::Impl {
             // Split into records; `taken` is how far this chunk is consumed.
             size_t pos = 0, taken = 0;
             bool skipping = f.position.skipping;
+            // Multi-line: the lines continuing an overlong record are dropped with it.
+            bool skip_continuations = false;
             if (skipping) {
                 const size_t nl = buf.find('\n');
                 skipping = nl == std::string::npos;
                 pos = taken = skipping ? buf.size() : nl + 1;
+                skip_continuations = !skipping && options.multiline_indented;
             }
             size_t record_start = 0;
             bool in_record = false;
@@ -308,7 +330,7 @@ struct FileTailer::Impl {
                 }
                 if (!text.empty()) {
                     RawMessage m;
-                    m.id = RecordId(id, f.position.generation, f.position.offset + start);
+                    m.id = RecordId(f, f.position.offset + start);
                     m.source = options.source;
                     m.peer = f.path;
                     m.received_ns = NowNs();
@@ -321,6 +343,13 @@ struct FileTailer::Impl {
                 const size_t nl = buf.find('\n', pos);
                 if (nl == std::string::npos) break;
                 std::string_view line(buf.data() + pos, nl - pos);
+                if (skip_continuations) {
+                    if (IsContinuation(line)) {
+                        pos = taken = nl + 1;
+                        continue;
+                    }
+                    skip_continuations = false;
+                }
                 if (options.multiline_indented && in_record && IsContinuation(line)) {
                     pos = nl + 1;  // part of the current record
                     continue;
@@ -334,9 +363,30 @@ struct FileTailer::Impl {
                 }
                 pos = nl + 1;
             }
+            const bool at_end = f.position.offset + buf.size() == size;
+            if (skip_continuations && !(at_end && (stable || settled))) {
+                if (pos < buf.size() && IsContinuation(std::string_view(buf).substr(pos))) {
+                    taken = buf.size();  // a continuation line without its newline (yet)
+                    skipping = true;
+                } else if (pos == buf.size()) {
+                    // Whether the next line continues the record is not known yet: read again
+                    // from the newline before it.
+                    taken = pos - 1;
+                    skipping = true;
+                }
+            } else if (options.multiline_indented) {
+                // A record not yet complete and already over the limit is one record, its
+                // head, whatever follows (it may be longer than a chunk); the rest of it is
+                // dropped as it comes.
+                const size_t open = in_record ? record_start : pos;
+                if (buf.size() - open > options.max_line_bytes) {
+                    emit(open, buf.size(), buf.back() == '\n' ? buf.size() - 1 : buf.size());
+                    in_record = false;
+                    skipping = true;
+                }
+            }
             // The last multi-line record is complete when the file has stopped growing, or
             // the file was rotated away and settled (nothing more will be appended).
-            const bool at_end = f.position.offset + buf.size() == size;
             if (in_record && at_end && pos == buf.size() && (stable || settled)) {
                 emit(record_start, pos - 1, pos);
             }
@@ -380,15 +430,33 @@ struct FileTailer::Impl {
         return true;
     }
 
-    // "f:<source>:<dev>:<inode>:<offset>", with "g<generation>:" before the offset once the
-    // file was truncated. The source is in it because two sources may read one file (other
-    // decoders, other logsources) and each stores its records. Read from the right, the id is
-    // unambiguous even when the source's name holds a colon.
-    std::string RecordId(const FileId& id, uint64_t generation, uint64_t offset) const {
+    // "f:<source>:<dev>:<inode>:b<birth>:<offset>": the birth time in hex, left out where the
+    // filesystem keeps none; "g<generation>:" before the offset once the file was truncated.
+    // The source is in it because two sources may read one file (other decoders, other
+    // logsources) and each stores its records. Read from the right, the id is unambiguous even
+    // when the source's name holds a colon.
+    std::string IdPrefix(const FileId& id) const {
         std::string out = "f:" + options.source + ":" + std::to_string(id.dev) + ":" +
                           std::to_string(id.ino) + ":";
-        if (generation > 0) out += "g" + std::to_string(generation) + ":";
+        if (id.birth > 0) {
+            char hex[17];
+            const auto r = std::to_chars(hex, hex + sizeof hex, id.birth, 16);
+            out += "b" + std::string(hex, r.ptr) + ":";
+        }
+        return out;
+    }
+    static std::string RecordId(const Followed& f, uint64_t offset) {
+        std::string out = f.id_prefix;
+        if (f.position.generation > 0) out += "g" + std::to_string(f.position.generation) + ":";
         return out + std::to_string(offset);
+    }
+
+    // The saved entry of a file; one saved without a birth time (an older state file) stands
+    // for the file on its device and inode.
+    std::map<FileId, Saved>::iterator FindSaved(const FileId& id) {
+        auto it = saved.find(id);
+        if (it == saved.end() && id.birth != 0) it = saved.find(FileId{id.dev, id.ino, 0});
+        return it;
     }
 
     // Are the bytes before the offset still those that were taken?
@@ -448,7 +516,7 @@ struct FileTailer::Impl {
         Discover();
         bool all_taken = true;
         for (auto it = files.begin(); it != files.end();) {
-            if (!ReadFile(it->first, it->second)) {
+            if (!ReadFile(it->second)) {
                 all_taken = false;
                 break;
             }
@@ -499,23 +567,30 @@ struct FileTailer::Impl {
                                                      options.state_file.string() + ": " +
                                                      std::strerror(errno));
         }
+        // The rename itself survives a crash only once the directory is synced.
+        if (auto st = SyncDirectory(options.state_file.parent_path().empty()
+                                        ? fs::path(".")
+                                        : options.state_file.parent_path());
+            !st) {
+            return st;
+        }
         last_save = std::chrono::steady_clock::now();
         return Ok();
     }
 
-    // "<dev> <inode> <offset> <generation> <skipping> <fingerprint> <path>": skipping 0 or 1,
-    // the fingerprint in hex ("-" when empty), the path to the end of the line ("-" when
-    // unknown).
+    // "<dev> <inode> <birth> <offset> <generation> <skipping> <fingerprint> <path>": the birth
+    // time in ns (0: unknown), skipping 0 or 1, the fingerprint in hex ("-" when empty), the
+    // path to the end of the line ("-" when unknown).
     static void WriteEntry(std::ostream& out, const FileId& id, const Position& p,
                            const std::string& path) {
-        out << id.dev << ' ' << id.ino << ' ' << p.offset << ' ' << p.generation << ' '
-            << (p.skipping ? 1 : 0) << ' '
+        out << id.dev << ' ' << id.ino << ' ' << id.birth << ' ' << p.offset << ' ' << p.generation
+            << ' ' << (p.skipping ? 1 : 0) << ' '
             << (p.fingerprint.empty() ? "-" : HexEncode(p.fingerprint)) << ' '
             << (path.empty() || path.find('\n') != std::string::npos ? "-" : path) << '\n';
     }
 
-    // Reads the state file: the current format (kStateHeader, then WriteEntry's lines) or the
-    // first one ("<dev> <inode> <offset> <path>" lines, no header).
+    // Reads the state file: the current format (kStateHeader, then WriteEntry's lines), the
+    // second (no birth time) or the first ("<dev> <inode> <offset> <path>" lines, no header).
     Status Load() {
         loaded = true;
         if (options.state_file.empty()) return Ok();
@@ -523,16 +598,19 @@ struct FileTailer::Impl {
         if (!in) return Ok();  // first start
         std::string line;
         int n = 0;
-        bool current = false;
+        int format = 1;
         while (std::getline(in, line)) {
             ++n;
             const std::string where = options.state_file.string() + ":" + std::to_string(n);
             if (n == 1 && line.rfind("vigil-tail-offsets ", 0) == 0) {
-                if (line != kStateHeader) {
+                if (line == kStateHeader) {
+                    format = 3;
+                } else if (line == "vigil-tail-offsets 2") {
+                    format = 2;
+                } else {
                     return InvalidArgument(where + ": unknown state format '" + line +
                                            "' (expected '" + std::string(kStateHeader) + "')");
                 }
-                current = true;
                 continue;
             }
             std::string_view rest = line;
@@ -540,8 +618,9 @@ struct FileTailer::Impl {
             Saved s;
             bool ok = ParseNumber(NextField(rest), id.dev) &&
                       ParseNumber(NextField(rest), id.ino) &&
+                      (format < 3 || ParseNumber(NextField(rest), id.birth)) &&
                       ParseNumber(NextField(rest), s.position.offset);
-            if (current) {
+            if (format >= 2) {
                 ok = ok && ParseNumber(NextField(rest), s.position.generation);
                 const std::string_view skipping = NextField(rest);
                 ok = ok && (skipping == "0" || skipping == "1");
@@ -558,9 +637,11 @@ struct FileTailer::Impl {
             }
             if (!ok) {
                 return InvalidArgument(
-                    where + (current ? ": expected \"<dev> <inode> <offset> <generation> "
-                                       "<skipping> <fingerprint> <path>\""
-                                     : ": expected \"<dev> <inode> <offset> <path>\""));
+                    where + (format == 3   ? ": expected \"<dev> <inode> <birth> <offset> "
+                                             "<generation> <skipping> <fingerprint> <path>\""
+                             : format == 2 ? ": expected \"<dev> <inode> <offset> <generation> "
+                                             "<skipping> <fingerprint> <path>\""
+                                           : ": expected \"<dev> <inode> <offset> <path>\""));
             }
             if (rest != "-") s.path = std::string(rest);
             saved[id] = std::move(s);

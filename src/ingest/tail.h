@@ -11,11 +11,12 @@
 // the state until its lines are stored; one rotated while Vigil was stopped (its new name out of
 // the globs) is found beside its saved path and read from its saved offset.
 //
-// Each record's id is "f:<source>:<dev>:<inode>:<offset>" ("...:<inode>:g<n>:<offset>" after
-// the file's n-th truncation): a replay after a crash between storing a batch and saving the
-// offsets (at most save_interval) carries the same ids, so storage drops the copies, while the
-// lines written after a copytruncate, and each source's record of a file two sources read, are
-// stored.
+// Each record's id is "f:<source>:<dev>:<inode>:b<birth>:<offset>" (the file's birth time in hex,
+// where the filesystem keeps one; "...:g<n>:<offset>" after the file's n-th truncation): a replay
+// after a crash between storing a batch and saving the offsets (at most save_interval) carries the
+// same ids, so storage drops the copies, while the lines written after a copytruncate, each
+// source's record of a file two sources read, and the lines of a file created on a deleted file's
+// inode are stored.
 
 #include <chrono>
 #include <filesystem>

@@ -1,5 +1,6 @@
 #include "ingest/tail.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -77,11 +79,28 @@ protected:
         return std::make_unique<FileTailer>(Options(multiline, join_audit), sink_, counters_);
     }
     fs::path Log(const std::string& name) { return dir_ / "logs" / name; }
-    // "<dev>:<inode>" of a log, as in the record ids.
+    // "<dev>:<inode>" of a log.
     std::string DevIno(const std::string& name) {
         struct stat st {};
         EXPECT_EQ(::stat(Log(name).c_str(), &st), 0);
         return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    }
+    // Its birth time in ns, 0 where the filesystem keeps none.
+    uint64_t Birth(const std::string& name) {
+        struct statx st {};
+        EXPECT_EQ(::statx(AT_FDCWD, Log(name).c_str(), 0, STATX_BTIME, &st), 0);
+        if (!(st.stx_mask & STATX_BTIME)) return 0;
+        return static_cast<uint64_t>(st.stx_btime.tv_sec) * 1'000'000'000ULL + st.stx_btime.tv_nsec;
+    }
+    // "f:files:<dev>:<inode>[:b<birth>]", the start of its record ids.
+    std::string IdOf(const std::string& name) {
+        std::string out = "f:files:" + DevIno(name);
+        if (const uint64_t birth = Birth(name); birth > 0) {
+            std::ostringstream hex;
+            hex << std::hex << birth;
+            out += ":b" + hex.str();
+        }
+        return out;
     }
     void Poll(FileTailer& t) {
         auto r = t.PollOnce();
@@ -167,8 +186,8 @@ TEST_F(TailTest, SavedOffsetsWaitUntilTheLinesAreStored) {
         std::ifstream in(dir_ / "offsets");
         std::string header;
         std::getline(in, header);
-        unsigned long long dev = 0, ino = 0, offset = 0;
-        in >> dev >> ino >> offset;
+        unsigned long long dev = 0, ino = 0, birth = 0, offset = 0;
+        in >> dev >> ino >> birth >> offset;
         return offset;
     };
     sink_.hold = true;
@@ -310,6 +329,45 @@ TEST_F(TailTest, OverlongLinesAreCutAndCounted) {
     EXPECT_EQ(counters_.oversized, 1u);
 }
 
+// A multi-line record longer than a read chunk (a runaway stack trace) used to stop the file:
+// each poll read the same chunk and found no end to it. It is one record, its head.
+TEST_F(TailTest, AMultiLineRecordLongerThanAChunkIsOneRecord) {
+    auto t = Tailer(/*multiline=*/true);
+    std::string trace = "ERROR runaway\n";
+    while (trace.size() < 1'500'000) trace += "  at frame()\n";
+    Append("app.log", trace + "INFO next\n  detail\n");
+    Poll(*t);
+    Poll(*t);  // unchanged: the last record is complete
+    const auto texts = sink_.Texts();
+    ASSERT_EQ(texts.size(), 2u);
+    EXPECT_EQ(texts[0], trace.substr(0, kDefaultMaxFrameBytes));
+    EXPECT_EQ(texts[1], "INFO next\n  detail");
+    EXPECT_EQ(counters_.oversized, 1u);
+}
+
+// ... and its continuation lines are dropped as they come, across polls and a restart.
+TEST_F(TailTest, AnOverlongMultiLineRecordWrittenInPiecesIsOneRecordAcrossARestart) {
+    TailOptions o = Options(/*multiline=*/true);
+    o.max_line_bytes = 10;
+    {
+        FileTailer t(o, sink_, counters_);
+        Append("app.log", "first\nBIG 0123456789\n");
+        Poll(t);
+        EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"first", "BIG 012345"}));
+        Append("app.log", "  more\n  more");
+        Poll(t);
+        Append("app.log", "2\n");
+        Poll(t);
+        ASSERT_TRUE(t.SaveState());
+    }
+    Append("app.log", "  more3\nnext\n  t\n");
+    FileTailer t(o, sink_, counters_);
+    Poll(t);
+    Poll(t);  // unchanged: the last record is complete
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"first", "BIG 012345", "next\n  t"}));
+    EXPECT_EQ(counters_.oversized, 1u);
+}
+
 // copytruncate brings the same inode and offsets back: the new lines need other ids, or storage
 // drops them as copies of the old ones. The generation is saved with the offset.
 TEST_F(TailTest, ARewrittenFileGetsNewIds) {
@@ -327,7 +385,7 @@ TEST_F(TailTest, ARewrittenFileGetsNewIds) {
     auto t = Tailer();
     Poll(*t);
     ASSERT_EQ(sink_.Texts(), (std::vector<std::string>{"old-1", "old-2", "new-1", "x"}));
-    const std::string file = "f:files:" + DevIno("app.log");
+    const std::string file = IdOf("app.log");
     EXPECT_EQ(sink_.messages[0].id, file + ":0");
     EXPECT_EQ(sink_.messages[1].id, file + ":6");
     EXPECT_EQ(sink_.messages[2].id, file + ":g1:0");
@@ -363,13 +421,13 @@ TEST_F(TailTest, ReadsTheOldStateFormatAndRejectsBadLines) {
         auto t = Tailer();
         Poll(*t);
         EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"3"}));
-        EXPECT_EQ(sink_.messages[0].id, "f:files:" + DevIno("app.log") + ":4");
+        EXPECT_EQ(sink_.messages[0].id, IdOf("app.log") + ":4");
         ASSERT_TRUE(t->SaveState());
     }
     std::ifstream in(dir_ / "offsets");
     std::string header;
     std::getline(in, header);
-    EXPECT_EQ(header, "vigil-tail-offsets 2");
+    EXPECT_EQ(header, "vigil-tail-offsets 3");
     sink_.messages.clear();
     Append("app.log", "4\n");
     {
@@ -529,6 +587,34 @@ TEST_F(TailTest, AReusedInodeBesideASavedPathIsNotRead) {
     int n = 0;
     while (std::getline(in, line)) ++n;
     EXPECT_EQ(n, 2) << "the header and app.log: the stale entry is forgotten";
+}
+
+// ext4 gives a deleted file's inode to the next file created, and logrotate deletes its oldest
+// file just before it creates the log: the new file's records need other ids than those the
+// store holds from the old one, or it drops them as copies (the first line of every rotation,
+// and more where lines have one length).
+TEST_F(TailTest, AFileOnADeletedFilesInodeGetsOtherIds) {
+    auto t = Tailer();
+    Append("app.log", "old-1\nold-2\n");
+    Poll(*t);
+    const std::string inode = DevIno("app.log");
+    fs::remove(Log("app.log"));
+    Poll(*t);  // deleted: read to its end and closed, which frees its inode
+    ASSERT_EQ(t->stats().files, 0u);
+    // File times advance by the kernel's clock tick.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Append("app.log", "new-1\nnew-2\n");
+    if (DevIno("app.log") != inode) {
+        GTEST_SKIP() << "this filesystem gave the new file another inode: nothing to tell apart";
+    }
+    if (Birth("app.log") == 0) {
+        GTEST_SKIP() << "this filesystem keeps no birth times: a reused inode is not told apart";
+    }
+    Poll(*t);
+    ASSERT_EQ(sink_.Texts(), (std::vector<std::string>{"old-1", "old-2", "new-1", "new-2"}));
+    EXPECT_NE(sink_.messages[0].id, sink_.messages[2].id);
+    EXPECT_NE(sink_.messages[1].id, sink_.messages[3].id);
+    EXPECT_EQ(sink_.messages[2].id, IdOf("app.log") + ":0");
 }
 
 }  // namespace
