@@ -85,6 +85,29 @@ private:
     size_t max_depth_;
 };
 
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: RFC 8259's number, whatever its size.
+bool IsJsonNumber(std::string_view s) {
+    size_t i = 0;
+    auto digits = [&] {
+        const size_t from = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        return i > from;
+    };
+    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '0') {
+        ++i;
+    } else if (!digits()) {
+        return false;
+    }
+    if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        if (!digits()) return false;
+    }
+    return i == s.size();
+}
+
 const char* TypeName(dom::element_type t) {
     switch (t) {
         case dom::element_type::ARRAY:
@@ -112,6 +135,8 @@ struct JsonDecoder::Impl {
 
     Status Decode(std::string_view json, bool padded, event::Event& ev);
     Status Walk(dom::element el, size_t depth, event::Event& ev);
+    Status DecodeKeepingNumberText(std::string_view json, event::Event& ev);
+    Status WalkOnDemand(ondemand::value v, size_t depth, event::Event& ev);
     Status Add(std::string_view value, event::ValueKind kind, event::Event& ev);
     Error ParseError(simdjson::error_code code, std::string_view json);
 
@@ -217,6 +242,11 @@ Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Even
     dom::element root;
     // Without padding, simdjson copies the document into its reused padded buffer.
     if (simdjson::error_code code = parser.parse(json.data(), json.size(), !padded).get(root)) {
+        // The DOM refuses a number it cannot hold (an integer past 64 bits, 1e400), and the
+        // whole document with it: one number a sender controls would hide the event from every
+        // rule. The document is read again, each number kept as its text (On-Demand checks
+        // the rest of the grammar as it goes, JsonNumber the numbers).
+        if (code == simdjson::NUMBER_ERROR) return DecodeKeepingNumberText(json, ev);
         return tl::unexpected(ParseError(code, json));
     }
     if (root.type() != dom::element_type::OBJECT) {
@@ -226,6 +256,89 @@ Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Even
     key.clear();
     fields = 0;
     return Walk(root, 1, ev);
+}
+
+Status JsonDecoder::Impl::DecodeKeepingNumberText(std::string_view json, event::Event& ev) {
+    if (!locator_parser) locator_parser = std::make_unique<ondemand::parser>();
+    padded.assign(json);
+    padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    ondemand::document doc;
+    ondemand::value root;
+    ondemand::json_type type;
+    if (locator_parser->iterate(padded.data(), json.size(), padded.size()).get(doc) ||
+        doc.get_value().get(root) || root.type().get(type)) {
+        return InvalidArgument("invalid JSON");
+    }
+    if (type != ondemand::json_type::object) {
+        return InvalidArgument("top-level JSON value is not an object");
+    }
+    key.clear();
+    fields = 0;
+    if (Status st = WalkOnDemand(root, 1, ev); !st) return st;
+    const char* rest = nullptr;
+    if (!doc.current_location().get(rest)) return InvalidArgument("invalid JSON");  // more after it
+    return Ok();
+}
+
+// Walk's twin for the documents the DOM refused for a number (the document is valid JSON).
+Status JsonDecoder::Impl::WalkOnDemand(ondemand::value v, size_t depth, event::Event& ev) {
+    using event::ValueKind;
+    const Status bad = InvalidArgument("invalid JSON");
+    ondemand::json_type type;
+    if (v.type().get(type)) return bad;
+    switch (type) {
+        case ondemand::json_type::object: {
+            ondemand::object obj;
+            if (depth > limits.max_depth || v.get_object().get(obj)) break;
+            const size_t base = key.size();
+            for (auto field : obj) {
+                std::string_view name;
+                ondemand::value fv;
+                if (field.unescaped_key().get(name) || field.value().get(fv)) return bad;
+                if (base != 0) key.push_back('.');
+                key.append(name);
+                Status st = WalkOnDemand(fv, depth + 1, ev);
+                key.resize(base);
+                if (!st) return st;
+            }
+            return Ok();
+        }
+        case ondemand::json_type::array: {
+            ondemand::array arr;
+            if (depth > limits.max_depth || v.get_array().get(arr)) break;
+            for (auto item : arr) {
+                ondemand::value iv;
+                if (item.get(iv)) return bad;
+                if (Status st = WalkOnDemand(iv, depth + 1, ev); !st) return st;
+            }
+            return Ok();
+        }
+        case ondemand::json_type::string: {
+            std::string_view text;
+            if (v.get_string().get(text)) return bad;
+            return Add(text, ValueKind::kString, ev);
+        }
+        case ondemand::json_type::number: {
+            std::string_view text = v.raw_json_token();
+            while (!text.empty() && (text.back() == ' ' || text.back() == '\t' ||
+                                     text.back() == '\n' || text.back() == '\r')) {
+                text.remove_suffix(1);
+            }
+            if (!IsJsonNumber(text)) return bad;
+            return Add(text, ValueKind::kNumber, ev);
+        }
+        case ondemand::json_type::boolean: {
+            bool b = false;
+            if (v.get_bool().get(b)) return bad;
+            return Add(b ? "true" : "false", ValueKind::kBool, ev);
+        }
+        case ondemand::json_type::null:
+            return Add({}, ValueKind::kNull, ev);
+    }
+    if (depth > limits.max_depth) {
+        return InvalidArgument("nesting deeper than " + std::to_string(limits.max_depth));
+    }
+    return bad;
 }
 
 JsonDecoder::JsonDecoder(JsonLimits limits) : impl_(std::make_unique<Impl>(limits)) {}

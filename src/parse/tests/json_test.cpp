@@ -87,6 +87,32 @@ TEST(JsonDecoder, NumbersKeepTheirValueExactly) {
                                   {"i", "0.1", ValueKind::kNumber}}));
 }
 
+// simdjson's DOM refuses these numbers, and would refuse the whole event with them: a number a
+// sender controls would hide the event from every rule.
+TEST(JsonDecoder, NumbersTooLargeToHoldKeepTheirText) {
+    EXPECT_EQ(Decode(R"({"a":123456789012345678901234567890,"CommandLine":"whoami",)"
+                     R"("n":{"x":1e400,"y":[-99999999999999999999, 2.50 ]},"t":true,"z":null,)"
+                     R"("s":"a\"b"})"),
+              (std::vector<Field>{{"a", "123456789012345678901234567890", ValueKind::kNumber},
+                                  {"CommandLine", "whoami", ValueKind::kString},
+                                  {"n.x", "1e400", ValueKind::kNumber},
+                                  {"n.y", "-99999999999999999999", ValueKind::kNumber},
+                                  {"n.y", "2.50", ValueKind::kNumber},
+                                  {"t", "true", ValueKind::kBool},
+                                  {"z", "", ValueKind::kNull},
+                                  {"s", "a\"b", ValueKind::kString}}));
+    // Still refused: broken JSON around such a number, a malformed number, too deep, too many.
+    EXPECT_NE(DecodeError(R"({"a":1e400,"b":})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":1e400,"b":01})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":1e400} {"b":2})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":1e400,"b":-})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"([1e400])").find("not an object"), std::string::npos);
+    EXPECT_EQ(DecodeError(R"({"a":1e400,"b":{"c":{"d":1}}})", JsonLimits{.max_depth = 2}),
+              "nesting deeper than 2");
+    EXPECT_EQ(DecodeError(R"({"a":1e400,"b":1,"c":2})", JsonLimits{.max_fields = 2}),
+              "field limit 2 exceeded");
+}
+
 TEST(JsonDecoder, StringsAreUnescaped) {
     EXPECT_EQ(Decode(R"({"s":"a\"b\\c\n\u00e9\ud83d\ude00"})"),
               (std::vector<Field>{{"s", "a\"b\\c\n\xC3\xA9\xF0\x9F\x98\x80", ValueKind::kString}}));
