@@ -54,6 +54,10 @@ std::string UuidText(std::span<const uint8_t, 16> bytes);
 std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
 
+// Is s a number as JSON writes one (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
+// whatever its size? "0100755" and "1." are not.
+bool IsJsonNumber(std::string_view s);
+
 // Appends s to out as a JSON string literal (quotes included); invalid UTF-8 bytes are
 // written as \u00XX so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);

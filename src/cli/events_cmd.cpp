@@ -66,17 +66,7 @@ void AppendFieldsJson(const event::Event& e, std::string& out) {
         if (list.empty()) order.push_back(f.name);
         list.push_back(f);
     }
-    auto value = [&](const event::FieldView& f) {
-        if (f.kind == event::ValueKind::kNumber && ParseDouble(f.value)) {
-            out += f.value;
-        } else if (f.kind == event::ValueKind::kBool && (f.value == "true" || f.value == "false")) {
-            out += f.value;
-        } else if (f.kind == event::ValueKind::kNull) {
-            out += "null";
-        } else {
-            AppendJsonString(out, f.value);
-        }
-    };
+    auto value = [&](const event::FieldView& f) { event::AppendJsonValue(out, f); };
     out += "{";
     for (size_t i = 0; i < order.size(); ++i) {
         if (i > 0) out += ",";

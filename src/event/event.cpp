@@ -77,6 +77,19 @@ std::string_view Event::Get(std::string_view name) const {
     return i < 0 ? std::string_view() : field(static_cast<size_t>(i)).value;
 }
 
+void AppendJsonValue(std::string& out, const FieldView& f) {
+    // A number or boolean as the decoder saw it may not be one JSON can hold ("0100755" from
+    // auditd's mode, FortiGate's "0000000013"): then it is written as a string.
+    if ((f.kind == ValueKind::kNumber && IsJsonNumber(f.value)) ||
+        (f.kind == ValueKind::kBool && (f.value == "true" || f.value == "false"))) {
+        out.append(f.value);
+    } else if (f.kind == ValueKind::kNull) {
+        out.append("null");
+    } else {
+        AppendJsonString(out, f.value);
+    }
+}
+
 namespace {
 // A tree of dotted names, rebuilt only for output.
 struct Node {
@@ -84,21 +97,6 @@ struct Node {
     std::map<std::string, Node, std::less<>> children;
     std::vector<std::string> order;
 };
-
-void AppendValue(std::string& out, const FieldView& f) {
-    switch (f.kind) {
-        case ValueKind::kNumber:
-        case ValueKind::kBool:
-            out.append(f.value);
-            break;
-        case ValueKind::kNull:
-            out.append("null");
-            break;
-        case ValueKind::kString:
-            AppendJsonString(out, f.value);
-            break;
-    }
-}
 
 void AppendNode(std::string& out, const Node& n) {
     out.push_back('{');
@@ -114,7 +112,7 @@ void AppendNode(std::string& out, const Node& n) {
         if (count > 1) out.push_back('[');
         for (size_t i = 0; i < c.values.size(); ++i) {
             if (i) out.push_back(',');
-            AppendValue(out, c.values[i]);
+            AppendJsonValue(out, c.values[i]);
         }
         if (has_children) {
             if (!c.values.empty()) out.push_back(',');

@@ -40,6 +40,10 @@ struct FieldView {
     uint32_t line_offset;  // kNotInLine, or where value starts in the decoded line
 };
 
+// Appends a field's value to out as JSON: a number or boolean as itself when JSON can write it
+// so, else as a string.
+void AppendJsonValue(std::string& out, const FieldView& f);
+
 class Event {
 public:
     void Clear();

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/strings.h"
+
 namespace vigil::parse {
 
 namespace {
@@ -84,29 +86,6 @@ private:
     const char* begin_;
     size_t max_depth_;
 };
-
-// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: RFC 8259's number, whatever its size.
-bool IsJsonNumber(std::string_view s) {
-    size_t i = 0;
-    auto digits = [&] {
-        const size_t from = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        return i > from;
-    };
-    if (i < s.size() && s[i] == '-') ++i;
-    if (i < s.size() && s[i] == '0') {
-        ++i;
-    } else if (!digits()) {
-        return false;
-    }
-    if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        if (!digits()) return false;
-    }
-    return i == s.size();
-}
 
 const char* TypeName(dom::element_type t) {
     switch (t) {

@@ -30,6 +30,17 @@ TEST(Strings, JsonStringEscapesControlAndInvalidUtf8) {
     EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u00ff\xe4\xb8\xad\"");
 }
 
+TEST(Strings, JsonNumbersFollowTheGrammarAtAnySize) {
+    for (const char* yes : {"0", "-0", "7", "-42", "1.5", "0.25", "1e5", "1E+5", "-2.5e-10",
+                            "123456789012345678901234567890", "1e400"}) {
+        EXPECT_TRUE(IsJsonNumber(yes)) << yes;
+    }
+    for (const char* no : {"", "-", "00", "0100755", "+1", "1.", ".5", "1e", "1e+", "0x10", "1 ",
+                           " 1", "NaN", "Infinity", "1.5.2"}) {
+        EXPECT_FALSE(IsJsonNumber(no)) << no;
+    }
+}
+
 TEST(Strings, UuidTextIsEightFourFourFourTwelveLowerHex) {
     const uint8_t b[16] = {0x01, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x7a, 0xbc,
                            0x8d, 0xef, 0x00, 0xff, 0x10, 0x20, 0x30, 0x40};

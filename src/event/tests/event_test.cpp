@@ -31,6 +31,22 @@ TEST(Event, JsonNestsDottedNamesAndRepeatsBecomeArrays) {
     EXPECT_EQ(out, R"({"a":{"b":"x\"y","c":2},"tags":["t1","t2"],"n":null})");
 }
 
+// What a decoder takes for a number is not always one JSON can write: auditd's mode=0100755,
+// FortiGate's logid=0000000013. The output stays valid JSON.
+TEST(Event, JsonWritesNumbersJsonCannotHoldAsStrings) {
+    Event e;
+    e.Add("mode", "0100755", ValueKind::kNumber);
+    e.Add("big", "123456789012345678901234567890", ValueKind::kNumber);
+    e.Add("neg", "-0.5e-3", ValueKind::kNumber);
+    e.Add("odd", "1.", ValueKind::kNumber);
+    e.Add("flag", "yes", ValueKind::kBool);
+    e.Add("ok", "false", ValueKind::kBool);
+    std::string out;
+    e.AppendJson(out);
+    EXPECT_EQ(out, R"({"mode":"0100755","big":123456789012345678901234567890,"neg":-0.5e-3,)"
+                   R"("odd":"1.","flag":"yes","ok":false})");
+}
+
 TEST(Event, LogSourceKeyAndCategories) {
     LogSource ls;
     ls.product = "windows";
