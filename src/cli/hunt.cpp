@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/audit_record.h"
 #include "base/limits.h"
 #include "base/strings.h"
 #include "detect/engine.h"
@@ -329,8 +330,9 @@ void GroupAuditRecords(parse::Format format, parse::AuditdAssembler& assembler,
     kept.reserve(records.size());
     std::vector<event::Event> done;
     for (auto& r : records) {
+        // Bare or after a syslog header (base/audit_record.h: the rule serve's joiner follows).
         if (r.kind != parse::RecordKind::kText ||
-            (format != parse::Format::kAuditd && parse::Detect(r.data) != parse::Format::kAuditd)) {
+            (format != parse::Format::kAuditd && FindAuditRecord(r.data).empty())) {
             kept.push_back(std::move(r));
             continue;
         }

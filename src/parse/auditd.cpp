@@ -347,6 +347,9 @@ Status AuditdAssembler::Add(std::string_view line, std::vector<event::Event>& ou
                                  std::to_string(opt.max_line_bytes));
     std::string_view text = Trim(line);
     if (StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
+    // A record relayed by syslog (audispd, audisp-syslog, the kernel's "audit: ") is read
+    // from its "node=" or "type=" on; the header adds nothing the record does not hold.
+    if (const std::string_view record = FindAuditRecord(text); !record.empty()) text = record;
     record_.Clear();
     internal::Ctx ctx{decoder_, record_, opt, line};
     internal::AuditRecordInfo info;

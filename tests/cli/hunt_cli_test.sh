@@ -503,6 +503,21 @@ check "--decoder auto: malformed sample names the offset" \
     err_has "dec/auth.log:5: cef: at byte 16: expected 7 |-separated header fields, found 3"
 vigil hunt -r dec/sudo.yml --decoder xml -- dec/auth.log
 check "--decoder: unknown name is a usage error" rc_is 2
+# The same records relayed by audispd through syslog, and in the kernel's own form.
+cat >dec/relayed.log <<'TEXT'
+<14>Nov 20 02:15:00 db01 audispd: node=db01 type=SYSCALL msg=audit(1795000001.000:902): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 uid=0 comm="chmod" exe="/usr/bin/chmod"
+<14>Nov 20 02:15:00 db01 audispd: node=db01 type=EXECVE msg=audit(1795000001.000:902): argc=3 a0="chmod" a1="777" a2="/srv/x"
+<14>Nov 20 02:15:00 db01 audispd: node=db01 type=EOE msg=audit(1795000001.000:902):
+Nov 20 02:20:01 db02 kernel: audit: type=1300 audit(1795000002.000:903): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=3 uid=0 comm="chmod" exe="/usr/bin/chmod"
+Nov 20 02:20:01 db02 kernel: audit: type=1309 audit(1795000002.000:903): argc=3 a0="chmod" a1="777" a2="/srv/y"
+TEXT
+for d in auto auditd; do
+  vigil hunt -r dec/sudo.yml --decoder $d -f jsonl -- dec/relayed.log
+  check "--decoder $d: records relayed by syslog are grouped as serve groups them" \
+      out_has '"CommandLine":"chmod 777 /srv/x"'
+  check "--decoder $d: the kernel's relayed records too" out_has '"CommandLine":"chmod 777 /srv/y"'
+  check "--decoder $d: two events from five lines" err_has "2 events, 0 malformed"
+done
 
 mkfifo quiet.fifo
 (sleep 60 >quiet.fifo) &
