@@ -62,6 +62,21 @@ void Event::Rename(size_t i, std::string_view new_name) {
     s.name_len = static_cast<uint32_t>(new_name.size());
 }
 
+void Event::AppendToValue(size_t i, std::string_view more) {
+    Slot& s = fields_[i];
+    if (s.value_off + s.value_len != buf_.size()) {
+        // Not last in the buffer: the value moves to its end first.
+        const size_t off = buf_.size();
+        buf_.append(buf_, s.value_off, s.value_len);
+        s.value_off = static_cast<uint32_t>(off);
+    }
+    buf_.append(more);
+    s.value_len += static_cast<uint32_t>(more.size());
+    s.line_offset = kNotInLine;
+}
+
+void Event::Erase(size_t i) { fields_.erase(fields_.begin() + static_cast<std::ptrdiff_t>(i)); }
+
 int Event::Find(std::string_view name) const {
     for (size_t i = 0; i < fields_.size(); ++i) {
         const Slot& s = fields_[i];

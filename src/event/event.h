@@ -54,6 +54,10 @@ public:
              uint32_t line_offset = kNotInLine);
     // Renames field i in place (used by field-mapping pipelines).
     void Rename(size_t i, std::string_view new_name);
+    // Appends more to field i's value (which is then no verbatim piece of the line).
+    void AppendToValue(size_t i, std::string_view more);
+    // Removes field i; the fields after it move up by one.
+    void Erase(size_t i);
 
     size_t size() const { return fields_.size(); }
     bool empty() const { return fields_.empty(); }

@@ -256,6 +256,29 @@ void FinishAuditEvent(event::Event& ev, size_t max_fields) {
         std::string_view name = SyscallName(ev.Get("arch"), ev.Get("syscall"));
         if (!name.empty()) add("SYSCALL", std::string(name));
     }
+    // A long argument the kernel split across EXECVE records (a1_len=N a1[0]=... ending one
+    // record, a1[1]=... starting the next) was added once per record: one field again.
+    int last_arg = -1;
+    bool in_execve_record = false;
+    for (size_t i = 0; i < ev.size();) {
+        const event::FieldView f = ev.field(i);
+        if (f.name == "type") {
+            in_execve_record = f.value == "EXECVE";
+            if (!in_execve_record) last_arg = -1;
+        } else if (in_execve_record && f.name.size() >= 2 && f.name[0] == 'a' &&
+                   IsDigits(f.name.substr(1))) {
+            if (last_arg >= 0 && ev.field(static_cast<size_t>(last_arg)).name == f.name) {
+                const std::string piece(f.value);
+                ev.AppendToValue(static_cast<size_t>(last_arg), piece);
+                ev.Erase(i);
+                continue;
+            }
+            last_arg = static_cast<int>(i);
+        } else {
+            last_arg = -1;
+        }
+        ++i;
+    }
     // The EXECVE record's arguments: the a<N> fields after its type field.
     std::string cmdline;
     bool in_execve = false, execve = false;

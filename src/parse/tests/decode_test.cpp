@@ -366,6 +366,39 @@ TEST(Auditd, AJoinedMessageDecodesAsOneEvent) {
               "db01");
 }
 
+// The kernel splits a long argument into pieces (a1_len=N a1[0]=... a1[1]=...), and the pieces
+// of one argument may end one EXECVE record and start the next: one a1 again, and a command line
+// without a space inside the argument. Both ways of grouping (the assembler, a joined message).
+TEST(Auditd, AnArgumentSplitAcrossExecveRecordsIsOneArgument) {
+    const std::vector<std::string> records = {
+        "type=SYSCALL msg=audit(1795000000.000:5100): arch=c000003e syscall=59 success=yes "
+        "pid=6000 comm=\"python3\" exe=\"/usr/bin/python3.11\"",
+        "type=EXECVE msg=audit(1795000000.000:5100): argc=3 a0=\"python3\" a1_len=23 "
+        "a1[0]=\"-cimport os;os.sy\"",
+        "type=EXECVE msg=audit(1795000000.000:5100): a1[1]=\"stem()\" a2=\"x\"",
+        "type=EOE msg=audit(1795000000.000:5100):",
+    };
+    const std::string arg = "-cimport os;os.system()";
+    LineDecoder dec({.now_ns = kNow});
+    AuditdAssembler asm_(dec);
+    std::vector<event::Event> out;
+    for (const auto& r : records) ASSERT_TRUE(asm_.Add(r, out)) << r;
+    ASSERT_EQ(out.size(), 1u);
+    std::vector<std::string> a1;
+    for (size_t i = 0; i < out[0].size(); ++i)
+        if (out[0].field(i).name == "a1") a1.emplace_back(out[0].field(i).value);
+    EXPECT_EQ(a1, (std::vector<std::string>{arg}));
+    EXPECT_EQ(out[0].Get("a2"), "x");
+    EXPECT_EQ(out[0].Get("CommandLine"), "python3 " + arg + " x");
+
+    std::string joined;
+    for (const auto& r : records) joined += (joined.empty() ? "" : "\n") + r;
+    auto d = Decode(joined);
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.all("a1"), (std::vector<std::string>{arg}));
+    EXPECT_EQ(d["CommandLine"], "python3 " + arg + " x");
+}
+
 TEST(Auditd, AssemblerBounds) {
     LineDecoder dec({.now_ns = kNow});
     AuditdAssembler asm_(dec, {.max_records = 3, .max_open = 2, .max_age_ns = 1'000'000'000});
