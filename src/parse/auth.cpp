@@ -13,6 +13,14 @@ namespace {
 
 std::string_view TrimSpaces(std::string_view s) { return Trim(s); }
 
+// Removes prefix from the start of s when s starts with it (its length, not a count kept by
+// hand).
+bool Consume(std::string_view& s, std::string_view prefix) {
+    if (!StartsWith(s, prefix)) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+}
+
 // "IP port N..." or "IP" at the start of s.
 void AddIpPort(Ctx& ctx, std::string_view s) {
     size_t sp = s.find(' ');
@@ -31,8 +39,7 @@ void AddIpPort(Ctx& ctx, std::string_view s) {
 
 // "[invalid user ]USER from IP port N ..." (the user may contain spaces: the last " from ").
 void AddUserFrom(Ctx& ctx, std::string_view s) {
-    if (StartsWith(s, "invalid user ")) {
-        s.remove_prefix(13);
+    if (Consume(s, "invalid user ")) {
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
     }
     size_t from = s.rfind(" from ");
@@ -67,7 +74,7 @@ void AddUserIpPort(Ctx& ctx, std::string_view s) {
 }
 
 bool DecodeSshd(Ctx& ctx, std::string_view m) {
-    if (StartsWith(m, "error: ")) m.remove_prefix(7);
+    (void)Consume(m, "error: ");
     if (StartsWith(m, "Accepted ") || StartsWith(m, "Failed ")) {
         bool ok = m[0] == 'A';
         m.remove_prefix(ok ? 9 : 7);
@@ -78,10 +85,10 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         AddUserFrom(ctx, m.substr(f + 5));
         return true;
     }
-    if (StartsWith(m, "Invalid user ")) {
+    if (Consume(m, "Invalid user ")) {
         Outcome(ctx, false);
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
-        AddUserFrom(ctx, m.substr(13));
+        AddUserFrom(ctx, m);
         return true;
     }
     if (StartsWith(m, "User ") && m.find(" not allowed") != std::string_view::npos) {
@@ -91,9 +98,9 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         AddUserFrom(ctx, s);
         return true;
     }
-    if (StartsWith(m, "maximum authentication attempts exceeded for ")) {
+    if (Consume(m, "maximum authentication attempts exceeded for ")) {
         Outcome(ctx, false);
-        AddUserFrom(ctx, m.substr(46));
+        AddUserFrom(ctx, m);
         return true;
     }
     for (std::string_view p :

@@ -207,6 +207,25 @@ TEST(Auth, SshdMessages) {
     EXPECT_EQ(s.ev.logsource.service, "sshd");
 }
 
+TEST(Auth, SshdMaximumAuthenticationAttemptsExceeded) {
+    auto d = Decode(
+        "Nov 20 02:14:07 web01 sshd[1236]: error: maximum authentication attempts exceeded for "
+        "root from 203.0.113.47 port 52215 ssh2 [preauth]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_FALSE(d.has("invalid_user"));
+    EXPECT_EQ(d["source_ip"], "203.0.113.47");
+    EXPECT_EQ(d["source_port"], "52215");
+    EXPECT_EQ(d["outcome"], "failure");
+
+    auto i = Decode(
+        "Nov 20 02:14:08 web01 sshd[1236]: error: maximum authentication attempts exceeded for "
+        "invalid user oracle from 203.0.113.48 port 52216 ssh2 [preauth]");
+    EXPECT_EQ(i["user"], "oracle");
+    EXPECT_EQ(i["invalid_user"], "true");
+    EXPECT_EQ(i["source_ip"], "203.0.113.48");
+}
+
 TEST(Auth, SudoCommandsAndFailures) {
     auto d = Decode(
         "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; "
