@@ -49,7 +49,8 @@ bool IsAuthProgram(std::string_view p) {
 
 // Sigma's linux services named after the program that logs them.
 std::string_view ServiceOf(std::string_view p) {
-    if (p == "sshd") return "sshd";
+    // OpenSSH 9.8 and later log authentication from sshd-session and sshd-auth.
+    if (p == "sshd" || p == "sshd-session" || p == "sshd-auth") return "sshd";
     if (p == "sudo") return "sudo";
     if (p == "cron" || p == "CRON" || p == "crond" || p == "anacron") return "cron";
     if (p == "vsftpd") return "vsftpd";
@@ -257,8 +258,9 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         (void)DecodeJsonLine(ctx, m, Detect(m));
         return {};
     }
-    if (h.program == "sshd" || h.program == "sudo" || service == "auth" || LooksLikePam(m)) {
-        (void)DecodeAuth(ctx, h.program, m);
+    if (service == "sshd" || service == "sudo" || service == "auth" || LooksLikePam(m)) {
+        // The auth decoder knows sshd's messages by the name "sshd", whichever process wrote them.
+        (void)DecodeAuth(ctx, service == "sshd" ? service : h.program, m);
         return {service == "syslog" ? std::string_view("auth") : service};
     }
     if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(m, "audit: ")) {

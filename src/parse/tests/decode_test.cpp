@@ -226,6 +226,46 @@ TEST(Auth, SshdMaximumAuthenticationAttemptsExceeded) {
     EXPECT_EQ(i["source_ip"], "203.0.113.48");
 }
 
+// OpenSSH 9.8 split sshd: authentication is logged by sshd-session and sshd-auth.
+TEST(Auth, SshdSessionAndSshdAuthAreSshd) {
+    auto f = Decode(
+        "Nov 20 02:20:01 web01 sshd-session[4242]: Failed password for invalid user admin from "
+        "203.0.113.45 port 52211 ssh2");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.ev.logsource.product, "linux");
+    EXPECT_EQ(f.ev.logsource.service, "sshd");
+    EXPECT_EQ(f["program"], "sshd-session");
+    EXPECT_EQ(f["user"], "admin");
+    EXPECT_EQ(f["invalid_user"], "true");
+    EXPECT_EQ(f["source_ip"], "203.0.113.45");
+    EXPECT_EQ(f["outcome"], "failure");
+
+    auto a = Decode(
+        "Nov 20 02:20:05 web01 sshd-auth[4244]: Invalid user guest from 203.0.113.50 port 52217");
+    EXPECT_EQ(a.ev.logsource.service, "sshd");
+    EXPECT_EQ(a["user"], "guest");
+    EXPECT_EQ(a["source_ip"], "203.0.113.50");
+
+    // A message with nothing to decode is still the sshd service's.
+    auto e = Decode("Nov 20 02:20:04 web01 sshd-session[4243]: error: Corrupted MAC on input.");
+    ASSERT_TRUE(e.status) << Error(e);
+    EXPECT_EQ(e.ev.logsource.service, "sshd");
+
+    auto p = Decode(
+        "Nov 20 02:20:03 web01 sshd-session[4243]: pam_unix(sshd:auth): authentication "
+        "failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.49  user=root");
+    EXPECT_EQ(p.ev.logsource.service, "sshd");
+    EXPECT_EQ(p["pam_service"], "sshd");
+    EXPECT_EQ(p["source_ip"], "203.0.113.49");
+    EXPECT_EQ(p["outcome"], "failure");
+
+    auto r = Decode(
+        "<38>1 2026-11-20T02:20:06Z web01 sshd-session 4245 - - Failed password for root from "
+        "203.0.113.46 port 1 ssh2");
+    EXPECT_EQ(r.ev.logsource.service, "sshd");
+    EXPECT_EQ(r["user"], "root");
+}
+
 TEST(Auth, SudoCommandsAndFailures) {
     auto d = Decode(
         "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; "
