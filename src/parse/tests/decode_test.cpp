@@ -266,6 +266,60 @@ TEST(Auth, SshdSessionAndSshdAuthAreSshd) {
     EXPECT_EQ(r["user"], "root");
 }
 
+// sshd writes "[authenticating|invalid ]user NAME IP port N" with the client's name as sent:
+// the address is the last one, not one the name carries.
+TEST(Auth, SshdAddressIsTakenFromTheRight) {
+    auto c = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Connection closed by invalid user x 10.9.9.9 port 22 "
+        "203.0.113.5 port 5557 [preauth]");
+    ASSERT_TRUE(c.status) << Error(c);
+    EXPECT_EQ(c.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(c["source_port"], "5557");
+    EXPECT_EQ(c["user"], "x 10.9.9.9 port 22");
+    EXPECT_EQ(c["invalid_user"], "true");
+
+    auto d = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Disconnected from authenticating user root 10.9.9.9 "
+        "port 22 203.0.113.5 port 5558 [preauth]");
+    EXPECT_EQ(d.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(d["user"], "root 10.9.9.9 port 22");
+    auto u = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Disconnected from user alice 198.51.100.7 port 40022");
+    EXPECT_EQ(u["user"], "alice");
+    EXPECT_EQ(u["source_ip"], "198.51.100.7");
+    EXPECT_EQ(u["source_port"], "40022");
+    auto r = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Connection reset by invalid user y 10.9.9.9 port 22 "
+        "2001:db8::5 port 5559 [preauth]");
+    EXPECT_EQ(r.all("source_ip"), (std::vector<std::string>{"2001:db8::5"}));
+
+    // Without a name the address comes first, and the text after it (the client's own
+    // disconnect message) cannot move it.
+    auto m = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from 203.0.113.5 port 5560:11: "
+        "bye 10.9.9.9 port 22 [preauth]");
+    EXPECT_EQ(m.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(m["source_port"], "5560");
+    // With a name and such a text, both sides are the client's: one address in between is
+    // taken, two make the line ambiguous and none is.
+    auto n = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from invalid user z 203.0.113.5 "
+        "port 5561:11: Bye Bye [preauth]");
+    EXPECT_EQ(n["user"], "z");
+    EXPECT_EQ(n["source_ip"], "203.0.113.5");
+    EXPECT_EQ(n["source_port"], "5561");
+    auto a = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from invalid user z 10.9.9.9 port "
+        "22:11: x 203.0.113.5 port 5562:11: bye [preauth]");
+    EXPECT_FALSE(a.has("source_ip"));
+    EXPECT_FALSE(a.has("user"));
+    EXPECT_EQ(a["invalid_user"], "true");
+
+    // Older sshd: no port.
+    auto o = Decode("Nov 20 02:14:03 web01 sshd[1]: Connection closed by 203.0.113.6 [preauth]");
+    EXPECT_EQ(o["source_ip"], "203.0.113.6");
+}
+
 TEST(Auth, SudoCommandsAndFailures) {
     auto d = Decode(
         "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; "
