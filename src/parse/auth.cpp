@@ -147,6 +147,15 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
             return true;
         }
     }
+    // "Disconnecting authenticating user root 203.0.113.5 port 22: Too many authentication
+    // failures [preauth]" (sshd's reason after the address).
+    if (Consume(m, "Disconnecting ")) {
+        std::string_view reason = m;
+        if (EndsWith(reason, " [preauth]")) reason.remove_suffix(10);
+        if (EndsWith(reason, ": Too many authentication failures")) Outcome(ctx, false);
+        AddPeerBeforeText(ctx, m);
+        return true;
+    }
     for (std::string_view p : {"Received disconnect from ", "Unable to negotiate with "}) {
         if (Consume(m, p)) {
             AddPeerBeforeText(ctx, m);

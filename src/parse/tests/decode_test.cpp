@@ -320,6 +320,31 @@ TEST(Auth, SshdAddressIsTakenFromTheRight) {
     EXPECT_EQ(o["source_ip"], "203.0.113.6");
 }
 
+TEST(Auth, SshdDisconnectingAfterTooManyFailures) {
+    auto d = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting authenticating user root 203.0.113.5 "
+        "port 22: Too many authentication failures [preauth]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_EQ(d["source_ip"], "203.0.113.5");
+    EXPECT_EQ(d["source_port"], "22");
+    EXPECT_EQ(d["outcome"], "failure");
+    EXPECT_EQ(d.ev.logsource.service, "sshd");
+
+    auto i = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting invalid user oracle 203.0.113.5 port "
+        "4711: Too many authentication failures [preauth]");
+    EXPECT_EQ(i["user"], "oracle");
+    EXPECT_EQ(i["invalid_user"], "true");
+    EXPECT_EQ(i["outcome"], "failure");
+    // Another reason is not an authentication failure.
+    auto o = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting 203.0.113.5 port 4711: Bad packet "
+        "length 1234. [preauth]");
+    EXPECT_EQ(o["source_ip"], "203.0.113.5");
+    EXPECT_FALSE(o.has("outcome"));
+}
+
 TEST(Auth, SudoCommandsAndFailures) {
     auto d = Decode(
         "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; "
