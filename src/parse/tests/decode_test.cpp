@@ -586,6 +586,50 @@ TEST(Iptables, KernelLogLines) {
               "iptables: at byte 0: expected IN= (a netfilter log line)");
 }
 
+// An ICMP error quotes the packet that caused it in brackets: its fields are that packet's,
+// kept apart under icmp_inner., not the ICMP packet's own.
+TEST(Iptables, IcmpErrorKeepsTheQuotedPacketApart) {
+    auto d = Decode(
+        "Nov 20 02:16:09 fw kernel: [DROP OUT] IN=eth0 OUT= SRC=203.0.113.13 DST=192.0.2.10 "
+        "LEN=576 TOS=0x00 PREC=0x00 TTL=60 ID=4 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.0.2.10 "
+        "DST=203.0.113.13 LEN=548 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=UDP SPT=53 DPT=33434 "
+        "LEN=528] MARK=0x1");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.all("src_ip"), (std::vector<std::string>{"203.0.113.13"}));
+    EXPECT_EQ(d.all("dst_ip"), (std::vector<std::string>{"192.0.2.10"}));
+    EXPECT_EQ(d.all("SRC"), (std::vector<std::string>{"203.0.113.13"}));
+    EXPECT_EQ(d.all("LEN"), (std::vector<std::string>{"576"}));
+    EXPECT_EQ(d["protocol"], "icmp");
+    EXPECT_EQ(d["TYPE"], "3");
+    EXPECT_FALSE(d.has("src_port"));
+    EXPECT_FALSE(d.has("dst_port"));
+    EXPECT_FALSE(d.has("flags"));
+    EXPECT_FALSE(d.has("[SRC"));
+    EXPECT_EQ(d["MARK"], "0x1");
+    EXPECT_EQ(d["icmp_inner.SRC"], "192.0.2.10");
+    EXPECT_EQ(d["icmp_inner.src_ip"], "192.0.2.10");
+    EXPECT_EQ(d["icmp_inner.dst_ip"], "203.0.113.13");
+    EXPECT_EQ(d["icmp_inner.protocol"], "udp");
+    EXPECT_EQ(d["icmp_inner.src_port"], "53");
+    EXPECT_EQ(d["icmp_inner.dst_port"], "33434");
+    EXPECT_EQ(d.all("icmp_inner.LEN"), (std::vector<std::string>{"548", "528"}));
+    EXPECT_EQ(d["icmp_inner.flags"], "DF");
+    EXPECT_EQ(d["action"], "drop");
+
+    // The kernel's own layout ends the quote with " ]"; a truncated quoted header says
+    // "INCOMPLETE [n bytes]" inside it.
+    auto k = Decode(
+        "IN=eth0 OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=1280 PROTO=ICMPv6 TYPE=1 CODE=4 "
+        "[SRC=2001:db8::2 DST=2001:db8::1 LEN=100 PROTO=TCP INCOMPLETE [8 bytes] ] "
+        "MARK=0x0");
+    ASSERT_TRUE(k.status) << Error(k);
+    EXPECT_EQ(k.all("dst_ip"), (std::vector<std::string>{"2001:db8::2"}));
+    EXPECT_EQ(k["icmp_inner.protocol"], "tcp");
+    EXPECT_EQ(k["icmp_inner.flags"], "INCOMPLETE [8 bytes]");
+    EXPECT_FALSE(k.has("flags"));
+    EXPECT_EQ(k["MARK"], "0x0");
+}
+
 // --- CEF, LEEF, key=value ---
 
 TEST(Cef, HeaderAndExtensionEscapes) {
