@@ -1,6 +1,7 @@
 // Syslog: RFC 5424 and RFC 3164 (with or without PRI, hostname, year), then the MSG is
 // decoded further by the decoder its program or its shape calls for (sshd, sudo, PAM,
 // auditd via audispd, kernel netfilter lines, CEF/LEEF/JSON payloads, web access logs).
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -128,6 +129,27 @@ bool ParseTag(std::string_view tok, Header& h) {
     return true;
 }
 
+// Takes the tag at the start of s: a token ParseTag accepts (and the space after it), or
+// "program[digits]:" directly followed by the message ("app[12]:text"), which only a tag
+// looks like; "foo:bar" stays text. s is unchanged when there is no tag.
+bool TakeTag(std::string_view& s, Header& h) {
+    size_t sp = s.find(' ');
+    if (ParseTag(s.substr(0, sp), h)) {
+        s.remove_prefix(sp == std::string_view::npos ? s.size() : sp + 1);
+        return true;
+    }
+    std::string_view tok = s.substr(0, std::min(sp, kMaxTagBytes));
+    size_t lb = tok.find('[');
+    size_t end = tok.find("]:");
+    if (lb == 0 || lb == std::string_view::npos || end == std::string_view::npos || end < lb ||
+        !IsDigits(tok.substr(lb + 1, end - lb - 1)))
+        return false;
+    h.program = tok.substr(0, lb);
+    h.pid = tok.substr(lb + 1, end - lb - 1);
+    s.remove_prefix(end + 2);
+    return true;
+}
+
 Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name) {
     int64_t t = 0;
     bool have_time = ParseBsdTime(ctx, s, t);
@@ -143,14 +165,9 @@ Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name)
     ctx.ev.time_ns = t;
     // HOSTNAME is optional: a first token that is a tag means there is none.
     std::string_view rest = s;
-    std::string_view first = NextToken(rest);
-    if (have_time && !ParseTag(first, h)) {
-        h.host = first;
-        std::string_view after_host = rest;
-        std::string_view tag = NextToken(rest);
-        if (!ParseTag(tag, h)) rest = after_host;  // no tag: the rest is the message
-    } else if (!have_time && !ParseTag(first, h)) {
-        rest = s;
+    if (!TakeTag(rest, h) && have_time) {
+        h.host = NextToken(rest);
+        (void)TakeTag(rest, h);  // no tag: the rest is the message
     }
     if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     h.msg = rest;

@@ -145,6 +145,28 @@ TEST(Syslog, Rfc3164YearFollowsTheReceiveTimeWhenGiven) {
     EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-06-10T12:00:00.000Z");
 }
 
+// A tag needs no space after its colon when it is clearly a tag (name[digits]:); "foo:bar"
+// stays text, so a message that starts with a word and a colon is not taken apart.
+TEST(Syslog, Rfc3164TagWithoutSpaceAfterColon) {
+    auto d = Decode("Nov 20 02:14:11 host app[12]:no space after colon");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["host"], "host");
+    EXPECT_EQ(d["program"], "app");
+    EXPECT_EQ(d["pid"], "12");
+    EXPECT_EQ(d["message"], "no space after colon");
+
+    auto n = Decode("Nov 22 10:00:00 host foo:bar");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n["host"], "host");
+    EXPECT_FALSE(n.has("program"));
+    EXPECT_EQ(n["message"], "foo:bar");
+
+    // Not a pid: not a tag.
+    auto p = Decode("Nov 22 10:00:00 host x[y]:z");
+    EXPECT_FALSE(p.has("program"));
+    EXPECT_EQ(p["message"], "x[y]:z");
+}
+
 TEST(Syslog, Malformed) {
     EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
               "syslog: at byte 0: bad PRI: expected <0..191>");
