@@ -2,6 +2,7 @@
 // decoded further by the decoder its program or its shape calls for (sshd, sudo, PAM,
 // auditd via audispd, kernel netfilter lines, CEF/LEEF/JSON payloads, web access logs).
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -95,19 +96,34 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
     }
     if (pos < s.size() && s[pos] != ' ') return false;
     s.remove_prefix(pos < s.size() ? pos + 1 : pos);
+    // A day the month lacks in that year (Nov 31, Feb 29 of 2027) is not a date: the header
+    // is read, the time left unknown (0: the receive time stands for it), not moved to the
+    // next month.
+    auto exists = [&](int y) {
+        return std::chrono::year_month_day{std::chrono::year{y},
+                                           std::chrono::month{static_cast<unsigned>(month)},
+                                           std::chrono::day{static_cast<unsigned>(day)}}
+            .ok();
+    };
     if (year != 0) {
         auto t = CivilToNs(year, month, day, h, mi, sec, frac);
-        out = t.value_or(0);
+        out = exists(year) ? t.value_or(0) : 0;
         return true;
     }
+    // The year is the one that puts the line closest to now, as for any line; the day must
+    // exist in it.
     const int64_t now = ctx.Now();
     const int y = YearOf(now);
     int64_t best = 0;
+    int best_year = 0;
     for (int cand : {y - 1, y, y + 1}) {
         auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
-        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) best = *t;
+        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) {
+            best = *t;
+            best_year = cand;
+        }
     }
-    out = best;
+    out = best != 0 && exists(best_year) ? best : 0;
     return true;
 }
 

@@ -167,6 +167,36 @@ TEST(Syslog, Rfc3164TagWithoutSpaceAfterColon) {
     EXPECT_EQ(p["message"], "x[y]:z");
 }
 
+// A day the month lacks is not a date: the header still parses (host, program, the message
+// decoded), the event has no time of its own (the receive time stands for it).
+TEST(Syslog, Rfc3164ImpossibleDateIsNotATime) {
+    auto d = Decode(
+        "<38>Nov 31 02:14:01 web01 sshd[1]: Failed password for root from "
+        "203.0.113.5 port 4711 ssh2");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.ev.time_ns, 0);
+    EXPECT_EQ(d["host"], "web01");
+    EXPECT_EQ(d["program"], "sshd");
+    EXPECT_EQ(d["user"], "root");
+
+    // 2027 (the year closest to now) has no February 29th.
+    auto f = Decode("Feb 29 10:00:00 web01 app: x");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.ev.time_ns, 0);
+    EXPECT_EQ(f["program"], "app");
+    auto y = Decode("<13>Feb 29 2026 10:00:00 web01 app: x");
+    ASSERT_TRUE(y.status) << Error(y);
+    EXPECT_EQ(y.ev.time_ns, 0);
+    EXPECT_EQ(y["host"], "web01");
+    // 2028 has one.
+    EXPECT_EQ(Decode("<13>Feb 29 2028 10:00:00 web01 app: x").time(), "2028-02-29T10:00:00.000Z");
+    DecodeOptions leap;
+    leap.now_ns = *ParseTimestamp("2028-03-02T00:00:00Z");
+    EXPECT_EQ(Decode("Feb 29 10:00:00 web01 app: x", Format::kAuto, leap).time(),
+              "2028-02-29T10:00:00.000Z");
+    EXPECT_EQ(Decode("Nov 30 23:59:59 web01 app: x").time(), "2026-11-30T23:59:59.000Z");
+}
+
 TEST(Syslog, Malformed) {
     EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
               "syslog: at byte 0: bad PRI: expected <0..191>");
