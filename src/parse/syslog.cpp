@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -311,6 +312,21 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
     return {service, LooksLikeKv(m)};
 }
 
+// rsyslog's "message repeated N times: [ MSG]" (N lines of MSG, reduced to one): MSG, and N in
+// count; nullopt when msg is not that.
+std::optional<std::string_view> UnwrapRepeated(std::string_view msg, std::string_view& count) {
+    constexpr std::string_view kHead = "message repeated ", kTimes = " times: [";
+    if (!StartsWith(msg, kHead) || !EndsWith(msg, "]")) return std::nullopt;
+    std::string_view s = msg.substr(kHead.size(), msg.size() - kHead.size() - 1);
+    size_t digits = 0;
+    while (digits < s.size() && Digit(s[digits])) ++digits;
+    if (digits == 0 || !StartsWith(s.substr(digits), kTimes)) return std::nullopt;
+    count = s.substr(0, digits);
+    s.remove_prefix(digits + kTimes.size());
+    if (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    return s;
+}
+
 }  // namespace
 
 Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
@@ -340,7 +356,12 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     if (!st) return st;
 
     // The payload first, so its own fields (an audit record's pid) come before the header's.
-    const Payload payload = DecodeMessage(ctx, h);
+    // A repeated message is decoded as the message it repeats; `message` stays the MSG.
+    Header inner = h;
+    std::string_view repeated;
+    if (auto m = UnwrapRepeated(h.msg, repeated)) inner.msg = *m;
+    const Payload payload = DecodeMessage(ctx, inner);
+    if (!repeated.empty()) ctx.Add("repeated", repeated, event::ValueKind::kNumber);
     if (!payload.service.empty()) {
         ctx.ev.logsource.product = "linux";
         ctx.ev.logsource.service = payload.service;
@@ -359,7 +380,7 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     // (the event's host is its first "host"). FortiGate sends "<189>date=... devid=..." with
     // no header at all; its pairs go under logsource fortigate.
     if (payload.pairs) {
-        (void)DecodeKv(ctx, h.msg, /*in_message=*/true);
+        (void)DecodeKv(ctx, inner.msg, /*in_message=*/true);
         // No header, so no host: the device names itself.
         if (h.host.empty() && ctx.ev.logsource.product == "fortigate") {
             const std::string devname(

@@ -197,6 +197,27 @@ TEST(Syslog, Rfc3164ImpossibleDateIsNotATime) {
     EXPECT_EQ(Decode("Nov 30 23:59:59 web01 app: x").time(), "2026-11-30T23:59:59.000Z");
 }
 
+// rsyslog's "message repeated N times: [ MSG]" stands for N lines of MSG: MSG is decoded as
+// the line's own message would be, and N is kept.
+TEST(Syslog, MessageRepeatedIsDecoded) {
+    auto d = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: message repeated 3 times: [ Failed password for "
+        "root from 203.0.113.5 port 4711 ssh2]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["repeated"], "3");
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_EQ(d["source_ip"], "203.0.113.5");
+    EXPECT_EQ(d["source_port"], "4711");
+    EXPECT_EQ(d["outcome"], "failure");
+    EXPECT_EQ(d.ev.logsource.service, "sshd");
+    EXPECT_EQ(d["message"],
+              "message repeated 3 times: [ Failed password for root from 203.0.113.5 port 4711 "
+              "ssh2]");
+    // Not the shape: left alone.
+    auto n = Decode("Nov 20 02:14:09 web01 app: message repeated 3 times: Failed x");
+    EXPECT_FALSE(n.has("repeated"));
+}
+
 TEST(Syslog, Malformed) {
     EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
               "syslog: at byte 0: bad PRI: expected <0..191>");
