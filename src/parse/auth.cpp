@@ -13,6 +13,14 @@ namespace {
 
 std::string_view TrimSpaces(std::string_view s) { return Trim(s); }
 
+// Removes prefix from the start of s when s starts with it (its length, not a count kept by
+// hand).
+bool Consume(std::string_view& s, std::string_view prefix) {
+    if (!StartsWith(s, prefix)) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+}
+
 // "IP port N..." or "IP" at the start of s.
 void AddIpPort(Ctx& ctx, std::string_view s) {
     size_t sp = s.find(' ');
@@ -31,8 +39,7 @@ void AddIpPort(Ctx& ctx, std::string_view s) {
 
 // "[invalid user ]USER from IP port N ..." (the user may contain spaces: the last " from ").
 void AddUserFrom(Ctx& ctx, std::string_view s) {
-    if (StartsWith(s, "invalid user ")) {
-        s.remove_prefix(13);
+    if (Consume(s, "invalid user ")) {
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
     }
     size_t from = s.rfind(" from ");
@@ -46,28 +53,64 @@ void AddUserFrom(Ctx& ctx, std::string_view s) {
 
 void Outcome(Ctx& ctx, bool success) { ctx.Add("outcome", success ? "success" : "failure"); }
 
-// "... USER IP port N" (Connection closed by / Disconnected from).
-void AddUserIpPort(Ctx& ctx, std::string_view s) {
-    for (std::string_view p : {"authenticating user ", "invalid user ", "user "}) {
-        if (StartsWith(s, p)) {
-            if (p == "invalid user ") ctx.Add("invalid_user", "true", event::ValueKind::kBool);
-            s.remove_prefix(p.size());
-            size_t port = s.find(" port ");
-            std::string_view head = s.substr(0, port);
-            size_t sp = head.rfind(' ');
-            if (sp != std::string_view::npos) {
-                ctx.Add("user", head.substr(0, sp));
-                AddIpPort(ctx, s.substr(sp + 1));
-                return;
-            }
-            break;
-        }
+// sshd's "[authenticating |invalid ]user NAME " before the address once it knows the name
+// (NAME is the client's, as sent: it may hold spaces, addresses, "port N"). Consumed from s.
+bool ConsumeNamePreamble(Ctx& ctx, std::string_view& s) {
+    if (Consume(s, "authenticating user ") || Consume(s, "user ")) return true;
+    if (!Consume(s, "invalid user ")) return false;
+    ctx.Add("invalid_user", "true", event::ValueKind::kBool);
+    return true;
+}
+
+bool IsAddress(std::string_view s) { return LooksLikeIp(s) || s == "UNKNOWN"; }
+
+// Where the address token ending at `end` starts (after the space before it, or 0).
+size_t TokenStart(std::string_view s, size_t end) {
+    size_t sp = end == 0 ? std::string_view::npos : s.rfind(' ', end - 1);
+    return sp == std::string_view::npos ? 0 : sp + 1;
+}
+
+// "[NAME ]IP[ port N]" that ends the message (before an optional " [preauth]"): Connection
+// closed by, Disconnected from, ... The address is the last one: a name cannot move it.
+void AddPeerAtEnd(Ctx& ctx, std::string_view s) {
+    if (EndsWith(s, " [preauth]")) s.remove_suffix(10);
+    const bool named = ConsumeNamePreamble(ctx, s);
+    size_t end = s.size();
+    size_t port = s.rfind(" port ");
+    if (port != std::string_view::npos && IsDigits(s.substr(port + 6))) end = port;
+    const size_t at = TokenStart(s, end);
+    if (!IsAddress(s.substr(at, end - at))) return;
+    if (named && at > 1) ctx.Add("user", s.substr(0, at - 1));
+    AddIpPort(ctx, s.substr(at));
+}
+
+// "[NAME ]IP port N: TEXT" (Received disconnect from, Disconnecting, Unable to negotiate with).
+// Without a name the address comes first. With one, the name before and often the text after
+// are the client's: the address is taken when one "IP port N:" stands between them, and none
+// when several do (either could be forged).
+void AddPeerBeforeText(Ctx& ctx, std::string_view s) {
+    if (!ConsumeNamePreamble(ctx, s)) {
+        AddIpPort(ctx, s);
+        return;
     }
-    AddIpPort(ctx, s);
+    size_t found = std::string_view::npos;
+    for (size_t port = s.find(" port "); port != std::string_view::npos;
+         port = s.find(" port ", port + 1)) {
+        size_t digits = port + 6;
+        while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+        if (digits == port + 6 || digits >= s.size() || s[digits] != ':') continue;
+        const size_t at = TokenStart(s, port);
+        if (!IsAddress(s.substr(at, port - at))) continue;
+        if (found != std::string_view::npos) return;  // ambiguous
+        found = at;
+    }
+    if (found == std::string_view::npos) return;
+    if (found > 1) ctx.Add("user", s.substr(0, found - 1));
+    AddIpPort(ctx, s.substr(found));
 }
 
 bool DecodeSshd(Ctx& ctx, std::string_view m) {
-    if (StartsWith(m, "error: ")) m.remove_prefix(7);
+    (void)Consume(m, "error: ");
     if (StartsWith(m, "Accepted ") || StartsWith(m, "Failed ")) {
         bool ok = m[0] == 'A';
         m.remove_prefix(ok ? 9 : 7);
@@ -78,30 +121,44 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         AddUserFrom(ctx, m.substr(f + 5));
         return true;
     }
-    if (StartsWith(m, "Invalid user ")) {
+    if (Consume(m, "Invalid user ")) {
         Outcome(ctx, false);
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
-        AddUserFrom(ctx, m.substr(13));
+        AddUserFrom(ctx, m);
         return true;
     }
     if (StartsWith(m, "User ") && m.find(" not allowed") != std::string_view::npos) {
         Outcome(ctx, false);
         std::string_view s = m.substr(5);
-        s = s.substr(0, s.find(" not allowed"));
+        s = s.substr(0, s.rfind(" not allowed"));  // the reason after it is sshd's
         AddUserFrom(ctx, s);
         return true;
     }
-    if (StartsWith(m, "maximum authentication attempts exceeded for ")) {
+    if (Consume(m, "maximum authentication attempts exceeded for ")) {
         Outcome(ctx, false);
-        AddUserFrom(ctx, m.substr(46));
+        AddUserFrom(ctx, m);
         return true;
     }
     for (std::string_view p :
-         {"Connection closed by ", "Disconnected from ", "Received disconnect from ",
-          "Connection reset by ", "Did not receive identification string from ",
-          "Unable to negotiate with "}) {
-        if (StartsWith(m, p)) {
-            AddUserIpPort(ctx, m.substr(p.size()));
+         {"Connection closed by ", "Disconnected from ", "Connection reset by ",
+          "Did not receive identification string from "}) {
+        if (Consume(m, p)) {
+            AddPeerAtEnd(ctx, m);
+            return true;
+        }
+    }
+    // "Disconnecting authenticating user root 203.0.113.5 port 22: Too many authentication
+    // failures [preauth]" (sshd's reason after the address).
+    if (Consume(m, "Disconnecting ")) {
+        std::string_view reason = m;
+        if (EndsWith(reason, " [preauth]")) reason.remove_suffix(10);
+        if (EndsWith(reason, ": Too many authentication failures")) Outcome(ctx, false);
+        AddPeerBeforeText(ctx, m);
+        return true;
+    }
+    for (std::string_view p : {"Received disconnect from ", "Unable to negotiate with "}) {
+        if (Consume(m, p)) {
+            AddPeerBeforeText(ctx, m);
             return true;
         }
     }

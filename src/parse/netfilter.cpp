@@ -49,36 +49,67 @@ Status DecodeIptables(Ctx& ctx, std::string_view text) {
         return ctx.Fail("iptables", s, "expected IN= (a netfilter log line)");
     std::string_view prefix = Trim(s.substr(0, in));
     if (!prefix.empty()) ctx.Add("prefix", prefix);
-    std::string flags, lower;
+    // An ICMP error quotes the packet that caused it: "PROTO=ICMP TYPE=3 CODE=3 [SRC=... DST=...
+    // PROTO=UDP SPT=53 DPT=33434 LEN=528 ]". Its fields go under icmp_inner., so the line's
+    // own SRC, DST and ports stay the ICMP packet's. Brackets inside the quote ("INCOMPLETE
+    // [8 bytes]") nest.
+    std::string flags, inner_flags, lower, name;
+    int depth = 0;
+    // The field name k has in the quote or outside it.
+    auto key = [&name](bool inner, std::string_view k) -> std::string_view {
+        if (!inner) return k;
+        name.assign("icmp_inner.").append(k);
+        return name;
+    };
     std::string_view rest = s.substr(in);
     while (!rest.empty()) {
         size_t sp = rest.find(' ');
         std::string_view tok = rest.substr(0, sp);
         rest.remove_prefix(sp == std::string_view::npos ? rest.size() : sp + 1);
         if (tok.empty()) continue;
+        if (tok.front() == '[') {
+            if (depth > 0) {
+                ++depth;
+            } else if (tok.find('=') != std::string_view::npos) {
+                depth = 1;
+                tok.remove_prefix(1);
+            }
+        }
+        const bool inner = depth > 0;
+        // A closing bracket at depth 1 ends the quote (and the token there).
+        for (size_t i = 0; inner && i < tok.size(); ++i) {
+            if (tok[i] != ']') continue;
+            if (--depth == 0) {
+                tok = tok.substr(0, i);
+                break;
+            }
+        }
+        if (tok.empty()) continue;
         size_t eq = tok.find('=');
         if (eq == std::string_view::npos) {  // DF, SYN, ACK, ...
-            if (!flags.empty()) flags.push_back(' ');
-            flags.append(tok);
+            std::string& f = inner ? inner_flags : flags;
+            if (!f.empty()) f.push_back(' ');
+            f.append(tok);
             continue;
         }
         std::string_view k = tok.substr(0, eq), v = tok.substr(eq + 1);
-        ctx.AddNumberOrString(k, v);
+        ctx.AddNumberOrString(key(inner, k), v);
         if (v.empty()) continue;
         if (k == "SRC") {
-            ctx.Add("src_ip", v);
+            ctx.Add(key(inner, "src_ip"), v);
         } else if (k == "DST") {
-            ctx.Add("dst_ip", v);
+            ctx.Add(key(inner, "dst_ip"), v);
         } else if (k == "SPT") {
-            ctx.AddNumberOrString("src_port", v);
+            ctx.AddNumberOrString(key(inner, "src_port"), v);
         } else if (k == "DPT") {
-            ctx.AddNumberOrString("dst_port", v);
+            ctx.AddNumberOrString(key(inner, "dst_port"), v);
         } else if (k == "PROTO") {
             AsciiLowerInto(v, lower);
-            ctx.Add("protocol", lower);
+            ctx.Add(key(inner, "protocol"), lower);
         }
     }
     if (!flags.empty()) ctx.Add("flags", flags);
+    if (!inner_flags.empty()) ctx.Add("icmp_inner.flags", inner_flags);
     // The verdict is only known from the rule's log prefix, by convention.
     if (ContainsUpper(prefix, "ACCEPT") || ContainsUpper(prefix, "ALLOW") ||
         ContainsUpper(prefix, "PASS")) {

@@ -1,7 +1,10 @@
 // Syslog: RFC 5424 and RFC 3164 (with or without PRI, hostname, year), then the MSG is
 // decoded further by the decoder its program or its shape calls for (sshd, sudo, PAM,
 // auditd via audispd, kernel netfilter lines, CEF/LEEF/JSON payloads, web access logs).
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,7 +52,8 @@ bool IsAuthProgram(std::string_view p) {
 
 // Sigma's linux services named after the program that logs them.
 std::string_view ServiceOf(std::string_view p) {
-    if (p == "sshd") return "sshd";
+    // OpenSSH 9.8 and later log authentication from sshd-session and sshd-auth.
+    if (p == "sshd" || p == "sshd-session" || p == "sshd-auth") return "sshd";
     if (p == "sudo") return "sudo";
     if (p == "cron" || p == "CRON" || p == "crond" || p == "anacron") return "cron";
     if (p == "vsftpd") return "vsftpd";
@@ -93,19 +97,34 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
     }
     if (pos < s.size() && s[pos] != ' ') return false;
     s.remove_prefix(pos < s.size() ? pos + 1 : pos);
+    // A day the month lacks in that year (Nov 31, Feb 29 of 2027) is not a date: the header
+    // is read, the time left unknown (0: the receive time stands for it), not moved to the
+    // next month.
+    auto exists = [&](int y) {
+        return std::chrono::year_month_day{std::chrono::year{y},
+                                           std::chrono::month{static_cast<unsigned>(month)},
+                                           std::chrono::day{static_cast<unsigned>(day)}}
+            .ok();
+    };
     if (year != 0) {
         auto t = CivilToNs(year, month, day, h, mi, sec, frac);
-        out = t.value_or(0);
+        out = exists(year) ? t.value_or(0) : 0;
         return true;
     }
+    // The year is the one that puts the line closest to now, as for any line; the day must
+    // exist in it.
     const int64_t now = ctx.Now();
     const int y = YearOf(now);
     int64_t best = 0;
+    int best_year = 0;
     for (int cand : {y - 1, y, y + 1}) {
         auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
-        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) best = *t;
+        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) {
+            best = *t;
+            best_year = cand;
+        }
     }
-    out = best;
+    out = best != 0 && exists(best_year) ? best : 0;
     return true;
 }
 
@@ -127,6 +146,27 @@ bool ParseTag(std::string_view tok, Header& h) {
     return true;
 }
 
+// Takes the tag at the start of s: a token ParseTag accepts (and the space after it), or
+// "program[digits]:" directly followed by the message ("app[12]:text"), which only a tag
+// looks like; "foo:bar" stays text. s is unchanged when there is no tag.
+bool TakeTag(std::string_view& s, Header& h) {
+    size_t sp = s.find(' ');
+    if (ParseTag(s.substr(0, sp), h)) {
+        s.remove_prefix(sp == std::string_view::npos ? s.size() : sp + 1);
+        return true;
+    }
+    std::string_view tok = s.substr(0, std::min(sp, kMaxTagBytes));
+    size_t lb = tok.find('[');
+    size_t end = tok.find("]:");
+    if (lb == 0 || lb == std::string_view::npos || end == std::string_view::npos || end < lb ||
+        !IsDigits(tok.substr(lb + 1, end - lb - 1)))
+        return false;
+    h.program = tok.substr(0, lb);
+    h.pid = tok.substr(lb + 1, end - lb - 1);
+    s.remove_prefix(end + 2);
+    return true;
+}
+
 Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name) {
     int64_t t = 0;
     bool have_time = ParseBsdTime(ctx, s, t);
@@ -142,14 +182,9 @@ Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name)
     ctx.ev.time_ns = t;
     // HOSTNAME is optional: a first token that is a tag means there is none.
     std::string_view rest = s;
-    std::string_view first = NextToken(rest);
-    if (have_time && !ParseTag(first, h)) {
-        h.host = first;
-        std::string_view after_host = rest;
-        std::string_view tag = NextToken(rest);
-        if (!ParseTag(tag, h)) rest = after_host;  // no tag: the rest is the message
-    } else if (!have_time && !ParseTag(first, h)) {
-        rest = s;
+    if (!TakeTag(rest, h) && have_time) {
+        h.host = NextToken(rest);
+        (void)TakeTag(rest, h);  // no tag: the rest is the message
     }
     if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     h.msg = rest;
@@ -257,8 +292,9 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         (void)DecodeJsonLine(ctx, m, Detect(m));
         return {};
     }
-    if (h.program == "sshd" || h.program == "sudo" || service == "auth" || LooksLikePam(m)) {
-        (void)DecodeAuth(ctx, h.program, m);
+    if (service == "sshd" || service == "sudo" || service == "auth" || LooksLikePam(m)) {
+        // The auth decoder knows sshd's messages by the name "sshd", whichever process wrote them.
+        (void)DecodeAuth(ctx, service == "sshd" ? service : h.program, m);
         return {service == "syslog" ? std::string_view("auth") : service};
     }
     if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(m, "audit: ")) {
@@ -274,6 +310,21 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         return {service};
     }
     return {service, LooksLikeKv(m)};
+}
+
+// rsyslog's "message repeated N times: [ MSG]" (N lines of MSG, reduced to one): MSG, and N in
+// count; nullopt when msg is not that.
+std::optional<std::string_view> UnwrapRepeated(std::string_view msg, std::string_view& count) {
+    constexpr std::string_view kHead = "message repeated ", kTimes = " times: [";
+    if (!StartsWith(msg, kHead) || !EndsWith(msg, "]")) return std::nullopt;
+    std::string_view s = msg.substr(kHead.size(), msg.size() - kHead.size() - 1);
+    size_t digits = 0;
+    while (digits < s.size() && Digit(s[digits])) ++digits;
+    if (digits == 0 || !StartsWith(s.substr(digits), kTimes)) return std::nullopt;
+    count = s.substr(0, digits);
+    s.remove_prefix(digits + kTimes.size());
+    if (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    return s;
 }
 
 }  // namespace
@@ -305,7 +356,12 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     if (!st) return st;
 
     // The payload first, so its own fields (an audit record's pid) come before the header's.
-    const Payload payload = DecodeMessage(ctx, h);
+    // A repeated message is decoded as the message it repeats; `message` stays the MSG.
+    Header inner = h;
+    std::string_view repeated;
+    if (auto m = UnwrapRepeated(h.msg, repeated)) inner.msg = *m;
+    const Payload payload = DecodeMessage(ctx, inner);
+    if (!repeated.empty()) ctx.Add("repeated", repeated, event::ValueKind::kNumber);
     if (!payload.service.empty()) {
         ctx.ev.logsource.product = "linux";
         ctx.ev.logsource.service = payload.service;
@@ -324,7 +380,7 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     // (the event's host is its first "host"). FortiGate sends "<189>date=... devid=..." with
     // no header at all; its pairs go under logsource fortigate.
     if (payload.pairs) {
-        (void)DecodeKv(ctx, h.msg, /*in_message=*/true);
+        (void)DecodeKv(ctx, inner.msg, /*in_message=*/true);
         // No header, so no host: the device names itself.
         if (h.host.empty() && ctx.ev.logsource.product == "fortigate") {
             const std::string devname(

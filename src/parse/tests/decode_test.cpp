@@ -145,6 +145,79 @@ TEST(Syslog, Rfc3164YearFollowsTheReceiveTimeWhenGiven) {
     EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-06-10T12:00:00.000Z");
 }
 
+// A tag needs no space after its colon when it is clearly a tag (name[digits]:); "foo:bar"
+// stays text, so a message that starts with a word and a colon is not taken apart.
+TEST(Syslog, Rfc3164TagWithoutSpaceAfterColon) {
+    auto d = Decode("Nov 20 02:14:11 host app[12]:no space after colon");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["host"], "host");
+    EXPECT_EQ(d["program"], "app");
+    EXPECT_EQ(d["pid"], "12");
+    EXPECT_EQ(d["message"], "no space after colon");
+
+    auto n = Decode("Nov 22 10:00:00 host foo:bar");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n["host"], "host");
+    EXPECT_FALSE(n.has("program"));
+    EXPECT_EQ(n["message"], "foo:bar");
+
+    // Not a pid: not a tag.
+    auto p = Decode("Nov 22 10:00:00 host x[y]:z");
+    EXPECT_FALSE(p.has("program"));
+    EXPECT_EQ(p["message"], "x[y]:z");
+}
+
+// A day the month lacks is not a date: the header still parses (host, program, the message
+// decoded), the event has no time of its own (the receive time stands for it).
+TEST(Syslog, Rfc3164ImpossibleDateIsNotATime) {
+    auto d = Decode(
+        "<38>Nov 31 02:14:01 web01 sshd[1]: Failed password for root from "
+        "203.0.113.5 port 4711 ssh2");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.ev.time_ns, 0);
+    EXPECT_EQ(d["host"], "web01");
+    EXPECT_EQ(d["program"], "sshd");
+    EXPECT_EQ(d["user"], "root");
+
+    // 2027 (the year closest to now) has no February 29th.
+    auto f = Decode("Feb 29 10:00:00 web01 app: x");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.ev.time_ns, 0);
+    EXPECT_EQ(f["program"], "app");
+    auto y = Decode("<13>Feb 29 2026 10:00:00 web01 app: x");
+    ASSERT_TRUE(y.status) << Error(y);
+    EXPECT_EQ(y.ev.time_ns, 0);
+    EXPECT_EQ(y["host"], "web01");
+    // 2028 has one.
+    EXPECT_EQ(Decode("<13>Feb 29 2028 10:00:00 web01 app: x").time(), "2028-02-29T10:00:00.000Z");
+    DecodeOptions leap;
+    leap.now_ns = *ParseTimestamp("2028-03-02T00:00:00Z");
+    EXPECT_EQ(Decode("Feb 29 10:00:00 web01 app: x", Format::kAuto, leap).time(),
+              "2028-02-29T10:00:00.000Z");
+    EXPECT_EQ(Decode("Nov 30 23:59:59 web01 app: x").time(), "2026-11-30T23:59:59.000Z");
+}
+
+// rsyslog's "message repeated N times: [ MSG]" stands for N lines of MSG: MSG is decoded as
+// the line's own message would be, and N is kept.
+TEST(Syslog, MessageRepeatedIsDecoded) {
+    auto d = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: message repeated 3 times: [ Failed password for "
+        "root from 203.0.113.5 port 4711 ssh2]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["repeated"], "3");
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_EQ(d["source_ip"], "203.0.113.5");
+    EXPECT_EQ(d["source_port"], "4711");
+    EXPECT_EQ(d["outcome"], "failure");
+    EXPECT_EQ(d.ev.logsource.service, "sshd");
+    EXPECT_EQ(d["message"],
+              "message repeated 3 times: [ Failed password for root from 203.0.113.5 port 4711 "
+              "ssh2]");
+    // Not the shape: left alone.
+    auto n = Decode("Nov 20 02:14:09 web01 app: message repeated 3 times: Failed x");
+    EXPECT_FALSE(n.has("repeated"));
+}
+
 TEST(Syslog, Malformed) {
     EXPECT_EQ(Error(Decode("<999>Nov 20 02:14:01 h p: x", Format::kSyslog)),
               "syslog: at byte 0: bad PRI: expected <0..191>");
@@ -205,6 +278,144 @@ TEST(Auth, SshdMessages) {
     ASSERT_TRUE(s.status) << Error(s);
     EXPECT_EQ(s["source_ip"], "2001:db8::7");
     EXPECT_EQ(s.ev.logsource.service, "sshd");
+}
+
+TEST(Auth, SshdMaximumAuthenticationAttemptsExceeded) {
+    auto d = Decode(
+        "Nov 20 02:14:07 web01 sshd[1236]: error: maximum authentication attempts exceeded for "
+        "root from 203.0.113.47 port 52215 ssh2 [preauth]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_FALSE(d.has("invalid_user"));
+    EXPECT_EQ(d["source_ip"], "203.0.113.47");
+    EXPECT_EQ(d["source_port"], "52215");
+    EXPECT_EQ(d["outcome"], "failure");
+
+    auto i = Decode(
+        "Nov 20 02:14:08 web01 sshd[1236]: error: maximum authentication attempts exceeded for "
+        "invalid user oracle from 203.0.113.48 port 52216 ssh2 [preauth]");
+    EXPECT_EQ(i["user"], "oracle");
+    EXPECT_EQ(i["invalid_user"], "true");
+    EXPECT_EQ(i["source_ip"], "203.0.113.48");
+}
+
+// OpenSSH 9.8 split sshd: authentication is logged by sshd-session and sshd-auth.
+TEST(Auth, SshdSessionAndSshdAuthAreSshd) {
+    auto f = Decode(
+        "Nov 20 02:20:01 web01 sshd-session[4242]: Failed password for invalid user admin from "
+        "203.0.113.45 port 52211 ssh2");
+    ASSERT_TRUE(f.status) << Error(f);
+    EXPECT_EQ(f.ev.logsource.product, "linux");
+    EXPECT_EQ(f.ev.logsource.service, "sshd");
+    EXPECT_EQ(f["program"], "sshd-session");
+    EXPECT_EQ(f["user"], "admin");
+    EXPECT_EQ(f["invalid_user"], "true");
+    EXPECT_EQ(f["source_ip"], "203.0.113.45");
+    EXPECT_EQ(f["outcome"], "failure");
+
+    auto a = Decode(
+        "Nov 20 02:20:05 web01 sshd-auth[4244]: Invalid user guest from 203.0.113.50 port 52217");
+    EXPECT_EQ(a.ev.logsource.service, "sshd");
+    EXPECT_EQ(a["user"], "guest");
+    EXPECT_EQ(a["source_ip"], "203.0.113.50");
+
+    // A message with nothing to decode is still the sshd service's.
+    auto e = Decode("Nov 20 02:20:04 web01 sshd-session[4243]: error: Corrupted MAC on input.");
+    ASSERT_TRUE(e.status) << Error(e);
+    EXPECT_EQ(e.ev.logsource.service, "sshd");
+
+    auto p = Decode(
+        "Nov 20 02:20:03 web01 sshd-session[4243]: pam_unix(sshd:auth): authentication "
+        "failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.49  user=root");
+    EXPECT_EQ(p.ev.logsource.service, "sshd");
+    EXPECT_EQ(p["pam_service"], "sshd");
+    EXPECT_EQ(p["source_ip"], "203.0.113.49");
+    EXPECT_EQ(p["outcome"], "failure");
+
+    auto r = Decode(
+        "<38>1 2026-11-20T02:20:06Z web01 sshd-session 4245 - - Failed password for root from "
+        "203.0.113.46 port 1 ssh2");
+    EXPECT_EQ(r.ev.logsource.service, "sshd");
+    EXPECT_EQ(r["user"], "root");
+}
+
+// sshd writes "[authenticating|invalid ]user NAME IP port N" with the client's name as sent:
+// the address is the last one, not one the name carries.
+TEST(Auth, SshdAddressIsTakenFromTheRight) {
+    auto c = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Connection closed by invalid user x 10.9.9.9 port 22 "
+        "203.0.113.5 port 5557 [preauth]");
+    ASSERT_TRUE(c.status) << Error(c);
+    EXPECT_EQ(c.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(c["source_port"], "5557");
+    EXPECT_EQ(c["user"], "x 10.9.9.9 port 22");
+    EXPECT_EQ(c["invalid_user"], "true");
+
+    auto d = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Disconnected from authenticating user root 10.9.9.9 "
+        "port 22 203.0.113.5 port 5558 [preauth]");
+    EXPECT_EQ(d.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(d["user"], "root 10.9.9.9 port 22");
+    auto u = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Disconnected from user alice 198.51.100.7 port 40022");
+    EXPECT_EQ(u["user"], "alice");
+    EXPECT_EQ(u["source_ip"], "198.51.100.7");
+    EXPECT_EQ(u["source_port"], "40022");
+    auto r = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Connection reset by invalid user y 10.9.9.9 port 22 "
+        "2001:db8::5 port 5559 [preauth]");
+    EXPECT_EQ(r.all("source_ip"), (std::vector<std::string>{"2001:db8::5"}));
+
+    // Without a name the address comes first, and the text after it (the client's own
+    // disconnect message) cannot move it.
+    auto m = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from 203.0.113.5 port 5560:11: "
+        "bye 10.9.9.9 port 22 [preauth]");
+    EXPECT_EQ(m.all("source_ip"), (std::vector<std::string>{"203.0.113.5"}));
+    EXPECT_EQ(m["source_port"], "5560");
+    // With a name and such a text, both sides are the client's: one address in between is
+    // taken, two make the line ambiguous and none is.
+    auto n = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from invalid user z 203.0.113.5 "
+        "port 5561:11: Bye Bye [preauth]");
+    EXPECT_EQ(n["user"], "z");
+    EXPECT_EQ(n["source_ip"], "203.0.113.5");
+    EXPECT_EQ(n["source_port"], "5561");
+    auto a = Decode(
+        "Nov 20 02:14:03 web01 sshd[1]: Received disconnect from invalid user z 10.9.9.9 port "
+        "22:11: x 203.0.113.5 port 5562:11: bye [preauth]");
+    EXPECT_FALSE(a.has("source_ip"));
+    EXPECT_FALSE(a.has("user"));
+    EXPECT_EQ(a["invalid_user"], "true");
+
+    // Older sshd: no port.
+    auto o = Decode("Nov 20 02:14:03 web01 sshd[1]: Connection closed by 203.0.113.6 [preauth]");
+    EXPECT_EQ(o["source_ip"], "203.0.113.6");
+}
+
+TEST(Auth, SshdDisconnectingAfterTooManyFailures) {
+    auto d = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting authenticating user root 203.0.113.5 "
+        "port 22: Too many authentication failures [preauth]");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["user"], "root");
+    EXPECT_EQ(d["source_ip"], "203.0.113.5");
+    EXPECT_EQ(d["source_port"], "22");
+    EXPECT_EQ(d["outcome"], "failure");
+    EXPECT_EQ(d.ev.logsource.service, "sshd");
+
+    auto i = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting invalid user oracle 203.0.113.5 port "
+        "4711: Too many authentication failures [preauth]");
+    EXPECT_EQ(i["user"], "oracle");
+    EXPECT_EQ(i["invalid_user"], "true");
+    EXPECT_EQ(i["outcome"], "failure");
+    // Another reason is not an authentication failure.
+    auto o = Decode(
+        "Nov 20 02:14:09 web01 sshd[1236]: Disconnecting 203.0.113.5 port 4711: Bad packet "
+        "length 1234. [preauth]");
+    EXPECT_EQ(o["source_ip"], "203.0.113.5");
+    EXPECT_FALSE(o.has("outcome"));
 }
 
 TEST(Auth, SudoCommandsAndFailures) {
@@ -479,6 +690,50 @@ TEST(Iptables, KernelLogLines) {
     EXPECT_EQ(n["dst_port"], "80");
     EXPECT_EQ(Error(Decode("SRC=1.2.3.4", Format::kIptables)),
               "iptables: at byte 0: expected IN= (a netfilter log line)");
+}
+
+// An ICMP error quotes the packet that caused it in brackets: its fields are that packet's,
+// kept apart under icmp_inner., not the ICMP packet's own.
+TEST(Iptables, IcmpErrorKeepsTheQuotedPacketApart) {
+    auto d = Decode(
+        "Nov 20 02:16:09 fw kernel: [DROP OUT] IN=eth0 OUT= SRC=203.0.113.13 DST=192.0.2.10 "
+        "LEN=576 TOS=0x00 PREC=0x00 TTL=60 ID=4 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.0.2.10 "
+        "DST=203.0.113.13 LEN=548 TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=UDP SPT=53 DPT=33434 "
+        "LEN=528] MARK=0x1");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.all("src_ip"), (std::vector<std::string>{"203.0.113.13"}));
+    EXPECT_EQ(d.all("dst_ip"), (std::vector<std::string>{"192.0.2.10"}));
+    EXPECT_EQ(d.all("SRC"), (std::vector<std::string>{"203.0.113.13"}));
+    EXPECT_EQ(d.all("LEN"), (std::vector<std::string>{"576"}));
+    EXPECT_EQ(d["protocol"], "icmp");
+    EXPECT_EQ(d["TYPE"], "3");
+    EXPECT_FALSE(d.has("src_port"));
+    EXPECT_FALSE(d.has("dst_port"));
+    EXPECT_FALSE(d.has("flags"));
+    EXPECT_FALSE(d.has("[SRC"));
+    EXPECT_EQ(d["MARK"], "0x1");
+    EXPECT_EQ(d["icmp_inner.SRC"], "192.0.2.10");
+    EXPECT_EQ(d["icmp_inner.src_ip"], "192.0.2.10");
+    EXPECT_EQ(d["icmp_inner.dst_ip"], "203.0.113.13");
+    EXPECT_EQ(d["icmp_inner.protocol"], "udp");
+    EXPECT_EQ(d["icmp_inner.src_port"], "53");
+    EXPECT_EQ(d["icmp_inner.dst_port"], "33434");
+    EXPECT_EQ(d.all("icmp_inner.LEN"), (std::vector<std::string>{"548", "528"}));
+    EXPECT_EQ(d["icmp_inner.flags"], "DF");
+    EXPECT_EQ(d["action"], "drop");
+
+    // The kernel's own layout ends the quote with " ]"; a truncated quoted header says
+    // "INCOMPLETE [n bytes]" inside it.
+    auto k = Decode(
+        "IN=eth0 OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=1280 PROTO=ICMPv6 TYPE=1 CODE=4 "
+        "[SRC=2001:db8::2 DST=2001:db8::1 LEN=100 PROTO=TCP INCOMPLETE [8 bytes] ] "
+        "MARK=0x0");
+    ASSERT_TRUE(k.status) << Error(k);
+    EXPECT_EQ(k.all("dst_ip"), (std::vector<std::string>{"2001:db8::2"}));
+    EXPECT_EQ(k["icmp_inner.protocol"], "tcp");
+    EXPECT_EQ(k["icmp_inner.flags"], "INCOMPLETE [8 bytes]");
+    EXPECT_FALSE(k.has("flags"));
+    EXPECT_EQ(k["MARK"], "0x0");
 }
 
 // --- CEF, LEEF, key=value ---
