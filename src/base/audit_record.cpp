@@ -18,17 +18,27 @@ bool IsRecord(std::string_view s) {
 
 }  // namespace
 
+std::string_view SkipKernelUptime(std::string_view s) {
+    if (s.empty() || s.front() != '[') return s;
+    const size_t close = s.find("] ");
+    if (close == std::string_view::npos || close >= 20 ||
+        s.substr(1, close - 1).find_first_not_of(" 0123456789.") != std::string_view::npos) {
+        return s;
+    }
+    return s.substr(close + 2);
+}
+
 std::string_view FindAuditRecord(std::string_view line) {
     if (IsRecord(line)) return line;
-    // After a syslog header: the first ": ", or the one after "kernel: audit: ".
-    size_t colon = line.find(": ");
-    for (int i = 0; i < 2 && colon != std::string_view::npos; ++i) {
-        std::string_view rest = line.substr(colon + 2);
-        if (IsRecord(rest)) return rest;
-        if (!rest.starts_with("audit: ")) break;
-        colon = colon + 2 + 5;  // the ": " after "audit"
-    }
-    return {};
+    // After a syslog header: the first ": ", or the one after "kernel: [uptime] audit: ".
+    const size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) return {};
+    std::string_view rest = line.substr(colon + 2);
+    if (IsRecord(rest)) return rest;
+    rest = SkipKernelUptime(rest);
+    if (!rest.starts_with("audit: ")) return {};
+    rest.remove_prefix(7);
+    return IsRecord(rest) ? rest : std::string_view();
 }
 
 }  // namespace vigil

@@ -15,4 +15,8 @@ namespace vigil {
 // The record from its "node=" or "type=" to the end of the line; empty when there is none.
 std::string_view FindAuditRecord(std::string_view line);
 
+// s without the kernel's uptime stamp ("[  123.456789] ") at its start, which kernel lines
+// (audit records, netfilter's) carry where the kernel's printk time is on; s when it has none.
+std::string_view SkipKernelUptime(std::string_view s);
+
 }  // namespace vigil

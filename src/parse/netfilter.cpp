@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/audit_record.h"
 #include "base/strings.h"
 #include "parse/decoders.h"
 
@@ -36,13 +37,7 @@ bool LooksLikeIptables(std::string_view text) {
 Status DecodeIptables(Ctx& ctx, std::string_view text) {
     std::string_view s = text;
     if (StartsWith(s, "kernel: ")) s.remove_prefix(8);
-    // "[12345.678901] " is the kernel's uptime stamp, not part of the prefix.
-    if (!s.empty() && s.front() == '[') {
-        size_t close = s.find("] ");
-        if (close != std::string_view::npos && close < 20 &&
-            s.substr(1, close - 1).find_first_not_of(" 0123456789.") == std::string_view::npos)
-            s.remove_prefix(close + 2);
-    }
+    s = SkipKernelUptime(s);  // not part of the prefix
     size_t in = s.find("IN=");
     while (in != std::string_view::npos && in > 0 && s[in - 1] != ' ') in = s.find("IN=", in + 1);
     if (in == std::string_view::npos)

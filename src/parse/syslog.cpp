@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/audit_record.h"
 #include "base/strings.h"
 #include "parse/decoders.h"
 
@@ -297,8 +298,10 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         (void)DecodeAuth(ctx, service == "sshd" ? service : h.program, m);
         return {service == "syslog" ? std::string_view("auth") : service};
     }
-    if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(m, "audit: ")) {
-        (void)DecodeAuditd(ctx, StartsWith(m, "audit: ") ? m.substr(7) : m);
+    // The kernel's records: "audit: type=1400 audit(...)", with its uptime stamp or not.
+    const std::string_view kernel_audit = SkipKernelUptime(m);
+    if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(kernel_audit, "audit: ")) {
+        (void)DecodeAuditd(ctx, StartsWith(kernel_audit, "audit: ") ? kernel_audit.substr(7) : m);
         return {"auditd"};
     }
     if (LooksLikeIptables(m)) {

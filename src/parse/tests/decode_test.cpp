@@ -648,6 +648,15 @@ TEST(Auditd, ViaSyslogAndKernelNumbers) {
     EXPECT_EQ(k["type"], "AVC");
     EXPECT_EQ(k["apparmor"], "DENIED");
     EXPECT_EQ(k.ev.logsource.service, "auditd");
+
+    // The same with the kernel's uptime stamp (printk's time on): it was an undecoded line.
+    auto u = Decode(
+        "Nov 20 03:00:01 db-01 kernel: [  123.456789] audit: type=1400 "
+        "audit(1795000001.000:79): apparmor=\"DENIED\" operation=\"open\" name=\"/etc/shadow\"");
+    ASSERT_TRUE(u.status) << Error(u);
+    EXPECT_EQ(u["type"], "AVC");
+    EXPECT_EQ(u["name"], "/etc/shadow");
+    EXPECT_EQ(u.ev.logsource.service, "auditd");
 }
 
 TEST(Auditd, Malformed) {
