@@ -209,6 +209,11 @@ TEST_F(DecoderSigma, FirewallDnsAndProxy) {
         Fire(
             {R"({"timestamp":"2026-11-20T05:21:00+0000","event_type":"dns","src_ip":"10.0.0.5","dest_ip":"10.0.0.53","dns":{"type":"query","rrname":"aGVsbG8gd29ybGQ==.exfil.example","rrtype":"TXT"}})"})
             .count("4153a907-2451-4e4f-a578-c52bb6881432"));
+    // A command in a TXT answer, in EVE version 3's shape, behind an answer that is not one.
+    EXPECT_TRUE(
+        Fire(
+            {R"j({"event_type":"dns","src_ip":"10.0.0.53","dest_ip":"10.0.0.5","dns":{"version":3,"type":"response","queries":[{"rrname":"stage.example","rrtype":"TXT"}],"answers":[{"rrname":"stage.example","rrtype":"TXT","rdata":"v=spf1 -all"},{"rrname":"stage.example","rrtype":"TXT","rdata":"powershell IEX (New-Object Net.WebClient)"}]}})j"})
+            .count("8ae51330-899c-4641-8125-e39f2e07da72"));
     // WebDAV download cradle in Suricata's HTTP log.
     EXPECT_TRUE(
         Fire(

@@ -261,13 +261,17 @@ bool LooksLikeIp(std::string_view s) {
 namespace {
 
 // Adds `alias` with the value of the first field named `from`, when present.
-void Alias(Ctx& ctx, std::string_view from, std::string_view alias) {
-    int i = ctx.ev.Find(from);
-    if (i < 0) return;
-    event::FieldView f = ctx.ev.field(static_cast<size_t>(i));
-    // The value lives in the event's buffer, which Add may reallocate: copy it first.
-    std::string value(f.value);
-    ctx.Add(alias, value, f.kind);
+// Adds the first value of `from` (every value with all) under the name `alias`.
+void Alias(Ctx& ctx, std::string_view from, std::string_view alias, bool all = false) {
+    const size_t n = ctx.ev.size();
+    for (size_t i = 0; i < n; ++i) {
+        event::FieldView f = ctx.ev.field(i);
+        if (f.name != from) continue;
+        // The value lives in the event's buffer, which Add may reallocate: copy it first.
+        std::string value(f.value);
+        ctx.Add(alias, value, f.kind);
+        if (!all) return;
+    }
 }
 
 void SuricataNames(Ctx& ctx) {
@@ -279,14 +283,19 @@ void SuricataNames(Ctx& ctx) {
     Alias(ctx, "dest_port", "dst_port");
     if (type == "dns") {
         ev.logsource.AddCategory("dns");
-        // EVE version 1 has dns.rrname; version 2 lists dns.queries[].rrname.
+        // EVE versions 1 and 2 name the query in dns.rrname and dns.rrtype; version 3 (and a
+        // version 2 response) list dns.queries[].rrname and .rrtype. Every answer is one.
         if (ev.Find("dns.rrname") >= 0) {
             Alias(ctx, "dns.rrname", "query");
         } else {
             Alias(ctx, "dns.queries.rrname", "query");
         }
-        Alias(ctx, "dns.rrtype", "record_type");
-        Alias(ctx, "dns.answers.rdata", "answer");
+        if (ev.Find("dns.rrtype") >= 0) {
+            Alias(ctx, "dns.rrtype", "record_type");
+        } else {
+            Alias(ctx, "dns.queries.rrtype", "record_type");
+        }
+        Alias(ctx, "dns.answers.rdata", "answer", /*all=*/true);
     } else if (type == "http") {
         ev.logsource.AddCategory("proxy");
         Alias(ctx, "http.url", "c-uri");

@@ -983,6 +983,13 @@ TEST(Json, SuricataEve) {
     EXPECT_EQ(d["record_type"], "TXT");
     EXPECT_TRUE(d.ev.logsource.HasCategory("dns"));
 
+    // EVE version 3 lists the queries; every answer is an answer.
+    auto v3 = Decode(
+        R"({"event_type":"dns","src_ip":"10.0.0.53","dest_ip":"10.0.0.5","dns":{"version":3,"type":"response","queries":[{"rrname":"stage.example","rrtype":"TXT"}],"answers":[{"rrname":"stage.example","rrtype":"TXT","rdata":"v=spf1 -all"},{"rrname":"stage.example","rrtype":"TXT","rdata":"powershell IEX"}]}})");
+    EXPECT_EQ(v3["query"], "stage.example");
+    EXPECT_EQ(v3["record_type"], "TXT");
+    EXPECT_EQ(v3.all("answer"), (std::vector<std::string>{"v=spf1 -all", "powershell IEX"}));
+
     auto h = Decode(
         R"({"event_type":"http","src_ip":"10.0.0.5","dest_ip":"192.0.2.80","http":{"hostname":"files.example","url":"/a.hta","http_user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","http_method":"PROPFIND","status":207}})");
     EXPECT_EQ(h["c-uri"], "/a.hta");
