@@ -28,6 +28,7 @@ const char* kRulePaths[] = {
     "rules/network",
     "rules/windows/process_creation",
     "rules/windows/builtin/security",
+    "rules/windows/powershell/powershell_classic",
     "rules-emerging-threats/2019/Exploits/CVE-2019-14287",
     "rules-emerging-threats/2021/Exploits/CVE-2021-4034",
 };
@@ -232,6 +233,16 @@ TEST_F(DecoderSigma, WindowsJsonShapes) {
         Fire(
             {R"({"@timestamp":"2026-11-20T06:00:00.000Z","winlog":{"channel":"Security","event_id":4625,"provider_name":"Microsoft-Windows-Security-Auditing","event_data":{"TargetUserName":"svc_old","Status":"0xc0000072","SubStatus":"0xc0000072","SubjectUserSid":"S-1-5-18","IpAddress":"203.0.113.77"}}})"})
             .count("9eb99343-d336-4020-a3cd-67f3819e68ee"));
+    // Classic PowerShell 400 (engine started as version 2) in all three shapes: the details
+    // are evtx's Data, Winlogbeat's param3, NXLog's Message.
+    for (
+        const char* line : {
+            R"j({"Event":{"System":{"Channel":"Windows PowerShell","EventID":400},"EventData":{"Data":["Available","None","\tNewEngineState=Available\n\tHostVersion=5.1\n\tHostApplication=powershell.exe -version 2 -c whoami\n\tEngineVersion=2.0\n"]}}})j",
+            R"j({"@timestamp":"2026-11-20T02:14:07.000Z","winlog":{"channel":"Windows PowerShell","event_id":400,"provider_name":"PowerShell","event_data":{"param1":"Available","param2":"None","param3":"\tNewEngineState=Available\n\tHostApplication=powershell.exe -version 2 -c whoami\n\tEngineVersion=2.0\n"}}})j",
+            R"j({"EventTime":"2026-11-20 02:14:08","Hostname":"WS02","EventID":400,"SourceName":"PowerShell","Channel":"Windows PowerShell","Message":"Engine state is changed from None to Available.\n\nDetails:\n\tHostApplication=powershell.exe -version 2 -c whoami\n\tEngineVersion=2.0\n"})j",
+        }) {
+        EXPECT_TRUE(Fire({line}).count("6331d09b-4785-4c13-980f-f96661356249")) << line;
+    }
 }
 
 }  // namespace
