@@ -1044,11 +1044,14 @@ std::string IngestPipeline::Impl::StatusText() const {
     j["workers"] = s.workers.size();
     if (s.buffer) {
         const auto b = s.buffer->stats();
+        // What the sources turned away for good (a batch a stream offers again is not).
+        uint64_t refused = 0;
+        for (const auto& [name, src] : s.sources) refused += src->counters.refused.load();
         j["buffer"] = {{"memory_messages", b.memory_messages},
                        {"spooled_records", b.spooled_records},
                        {"spooled_bytes", b.spooled_bytes},
                        {"spooled_total", b.spooled_total},
-                       {"refused_total", b.refused_total}};
+                       {"refused_total", refused}};
     }
     j["accepted_total"] = s.accepted.load();
     j["stored_total"] = s.stored_total.load();
@@ -1092,6 +1095,7 @@ std::string IngestPipeline::Impl::StatusText() const {
                {"oversized", c.oversized.load()},
                {"framing_errors", c.malformed.load()},
                {"connections", c.connections.load()},
+               {"connections_refused", c.connections_refused.load()},
                {"tls_failures", c.tls_failures.load()},
                {"audit_cut", c.audit_cut.load()},
                {"silent", src->silent.load()}};
@@ -1138,6 +1142,9 @@ std::string IngestPipeline::PrometheusText() const {
          [](const Impl::Source& x) { return x.detections.load(); }},
         {"vigil_ingest_refused_total", "Messages refused because the buffer was full.",
          [](const Impl::Source& x) { return x.counters.refused.load(); }},
+        {"vigil_ingest_connections_refused_total",
+         "Connections closed at once because the listener had max_connections open.",
+         [](const Impl::Source& x) { return x.counters.connections_refused.load(); }},
         {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
          [](const Impl::Source& x) { return x.counters.oversized.load(); }},
         {"vigil_ingest_audit_cut_total",

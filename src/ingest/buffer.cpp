@@ -53,11 +53,9 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
     }
     // Behind: to the spool (without waiting for the disk: these producers do not acknowledge).
     AssignIds(batch);
-    if (auto st = spool_->Append(batch, /*sync=*/false); !st) {
-        std::lock_guard lock(mu_);
-        refused_total_ += batch.size();
-        return false;
-    }
+    // Full: refused, not counted here. A stream offers the batch again when there is room; what
+    // a producer drops it counts as its source's `refused`.
+    if (auto st = spool_->Append(batch, /*sync=*/false); !st) return false;
     offered_ += batch.size();
     std::lock_guard lock(mu_);
     spooled_total_ += batch.size();
@@ -69,11 +67,7 @@ bool Buffer::Offer(std::vector<RawMessage>& batch) {
 Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
     if (batch.empty()) return Ok();
     AssignIds(batch);
-    if (auto st = spool_->Append(batch); !st) {
-        std::lock_guard lock(mu_);
-        refused_total_ += batch.size();
-        return st;
-    }
+    if (auto st = spool_->Append(batch); !st) return st;
     offered_ += batch.size();
     std::lock_guard lock(mu_);
     spooled_total_ += batch.size();
@@ -144,7 +138,6 @@ BufferStats Buffer::stats() const {
     out.spooled_records = spool.records;
     out.spooled_bytes = spool.bytes;
     out.spooled_total = spooled_total_;
-    out.refused_total = refused_total_;
     return out;
 }
 

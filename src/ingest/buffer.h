@@ -42,7 +42,6 @@ struct BufferStats {
     uint64_t spooled_records = 0;  // waiting in the spool
     uint64_t spooled_bytes = 0;
     uint64_t spooled_total = 0;  // messages that ever went to the spool
-    uint64_t refused_total = 0;  // messages refused because memory and spool were full
 };
 
 struct TakenBatch {
@@ -85,7 +84,6 @@ private:
     std::deque<RawMessage> memory_;
     bool closed_ = false;
     uint64_t spooled_total_ = 0;
-    uint64_t refused_total_ = 0;
     uint32_t id_nonce_ = 0;  // random, per Buffer
     std::atomic<uint64_t> next_id_{0};
     // Messages are numbered in the order they are offered (offered_ counts them). Each batch

@@ -188,13 +188,13 @@ private:
             if (!end) Read();
             return;
         }
-        paused_ = true;
         if (impl_.stopping) {
             impl_.counters.refused += batch_.size();
             batch_.clear();
             return;
         }
-        ++impl_.counters.paused;
+        if (!paused_) ++impl_.counters.paused;  // a pause, not each retry within it
+        paused_ = true;
         retry_.expires_after(impl_.options.retry_interval);
         retry_.async_wait([self = this->shared_from_this(), end](const beast::error_code& ec) {
             if (ec) return;
@@ -235,19 +235,24 @@ void SyslogListener::Impl::DoAccept() {
     acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
         if (stopping || !acceptor->is_open()) return;
         if (!ec) {
-            ++counters.connections;
             beast::error_code pe;
             auto remote = s.remote_endpoint(pe);
             std::string peer = pe ? "unknown" : PeerName(remote.address(), remote.port());
             if (live >= options.max_connections) {
-                s.close(pe);  // over the limit: refuse rather than starve the others
-            } else if (options.kind == ListenerOptions::Kind::kTls) {
-                std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-                    *this, std::move(peer), std::move(s), *tls)
-                    ->Start();
+                // Over the limit: refused rather than starve the others, and counted.
+                ++counters.connections_refused;
+                s.close(pe);
             } else {
-                std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(s))
-                    ->Start();
+                ++counters.connections;
+                if (options.kind == ListenerOptions::Kind::kTls) {
+                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                        *this, std::move(peer), std::move(s), *tls)
+                        ->Start();
+                } else {
+                    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer),
+                                                                 std::move(s))
+                        ->Start();
+                }
             }
         }
         DoAccept();

@@ -46,6 +46,8 @@ struct SourceCounters {
     std::atomic<uint64_t> refused{0};    // messages the sink refused and that were lost (UDP)
     std::atomic<uint64_t> paused{0};     // times a stream stopped reading because the sink was full
     std::atomic<uint64_t> connections{0};
+    // Connections closed at once because the listener had max_connections open.
+    std::atomic<uint64_t> connections_refused{0};
     std::atomic<uint64_t> tls_failures{0};  // failed or truncated TLS handshakes
     // Audit events stored in pieces: their record group ended by a bound (records, bytes, the
     // UDP listener's number of senders) before its last record (ingest/audit_join.h).

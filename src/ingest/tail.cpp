@@ -147,6 +147,7 @@ struct FileTailer::Impl {
     std::condition_variable wake;
     bool stop = false;
     bool dirty = false;
+    bool sink_full = false;       // the sink refused the last offer: reading is paused
     bool first_discovery = true;  // files there at the first poll may start at their end
     bool loaded = false;          // the state file was read (Start, or the first PollOnce)
     std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
@@ -483,10 +484,12 @@ struct FileTailer::Impl {
                 // Nothing after an earlier accepted part is lost: the caller keeps the offset
                 // at the last fully accepted batch only when the whole batch was taken, so a
                 // partial acceptance replays the accepted part with the same ids.
-                ++counters.paused;
+                if (!sink_full) ++counters.paused;  // a pause, not each poll within it
+                sink_full = true;
                 batch.clear();
                 return false;
             }
+            sink_full = false;
             counters.received += n;
             counters.bytes += bytes;
             counters.last_received_ns = NowNs();

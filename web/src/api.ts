@@ -196,6 +196,7 @@ export interface IngestSource {
   framing_errors: number;
   connections: number;
   tls_failures: number;
+  connections_refused: number;
   audit_cut: number;
   last_received_at: string | null;
   silent: boolean;

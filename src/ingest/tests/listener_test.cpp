@@ -236,7 +236,8 @@ TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
         ::close(fd);
     });
     std::this_thread::sleep_for(200ms);
-    EXPECT_GT(counters_.paused.load(), 0u);
+    // One pause, however many times the stream offered its batch again while it lasted.
+    EXPECT_EQ(counters_.paused.load(), 1u);
     EXPECT_TRUE(sink_.Texts().empty());
     sink_.full = false;
     sender.join();
@@ -245,6 +246,35 @@ TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
     ASSERT_EQ(texts.size(), 2000u);
     for (int i = 0; i < 2000; ++i) EXPECT_EQ(texts[i], "<13>message " + std::to_string(i));
     EXPECT_EQ(counters_.refused, 0u);
+}
+
+// A listener at max_connections closes each new connection at once, and says so in its
+// counters; the connections it serves go on.
+TEST_F(ListenerTest, ConnectionsOverTheLimitAreRefusedAndCounted) {
+    ListenerOptions o;
+    o.source = "test";
+    o.kind = ListenerOptions::Kind::kTcp;
+    o.max_connections = 2;
+    SyslogListener l(o, sink_, counters_);
+    ASSERT_TRUE(l.Start());
+    const int a = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    const int b = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    SendAll(a, "<13>from a\n");
+    SendAll(b, "<13>from b\n");
+    ASSERT_TRUE(sink_.WaitFor(2));  // both served
+    const int c = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    ASSERT_GE(c, 0);
+    char byte = 0;
+    EXPECT_LE(::recv(c, &byte, 1, 0), 0);  // closed by the listener
+    ::close(c);
+    EXPECT_EQ(counters_.connections_refused.load(), 1u);
+    EXPECT_EQ(counters_.connections.load(), 2u);
+    SendAll(a, "<13>still a\n");
+    ASSERT_TRUE(sink_.WaitFor(3));
+    ::close(a);
+    ::close(b);
 }
 
 TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {

@@ -309,6 +309,7 @@ const en = {
   'sources.framingErrors': 'Framing errors',
   'sources.connections': 'Connections',
   'sources.tlsFailures': 'TLS failures',
+  'sources.connectionsRefused': 'Connections refused (limit)',
   'sources.auditCut': 'Audit events stored in pieces',
   'sources.duplicates': 'Duplicates (already stored, not stored again)',
   'sources.problems': 'Errors',

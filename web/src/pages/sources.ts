@@ -39,6 +39,7 @@ const PROBLEMS: [keyof IngestSource, Key][] = [
   ['oversized', 'sources.oversized'],
   ['framing_errors', 'sources.framingErrors'],
   ['tls_failures', 'sources.tlsFailures'],
+  ['connections_refused', 'sources.connectionsRefused'],
   ['audit_cut', 'sources.auditCut'],
   ['paused', 'sources.paused'],
 ];
@@ -56,6 +57,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['oversized', 'sources.oversized'],
   ['framing_errors', 'sources.framingErrors'],
   ['connections', 'sources.connections'],
+  ['connections_refused', 'sources.connectionsRefused'],
   ['tls_failures', 'sources.tlsFailures'],
   ['audit_cut', 'sources.auditCut'],
 ];
