@@ -173,6 +173,14 @@ private:
                 std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
                 ++impl_.counters.tls_failures;
             }
+            if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+                if (ec == asio::error::eof) {
+                    // The sender closed with its close_notify: ours in reply (RFC 5425, 4.4).
+                    beast::get_lowest_layer(stream_).expires_after(impl_.options.handshake_timeout);
+                    stream_.async_shutdown(
+                        [self = this->shared_from_this()](const beast::error_code&) {});
+                }
+            }
         }
         impl_.counters.malformed += framer_.stats().malformed - before.malformed;
         impl_.counters.oversized += framer_.stats().oversized - before.oversized;

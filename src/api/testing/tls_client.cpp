@@ -103,7 +103,7 @@ std::optional<std::string> TlsExchange(uint16_t port, const std::string& ca_file
 }
 
 bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data, int min_version,
-             int max_version) {
+             int max_version, bool* answered) {
     IgnoreSigpipe();
     const int fd = ConnectLoopback(port, SOCK_STREAM);
     if (fd < 0) return false;
@@ -111,6 +111,12 @@ bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data,
     bool ok = c.ssl != nullptr;
     if (ok) ok = SSL_write(c.ssl.get(), data.data(), static_cast<int>(data.size())) > 0;
     if (ok) SSL_shutdown(c.ssl.get());
+    if (ok && answered) {
+        // The second SSL_shutdown reads on until the peer's close_notify (1) or an error.
+        timeval tv{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        *answered = SSL_shutdown(c.ssl.get()) == 1;
+    }
     c = Client{};
     ::close(fd);
     return ok;

@@ -34,8 +34,9 @@ HttpReply ParseReply(const std::string& raw);
 int ConnectLoopback(uint16_t port, int type);
 
 // Connects as TlsExchange does, writes `data` and closes cleanly (a syslog-over-TLS sender);
-// false when the connection, the handshake or the write fails.
+// false when the connection, the handshake or the write fails. With answered, the close waits
+// (up to 5 s) for the server's close_notify in reply and says whether it came.
 bool TlsSend(uint16_t port, const std::string& ca_file, const std::string& data,
-             int min_version = kTls12, int max_version = kTls13);
+             int min_version = kTls12, int max_version = kTls13, bool* answered = nullptr);
 
 }  // namespace vigil::api::testing

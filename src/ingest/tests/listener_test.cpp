@@ -224,6 +224,17 @@ TEST_F(ListenerTest, TlsThirteenWorksAndTwelveIsRefused) {
     EXPECT_EQ(sink_.Texts().size(), 3u);
 }
 
+// RFC 5425, 4.4: a sender that closes with close_notify gets the listener's in reply.
+TEST_F(ListenerTest, TlsCloseNotifyIsAnswered) {
+    auto l = Start(ListenerOptions::Kind::kTls);
+    bool answered = false;
+    ASSERT_TRUE(api::testing::TlsSend(l->port(), Cert(), "<13>bye\n", api::testing::kTls12,
+                                      api::testing::kTls13, &answered));
+    EXPECT_TRUE(answered);
+    ASSERT_TRUE(sink_.WaitFor(1));
+    EXPECT_EQ(counters_.tls_failures.load(), 0u);
+}
+
 TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
     auto l = Start(ListenerOptions::Kind::kTcp);
     sink_.full = true;
