@@ -15,6 +15,8 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
 
 #include "ingest/audit_join.h"
 #include "net/tls.h"
@@ -80,6 +82,10 @@ struct SyslogListener::Impl {
     // waited audit_wait. Guarded by udp_mu (the receive and the timer may run on two threads).
     void FlushUdpJoiners(bool all);
     void ArmUdpFlush();
+    // The kernel's count of datagrams it dropped on this socket (receive buffer full), added
+    // to counters.kernel_drops; every second while running, and at stop.
+    void SampleKernelDrops();
+    void ArmDropSample();
 
     template <class Stream>
     class Session;
@@ -108,6 +114,8 @@ struct SyslogListener::Impl {
     std::atomic<size_t> udp_open{0};  // udp_joiners.size(), read without the lock
     std::optional<asio::steady_timer> udp_flush;
     bool udp_flush_armed = false;
+    std::optional<asio::steady_timer> drop_sample;
+    uint32_t kernel_drops_seen = 0;  // the socket's own counter (32 bits, wraps) at the last sample
 };
 
 // One stream connection: read -> frame -> offer; a refused batch pauses reading until the
@@ -326,6 +334,27 @@ void SyslogListener::Impl::ArmUdpFlush() {
     });
 }
 
+void SyslogListener::Impl::SampleKernelDrops() {
+    uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof mem;
+    if (::getsockopt(udp_socket->native_handle(), SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+        return;
+    }
+    const uint32_t drops = mem[SK_MEMINFO_DROPS];
+    counters.kernel_drops += static_cast<uint32_t>(drops - kernel_drops_seen);
+    kernel_drops_seen = drops;
+}
+
+void SyslogListener::Impl::ArmDropSample() {
+    drop_sample->expires_after(std::chrono::seconds(1));
+    drop_sample->async_wait([this](const beast::error_code& ec) {
+        if (ec || stopping) return;
+        SampleKernelDrops();
+        ArmDropSample();
+    });
+}
+
 void SyslogListener::Impl::FlushUdpJoiners(bool all) {
     std::vector<RawMessage> batch;
     {
@@ -376,6 +405,8 @@ Status SyslogListener::Start() {
         }
         s.port = s.udp_socket->local_endpoint(ec).port();
         s.udp_flush.emplace(s.ioc);
+        s.drop_sample.emplace(s.ioc);
+        s.ArmDropSample();
         s.DoReceive();
     } else {
         if (s.options.kind == ListenerOptions::Kind::kTls) {
@@ -416,7 +447,10 @@ void SyslogListener::Stop() {
     asio::post(s.ioc, [&s] {
         beast::error_code ec;
         if (s.acceptor) s.acceptor->close(ec);
-        if (s.udp_socket) s.udp_socket->close(ec);
+        if (s.udp_socket) {
+            s.SampleKernelDrops();
+            s.udp_socket->close(ec);
+        }
     });
     s.ioc.stop();
     for (auto& t : s.threads) t.join();

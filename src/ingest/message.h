@@ -44,7 +44,9 @@ struct SourceCounters {
     std::atomic<uint64_t> malformed{0};  // framing errors (bad octet count, ...)
     std::atomic<uint64_t> oversized{0};  // frames over the size limit, skipped
     std::atomic<uint64_t> refused{0};    // messages the sink refused and that were lost (UDP)
-    std::atomic<uint64_t> paused{0};     // times a stream stopped reading because the sink was full
+    // UDP datagrams the kernel dropped before Vigil read them (the socket's buffer was full).
+    std::atomic<uint64_t> kernel_drops{0};
+    std::atomic<uint64_t> paused{0};  // times a stream stopped reading because the sink was full
     std::atomic<uint64_t> connections{0};
     // Connections closed at once because the listener had max_connections open.
     std::atomic<uint64_t> connections_refused{0};

@@ -197,6 +197,7 @@ export interface IngestSource {
   connections: number;
   tls_failures: number;
   connections_refused: number;
+  kernel_drops: number;
   audit_cut: number;
   last_received_at: string | null;
   silent: boolean;

@@ -298,6 +298,48 @@ TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {
     EXPECT_EQ(counters_.refused, 10u);
 }
 
+// UDP cannot push back: while the listener is held up, the kernel drops what its receive buffer
+// cannot hold. Those drops are counted too, so every datagram sent is accounted for.
+TEST_F(ListenerTest, UdpDatagramsTheKernelDropsAreCounted) {
+    class HeldSink : public Sink {
+    public:
+        bool Offer(std::vector<RawMessage>& batch) override {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return released; });
+            taken += batch.size();
+            batch.clear();
+            return true;
+        }
+        std::mutex mu;
+        std::condition_variable cv;
+        bool released = false;
+        size_t taken = 0;
+    } sink;
+    ListenerOptions o;
+    o.source = "test";
+    o.kind = ListenerOptions::Kind::kUdp;
+    SyslogListener l(o, sink, counters_);
+    ASSERT_TRUE(l.Start());
+    const int fd = api::testing::ConnectLoopback(l.port(), SOCK_DGRAM);
+    ASSERT_GE(fd, 0);
+    const std::string dgram = "<13>" + std::string(200, 'u');
+    constexpr uint64_t kSent = 20000;  // far more than the receive buffer holds
+    for (uint64_t i = 0; i < kSent; ++i) ::send(fd, dgram.data(), dgram.size(), 0);
+    ::close(fd);
+    {
+        std::lock_guard lock(sink.mu);
+        sink.released = true;
+    }
+    sink.cv.notify_all();
+    for (int i = 0; i < 500 && counters_.received + counters_.kernel_drops < kSent; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    l.Stop();
+    EXPECT_GT(counters_.kernel_drops.load(), 0u);
+    EXPECT_EQ(counters_.received + counters_.kernel_drops, kSent);
+    EXPECT_EQ(counters_.refused, 0u);
+}
+
 TEST_F(ListenerTest, BindErrorsNameTheAddress) {
     ListenerOptions o;
     o.source = "syslog-tcp";

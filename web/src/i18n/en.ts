@@ -310,6 +310,7 @@ const en = {
   'sources.connections': 'Connections',
   'sources.tlsFailures': 'TLS failures',
   'sources.connectionsRefused': 'Connections refused (limit)',
+  'sources.kernelDrops': 'Dropped by the kernel (UDP buffer full)',
   'sources.auditCut': 'Audit events stored in pieces',
   'sources.duplicates': 'Duplicates (already stored, not stored again)',
   'sources.problems': 'Errors',

@@ -36,6 +36,7 @@ const STATE_BADGE: Record<SourceState, 'ok' | 'neutral' | 'bad'> = { receiving: 
 const PROBLEMS: [keyof IngestSource, Key][] = [
   ['malformed', 'sources.malformed'],
   ['refused', 'sources.refused'],
+  ['kernel_drops', 'sources.kernelDrops'],
   ['oversized', 'sources.oversized'],
   ['framing_errors', 'sources.framingErrors'],
   ['tls_failures', 'sources.tlsFailures'],
@@ -53,6 +54,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['duplicates', 'sources.duplicates'],
   ['detections', 'sources.detections'],
   ['refused', 'sources.refused'],
+  ['kernel_drops', 'sources.kernelDrops'],
   ['paused', 'sources.paused'],
   ['oversized', 'sources.oversized'],
   ['framing_errors', 'sources.framingErrors'],
