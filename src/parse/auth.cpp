@@ -37,6 +37,29 @@ void AddIpPort(Ctx& ctx, std::string_view s) {
     }
 }
 
+// PAM's "logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root". The user name is the
+// client's text and comes last: "user=" takes the rest of the line, so a name holding
+// " rhost=10.9.9.9" cannot add a source address.
+void AddPamPairs(Ctx& ctx, std::string_view kv) {
+    while (!kv.empty()) {
+        kv = TrimSpaces(kv);
+        if (StartsWith(kv, "user=")) {
+            if (kv.size() > 5) ctx.Add("user", kv.substr(5));
+            return;
+        }
+        size_t sp = kv.find(' ');
+        std::string_view pair = kv.substr(0, sp);
+        size_t eq = pair.find('=');
+        if (eq != std::string_view::npos && eq > 0) {
+            std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
+            if (!v.empty()) ctx.Add(k, v);
+            if (k == "rhost" && LooksLikeIp(v)) ctx.Add("source_ip", v);
+        }
+        if (sp == std::string_view::npos) break;
+        kv.remove_prefix(sp + 1);
+    }
+}
+
 // "[invalid user ]USER from IP port N ..." (the user may contain spaces: the last " from ").
 void AddUserFrom(Ctx& ctx, std::string_view s) {
     if (Consume(s, "invalid user ")) {
@@ -166,21 +189,7 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         Outcome(ctx, false);
         size_t semi = m.find("; ");
         if (semi != std::string_view::npos) {
-            std::string_view kv = m.substr(semi + 2);
-            // logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root
-            while (!kv.empty()) {
-                kv = TrimSpaces(kv);
-                size_t sp = kv.find(' ');
-                std::string_view pair = kv.substr(0, sp);
-                size_t eq = pair.find('=');
-                if (eq != std::string_view::npos && eq > 0) {
-                    std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
-                    if (!v.empty()) ctx.Add(k, v);
-                    if (k == "rhost" && LooksLikeIp(v)) ctx.Add("source_ip", v);
-                }
-                if (sp == std::string_view::npos) break;
-                kv.remove_prefix(sp + 1);
-            }
+            AddPamPairs(ctx, m.substr(semi + 2));
         }
         return true;
     }
@@ -250,20 +259,7 @@ bool DecodePam(Ctx& ctx, std::string_view m) {
         what.find("could not") != std::string_view::npos)
         Outcome(ctx, false);
     if (semi == std::string_view::npos) return true;
-    std::string_view kv = text.substr(semi + 1);
-    while (!kv.empty()) {
-        kv = TrimSpaces(kv);
-        size_t sp = kv.find(' ');
-        std::string_view pair = kv.substr(0, sp);
-        size_t eq = pair.find('=');
-        if (eq != std::string_view::npos && eq > 0) {
-            std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
-            if (!v.empty()) ctx.Add(k, v);
-            if (k == "rhost" && LooksLikeIp(v)) ctx.Add("source_ip", v);
-        }
-        if (sp == std::string_view::npos) break;
-        kv.remove_prefix(sp + 1);
-    }
+    AddPamPairs(ctx, text.substr(semi + 1));
     return true;
 }
 

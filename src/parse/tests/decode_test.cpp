@@ -454,6 +454,14 @@ TEST(Auth, PamAuthenticationFailure) {
     EXPECT_FALSE(d.has("logname"));  // empty values are left out
     EXPECT_EQ(d.ev.logsource.service, "sshd");
 
+    // The user name is the client's text: one holding " rhost=..." adds no address.
+    auto spoof = Decode(
+        "Nov 20 02:15:00 bank-web-01 sshd[4250]: pam_unix(sshd:auth): authentication "
+        "failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=x rhost=10.9.9.9");
+    ASSERT_TRUE(spoof.status) << Error(spoof);
+    EXPECT_EQ(spoof.all("source_ip"), (std::vector<std::string>{"203.0.113.45"}));
+    EXPECT_EQ(spoof["user"], "x rhost=10.9.9.9");
+
     auto su = Decode(
         "Nov 20 10:00:00 app-01 su[777]: pam_unix(su:session): session opened for "
         "user root(uid=0) by alice(uid=1000)");
