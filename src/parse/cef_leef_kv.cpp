@@ -185,6 +185,21 @@ Status DecodeCef(Ctx& ctx, std::string_view text) {
     return Ok();
 }
 
+namespace {
+
+// One character: an ASCII byte, or one UTF-8 sequence.
+bool IsOneCharacter(std::string_view d) {
+    if (d.size() == 1) return true;
+    if (d.empty()) return false;
+    const auto lead = static_cast<unsigned char>(d[0]);
+    const size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    return len == d.size() && std::all_of(d.begin() + 1, d.end(), [](char c) {
+               return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+           });
+}
+
+}  // namespace
+
 Status DecodeLeef(Ctx& ctx, std::string_view text) {
     if (!StartsWith(text, "LEEF:")) return ctx.Fail("leef", text, "expected LEEF:");
     HeaderPiece h[5];
@@ -197,32 +212,50 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
                                                   "deviceVersion", "eventId"};
     std::string scratch;
     for (size_t i = 0; i < 5; ++i) ctx.Add(kNames[i], HeaderText(h[i], scratch));
-    char delim = '\t';
+    std::string delim = "\t";
     if (StartsWith(h[0].raw, "2")) {
-        // LEEF 2.0: a delimiter field, one character or its hex code ("^", "0x5E", "x09").
+        // LEEF 2.0: a delimiter field, one character or its code in hex ("^", "0x5E", "x09",
+        // "xa6", "0x00A6"). A code past ASCII is its UTF-8 form, or the byte itself in text
+        // that does not hold that form (a Latin-1 sender's 0xA6).
         size_t bar = attrs.find('|');
-        if (bar != std::string_view::npos && bar <= 4) {
+        if (bar != std::string_view::npos && bar <= 6) {
             std::string_view d = attrs.substr(0, bar);
             attrs.remove_prefix(bar + 1);
-            if (d.size() == 1) {
-                delim = d[0];
-            } else if (!d.empty()) {
-                std::string_view hex = d;
-                if (StartsWith(hex, "0x") || StartsWith(hex, "0X")) hex.remove_prefix(2);
-                if (!hex.empty() && (hex[0] == 'x' || hex[0] == 'X')) hex.remove_prefix(1);
-                std::string byte;
-                if (hex.size() == 2 && DecodeHex(hex, byte)) {
-                    delim = byte[0];
-                } else {
-                    return ctx.Fail("leef", d, "bad LEEF 2.0 delimiter '" + std::string(d) + "'");
+            std::string_view hex = d;
+            if (StartsWith(hex, "0x") || StartsWith(hex, "0X")) hex.remove_prefix(2);
+            if (!hex.empty() && (hex[0] == 'x' || hex[0] == 'X')) hex.remove_prefix(1);
+            uint32_t code = 0;
+            const bool is_hex = hex.size() != d.size() && !hex.empty() && hex.size() <= 4 &&
+                                std::all_of(hex.begin(), hex.end(), [&](char c) {
+                                    const int v = HexDigit(c);
+                                    code = code * 16 + static_cast<uint32_t>(v);
+                                    return v >= 0;
+                                });
+            if (is_hex && code > 0 && code < 0x80) {
+                delim.assign(1, static_cast<char>(code));
+            } else if (is_hex && code >= 0x80 && code < 0x800) {
+                const char utf8[2] = {static_cast<char>(0xC0 | (code >> 6)),
+                                      static_cast<char>(0x80 | (code & 0x3F))};
+                delim.assign(utf8, 2);
+                if (attrs.find(delim) == std::string_view::npos && code <= 0xFF) {
+                    delim.assign(1, static_cast<char>(code));
                 }
+            } else if (is_hex && code >= 0x800) {
+                const char utf8[3] = {static_cast<char>(0xE0 | (code >> 12)),
+                                      static_cast<char>(0x80 | ((code >> 6) & 0x3F)),
+                                      static_cast<char>(0x80 | (code & 0x3F))};
+                delim.assign(utf8, 3);
+            } else if (!is_hex && IsOneCharacter(d)) {
+                delim.assign(d);  // the character itself, ASCII or not
+            } else if (!d.empty()) {
+                return ctx.Fail("leef", d, "bad LEEF 2.0 delimiter '" + std::string(d) + "'");
             }
         }
     }
     while (!attrs.empty()) {
         size_t d = attrs.find(delim);
         std::string_view pair = attrs.substr(0, d);
-        attrs.remove_prefix(d == std::string_view::npos ? attrs.size() : d + 1);
+        attrs.remove_prefix(d == std::string_view::npos ? attrs.size() : d + delim.size());
         size_t eq = pair.find('=');
         if (eq == std::string_view::npos || eq == 0) continue;
         std::string_view k = Trim(pair.substr(0, eq)), v = pair.substr(eq + 1);

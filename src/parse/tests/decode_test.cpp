@@ -819,6 +819,31 @@ TEST(Leef, Versions1And2) {
     EXPECT_EQ(c["b"], "2");
     EXPECT_EQ(Error(Decode("LEEF:2.0|Acme|IDS|2.0|login|0xZZ|a=1", Format::kLeef)),
               "leef: at byte 28: bad LEEF 2.0 delimiter '0xZZ'");
+    // A delimiter past ASCII (U+00A6, broken bar), by its code: its UTF-8 form, or the byte in
+    // a Latin-1 sender's text; a four-digit code; the character itself.
+    for (const char* line : {"LEEF:2.0|Acme|IDS|2.0|login|xa6|a=1\xC2\xA6"
+                             "b=caf\xC3\xA9\xC2\xA6"
+                             "c=3",
+                             "LEEF:2.0|Acme|IDS|2.0|login|0x00A6|a=1\xC2\xA6"
+                             "b=caf\xC3\xA9\xC2\xA6"
+                             "c=3",
+                             "LEEF:2.0|Acme|IDS|2.0|login|\xC2\xA6|a=1\xC2\xA6"
+                             "b=caf\xC3\xA9\xC2\xA6"
+                             "c=3"}) {
+        auto u = Decode(line);
+        ASSERT_TRUE(u.status) << Error(u);
+        EXPECT_EQ(u["a"], "1") << line;
+        EXPECT_EQ(u["b"], "caf\xC3\xA9") << line;
+        EXPECT_EQ(u["c"], "3") << line;
+    }
+    auto latin1 = Decode(
+        "LEEF:2.0|Acme|IDS|2.0|login|xa6|a=1\xA6"
+        "b=2");
+    EXPECT_EQ(latin1["a"], "1");
+    EXPECT_EQ(latin1["b"], "2");
+    auto caret = Decode("LEEF:2.0|Acme|IDS|2.0|login|0x005E|a=1^b=2");
+    EXPECT_EQ(caret["b"], "2");
+    EXPECT_FALSE(caret.has("0x005E|a"));
 }
 
 TEST(Kv, PairsQuotesAndFortigate) {
