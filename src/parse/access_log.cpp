@@ -128,6 +128,7 @@ Status DecodeAccess(Ctx& ctx, std::string_view s) {
         } else {
             uri = req.substr(sp1 + 1);
         }
+        uri = Trim(uri);  // "GET  /x HTTP/1.1": the extra space is not the URI's
         ctx.Add("cs-method", method);
         ctx.Add("cs-uri", uri);
         size_t q = uri.find('?');
@@ -143,8 +144,14 @@ Status DecodeAccess(Ctx& ctx, std::string_view s) {
     if (i < s.size() && s[i] == '"' && Quoted(s, i, quoted)) {
         if (quoted != "-") ctx.Add("cs-referer", quoted);
         while (i < s.size() && s[i] == ' ') ++i;
-        if (i < s.size() && s[i] == '"' && Quoted(s, i, quoted) && quoted != "-")
-            ctx.Add("cs-user-agent", quoted);
+        if (i < s.size() && s[i] == '"') {
+            if (Quoted(s, i, quoted)) {
+                if (quoted != "-") ctx.Add("cs-user-agent", quoted);
+            } else if (!quoted.empty()) {
+                // No closing quote (a line cut short): what there is is the user agent's head.
+                ctx.Add("cs-user-agent", quoted);
+            }
+        }
     }
     ctx.ev.logsource.AddCategory("webserver");
     return Ok();

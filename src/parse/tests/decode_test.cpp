@@ -998,6 +998,18 @@ TEST(Access, CombinedAndCommon) {
               "access: at byte 15: bad time, expected dd/Mon/yyyy:hh:mm:ss +zzzz");
 }
 
+// A request line with two spaces, and a line cut inside its user agent.
+TEST(Access, ExtraSpacesAndAnUnclosedUserAgent) {
+    auto d = Decode(
+        "203.0.113.66 - - [20/Nov/2026:03:01:11 +0800] \"GET  /x?a=1 HTTP/1.1\" 200 5 \"-\" "
+        "\"sqlmap/1.7 (https://sqlm");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["cs-uri"], "/x?a=1");
+    EXPECT_EQ(d["cs-uri-stem"], "/x");
+    EXPECT_EQ(d["cs-version"], "HTTP/1.1");
+    EXPECT_EQ(d["cs-user-agent"], "sqlmap/1.7 (https://sqlm");
+}
+
 // --- JSON shapes ---
 
 TEST(Json, SuricataEve) {
