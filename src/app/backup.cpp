@@ -1070,7 +1070,7 @@ void CheckContents(const fs::path& root, const std::map<std::string, SeenEntry>&
             "directory back");
         return;
     }
-    auto config = ParseServeConfig(*yml, root, "vigil.yml in the archive");
+    auto config = ParseServeConfig(*yml, root, "vigil.yml in the archive", UnknownKeys::kIgnore);
     if (!config) {
         report.problems.push_back(config.error().message);
         return;

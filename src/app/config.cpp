@@ -1,10 +1,19 @@
 #include "app/config.h"
 
+#include <algorithm>
+#include <array>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
+
+#include "base/strings.h"
 
 namespace vigil::app {
 
@@ -66,8 +75,86 @@ Status ReadInt(const std::string& name, const YAML::Node& map, const char* secti
     return Ok();
 }
 
-Status CheckSection(const std::string& name, const YAML::Node& node, const char* section) {
-    if (node && !node.IsMap()) return Bad(name, node, section, "expected a mapping");
+// Optimal string alignment distance (a transposition is one edit), ASCII case ignored.
+size_t EditDistance(std::string_view a, std::string_view b) {
+    std::vector<size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const bool same = AsciiLower(a[i - 1]) == AsciiLower(b[j - 1]);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+            if (i > 1 && j > 1 && AsciiLower(a[i - 1]) == AsciiLower(b[j - 2]) &&
+                AsciiLower(a[i - 2]) == AsciiLower(b[j - 1])) {
+                cur[j] = std::min(cur[j], before[j - 2] + 1);
+            }
+        }
+        std::swap(before, prev);
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+// The known key a misspelt one most likely meant: one within two edits ("silent_minute"), else
+// one sharing a prefix of at least four characters and half the shorter name
+// ("spool_max_bytes" -> "spool_max_mb").
+std::optional<std::string_view> SuggestKey(std::string_view key,
+                                           const std::vector<std::string_view>& known) {
+    std::optional<std::string_view> best;
+    size_t best_distance = 3;
+    for (std::string_view k : known) {
+        const size_t d = EditDistance(key, k);
+        if (d < best_distance && d < key.size()) best = k, best_distance = d;
+    }
+    if (best) return best;
+    size_t best_prefix = 0;
+    for (std::string_view k : known) {
+        size_t n = 0;
+        while (n < key.size() && n < k.size() && AsciiLower(key[n]) == AsciiLower(k[n])) ++n;
+        if (n >= 4 && 2 * n >= std::min(key.size(), k.size()) && n > best_prefix) {
+            best = k, best_prefix = n;
+        }
+    }
+    return best;
+}
+
+// A section of the file: absent, or a mapping whose keys are all among `known`, each once. A
+// misspelt key would otherwise leave its setting at the default without a word (`silent_minute:
+// 15` turns the silent-source detection off), so unknown and repeated keys are refused, naming
+// the key and the known one it most likely meant.
+Status CheckSection(const std::string& name, const YAML::Node& node, const std::string& section,
+                    const std::vector<std::string_view>& known, UnknownKeys unknown) {
+    if (!node) return Ok();
+    if (!node.IsMap()) return Bad(name, node, section, "expected a mapping");
+    if (unknown == UnknownKeys::kIgnore) return Ok();
+    const std::string prefix = section.empty() ? "" : section + ".";
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    for (const auto& kv : node) {
+        const YAML::Node& key = kv.first;
+        if (!key.IsScalar()) {
+            return Bad(name, key, section.empty() ? "top level" : section, "expected a key name");
+        }
+        const std::string& k = key.Scalar();
+        if (std::find(known.begin(), known.end(), k) == known.end()) {
+            std::string what = "unknown key";
+            if (auto guess = SuggestKey(k, known)) {
+                what += "; did you mean '" + std::string(*guess) + "'?";
+            } else {
+                what += "; expected one of";
+                for (size_t i = 0; i < known.size(); ++i) {
+                    what += (i == 0 ? " " : ", ") + std::string(known[i]);
+                }
+            }
+            return Bad(name, key, prefix + k, what);
+        }
+        for (const auto& [other, mark] : seen) {
+            if (other == k) {
+                return Bad(name, key, prefix + k,
+                           "repeated key (first at line " + std::to_string(mark.line + 1) + ")");
+            }
+        }
+        seen.emplace_back(k, key.Mark());
+    }
     return Ok();
 }
 
@@ -92,7 +179,8 @@ Status ReadStringList(const std::string& name, const YAML::Node& map, const std:
     return Ok();
 }
 
-Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& out) {
+Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node& in,
+                  IngestConfig& out) {
     if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
     long workers = out.workers, spool_mb = static_cast<long>(out.spool_max_bytes >> 20),
          retention = out.retention_days, memory = static_cast<long>(out.memory_messages);
@@ -116,10 +204,13 @@ Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& o
     for (size_t i = 0; i < sources.size(); ++i) {
         const YAML::Node s = sources[i];
         const std::string at = "ingest.sources[" + std::to_string(i) + "]";
-        if (!s.IsMap()) return Bad(name, s, at, "expected a mapping");
         IngestSource src;
         const char* section = at.c_str();
-        Status st = ReadString(name, s, section, "name", src.name);
+        Status st = CheckSection(name, s, at,
+                                 {"name", "type", "bind", "port", "paths", "multiline", "decoder",
+                                  "product", "service", "category", "host", "silent_minutes"},
+                                 unknown);
+        if (st) st = ReadString(name, s, section, "name", src.name);
         if (st) st = ReadString(name, s, section, "type", src.type);
         if (st && (src.name.empty() || src.type.empty())) {
             st = Bad(name, s, at, "name and type are required");
@@ -128,6 +219,19 @@ Status ReadIngest(const std::string& name, const YAML::Node& in, IngestConfig& o
             src.type != "syslog-tls" && src.type != "file") {
             st = Bad(name, s["type"], at + ".type",
                      "expected syslog-udp, syslog-tcp, syslog-tls or file");
+        }
+        // Keys of the other kind of source would be ignored just as silently as a misspelt one.
+        static constexpr std::array<const char*, 2> kListenerKeys = {"bind", "port"};
+        static constexpr std::array<const char*, 2> kFileKeys = {"paths", "multiline"};
+        const bool file = src.type == "file";
+        for (const char* key : file ? kListenerKeys : kFileKeys) {
+            if (st && s[key] && unknown == UnknownKeys::kRefuse) {
+                st = Bad(name, s[key], at + "." + key,
+                         "not a key of a " + src.type + " source (" +
+                             (file ? "bind and port are for syslog listeners"
+                                   : "paths and multiline are for file sources") +
+                             ")");
+            }
         }
         if (st) st = ReadString(name, s, section, "bind", src.bind);
         long port = 0;
@@ -225,7 +329,7 @@ Result<std::chrono::seconds> ParseInterval(const std::string& text) {
 }
 
 Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& base,
-                                     const std::string& name) {
+                                     const std::string& name, UnknownKeys unknown) {
     YAML::Node root;
     try {
         root = YAML::Load(text);
@@ -239,6 +343,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
     config.state_db = "state.db";
     config.seal_key = "keys/seal.key";
     config.audit_signing_key = "keys/audit-signing.pem";
+    config.audit_public_key = "keys/audit-signing.pub.pem";
     if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
     if (!root.IsMap()) return InvalidArgument(Where(name, root) + ": expected a mapping");
 
@@ -249,10 +354,47 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         const YAML::Node backup = root["backup"];
         const YAML::Node auth = root["auth"];
         const YAML::Node ingest = root["ingest"];
-        for (auto [node, section] :
-             {std::pair{server, "server"}, std::pair{tls, "tls"}, std::pair{data, "data"},
-              std::pair{backup, "backup"}, std::pair{auth, "auth"}, std::pair{ingest, "ingest"}}) {
-            if (auto st = CheckSection(name, node, section); !st) {
+        struct IntKey {
+            const char* key;
+            long min, max;
+            int* out;
+        };
+        ServeConfig::Auth& a = config.auth;
+        const IntKey auth_keys[] = {
+            {"password_min_length", 8, 128, &a.password_min_length},
+            {"password_min_classes", 3, 4, &a.password_min_classes},
+            {"password_history", 0, 24, &a.password_history},
+            {"password_max_age_days", 0, 3650, &a.password_max_age_days},
+            {"lockout_account_failures", 1, 100, &a.lockout_account_failures},
+            {"lockout_ip_failures", 1, 10000, &a.lockout_ip_failures},
+            {"session_idle_minutes", 1, 1440, &a.session_idle_minutes},
+            {"session_absolute_hours", 1, 168, &a.session_absolute_hours},
+        };
+        std::vector<std::string_view> auth_names;
+        for (const IntKey& k : auth_keys) auth_names.push_back(k.key);
+        // Every mapping read below and its keys; ReadIngest checks each of ingest.sources.
+        for (auto [node, section, known] : {
+                 std::tuple{root, "",
+                            std::vector<std::string_view>{"server", "tls", "data", "retention_days",
+                                                          "auth", "ingest", "backup"}},
+                 std::tuple{server, "server",
+                            std::vector<std::string_view>{"bind", "port", "rate_limit_per_second",
+                                                          "rate_limit_burst"}},
+                 std::tuple{tls, "tls",
+                            std::vector<std::string_view>{"min_version", "cert", "key"}},
+                 std::tuple{data, "data",
+                            std::vector<std::string_view>{"state_db", "seal_key",
+                                                          "audit_signing_key", "audit_public_key"}},
+                 std::tuple{auth, "auth", auth_names},
+                 std::tuple{
+                     backup, "backup",
+                     std::vector<std::string_view>{"interval", "dir", "keep", "passphrase_file"}},
+                 std::tuple{
+                     ingest, "ingest",
+                     std::vector<std::string_view>{"rules", "workers", "spool_max_mb",
+                                                   "memory_messages", "retention_days", "sources"}},
+             }) {
+            if (auto st = CheckSection(name, node, section, known, unknown); !st) {
                 return tl::unexpected(st.error());
             }
         }
@@ -271,23 +413,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         config.rate_limit_per_second = static_cast<double>(rate);
         config.rate_limit_burst = static_cast<double>(burst);
         if (auth) {
-            struct IntKey {
-                const char* key;
-                long min, max;
-                int* out;
-            };
-            ServeConfig::Auth& a = config.auth;
-            const IntKey keys[] = {
-                {"password_min_length", 8, 128, &a.password_min_length},
-                {"password_min_classes", 3, 4, &a.password_min_classes},
-                {"password_history", 0, 24, &a.password_history},
-                {"password_max_age_days", 0, 3650, &a.password_max_age_days},
-                {"lockout_account_failures", 1, 100, &a.lockout_account_failures},
-                {"lockout_ip_failures", 1, 10000, &a.lockout_ip_failures},
-                {"session_idle_minutes", 1, 1440, &a.session_idle_minutes},
-                {"session_absolute_hours", 1, 168, &a.session_absolute_hours},
-            };
-            for (const IntKey& k : keys) {
+            for (const IntKey& k : auth_keys) {
                 long v = *k.out;
                 if (st) st = ReadInt(name, auth, "auth", k.key, k.min, k.max, v);
                 *k.out = static_cast<int>(v);
@@ -304,12 +430,13 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         if (st) {
             st = ReadPath(name, base, d, "data", "audit_signing_key", config.audit_signing_key);
         }
+        if (st) st = ReadPath(name, base, d, "data", "audit_public_key", config.audit_public_key);
         long retention = config.retention_days;
         if (st) st = ReadInt(name, root, "", "retention_days", 1, 36500, retention);
         config.retention_days = static_cast<int>(retention);
         config.backup.dir = base / "backups";
         if (st && backup) st = ReadBackup(name, base, backup, config.backup);
-        if (st && ingest) st = ReadIngest(name, ingest, config.ingest);
+        if (st && ingest) st = ReadIngest(name, unknown, ingest, config.ingest);
         if (!st) return tl::unexpected(st.error());
     } catch (const YAML::Exception& e) {
         return InvalidArgument(name + ": " + e.msg);

@@ -63,6 +63,8 @@ struct ServeConfig {
     std::filesystem::path state_db;           // state.db
     std::filesystem::path seal_key;           // keys/seal.key
     std::filesystem::path audit_signing_key;  // keys/audit-signing.pem
+    // keys/audit-signing.pub.pem: for `vigil audit verify`; serve derives it from the signing key.
+    std::filesystem::path audit_public_key;
     int retention_days = 180;
     BackupConfig backup;
     // server.rate_limit_per_second / server.rate_limit_burst: per client IP; 0 disables.
@@ -82,15 +84,24 @@ struct ServeConfig {
     IngestConfig ingest;
 };
 
+// What ParseServeConfig does with a key it does not know (or a key given twice). Refused: a
+// misspelt key would leave its setting at the default without a word, and a typo must not turn
+// a detection off. Ignored only when checking the vigil.yml inside a backup archive, so that an
+// archive made before a typo was caught can still be restored (serve then names the key).
+enum class UnknownKeys { kRefuse, kIgnore };
+
 // "90s", "30m", "24h", "7d" (a positive integer and one unit) or "off" (0).
 Result<std::chrono::seconds> ParseInterval(const std::string& text);
 
-// Parses vigil.yml. Errors name the file, and the line and column for YAML syntax errors and
-// values of the wrong type: "DIR/vigil.yml:4:9: server.port: expected an integer 0..65535".
+// Parses vigil.yml. Errors name the file, and the line and column for YAML syntax errors,
+// values of the wrong type and unknown keys: "DIR/vigil.yml:4:9: server.port: expected an integer
+// 0..65535", "DIR/vigil.yml:7:7: ingest.sources[0].silent_minute: unknown key; did you mean
+// 'silent_minutes'?".
 Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path);
 
 // Same, from text; `base` resolves relative paths and `name` labels errors.
 Result<ServeConfig> ParseServeConfig(const std::string& text, const std::filesystem::path& base,
-                                     const std::string& name);
+                                     const std::string& name,
+                                     UnknownKeys unknown = UnknownKeys::kRefuse);
 
 }  // namespace vigil::app

@@ -1,6 +1,13 @@
 #include "app/config.h"
 
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+
+#include "app/init_data_dir.h"
 
 namespace vigil::app {
 namespace {
@@ -102,6 +109,207 @@ TEST(ServeConfigTest, AuthAndRateLimitKeysAreReadWithinBounds) {
     EXPECT_NE(weak.error().message.find("vigil.yml:2:"), std::string::npos) << weak.error().message;
     EXPECT_NE(weak.error().message.find("auth.password_min_length"), std::string::npos);
     EXPECT_FALSE(ParseServeConfig("auth: [1, 2]\n", "/d", "vigil.yml"));
+}
+
+}  // namespace
+}  // namespace vigil::app
+
+namespace vigil::app {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+    auto c = ParseServeConfig(yaml, "/d", "vigil.yml");
+    return c ? std::string("(loaded)") : c.error().message;
+}
+
+// A misspelt key used to leave its setting at the default without a word: `silent_minute`
+// turned the silent-source detection off and `decodr` left the decoder on auto.
+TEST(ServeConfigTest, UnknownKeysInASourceAreRefusedWithTheKeyMeant) {
+    const std::string head =
+        "ingest:\n"
+        "  sources:\n"
+        "    - name: fw\n"
+        "      type: syslog-tcp\n"
+        "      port: 6514\n";
+    EXPECT_EQ(ErrorOf(head + "      silent_minute: 1\n"),
+              "vigil.yml:6:7: ingest.sources[0].silent_minute: unknown key; did you mean "
+              "'silent_minutes'?");
+    EXPECT_EQ(ErrorOf(head + "      decodr: cef\n"),
+              "vigil.yml:6:7: ingest.sources[0].decodr: unknown key; did you mean 'decoder'?");
+    EXPECT_EQ(ErrorOf(head + "      max_frame_bytes: 100\n"),
+              "vigil.yml:6:7: ingest.sources[0].max_frame_bytes: unknown key; expected one of "
+              "name, type, bind, port, paths, multiline, decoder, product, service, category, "
+              "host, silent_minutes");
+    // The flow style `vigil init` shows, and a later source: its index and line are named.
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
+                      "    - {name: a, type: syslog-udp, port: 514}\n"
+                      "    - {name: b, type: file, paths: [/x], Decoder: cef}\n"),
+              "vigil.yml:4:42: ingest.sources[1].Decoder: unknown key; did you mean 'decoder'?");
+    // A misspelt type key is named as such, not reported as a missing type.
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n    - {name: a, typ: file, paths: [/x]}\n"),
+              "vigil.yml:3:17: ingest.sources[0].typ: unknown key; did you mean 'type'?");
+}
+
+TEST(ServeConfigTest, KeysOfTheOtherKindOfSourceAreRefused) {
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n    - {name: a, type: file, paths: [/x], port: 1}\n"),
+              "vigil.yml:3:48: ingest.sources[0].port: not a key of a file source (bind and port "
+              "are for syslog listeners)");
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
+                      "    - {name: a, type: syslog-udp, port: 1, paths: [/x]}\n"),
+              "vigil.yml:3:51: ingest.sources[0].paths: not a key of a syslog-udp source (paths "
+              "and multiline are for file sources)");
+}
+
+TEST(ServeConfigTest, UnknownKeysInEverySectionAreRefused) {
+    EXPECT_EQ(ErrorOf("server:\n  bind: 0.0.0.0\n  prot: 9443\n"),
+              "vigil.yml:3:3: server.prot: unknown key; did you mean 'port'?");
+    EXPECT_EQ(ErrorOf("sever:\n  port: 9443\n"),
+              "vigil.yml:1:1: sever: unknown key; did you mean 'server'?");
+    EXPECT_EQ(ErrorOf("tls:\n  min_versoin: \"1.2\"\n"),
+              "vigil.yml:2:3: tls.min_versoin: unknown key; did you mean 'min_version'?");
+    EXPECT_EQ(ErrorOf("data:\n  state: state.db\n"),
+              "vigil.yml:2:3: data.state: unknown key; did you mean 'state_db'?");
+    EXPECT_EQ(ErrorOf("auth:\n  password_min_len: 4\n"),
+              "vigil.yml:2:3: auth.password_min_len: unknown key; did you mean "
+              "'password_min_length'?");
+    EXPECT_EQ(ErrorOf("backup:\n  intervall: 24h\n"),
+              "vigil.yml:2:3: backup.intervall: unknown key; did you mean 'interval'?");
+    EXPECT_EQ(ErrorOf("ingest:\n  spool_max_bytes: 64\n"),
+              "vigil.yml:2:3: ingest.spool_max_bytes: unknown key; did you mean 'spool_max_mb'?");
+    EXPECT_EQ(ErrorOf("retention: 365\n"),
+              "vigil.yml:1:1: retention: unknown key; did you mean 'retention_days'?");
+    EXPECT_EQ(ErrorOf("listeners:\n  - 514\n"),
+              "vigil.yml:1:1: listeners: unknown key; expected one of server, tls, data, "
+              "retention_days, auth, ingest, backup");
+}
+
+// YAML gives no error for a key written twice, and only one of the two values would be used.
+TEST(ServeConfigTest, RepeatedKeysAreRefused) {
+    EXPECT_EQ(ErrorOf("server:\n  port: 8443\n  port: 9443\n"),
+              "vigil.yml:3:3: server.port: repeated key (first at line 2)");
+    EXPECT_EQ(ErrorOf("ingest:\n  workers: 2\ningest:\n  workers: 4\n"),
+              "vigil.yml:3:1: ingest: repeated key (first at line 1)");
+}
+
+// The vigil.yml inside a backup archive is read only for the paths it names: an archive made
+// before a typo was caught must still restore (serve then names the key).
+TEST(ServeConfigTest, UnknownKeysCanBeIgnoredForArchives) {
+    auto c = ParseServeConfig("data:\n  state: x\n  state_db: s.db\n", "/d", "vigil.yml",
+                              UnknownKeys::kIgnore);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->state_db, "/d/s.db");
+}
+
+// Every key the reference documents (docs/serve.md, docs/ingestion.md, docs/backup.md).
+TEST(ServeConfigTest, EveryDocumentedKeyLoads) {
+    auto c = ParseServeConfig(R"yaml(
+server:
+  bind: 0.0.0.0
+  port: 9443
+  rate_limit_per_second: 10
+  rate_limit_burst: 20
+tls:
+  min_version: "1.2"
+  cert: tls/cert.pem
+  key: tls/key.pem
+data:
+  state_db: state.db
+  seal_key: keys/seal.key
+  audit_signing_key: keys/audit-signing.pem
+  audit_public_key: keys/audit-signing.pub.pem
+retention_days: 365
+auth:
+  password_min_length: 12
+  password_min_classes: 4
+  password_history: 6
+  password_max_age_days: 60
+  lockout_account_failures: 4
+  lockout_ip_failures: 30
+  session_idle_minutes: 20
+  session_absolute_hours: 8
+backup:
+  interval: 24h
+  dir: backups
+  keep: 3
+  passphrase_file: /etc/vigil/backup.pass
+ingest:
+  rules: [rules]
+  workers: 3
+  spool_max_mb: 64
+  memory_messages: 5000
+  retention_days: 90
+  sources:
+    - name: fw
+      type: syslog-tls
+      bind: 0.0.0.0
+      port: 6514
+      decoder: cef
+      product: fortinet
+      service: fortigate
+      category: firewall
+      host: fw01
+      silent_minutes: 15
+    - name: app
+      type: file
+      paths: [/var/log/app/*.log]
+      multiline: indented
+      decoder: auto
+)yaml",
+                              "/d", "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->rate_limit_burst, 20);
+    EXPECT_EQ(c->tls_min_version, "1.2");
+    EXPECT_EQ(c->audit_public_key, "/d/keys/audit-signing.pub.pem");
+    EXPECT_EQ(c->auth.session_absolute_hours, 8);
+    EXPECT_EQ(c->backup.keep, 3);
+    EXPECT_EQ(c->ingest.retention_days, 90);
+    ASSERT_EQ(c->ingest.sources.size(), 2u);
+    EXPECT_EQ(c->ingest.sources[0].decoder, "cef");
+    EXPECT_EQ(c->ingest.sources[0].category, "firewall");
+    EXPECT_EQ(c->ingest.sources[0].silent_minutes, 15);
+    EXPECT_TRUE(c->ingest.sources[1].multiline);
+}
+
+// The examples a user copies from must load: the sections `vigil init` writes commented out,
+// and every vigil.yml block of the documentation.
+TEST(ServeConfigTest, TheExamplesOfInitAndTheDocsLoad) {
+    std::istringstream init{std::string(kDefaultConfig)};
+    std::string line, uncommented;
+    for (; std::getline(init, line); uncommented += line + "\n") {
+        if (line.rfind("# ingest:", 0) == 0 || line.rfind("# backup:", 0) == 0 ||
+            line.rfind("#   ", 0) == 0) {
+            line.erase(0, 2);
+        }
+    }
+    ASSERT_NE(uncommented.find("\ningest:\n"), std::string::npos);
+    ASSERT_NE(uncommented.find("\nbackup:\n"), std::string::npos);
+    auto c = ParseServeConfig(uncommented, "/d", "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->ingest.sources.size(), 2u);
+    EXPECT_TRUE(c->backup.enabled());
+
+    int blocks = 0;
+    for (const char* doc : {"docs/ingestion.md", "docs/backup.md"}) {
+        std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/" + doc);
+        ASSERT_TRUE(in) << doc;
+        std::string yaml;
+        bool inside = false;
+        for (int n = 1; std::getline(in, line); ++n) {
+            if (!inside && line == "```yaml") {
+                inside = true;
+                yaml.clear();
+            } else if (inside && line == "```") {
+                inside = false;
+                ++blocks;
+                auto parsed = ParseServeConfig(yaml, "/d", doc);
+                EXPECT_TRUE(parsed)
+                    << doc << " (block ending at line " << n << "): " << parsed.error().message;
+            } else if (inside) {
+                yaml += line + "\n";
+            }
+        }
+    }
+    EXPECT_GE(blocks, 2);
 }
 
 }  // namespace
