@@ -329,10 +329,9 @@ struct IngestPipeline::Impl {
             for (const auto& [name, value] : e.fields) ev.Add(name, value);
             ev.sequence = Remember(e.event);
             corr_hits.clear();  // fired before the restart: stored then
-            corr_state->OnMatch(e.rule_id, e.rule_name, ev, corr_hits);
+            corr_state->OnMatch(e.rule_id, e.rule_name, ev, corr_hits, Now());
             corr_replayed.insert(FeedKey(e.rule_id, e.rule_name, e.event));
         }
-        if (!entries->empty()) corr_state->Expire(entries->back().time_ns);
         corr_restored = entries->size();
     }
 
@@ -371,6 +370,7 @@ struct IngestPipeline::Impl {
             corr_replayed = {};
         }
         if (!corr_state || p.corr.empty()) return;
+        const int64_t arrival_ns = Now();
         for (const auto& [index, rule_index] : p.corr) {
             store::StoredEvent& se = p.events[index];
             const detect::RuleInfo& rule = engine->rule(rule_index);
@@ -379,6 +379,11 @@ struct IngestPipeline::Impl {
                 continue;  // fed at start from the journal; here again from the spool
             }
             se.event.sequence = Remember(se.id);
+            // Windows run on the events' times, which are the senders': an event is not later
+            // than its receipt, so a fast clock in a group several hosts share (no group-by
+            // host) cannot push the others' matches out of its window.
+            const int64_t reported_ns = se.event.time_ns;
+            if (se.receive_ns > 0) se.event.time_ns = std::min(se.event.time_ns, se.receive_ns);
             if (corr_journal) {
                 p.feed.Add(se.event.time_ns, rule.meta.id, rule.meta.name, se.id);
                 for (const auto& name : corr_read_fields) {
@@ -387,7 +392,8 @@ struct IngestPipeline::Impl {
                 }
             }
             corr_hits.clear();
-            corr_state->OnMatch(rule.meta.id, rule.meta.name, se.event, corr_hits);
+            corr_state->OnMatch(rule.meta.id, rule.meta.name, se.event, corr_hits, arrival_ns);
+            se.event.time_ns = reported_ns;  // stored as reported
             for (const detect::CorrelationHit& hit : corr_hits) {
                 // An intermediate correlation of a chain is hidden like a base rule.
                 if (corr_state->Suppresses(hit.rule->meta.id, hit.rule->meta.name)) continue;
@@ -415,7 +421,8 @@ struct IngestPipeline::Impl {
                 p.det_sources.push_back(FindSource(se.source));
             }
         }
-        corr_state->Expire(p.events[p.corr.back().first].event.time_ns);
+        // By arrival: a group is dropped once no match has come for it for its timespan.
+        corr_state->Expire(arrival_ns);
     }
 
     // Starts fn(w) for the workers w = 1, 2, ... on their own threads (which live as long as

@@ -399,7 +399,7 @@ struct Entry {
 struct Group {
     std::string key;
     std::vector<std::pair<std::string, std::string>> pairs;
-    int64_t newest_ns = kUnset;
+    int64_t arrived_ns = kUnset;  // the last match's arrival (OnMatch), for Expire
 
     // event_count and value_* types: the events of the window, oldest first, plus running
     // aggregates kept in step with it.
@@ -599,6 +599,7 @@ struct CorrelationEngine::Impl {
     std::map<std::string, uint32_t, std::less<>> target_by_id;
     std::map<std::string, uint32_t, std::less<>> target_by_name;
     uint64_t groups_evicted = 0;
+    int64_t arrival_ns = 0;  // of the match being fed (OnMatch)
 
     int32_t FindTarget(std::string_view id, std::string_view name) const {
         if (!id.empty()) {
@@ -877,9 +878,10 @@ bool CorrelationEngine::Suppresses(std::string_view id, std::string_view name) c
 }
 
 void CorrelationEngine::OnMatch(std::string_view id, std::string_view name, const event::Event& ev,
-                                std::vector<CorrelationHit>& out) {
+                                std::vector<CorrelationHit>& out, int64_t arrival_ns) {
     if (!impl_) return;
     int32_t t = impl_->FindTarget(id, name);
+    impl_->arrival_ns = arrival_ns != 0 ? arrival_ns : ev.time_ns;
     if (t >= 0) impl_->Feed(static_cast<uint32_t>(t), ev, 0, out);
 }
 
@@ -1002,7 +1004,7 @@ std::optional<CorrelationHit> CorrelationEngine::Impl::Evaluate(uint32_t corr, u
 
     const auto group = GroupFor(corr, pos, ev);
     Group& g = *group;
-    g.newest_ns = std::max(g.newest_ns, now);
+    g.arrived_ns = std::max(g.arrived_ns, arrival_ns);
 
     CorrelationHit hit;
     hit.rule = &r;
@@ -1142,8 +1144,8 @@ void CorrelationEngine::Expire(int64_t now_ns) {
     for (size_t c = 0; c < impl_->rules.size(); ++c) {
         CorrState& s = impl_->state[c];
         const int64_t cutoff = SaturatingSub(now_ns, impl_->rules[c].timespan_ns);
-        // The list is in update order, which is event-time order for ordered input.
-        while (!s.lru.empty() && s.lru.front().newest_ns < cutoff) {
+        // The list is in update order, which is arrival order.
+        while (!s.lru.empty() && s.lru.front().arrived_ns < cutoff) {
             impl_->EraseGroup(s, s.lru.begin());
         }
     }

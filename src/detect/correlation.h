@@ -96,15 +96,19 @@ public:
     bool Suppresses(std::string_view id, std::string_view name) const;
 
     // Feeds one match of a detection rule. Chained correlations are evaluated
-    // recursively; every hit (of any depth) is appended to out.
+    // recursively; every hit (of any depth) is appended to out. Windows run on the events'
+    // times; arrival_ns is when the match was fed, on the clock Expire is given (0: the event's
+    // time, for input read in time order).
     void OnMatch(std::string_view id, std::string_view name, const event::Event& ev,
-                 std::vector<CorrelationHit>& out);
+                 std::vector<CorrelationHit>& out, int64_t arrival_ns = 0);
 
     // Event fields the correlations read: group-by fields after alias resolution and value
     // fields. A caller that keeps events for later only needs these (plus time, sequence).
     std::vector<std::string> FieldsRead() const;
 
-    // Drops state older than now - timespan for every correlation (bounded memory).
+    // Drops the groups no match has arrived in since now - timespan (bounded memory), now on
+    // OnMatch's arrival clock. By arrival, not by event time: a sender whose clock runs fast
+    // (or slow) cannot push other groups out of their windows.
     void Expire(int64_t now_ns);
 
     size_t group_count() const;       // live (correlation, group) windows

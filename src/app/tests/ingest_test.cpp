@@ -304,6 +304,52 @@ TEST_F(IngestTest, CorrelationWindowsSurviveARestart) {
     EXPECT_EQ(brute, 1) << detections.dump();
 }
 
+// One host whose clock runs fast (here 20 hours) must not hide another's brute force: its
+// event used to move every correlation group's window, so the attacker's count started over.
+TEST_F(IngestTest, AFastClockOnOneHostDoesNotHideAnotherHostsBruteForce) {
+    auto send = [&](const std::string& lines, size_t stored_after) {
+        const int fd = ConnectLoopback(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::send(fd, lines.data(), lines.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(lines.size()));
+        ::close(fd);
+        Browser analyst = FullSession("a" + std::to_string(stored_after), auth::Role::kAnalyst);
+        for (int i = 0; i < 200; ++i) {  // each send its own batch
+            if (app_->WaitIngestIdle(100ms) &&
+                Json(Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=100", &analyst))["items"]
+                        .size() >= stored_after) {
+                return;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        FAIL() << "events not stored";
+    };
+    const std::string attacker = SshFailures("web-01", 5);  // 203.0.113.7, five failures
+    const size_t fifth = attacker.rfind("<38>");
+    send(attacker.substr(0, fifth), 4);
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const std::string ahead = FormatTimestamp(now + 20LL * 3600 * 1'000'000'000);
+    send("<38>1 " + ahead + " db-02 sshd 77 - - Failed password for root from 198.51.100.9 " +
+             "port 4000 ssh2\n",
+         5);
+    send(attacker.substr(fifth), 6);
+
+    Browser analyst = FullSession("reader", auth::Role::kAnalyst);
+    const json detections =
+        Json(Get("/api/v1/detections?since=2000-01-01T00:00:00Z&limit=100", &analyst));
+    int brute = 0;
+    for (const auto& d : detections["items"]) {
+        const std::string title = d["rule_title"].get<std::string>();
+        if (title.find("SSH brute force") != std::string::npos) {
+            ++brute;
+            EXPECT_NE(title.find("203.0.113.7"), std::string::npos) << title;
+        }
+    }
+    EXPECT_EQ(brute, 1) << detections.dump();
+}
+
 TEST_F(IngestTest, BadIntakeBodiesAreClearErrors) {
     Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
     const std::string token = IngestToken(manager);

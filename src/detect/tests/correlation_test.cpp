@@ -463,6 +463,27 @@ TEST(Correlation, EventCountCountsPerGroup) {
     EXPECT_EQ(Match(e, "failed", Ev(61, {{"ComputerName", "b"}})).size(), 1u);
 }
 
+// Expire goes by when matches arrived, not by the events' times: a host whose clock runs a day
+// fast does not push another host's group out, and a group no match arrived in for its
+// timespan goes, whatever its events' times.
+TEST(Correlation, ExpireGoesByArrivalNotByEventTime) {
+    config::Diagnostics d;
+    auto e = BuildEngine(kEventCount, {{"5638f7c0-ac70-491d-8465-2a65075e0d86", "failed"}}, d);
+    std::vector<CorrelationHit> hits;
+    const std::string id = "5638f7c0-ac70-491d-8465-2a65075e0d86";
+    const int64_t arrival = 1000 * kSec;
+    e.OnMatch(id, "failed", Ev(10, {{"ComputerName", "a"}}, 1), hits, arrival);
+    e.OnMatch(id, "failed", Ev(20, {{"ComputerName", "a"}}, 2), hits, arrival);
+    e.OnMatch(id, "failed", Ev(24 * 3600, {{"ComputerName", "b"}}, 3), hits, arrival + kSec);
+    e.Expire(arrival + kSec);
+    EXPECT_EQ(e.group_count(), 2u);
+    e.OnMatch(id, "failed", Ev(30, {{"ComputerName", "a"}}, 4), hits, arrival + 2 * kSec);
+    ASSERT_EQ(hits.size(), 1u);  // a's three, although b's event is a day later
+    EXPECT_EQ(hits[0].group, (Fields{{"ComputerName", "a"}}));
+    e.Expire(arrival + 2 * kSec + 3600 * kSec + kSec);  // an hour (the timespan) without matches
+    EXPECT_EQ(e.group_count(), 0u);
+}
+
 TEST(Correlation, SlidingWindowForgetsEventsOlderThanTimespan) {
     config::Diagnostics d;
     auto e = BuildEngine(kEventCount, {{"5638f7c0-ac70-491d-8465-2a65075e0d86", "failed"}}, d);
