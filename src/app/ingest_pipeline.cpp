@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <span>
@@ -82,6 +83,24 @@ std::string FormatMetricValue(double v) {
     char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
     return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+}
+
+// A label value of the Prometheus text format: backslash, double quote and newline escaped (a
+// source's name is the operator's text).
+std::string MetricLabel(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (const char c : v) {
+        if (c == '\\' || c == '"') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
 }
 
 std::string HostOf(std::string_view peer) {
@@ -593,6 +612,7 @@ struct IngestPipeline::Impl {
     void CheckSilent() {
         const int64_t now = Now();
         std::vector<store::Detection> dets;
+        std::vector<Source*> of;
         for (auto& [name, src] : sources) {
             if (src->config.silent_minutes <= 0) continue;
             const int64_t last = std::max(src->active_ns, started_ns);
@@ -606,12 +626,16 @@ struct IngestPipeline::Impl {
                 d.level = "high";
                 d.time_ns = now;
                 dets.push_back(std::move(d));
+                of.push_back(src.get());
             } else if (!quiet) {
                 src->silent = false;
             }
         }
         if (!dets.empty()) {
-            if (auto st = store.AppendDetections(dets, now); st) detections_total += dets.size();
+            if (auto st = store.AppendDetections(dets, now); st) {
+                detections_total += dets.size();
+                for (Source* src : of) ++src->detections;
+            }
         }
     }
 
@@ -654,6 +678,22 @@ struct IngestPipeline::Impl {
     }
 
     std::string StatusText() const;
+
+    // A source that was silent at the last snapshot before a restart, and was reported then,
+    // stays so: the same outage is not reported again after every restart.
+    void RestoreSilent() {
+        std::ifstream in(options.data_dir / "run" / "ingest-status.json");
+        if (!in) return;
+        const json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_object() || !j.contains("sources") || !j["sources"].is_array()) return;
+        for (const json& o : j["sources"]) {
+            if (!o.is_object() || !o.value("silent", false) || !o.contains("name") ||
+                !o["name"].is_string()) {
+                continue;
+            }
+            if (Source* src = FindSource(o["name"].get<std::string>())) src->silent = true;
+        }
+    }
 
     // Stage 1 (consumer thread): takes batches from the buffer in order; the workers decode,
     // map and match one while this thread takes the next, then feeds its matches to the
@@ -896,6 +936,7 @@ Status IngestPipeline::Start() {
         src->format = *format;
         s.sources.emplace(cfg.name, std::move(src));
     }
+    s.RestoreSilent();
     const int n = std::max(1, s.options.config.workers);
     for (int i = 0; i < n; ++i) s.workers.push_back(std::make_unique<Impl::Worker>(s.engine.get()));
     for (int i = 1; i < n; ++i) {
@@ -1158,6 +1199,14 @@ std::string IngestPipeline::PrometheusText() const {
          [](const Impl::Source& x) { return x.counters.connections_refused.load(); }},
         {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
          [](const Impl::Source& x) { return x.counters.oversized.load(); }},
+        {"vigil_ingest_paused_total", "Times a stream stopped reading because the buffer was full.",
+         [](const Impl::Source& x) { return x.counters.paused.load(); }},
+        {"vigil_ingest_connections_total", "Connections served per listener.",
+         [](const Impl::Source& x) { return x.counters.connections.load(); }},
+        {"vigil_ingest_framing_errors_total", "Frames the syslog framing could not read.",
+         [](const Impl::Source& x) { return x.counters.malformed.load(); }},
+        {"vigil_ingest_tls_failures_total", "Failed, plain-text or truncated TLS connections.",
+         [](const Impl::Source& x) { return x.counters.tls_failures.load(); }},
         {"vigil_ingest_audit_cut_total",
          "Audit events stored in pieces: their records' group ended by a bound.",
          [](const Impl::Source& x) { return x.counters.audit_cut.load(); }},
@@ -1165,10 +1214,29 @@ std::string IngestPipeline::PrometheusText() const {
     for (const PerSource& m : kPerSource) {
         metric(m.name, m.help, "counter");
         for (const auto& [name, src] : s.sources) {
-            out += std::string(m.name) + "{source=\"" + name + "\"} " +
+            out += std::string(m.name) + "{source=\"" + MetricLabel(name) + "\"} " +
                    std::to_string(m.get(*src)) + "\n";
         }
     }
+    metric("vigil_ingest_silent",
+           "1 while the source is silent (no message for its silent_minutes).", "gauge");
+    for (const auto& [name, src] : s.sources) {
+        out += "vigil_ingest_silent{source=\"" + MetricLabel(name) + "\"} " +
+               (src->silent.load() ? "1" : "0") + "\n";
+    }
+    metric("vigil_ingest_last_received_seconds",
+           "When the source last received a message, since the Unix epoch (0: never).", "gauge");
+    for (const auto& [name, src] : s.sources) {
+        out += "vigil_ingest_last_received_seconds{source=\"" + MetricLabel(name) + "\"} " +
+               FormatMetricValue(static_cast<double>(src->counters.last_received_ns.load()) / 1e9) +
+               "\n";
+    }
+    metric("vigil_detections_total", "Detections stored, silent-source detections included.",
+           "counter");
+    out += "vigil_detections_total " + std::to_string(s.detections_total.load()) + "\n";
+    metric("vigil_ingest_store_errors_total", "Batches the event store failed to append.",
+           "counter");
+    out += "vigil_ingest_store_errors_total " + std::to_string(s.store_errors.load()) + "\n";
     if (s.buffer) {
         const auto b = s.buffer->stats();
         metric("vigil_ingest_spool_bytes", "Bytes waiting in the disk spool.", "gauge");

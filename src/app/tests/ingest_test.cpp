@@ -476,7 +476,8 @@ protected:
             std::ofstream cfg(dir_ / "vigil.yml", std::ios::app);
             cfg << "\ningest:\n"
                 << "  sources:\n"
-                << "    - {name: quiet, type: syslog-tcp, port: 0, silent_minutes: 1}\n";
+                << "    - {name: quiet, type: syslog-tcp, port: 0, silent_minutes: 1}\n"
+                << "    - {name: 'odd \"name\" \\ here', type: syslog-udp, port: 0}\n";
         }
         Restart();
     }
@@ -561,6 +562,36 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     quiet = WaitQuiet(now_, silent);
     ASSERT_FALSE(quiet.is_null());
     EXPECT_EQ(SilentDetections().size(), 2u);
+    EXPECT_EQ(quiet["detections"], 2) << "a silent-source detection counts for its source";
+
+    // A restart during the silence: the outage was reported, and is not reported again.
+    Restart();
+    now_ += 61 * kSecond;
+    quiet = WaitQuiet(now_, any);
+    ASSERT_FALSE(quiet.is_null());
+    EXPECT_EQ(quiet["silent"], true);
+    EXPECT_EQ(SilentDetections().size(), 2u);
+}
+
+// /metrics is Prometheus's text format whatever a source is called: a label value's quote and
+// backslash are escaped (one bad line makes Prometheus drop the whole scrape).
+TEST_F(SilentSourceIngestTest, MetricsEscapeSourceNamesAndCarryEveryCounter) {
+    Browser analyst = FullSession("scraper", auth::Role::kAnalyst);
+    const HttpReply r = Get("/metrics", &analyst);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("vigil_ingest_received_total{source=\"odd \\\"name\\\" \\\\ here\"} 0"),
+              std::string::npos)
+        << r.body;
+    EXPECT_EQ(r.body.find("\"name\" \\ here"), std::string::npos) << "unescaped";
+    for (const char* name :
+         {"vigil_ingest_silent", "vigil_ingest_last_received_seconds", "vigil_ingest_paused_total",
+          "vigil_ingest_connections_total", "vigil_ingest_framing_errors_total",
+          "vigil_ingest_tls_failures_total", "vigil_ingest_kernel_drops_total",
+          "vigil_ingest_connections_refused_total", "vigil_detections_total",
+          "vigil_ingest_store_errors_total"}) {
+        EXPECT_NE(r.body.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
+    }
+    EXPECT_NE(r.body.find("vigil_ingest_silent{source=\"quiet\"} 0"), std::string::npos);
 }
 
 // Auditd writes one execution as several records (SYSCALL, EXECVE, CWD, EOE). Sent one per
