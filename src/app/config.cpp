@@ -434,6 +434,9 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
         long retention = config.retention_days;
         if (st) st = ReadInt(name, root, "", "retention_days", 1, 36500, retention);
         config.retention_days = static_cast<int>(retention);
+        // "Audit and event logs are kept at least this long": the events too, unless
+        // ingest.retention_days says otherwise.
+        config.ingest.retention_days = config.retention_days;
         config.backup.dir = base / "backups";
         if (st && backup) st = ReadBackup(name, base, backup, config.backup);
         if (st && ingest) st = ReadIngest(name, unknown, ingest, config.ingest);
