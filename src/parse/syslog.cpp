@@ -172,11 +172,10 @@ Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name)
     int64_t t = 0;
     bool have_time = ParseBsdTime(ctx, s, t);
     if (!have_time && s.size() > 10 && s[4] == '-' && s[10] == 'T') {  // rsyslog's RFC 3339
-        std::string_view save = s;
         std::string_view ts = NextToken(s);
-        auto parsed = ParseTimestamp(ts);
-        if (!parsed) return ctx.Fail(name, save, "bad RFC 3339 timestamp");
-        t = *parsed;
+        // A time that is no date or past what is held (year 2300): no time of its own, the
+        // rest decoded (a sender's date must not hide its line from the rules).
+        t = ParseTimestamp(ts).value_or(0);
         have_time = true;
     }
     if (!have_time && h.pri < 0) return ctx.Fail(name, s, "expected <PRI> or a timestamp");
@@ -246,9 +245,8 @@ Status Parse5424(Ctx& ctx, std::string_view s, Header& h) {
     s.remove_prefix(2);  // "1 "
     std::string_view ts = NextToken(s);
     if (ts != "-") {
-        auto t = ParseTimestamp(ts);
-        if (!t) return ctx.Fail("rfc5424", ts, "bad RFC 3339 timestamp");
-        ctx.ev.time_ns = *t;
+        // As in RFC 3164: a time that is no date, or past the years held, is no time.
+        ctx.ev.time_ns = ParseTimestamp(ts).value_or(0);
     }
     std::string_view* parts[] = {&h.host, &h.program, &h.pid, &h.msgid};
     static constexpr std::string_view kNames[] = {"HOSTNAME", "APP-NAME", "PROCID", "MSGID"};
