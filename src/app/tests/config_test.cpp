@@ -37,8 +37,8 @@ retention_days: 365
     EXPECT_EQ(c->audit_signing_key, "/srv/vigil/keys/audit-signing.pem");
     EXPECT_EQ(c->retention_days, 365);
     EXPECT_EQ(c->ingest.retention_days, 365) << "the events are kept as long, unless ingest says";
-    auto own = ParseServeConfig("retention_days: 365\ningest:\n  retention_days: 30\n", "/d",
-                                "vigil.yml");
+    auto own =
+        ParseServeConfig("retention_days: 365\ningest:\n  retention_days: 30\n", "/d", "vigil.yml");
     ASSERT_TRUE(own) << own.error().message;
     EXPECT_EQ(own->retention_days, 365);
     EXPECT_EQ(own->ingest.retention_days, 30);
