@@ -1,5 +1,8 @@
 #include "app/ingest_pipeline.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -670,8 +673,13 @@ struct IngestPipeline::Impl {
         fs::create_directories(dir, ec);
         const fs::path tmp = dir / "ingest-status.json.tmp";
         const std::string text = StatusText();  // before the file opens: not in open_fds
-        std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) return;
+        // 0600 as everything else in the data directory: the samples are log lines.
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+        if (!f) {
+            if (fd >= 0) ::close(fd);
+            return;
+        }
         const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
         if (std::fclose(f) != 0 || !ok) return;
         fs::rename(tmp, dir / "ingest-status.json", ec);

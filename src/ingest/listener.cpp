@@ -165,6 +165,20 @@ private:
     }
 
     void OnRead(const beast::error_code& ec, size_t n) {
+        if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+            if (!first_read_ && n >= 3) {
+                first_read_ = true;
+                // A TLS sender pointed at the plain port: its ClientHello (a handshake record,
+                // 0x16 0x03 0x0N; no syslog message starts so) would become binary events.
+                // Counted as a TLS failure, and the connection closed.
+                if (buf_[0] == 0x16 && buf_[1] == 0x03 && static_cast<uint8_t>(buf_[2]) <= 0x04) {
+                    ++impl_.counters.tls_failures;
+                    beast::error_code ignored;
+                    beast::get_lowest_layer(stream_).socket().close(ignored);
+                    return;
+                }
+            }
+        }
         const auto before = framer_.stats();
         auto add = [this](std::string_view frame) {
             joiner_.Add(impl_.Message(frame, peer_), batch_);
@@ -241,6 +255,7 @@ private:
     AuditJoiner joiner_;
     bool paused_ = false;
     bool flush_armed_ = false;
+    bool first_read_ = false;  // plain TCP: the first bytes were looked at (a TLS handshake?)
     SyslogFramer framer_;
     std::string peer_;
     std::array<char, kReadChunk> buf_{};
@@ -279,7 +294,7 @@ void SyslogListener::Impl::DoReceive() {
     udp_socket->async_receive_from(
         asio::buffer(datagram), sender, [this](const beast::error_code& ec, size_t n) {
             if (stopping || !udp_socket->is_open()) return;
-            if (!ec && n > 0) {
+            if (!ec) {
                 std::string_view dgram(datagram.data(), n);
                 // A datagram is one message; trailing newlines some senders add are dropped.
                 while (!dgram.empty() &&
@@ -288,7 +303,9 @@ void SyslogListener::Impl::DoReceive() {
                 }
                 if (dgram.size() > options.max_frame_bytes) {
                     ++counters.oversized;
-                } else if (!dgram.empty()) {
+                } else if (dgram.empty()) {
+                    ++counters.malformed;  // no message in it: counted, not stored
+                } else {
                     std::vector<RawMessage> batch;
                     const std::string peer = PeerName(sender.address(), sender.port());
                     // Through a joiner only when the datagram is an audit record or its sender

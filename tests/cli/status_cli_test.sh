@@ -136,6 +136,8 @@ w = [x for x in s['sources'] if x['name'] == 'weblog'][0]
 assert w['stored'] == 5 and w['rate_per_s'] == 0, w"
 check "status changed nothing in the data directory" bash -c \
     "[ -z \"\$(find '$DIR' -newer '$TMP/marker' -print -quit)\" ]"
+check "the snapshot (its samples are log lines) is readable by its owner only" bash -c \
+    "[ \"\$(stat -c %a '$DIR/run/ingest-status.json')\" = 600 ]"
 
 # --- a stale snapshot while the lock is held ---------------------------------------------------
 # This shell takes the lock with flock(1), standing in for a serve whose pipeline stopped

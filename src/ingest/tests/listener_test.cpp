@@ -176,8 +176,9 @@ TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
     auto l = Start(ListenerOptions::Kind::kUdp);
     int fd = api::testing::ConnectLoopback(l->port(), SOCK_DGRAM);
     ASSERT_GE(fd, 0);
-    for (const std::string msg : {"<34>Oct 11 22:14:15 host su: 'su root' failed\n",
-                                  "<13>1 2026-11-21T08:00:00Z h app - - - hello"}) {
+    for (const std::string msg :
+         {std::string("<34>Oct 11 22:14:15 host su: 'su root' failed\n"), std::string(),
+          std::string("\n"), std::string("<13>1 2026-11-21T08:00:00Z h app - - - hello")}) {
         ASSERT_EQ(::send(fd, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
     }
     ::close(fd);
@@ -190,6 +191,7 @@ TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
     // The counters follow the sink's acceptance.
     for (int i = 0; i < 200 && counters_.received < 2; ++i) std::this_thread::sleep_for(5ms);
     EXPECT_EQ(counters_.received, 2u);
+    EXPECT_EQ(counters_.malformed, 2u) << "the empty datagrams: counted, not stored";
 }
 
 TEST_F(ListenerTest, TcpTakesBothFramingsAndCountsGarbage) {
@@ -222,6 +224,19 @@ TEST_F(ListenerTest, TlsThirteenWorksAndTwelveIsRefused) {
     ASSERT_TRUE(sink_.WaitFor(3));
     EXPECT_GE(counters_.tls_failures.load(), 2u);
     EXPECT_EQ(sink_.Texts().size(), 3u);
+}
+
+// A TLS sender pointed at the plain TCP port: its handshake is counted as a TLS failure, not
+// stored as binary events; the listener goes on serving.
+TEST_F(ListenerTest, ATlsHandshakeOnThePlainPortIsATlsFailure) {
+    auto l = Start(ListenerOptions::Kind::kTcp);
+    ASSERT_FALSE(SendTls(l->port(), "<13>never read\n"));
+    int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
+    SendAll(fd, "<13>plain\n");
+    ::close(fd);
+    ASSERT_TRUE(sink_.WaitFor(1));
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"<13>plain"}));
+    EXPECT_EQ(counters_.tls_failures.load(), 1u);
 }
 
 // RFC 5425, 4.4: a sender that closes with close_notify gets the listener's in reply.
