@@ -176,7 +176,7 @@ TEST_F(ListenerTest, UdpDatagramIsOneMessage) {
     auto l = Start(ListenerOptions::Kind::kUdp);
     int fd = api::testing::ConnectLoopback(l->port(), SOCK_DGRAM);
     ASSERT_GE(fd, 0);
-    for (const std::string msg :
+    for (const std::string& msg :
          {std::string("<34>Oct 11 22:14:15 host su: 'su root' failed\n"), std::string(),
           std::string("\n"), std::string("<13>1 2026-11-21T08:00:00Z h app - - - hello")}) {
         ASSERT_EQ(::send(fd, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
