@@ -15,77 +15,7 @@ namespace {
 namespace dom = simdjson::dom;
 namespace ondemand = simdjson::ondemand;
 
-// Finds where simdjson's On-Demand API stops on a document the DOM parser rejected, to tell
-// the user where the damage is. Only runs on the error path.
-class ErrorLocator {
-public:
-    ErrorLocator(const char* begin, size_t max_depth) : begin_(begin), max_depth_(max_depth) {}
-
-    // Byte offset of the first problem, or -1 when On-Demand finds none.
-    int64_t Locate(ondemand::parser& parser, const char* padded, size_t len) {
-        ondemand::document doc;
-        if (parser.iterate(padded, len, len + simdjson::SIMDJSON_PADDING).get(doc)) return -1;
-        ondemand::value root;
-        if (doc.get_value().get(root) || Walk(root, 1)) return Where(doc);
-        return -1;
-    }
-
-private:
-    // True when an error was hit.
-    bool Walk(ondemand::value v, size_t depth) {
-        if (depth > max_depth_) return true;
-        ondemand::json_type type;
-        if (v.type().get(type)) return true;
-        switch (type) {
-            case ondemand::json_type::object: {
-                ondemand::object obj;
-                if (v.get_object().get(obj)) return true;
-                for (auto field : obj) {
-                    std::string_view key;
-                    ondemand::value fv;
-                    if (field.unescaped_key().get(key) || field.value().get(fv)) return true;
-                    if (Walk(fv, depth + 1)) return true;
-                }
-                return false;
-            }
-            case ondemand::json_type::array: {
-                ondemand::array arr;
-                if (v.get_array().get(arr)) return true;
-                for (auto elem : arr) {
-                    ondemand::value ev;
-                    if (elem.get(ev) || Walk(ev, depth + 1)) return true;
-                }
-                return false;
-            }
-            case ondemand::json_type::string: {
-                std::string_view s;
-                return v.get_string().get(s) != simdjson::SUCCESS;
-            }
-            case ondemand::json_type::number: {
-                ondemand::number n;
-                return v.get_number().get(n) != simdjson::SUCCESS;
-            }
-            case ondemand::json_type::boolean: {
-                bool b;
-                return v.get_bool().get(b) != simdjson::SUCCESS;
-            }
-            case ondemand::json_type::null: {
-                bool is_null = false;
-                return v.is_null().get(is_null) || !is_null;
-            }
-        }
-        return true;
-    }
-
-    int64_t Where(ondemand::document& doc) {
-        const char* at = nullptr;
-        if (doc.current_location().get(at) || at == nullptr || at < begin_) return -1;
-        return at - begin_;
-    }
-
-    const char* begin_;
-    size_t max_depth_;
-};
+constexpr std::string_view kBroken = "invalid JSON";
 
 const char* TypeName(dom::element_type t) {
     switch (t) {
@@ -114,18 +44,18 @@ struct JsonDecoder::Impl {
 
     Status Decode(std::string_view json, bool padded, event::Event& ev);
     Status Walk(dom::element el, size_t depth, event::Event& ev);
-    Status DecodeKeepingNumberText(std::string_view json, event::Event& ev);
-    Status WalkOnDemand(ondemand::value v, size_t depth, event::Event& ev);
+    Status ReadOnDemand(std::string_view json, event::Event* ev, int64_t& at);
+    Status WalkOnDemand(ondemand::value v, size_t depth, event::Event* ev);
     Status Add(std::string_view value, event::ValueKind kind, event::Event& ev);
     Error ParseError(simdjson::error_code code, std::string_view json);
 
     JsonLimits limits;
     dom::parser parser;
     bool allocated = false;
-    std::unique_ptr<ondemand::parser> locator_parser;  // created on the first bad document
-    std::string padded;                                // copy of a bad document for the locator
-    std::string key;                                   // dotted name of the current value
-    size_t fields = 0;                                 // fields added by the current Decode
+    std::unique_ptr<ondemand::parser> on_demand;  // created on the first document the DOM refuses
+    std::string padded;                           // a copy of that document, padded
+    std::string key;                              // dotted name of the current value
+    size_t fields = 0;                            // fields added by the current Decode
     char number[32];
 };
 
@@ -190,13 +120,11 @@ Error JsonDecoder::Impl::ParseError(simdjson::error_code code, std::string_view 
         return Error{Code::kInvalidArgument,
                      "nesting deeper than " + std::to_string(limits.max_depth)};
     }
-    std::string msg = "invalid JSON";
+    std::string msg(kBroken);
     if (code != simdjson::CAPACITY && code != simdjson::MEMALLOC) {
-        if (!locator_parser) locator_parser = std::make_unique<ondemand::parser>();
-        padded.assign(json);
-        padded.append(simdjson::SIMDJSON_PADDING, '\0');
-        ErrorLocator locator(padded.data(), limits.max_depth + 1);
-        int64_t at = locator.Locate(*locator_parser, padded.data(), json.size());
+        // Where On-Demand stops on it tells the user where the damage is.
+        int64_t at = -1;
+        (void)ReadOnDemand(json, nullptr, at);
         if (at >= 0) msg += " near byte " + std::to_string(at);
     }
     msg += ": ";
@@ -224,8 +152,15 @@ Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Even
         // The DOM refuses a number it cannot hold (an integer past 64 bits, 1e400), and the
         // whole document with it: one number a sender controls would hide the event from every
         // rule. The document is read again, each number kept as its text (On-Demand checks
-        // the rest of the grammar as it goes, JsonNumber the numbers).
-        if (code == simdjson::NUMBER_ERROR) return DecodeKeepingNumberText(json, ev);
+        // the rest of the grammar as it goes, IsJsonNumber the numbers).
+        if (code == simdjson::NUMBER_ERROR) {
+            int64_t at = -1;
+            Status st = ReadOnDemand(json, &ev, at);
+            if (!st && st.error().message == kBroken && at >= 0) {
+                return InvalidArgument(std::string(kBroken) + " near byte " + std::to_string(at));
+            }
+            return st;
+        }
         return tl::unexpected(ParseError(code, json));
     }
     if (root.type() != dom::element_type::OBJECT) {
@@ -237,32 +172,44 @@ Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Even
     return Walk(root, 1, ev);
 }
 
-Status JsonDecoder::Impl::DecodeKeepingNumberText(std::string_view json, event::Event& ev) {
-    if (!locator_parser) locator_parser = std::make_unique<ondemand::parser>();
+// The On-Demand pass, on the error path only. A document the DOM refused is read again: its
+// fields go to ev, each number kept as its text (ev null: only walked, to find the damage). `at`
+// is where On-Demand stopped when the document is broken (-1: nothing found, or unknown).
+Status JsonDecoder::Impl::ReadOnDemand(std::string_view json, event::Event* ev, int64_t& at) {
+    at = -1;
+    if (!on_demand) on_demand = std::make_unique<ondemand::parser>();
     padded.assign(json);
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     ondemand::document doc;
+    if (on_demand->iterate(padded.data(), json.size(), padded.size()).get(doc)) {
+        return InvalidArgument(std::string(kBroken));
+    }
     ondemand::value root;
     ondemand::json_type type;
-    if (locator_parser->iterate(padded.data(), json.size(), padded.size()).get(doc) ||
-        doc.get_value().get(root) || root.type().get(type)) {
-        return InvalidArgument("invalid JSON");
+    Status st = Ok();
+    if (doc.get_value().get(root) || root.type().get(type)) {
+        st = InvalidArgument(std::string(kBroken));
+    } else if (ev && type != ondemand::json_type::object) {
+        st = InvalidArgument("top-level JSON value is not an object");
+    } else {
+        key.clear();
+        fields = 0;
+        st = WalkOnDemand(root, 1, ev);
     }
-    if (type != ondemand::json_type::object) {
-        return InvalidArgument("top-level JSON value is not an object");
-    }
-    key.clear();
-    fields = 0;
-    if (Status st = WalkOnDemand(root, 1, ev); !st) return st;
-    const char* rest = nullptr;
-    if (!doc.current_location().get(rest)) return InvalidArgument("invalid JSON");  // more after it
-    return Ok();
+    const char* where = nullptr;
+    const bool more = !doc.current_location().get(where);
+    if (st && more) st = InvalidArgument(std::string(kBroken));  // text after the value
+    if (!st && more && where >= padded.data()) at = where - padded.data();
+    return st;
 }
 
-// Walk's twin for the documents the DOM refused for a number (the document is valid JSON).
-Status JsonDecoder::Impl::WalkOnDemand(ondemand::value v, size_t depth, event::Event& ev) {
+// Walk's twin for On-Demand (ReadOnDemand): every value is checked, numbers by their grammar.
+Status JsonDecoder::Impl::WalkOnDemand(ondemand::value v, size_t depth, event::Event* ev) {
     using event::ValueKind;
-    const Status bad = InvalidArgument("invalid JSON");
+    const Status bad = InvalidArgument(std::string(kBroken));
+    auto add = [&](std::string_view value, ValueKind kind) {
+        return ev ? Add(value, kind, *ev) : Ok();
+    };
     ondemand::json_type type;
     if (v.type().get(type)) return bad;
     switch (type) {
@@ -295,7 +242,7 @@ Status JsonDecoder::Impl::WalkOnDemand(ondemand::value v, size_t depth, event::E
         case ondemand::json_type::string: {
             std::string_view text;
             if (v.get_string().get(text)) return bad;
-            return Add(text, ValueKind::kString, ev);
+            return add(text, ValueKind::kString);
         }
         case ondemand::json_type::number: {
             std::string_view text = v.raw_json_token();
@@ -304,15 +251,18 @@ Status JsonDecoder::Impl::WalkOnDemand(ondemand::value v, size_t depth, event::E
                 text.remove_suffix(1);
             }
             if (!IsJsonNumber(text)) return bad;
-            return Add(text, ValueKind::kNumber, ev);
+            return add(text, ValueKind::kNumber);
         }
         case ondemand::json_type::boolean: {
             bool b = false;
             if (v.get_bool().get(b)) return bad;
-            return Add(b ? "true" : "false", ValueKind::kBool, ev);
+            return add(b ? "true" : "false", ValueKind::kBool);
         }
-        case ondemand::json_type::null:
-            return Add({}, ValueKind::kNull, ev);
+        case ondemand::json_type::null: {
+            bool is_null = false;
+            if (v.is_null().get(is_null) || !is_null) return bad;  // "nul", "nulx"
+            return add({}, ValueKind::kNull);
+        }
     }
     if (depth > limits.max_depth) {
         return InvalidArgument("nesting deeper than " + std::to_string(limits.max_depth));

@@ -106,6 +106,10 @@ TEST(JsonDecoder, NumbersTooLargeToHoldKeepTheirText) {
     EXPECT_NE(DecodeError(R"({"a":1e400,"b":01})").find("invalid JSON"), std::string::npos);
     EXPECT_NE(DecodeError(R"({"a":1e400} {"b":2})").find("invalid JSON"), std::string::npos);
     EXPECT_NE(DecodeError(R"({"a":1e400,"b":-})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":1e400,"b":nul})").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":1e400,"b":fals})").find("invalid JSON"), std::string::npos);
+    // ... and the error says where, as for any broken document.
+    EXPECT_EQ(DecodeError(R"({"a":1e400,"b":})"), "invalid JSON near byte 15");
     EXPECT_NE(DecodeError(R"([1e400])").find("not an object"), std::string::npos);
     EXPECT_EQ(DecodeError(R"({"a":1e400,"b":{"c":{"d":1}}})", JsonLimits{.max_depth = 2}),
               "nesting deeper than 2");
