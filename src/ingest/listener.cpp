@@ -166,8 +166,10 @@ private:
 
     void OnRead(const beast::error_code& ec, size_t n) {
         if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-            if (!first_read_ && n >= 3) {
-                first_read_ = true;
+            // Only the stream's first bytes: later ones are the middle of a message.
+            const bool first = !first_read_ && n > 0;
+            if (n > 0) first_read_ = true;
+            if (first && n >= 3) {
                 // A TLS sender pointed at the plain port: its ClientHello (a handshake record,
                 // 0x16 0x03 0x0N; no syslog message starts so) would become binary events.
                 // Counted as a TLS failure, and the connection closed.
@@ -464,15 +466,18 @@ void SyslogListener::Stop() {
     asio::post(s.ioc, [&s] {
         beast::error_code ec;
         if (s.acceptor) s.acceptor->close(ec);
-        if (s.udp_socket) {
-            s.SampleKernelDrops();
-            s.udp_socket->close(ec);
-        }
     });
     s.ioc.stop();
     for (auto& t : s.threads) t.join();
     s.threads.clear();
-    if (s.udp_socket) s.FlushUdpJoiners(/*all=*/true);  // their records were received
+    if (s.udp_socket) {
+        // After the io threads: nothing else uses the socket, and the last drops are counted
+        // before it closes (a handler posted before stop() may never run).
+        s.SampleKernelDrops();
+        beast::error_code ec;
+        s.udp_socket->close(ec);
+        s.FlushUdpJoiners(/*all=*/true);  // their records were received
+    }
 }
 
 }  // namespace vigil::ingest
