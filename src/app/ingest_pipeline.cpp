@@ -153,6 +153,9 @@ struct IngestPipeline::Impl {
         // The pipeline clock at the Tick that last saw `received` grow: silence is judged on the
         // pipeline's (injectable) clock, not on the listeners' wall-clock receive times.
         int64_t active_ns = 0;
+        // Silent since before this start, and reported then (RestoreSilent): it stays silent
+        // until a message comes, not only until silent_minutes have passed since the start.
+        bool silent_since_before = false;
         mutable std::mutex samples_mu;
         std::deque<std::string> samples;  // "reason: line" of the latest malformed lines
     };
@@ -618,7 +621,8 @@ struct IngestPipeline::Impl {
         std::vector<Source*> of;
         for (auto& [name, src] : sources) {
             if (src->config.silent_minutes <= 0) continue;
-            const int64_t last = std::max(src->active_ns, started_ns);
+            const int64_t last =
+                src->silent_since_before ? src->active_ns : std::max(src->active_ns, started_ns);
             const bool quiet = now - last >= src->config.silent_minutes * kNsPerMinute;
             if (quiet && !src->silent.exchange(true)) {
                 store::Detection d;
@@ -632,6 +636,7 @@ struct IngestPipeline::Impl {
                 of.push_back(src.get());
             } else if (!quiet) {
                 src->silent = false;
+                src->silent_since_before = false;
             }
         }
         if (!dets.empty()) {
@@ -699,7 +704,10 @@ struct IngestPipeline::Impl {
                 !o["name"].is_string()) {
                 continue;
             }
-            if (Source* src = FindSource(o["name"].get<std::string>())) src->silent = true;
+            if (Source* src = FindSource(o["name"].get<std::string>())) {
+                src->silent = true;
+                src->silent_since_before = true;
+            }
         }
     }
 

@@ -564,8 +564,14 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     EXPECT_EQ(SilentDetections().size(), 2u);
     EXPECT_EQ(quiet["detections"], 2) << "a silent-source detection counts for its source";
 
-    // A restart during the silence: the outage was reported, and is not reported again.
+    // A restart during the silence: the outage was reported, and is not reported again, not
+    // at the first check after the start nor once silent_minutes have passed since it.
     Restart();
+    now_ += 5 * kSecond;
+    std::this_thread::sleep_for(6s);  // a check (every 5 s) has run, and a snapshot after it
+    quiet = WaitQuiet(now_, any);
+    ASSERT_FALSE(quiet.is_null());
+    EXPECT_EQ(quiet["silent"], true);
     now_ += 61 * kSecond;
     quiet = WaitQuiet(now_, any);
     ASSERT_FALSE(quiet.is_null());
