@@ -1,5 +1,7 @@
 #include "base/audit_record.h"
 
+#include "base/strings.h"
+
 namespace vigil {
 
 namespace {
@@ -36,9 +38,7 @@ std::string_view FindAuditRecord(std::string_view line) {
     std::string_view rest = line.substr(colon + 2);
     if (IsRecord(rest)) return rest;
     rest = SkipKernelUptime(rest);
-    if (!rest.starts_with("audit: ")) return {};
-    rest.remove_prefix(7);
-    return IsRecord(rest) ? rest : std::string_view();
+    return ConsumePrefix(rest, "audit: ") && IsRecord(rest) ? rest : std::string_view();
 }
 
 }  // namespace vigil

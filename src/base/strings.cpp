@@ -90,6 +90,12 @@ std::string_view Trim(std::string_view s) {
     return s.substr(b, e - b);
 }
 
+bool ConsumePrefix(std::string_view& s, std::string_view prefix) {
+    if (!StartsWith(s, prefix)) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+}
+
 std::vector<std::string_view> Split(std::string_view s, char sep) {
     std::vector<std::string_view> out;
     size_t start = 0;

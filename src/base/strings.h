@@ -20,6 +20,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Whether every byte is below 0x80.
 bool IsAscii(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
+// Removes prefix from the start of s when s starts with it (by its length, never a count kept
+// by hand); false, s unchanged, otherwise.
+bool ConsumePrefix(std::string_view& s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);

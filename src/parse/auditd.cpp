@@ -213,7 +213,7 @@ Status DecodeAuditRecord(Ctx& ctx, std::string_view text, AuditRecordInfo& info)
     }
     s.remove_prefix(sp + 1);
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    if (StartsWith(s, "msg=")) s.remove_prefix(4);
+    (void)ConsumePrefix(s, "msg=");
     if (!StartsWith(s, "audit(")) return ctx.Fail("auditd", s, "expected msg=audit(TIME:SERIAL)");
     s.remove_prefix(6);
     size_t close = s.find(')');
@@ -369,7 +369,7 @@ Status AuditdAssembler::Add(std::string_view line, std::vector<event::Event>& ou
                                  " bytes exceeds the limit of " +
                                  std::to_string(opt.max_line_bytes));
     std::string_view text = Trim(line);
-    if (StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
+    (void)ConsumePrefix(text, "\xEF\xBB\xBF");
     // A record relayed by syslog (audispd, audisp-syslog, the kernel's "audit: ") is read
     // from its "node=" or "type=" on; the header adds nothing the record does not hold.
     if (const std::string_view record = FindAuditRecord(text); !record.empty()) text = record;

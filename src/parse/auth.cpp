@@ -13,14 +13,6 @@ namespace {
 
 std::string_view TrimSpaces(std::string_view s) { return Trim(s); }
 
-// Removes prefix from the start of s when s starts with it (its length, not a count kept by
-// hand).
-bool Consume(std::string_view& s, std::string_view prefix) {
-    if (!StartsWith(s, prefix)) return false;
-    s.remove_prefix(prefix.size());
-    return true;
-}
-
 // "IP port N..." or "IP" at the start of s.
 void AddIpPort(Ctx& ctx, std::string_view s) {
     size_t sp = s.find(' ');
@@ -62,7 +54,7 @@ void AddPamPairs(Ctx& ctx, std::string_view kv) {
 
 // "[invalid user ]USER from IP port N ..." (the user may contain spaces: the last " from ").
 void AddUserFrom(Ctx& ctx, std::string_view s) {
-    if (Consume(s, "invalid user ")) {
+    if (ConsumePrefix(s, "invalid user ")) {
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
     }
     size_t from = s.rfind(" from ");
@@ -79,8 +71,8 @@ void Outcome(Ctx& ctx, bool success) { ctx.Add("outcome", success ? "success" : 
 // sshd's "[authenticating |invalid ]user NAME " before the address once it knows the name
 // (NAME is the client's, as sent: it may hold spaces, addresses, "port N"). Consumed from s.
 bool ConsumeNamePreamble(Ctx& ctx, std::string_view& s) {
-    if (Consume(s, "authenticating user ") || Consume(s, "user ")) return true;
-    if (!Consume(s, "invalid user ")) return false;
+    if (ConsumePrefix(s, "authenticating user ") || ConsumePrefix(s, "user ")) return true;
+    if (!ConsumePrefix(s, "invalid user ")) return false;
     ctx.Add("invalid_user", "true", event::ValueKind::kBool);
     return true;
 }
@@ -133,7 +125,7 @@ void AddPeerBeforeText(Ctx& ctx, std::string_view s) {
 }
 
 bool DecodeSshd(Ctx& ctx, std::string_view m) {
-    (void)Consume(m, "error: ");
+    (void)ConsumePrefix(m, "error: ");
     if (StartsWith(m, "Accepted ") || StartsWith(m, "Failed ")) {
         bool ok = m[0] == 'A';
         m.remove_prefix(ok ? 9 : 7);
@@ -144,7 +136,7 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         AddUserFrom(ctx, m.substr(f + 5));
         return true;
     }
-    if (Consume(m, "Invalid user ")) {
+    if (ConsumePrefix(m, "Invalid user ")) {
         Outcome(ctx, false);
         ctx.Add("invalid_user", "true", event::ValueKind::kBool);
         AddUserFrom(ctx, m);
@@ -157,7 +149,7 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         AddUserFrom(ctx, s);
         return true;
     }
-    if (Consume(m, "maximum authentication attempts exceeded for ")) {
+    if (ConsumePrefix(m, "maximum authentication attempts exceeded for ")) {
         Outcome(ctx, false);
         AddUserFrom(ctx, m);
         return true;
@@ -165,14 +157,14 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
     for (std::string_view p :
          {"Connection closed by ", "Disconnected from ", "Connection reset by ",
           "Did not receive identification string from "}) {
-        if (Consume(m, p)) {
+        if (ConsumePrefix(m, p)) {
             AddPeerAtEnd(ctx, m);
             return true;
         }
     }
     // "Disconnecting authenticating user root 203.0.113.5 port 22: Too many authentication
     // failures [preauth]" (sshd's reason after the address).
-    if (Consume(m, "Disconnecting ")) {
+    if (ConsumePrefix(m, "Disconnecting ")) {
         std::string_view reason = m;
         if (EndsWith(reason, " [preauth]")) reason.remove_suffix(10);
         if (EndsWith(reason, ": Too many authentication failures")) Outcome(ctx, false);
@@ -180,7 +172,7 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
         return true;
     }
     for (std::string_view p : {"Received disconnect from ", "Unable to negotiate with "}) {
-        if (Consume(m, p)) {
+        if (ConsumePrefix(m, p)) {
             AddPeerBeforeText(ctx, m);
             return true;
         }

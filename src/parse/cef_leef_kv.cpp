@@ -222,7 +222,7 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
             std::string_view d = attrs.substr(0, bar);
             attrs.remove_prefix(bar + 1);
             std::string_view hex = d;
-            if (StartsWith(hex, "0x") || StartsWith(hex, "0X")) hex.remove_prefix(2);
+            (void)(ConsumePrefix(hex, "0x") || ConsumePrefix(hex, "0X"));
             if (!hex.empty() && (hex[0] == 'x' || hex[0] == 'X')) hex.remove_prefix(1);
             uint32_t code = 0;
             const bool is_hex = hex.size() != d.size() && !hex.empty() && hex.size() <= 4 &&

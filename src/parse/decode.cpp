@@ -38,7 +38,7 @@ constexpr std::array<Entry, 15> kFormats{{
 }};
 
 std::string_view StripBomAndSpace(std::string_view s) {
-    if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
+    (void)ConsumePrefix(s, "\xEF\xBB\xBF");
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
     return s;

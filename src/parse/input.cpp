@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "base/limits.h"
+#include "base/strings.h"
 #include "parse/evtx_xml.h"
 #include "parse/json.h"
 #include "parse/json_stream.h"
@@ -35,7 +36,7 @@ Error ErrnoError(int err, const std::string& what) {
 
 // '{', or '[' opening an array of objects: "[2024-01-01 10:00] GET /" is a text log.
 bool LooksLikeJson(std::string_view head) {
-    if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+    (void)ConsumePrefix(head, "\xEF\xBB\xBF");
     size_t i = head.find_first_not_of(" \t\r\n");
     if (i == std::string_view::npos) return true;  // blank: nothing to read either way
     if (head[i] == '{') return true;

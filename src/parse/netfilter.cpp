@@ -36,7 +36,7 @@ bool LooksLikeIptables(std::string_view text) {
 
 Status DecodeIptables(Ctx& ctx, std::string_view text) {
     std::string_view s = text;
-    if (StartsWith(s, "kernel: ")) s.remove_prefix(8);
+    (void)ConsumePrefix(s, "kernel: ");
     s = SkipKernelUptime(s);  // not part of the prefix
     size_t in = s.find("IN=");
     while (in != std::string_view::npos && in > 0 && s[in - 1] != ' ') in = s.find("IN=", in + 1);

@@ -261,7 +261,7 @@ Status Parse5424(Ctx& ctx, std::string_view s, Header& h) {
         if (s.front() != ' ') return ctx.Fail("rfc5424", s, "expected a space before MSG");
         s.remove_prefix(1);
     }
-    if (StartsWith(s, "\xEF\xBB\xBF")) s.remove_prefix(3);
+    (void)ConsumePrefix(s, "\xEF\xBB\xBF");
     h.msg = s;
     return Ok();
 }
@@ -297,9 +297,10 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         return {service == "syslog" ? std::string_view("auth") : service};
     }
     // The kernel's records: "audit: type=1400 audit(...)", with its uptime stamp or not.
-    const std::string_view kernel_audit = SkipKernelUptime(m);
-    if (service == "auditd" || LooksLikeAuditd(m) || StartsWith(kernel_audit, "audit: ")) {
-        (void)DecodeAuditd(ctx, StartsWith(kernel_audit, "audit: ") ? kernel_audit.substr(7) : m);
+    std::string_view kernel_audit = SkipKernelUptime(m);
+    const bool kernel = ConsumePrefix(kernel_audit, "audit: ");
+    if (service == "auditd" || LooksLikeAuditd(m) || kernel) {
+        (void)DecodeAuditd(ctx, kernel ? kernel_audit : m);
         return {"auditd"};
     }
     if (LooksLikeIptables(m)) {
