@@ -1227,26 +1227,27 @@ std::string IngestPipeline::PrometheusText() const {
          "Audit events stored in pieces: their records' group ended by a bound.",
          [](const Impl::Source& x) { return x.counters.audit_cut.load(); }},
     };
-    for (const PerSource& m : kPerSource) {
-        metric(m.name, m.help, "counter");
-        for (const auto& [name, src] : s.sources) {
-            out += std::string(m.name) + "{source=\"" + MetricLabel(name) + "\"} " +
-                   std::to_string(m.get(*src)) + "\n";
+    // One sample per source, the label escaped.
+    auto per_source = [&](const char* name, const char* help, const char* type, auto value) {
+        metric(name, help, type);
+        for (const auto& [source, src] : s.sources) {
+            out += std::string(name) + "{source=\"" + MetricLabel(source) + "\"} " + value(*src) +
+                   "\n";
         }
+    };
+    for (const PerSource& m : kPerSource) {
+        per_source(m.name, m.help, "counter",
+                   [&m](const Impl::Source& x) { return std::to_string(m.get(x)); });
     }
-    metric("vigil_ingest_silent",
-           "1 while the source is silent (no message for its silent_minutes).", "gauge");
-    for (const auto& [name, src] : s.sources) {
-        out += "vigil_ingest_silent{source=\"" + MetricLabel(name) + "\"} " +
-               (src->silent.load() ? "1" : "0") + "\n";
-    }
-    metric("vigil_ingest_last_received_seconds",
-           "When the source last received a message, since the Unix epoch (0: never).", "gauge");
-    for (const auto& [name, src] : s.sources) {
-        out += "vigil_ingest_last_received_seconds{source=\"" + MetricLabel(name) + "\"} " +
-               FormatMetricValue(static_cast<double>(src->counters.last_received_ns.load()) / 1e9) +
-               "\n";
-    }
+    per_source("vigil_ingest_silent",
+               "1 while the source is silent (no message for its silent_minutes).", "gauge",
+               [](const Impl::Source& x) { return std::string(x.silent.load() ? "1" : "0"); });
+    per_source(
+        "vigil_ingest_last_received_seconds",
+        "When the source last received a message, since the Unix epoch (0: never).", "gauge",
+        [](const Impl::Source& x) {
+            return FormatMetricValue(static_cast<double>(x.counters.last_received_ns.load()) / 1e9);
+        });
     metric("vigil_detections_total", "Detections stored, silent-source detections included.",
            "counter");
     out += "vigil_detections_total " + std::to_string(s.detections_total.load()) + "\n";
