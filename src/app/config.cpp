@@ -206,10 +206,11 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
         const std::string at = "ingest.sources[" + std::to_string(i) + "]";
         IngestSource src;
         const char* section = at.c_str();
-        Status st = CheckSection(name, s, at,
-                                 {"name", "type", "bind", "port", "paths", "multiline", "decoder",
-                                  "product", "service", "category", "host", "silent_minutes"},
-                                 unknown);
+        Status st = CheckSection(
+            name, s, at,
+            {"name", "type", "bind", "port", "paths", "multiline", "decoder", "product", "service",
+             "category", "host", "silent_minutes", "max_connections", "max_connections_per_peer"},
+            unknown);
         if (st) st = ReadString(name, s, section, "name", src.name);
         if (st) st = ReadString(name, s, section, "type", src.type);
         if (st && (src.name.empty() || src.type.empty())) {
@@ -232,6 +233,19 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
                                    : "paths and multiline are for file sources") +
                              ")");
             }
+        }
+        for (const char* key : {"max_connections", "max_connections_per_peer"}) {
+            if (st && s[key] && (file || src.type == "syslog-udp") &&
+                unknown == UnknownKeys::kRefuse) {
+                st = Bad(name, s[key], at + "." + key,
+                         "not a key of a " + src.type +
+                             " source (connection limits are for syslog-tcp and syslog-tls)");
+            }
+        }
+        if (st) st = ReadInt(name, s, section, "max_connections", 1, 1000000, src.max_connections);
+        if (st) {
+            st = ReadInt(name, s, section, "max_connections_per_peer", 1, 1000000,
+                         src.max_connections_per_peer);
         }
         if (st) st = ReadString(name, s, section, "bind", src.bind);
         long port = 0;

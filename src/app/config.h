@@ -43,6 +43,9 @@ struct IngestSource {
     std::string product, service, category;
     std::string host;        // the asset the source belongs to (when the message has none)
     int silent_minutes = 0;  // > 0: a detection when quiet this long
+    // syslog-tcp, syslog-tls: connections open at once, in all and from one address.
+    long max_connections = 1024;
+    long max_connections_per_peer = 128;
 };
 
 struct IngestConfig {

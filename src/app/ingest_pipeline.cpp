@@ -985,6 +985,8 @@ Status IngestPipeline::Start() {
         l.bind = cfg.bind;
         l.port = cfg.port;
         l.join_audit = JoinsAudit(src->format);
+        l.max_connections = static_cast<size_t>(cfg.max_connections);
+        l.max_connections_per_peer = static_cast<size_t>(cfg.max_connections_per_peer);
         if (cfg.type == "syslog-udp") {
             l.kind = ingest::ListenerOptions::Kind::kUdp;
         } else if (cfg.type == "syslog-tcp") {
@@ -1211,7 +1213,8 @@ std::string IngestPipeline::PrometheusText() const {
          "UDP datagrams the kernel dropped before they were read (receive buffer full).",
          [](const Impl::Source& x) { return x.counters.kernel_drops.load(); }},
         {"vigil_ingest_connections_refused_total",
-         "Connections closed at once because the listener had max_connections open.",
+         "Connections closed at once: the listener had max_connections open, or "
+         "max_connections_per_peer from the same address.",
          [](const Impl::Source& x) { return x.counters.connections_refused.load(); }},
         {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
          [](const Impl::Source& x) { return x.counters.oversized.load(); }},

@@ -93,6 +93,23 @@ struct SyslogListener::Impl {
     void DoAccept();
     void DoReceive();
 
+    // Takes a connection slot for `address`; false when it has max_connections_per_peer.
+    bool AdmitPeer(const std::string& address) {
+        std::lock_guard lock(peers_mu);
+        size_t& open = peer_connections[address];
+        if (open >= options.max_connections_per_peer) {
+            if (open == 0) peer_connections.erase(address);
+            return false;
+        }
+        ++open;
+        return true;
+    }
+    void ReleasePeer(const std::string& address) {
+        std::lock_guard lock(peers_mu);
+        auto it = peer_connections.find(address);
+        if (it != peer_connections.end() && --it->second == 0) peer_connections.erase(it);
+    }
+
     // Declaration order matters: the io_context is destroyed before what its pending sessions
     // use (options, sink, counters, tls, live) and after the sockets bound to it.
     ListenerOptions options;
@@ -100,6 +117,8 @@ struct SyslogListener::Impl {
     SourceCounters& counters;
     std::optional<ssl::context> tls;
     std::atomic<size_t> live{0};
+    std::mutex peers_mu;
+    std::map<std::string, size_t> peer_connections;  // open connections per address
     std::atomic<bool> stopping{false};
     uint16_t port = 0;
     bool started = false;
@@ -125,18 +144,23 @@ class SyslogListener::Impl::Session
     : public std::enable_shared_from_this<SyslogListener::Impl::Session<Stream>> {
 public:
     template <class... Args>
-    Session(Impl& impl, std::string peer, Args&&... args)
+    Session(Impl& impl, std::string address, std::string peer, Args&&... args)
         : impl_(impl),
           stream_(std::forward<Args>(args)...),
           retry_(beast::get_lowest_layer(stream_).get_executor()),
           flush_(beast::get_lowest_layer(stream_).get_executor()),
           joiner_(impl.options.join_audit),
           framer_(impl.options.max_frame_bytes),
-          peer_(std::move(peer)) {
+          address_(std::move(address)),
+          peer_(std::move(peer)),
+          progress_(std::chrono::steady_clock::now()) {
         ++impl_.live;
         joiner_.CountCutsIn(&impl_.counters.audit_cut);
     }
-    ~Session() { --impl_.live; }
+    ~Session() {
+        impl_.ReleasePeer(address_);
+        --impl_.live;
+    }
 
     void Start() {
         if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
@@ -157,7 +181,8 @@ public:
 private:
     void Read() {
         if (impl_.stopping) return;
-        beast::get_lowest_layer(stream_).expires_after(impl_.options.idle_timeout);
+        // The idle limit runs from the last message completed, not the last byte read.
+        beast::get_lowest_layer(stream_).expires_at(progress_ + impl_.options.idle_timeout);
         stream_.async_read_some(asio::buffer(buf_), [self = this->shared_from_this()](
                                                         const beast::error_code& ec, size_t n) {
             self->OnRead(ec, n);
@@ -182,7 +207,9 @@ private:
             }
         }
         const auto before = framer_.stats();
-        auto add = [this](std::string_view frame) {
+        bool framed = false;
+        auto add = [this, &framed](std::string_view frame) {
+            framed = true;
             joiner_.Add(impl_.Message(frame, peer_), batch_);
         };
         if (n > 0) framer_.Feed(std::string_view(buf_.data(), n), add);
@@ -208,6 +235,9 @@ private:
         }
         impl_.counters.malformed += framer_.stats().malformed - before.malformed;
         impl_.counters.oversized += framer_.stats().oversized - before.oversized;
+        if (framed || framer_.stats().oversized != before.oversized) {
+            progress_ = std::chrono::steady_clock::now();
+        }
         // The wait starts with the group: a sender trickling bytes does not push it back.
         if (joiner_.holding() && !flush_armed_) ArmFlush(impl_.options.audit_wait);
         Deliver(end);
@@ -216,6 +246,8 @@ private:
     void Deliver(bool end) {
         if (impl_.Offer(batch_)) {
             if (paused_ && joiner_.holding()) ArmFlush(impl_.options.audit_wait);
+            // A pause (our store behind) is not the sender's idleness.
+            if (paused_) progress_ = std::chrono::steady_clock::now();
             paused_ = false;
             if (!end) Read();
             return;
@@ -259,7 +291,10 @@ private:
     bool flush_armed_ = false;
     bool first_read_ = false;  // plain TCP: the first bytes were looked at (a TLS handshake?)
     SyslogFramer framer_;
+    std::string address_;  // the sender's address: its connection slot (AdmitPeer)
     std::string peer_;
+    // When the connection last completed a message (or opened, or resumed after a pause).
+    std::chrono::steady_clock::time_point progress_;
     std::array<char, kReadChunk> buf_{};
     std::vector<RawMessage> batch_;
 };
@@ -270,20 +305,21 @@ void SyslogListener::Impl::DoAccept() {
         if (!ec) {
             beast::error_code pe;
             auto remote = s.remote_endpoint(pe);
+            std::string address = pe ? "unknown" : remote.address().to_string();
             std::string peer = pe ? "unknown" : PeerName(remote.address(), remote.port());
-            if (live >= options.max_connections) {
-                // Over the limit: refused rather than starve the others, and counted.
+            // Over a limit: refused rather than starve the others, and counted.
+            if (live >= options.max_connections || !AdmitPeer(address)) {
                 ++counters.connections_refused;
                 s.close(pe);
             } else {
                 ++counters.connections;
                 if (options.kind == ListenerOptions::Kind::kTls) {
                     std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-                        *this, std::move(peer), std::move(s), *tls)
+                        *this, std::move(address), std::move(peer), std::move(s), *tls)
                         ->Start();
                 } else {
-                    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer),
-                                                                 std::move(s))
+                    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(address),
+                                                                 std::move(peer), std::move(s))
                         ->Start();
                 }
             }

@@ -25,8 +25,12 @@ struct ListenerOptions {
     bool allow_tls12 = false;
     size_t max_frame_bytes = kDefaultMaxFrameBytes;
     size_t max_connections = 1024;
-    // A connection with no complete message for this long is closed (also the TLS handshake
-    // limit).
+    // Connections open at once from one address: one host (or one attacker) cannot take the
+    // listener's every connection. Over either limit a connection is closed at once and counted
+    // in connections_refused.
+    size_t max_connections_per_peer = 128;
+    // A connection that completes no message for this long is closed: bytes that end no
+    // message (a sender trickling one byte a minute) do not keep it open.
     std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
     // How long a paused stream waits before offering its batch again.

@@ -48,7 +48,8 @@ struct SourceCounters {
     std::atomic<uint64_t> kernel_drops{0};
     std::atomic<uint64_t> paused{0};  // times a stream stopped reading because the sink was full
     std::atomic<uint64_t> connections{0};
-    // Connections closed at once because the listener had max_connections open.
+    // Connections closed at once: the listener had max_connections open (in all, or
+    // max_connections_per_peer from the address).
     std::atomic<uint64_t> connections_refused{0};
     std::atomic<uint64_t> tls_failures{0};  // failed or truncated TLS handshakes
     // Audit events stored in pieces: their record group ended by a bound (records, bytes, the

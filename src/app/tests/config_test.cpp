@@ -145,7 +145,7 @@ TEST(ServeConfigTest, UnknownKeysInASourceAreRefusedWithTheKeyMeant) {
     EXPECT_EQ(ErrorOf(head + "      max_frame_bytes: 100\n"),
               "vigil.yml:6:7: ingest.sources[0].max_frame_bytes: unknown key; expected one of "
               "name, type, bind, port, paths, multiline, decoder, product, service, category, "
-              "host, silent_minutes");
+              "host, silent_minutes, max_connections, max_connections_per_peer");
     // The flow style `vigil init` shows, and a later source: its index and line are named.
     EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
                       "    - {name: a, type: syslog-udp, port: 514}\n"
@@ -164,6 +164,30 @@ TEST(ServeConfigTest, KeysOfTheOtherKindOfSourceAreRefused) {
                       "    - {name: a, type: syslog-udp, port: 1, paths: [/x]}\n"),
               "vigil.yml:3:51: ingest.sources[0].paths: not a key of a syslog-udp source (paths "
               "and multiline are for file sources)");
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
+                      "    - {name: a, type: syslog-udp, port: 1, max_connections_per_peer: 4}\n"),
+              "vigil.yml:3:70: ingest.sources[0].max_connections_per_peer: not a key of a "
+              "syslog-udp source (connection limits are for syslog-tcp and syslog-tls)");
+}
+
+// A relay or NAT puts many hosts behind one address: the per-address limit can be raised.
+TEST(ServeConfigTest, ConnectionLimitsOfAStreamSource) {
+    auto c = ParseServeConfig(
+        "ingest:\n  sources:\n"
+        "    - {name: relay, type: syslog-tls, port: 6514,\n"
+        "       max_connections: 4096, max_connections_per_peer: 2048}\n"
+        "    - {name: b, type: syslog-tcp, port: 514}\n",
+        "/d", "vigil.yml");
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_EQ(c->ingest.sources.size(), 2u);
+    EXPECT_EQ(c->ingest.sources[0].max_connections, 4096);
+    EXPECT_EQ(c->ingest.sources[0].max_connections_per_peer, 2048);
+    EXPECT_EQ(c->ingest.sources[1].max_connections, 1024);
+    EXPECT_EQ(c->ingest.sources[1].max_connections_per_peer, 128);
+    EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
+                      "    - {name: a, type: syslog-tcp, port: 1, max_connections_per_peer: 0}\n"),
+              "vigil.yml:3:70: ingest.sources[0].max_connections_per_peer: expected an "
+              "integer 1..1000000");
 }
 
 TEST(ServeConfigTest, UnknownKeysInEverySectionAreRefused) {

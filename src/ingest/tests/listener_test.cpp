@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -13,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "api/certs.h"
@@ -301,6 +304,113 @@ TEST_F(ListenerTest, ConnectionsOverTheLimitAreRefusedAndCounted) {
     ASSERT_TRUE(sink_.WaitFor(3));
     ::close(a);
     ::close(b);
+}
+
+// A TCP connection to 127.0.0.1:port from the loopback address `from` (127.0.0.x: another
+// host as the listener sees it); -1 when it cannot connect.
+int ConnectFrom(const char* from, uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True when the listener closed fd (a read sees the end or an error) within `wait`.
+bool ClosedByPeer(int fd, std::chrono::milliseconds wait) {
+    timeval tv{};
+    tv.tv_sec = wait.count() / 1000;
+    tv.tv_usec = (wait.count() % 1000) * 1000;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char byte = 0;
+    const ssize_t n = ::recv(fd, &byte, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// One host cannot take every connection: over max_connections_per_peer from one address a
+// connection is refused and counted, another host still gets in, and a closed connection gives
+// its slot back.
+TEST_F(ListenerTest, OneAddressCannotTakeEveryConnection) {
+    ListenerOptions o;
+    o.source = "test";
+    o.kind = ListenerOptions::Kind::kTcp;
+    o.max_connections_per_peer = 2;
+    SyslogListener l(o, sink_, counters_);
+    ASSERT_TRUE(l.Start());
+    const int a = ConnectFrom("127.0.0.1", l.port());
+    const int b = ConnectFrom("127.0.0.1", l.port());
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    SendAll(a, "<13>from a\n");
+    SendAll(b, "<13>from b\n");
+    ASSERT_TRUE(sink_.WaitFor(2));
+    const int c = ConnectFrom("127.0.0.1", l.port());
+    ASSERT_GE(c, 0);
+    EXPECT_TRUE(ClosedByPeer(c, 5000ms));  // a third from the same address
+    ::close(c);
+    EXPECT_EQ(counters_.connections_refused.load(), 1u);
+    const int other = ConnectFrom("127.0.0.2", l.port());
+    if (other < 0) GTEST_SKIP() << "cannot bind 127.0.0.2 here";
+    SendAll(other, "<13>from another host\n");
+    ASSERT_TRUE(sink_.WaitFor(3));
+    ::close(a);
+    // a's slot comes back once the listener has seen it close.
+    int d = -1;
+    for (int i = 0; i < 100 && d < 0; ++i) {
+        const int fd = ConnectFrom("127.0.0.1", l.port());
+        ASSERT_GE(fd, 0);
+        SendAll(fd, "<13>from d\n");
+        if (sink_.WaitFor(4, 100ms)) {
+            d = fd;
+        } else {
+            ::close(fd);
+        }
+    }
+    EXPECT_GE(d, 0);
+    EXPECT_EQ(counters_.connections.load(), 4u);
+    ::close(b);
+    ::close(d);
+    ::close(other);
+}
+
+// The idle limit runs from the last message, not the last byte: a sender trickling bytes that
+// end no message is closed, while one sending whole messages as slowly is kept.
+TEST_F(ListenerTest, BytesThatEndNoMessageDoNotKeepAConnectionOpen) {
+    ListenerOptions o;
+    o.source = "test";
+    o.kind = ListenerOptions::Kind::kTcp;
+    o.idle_timeout = 600ms;
+    SyslogListener l(o, sink_, counters_);
+    ASSERT_TRUE(l.Start());
+    const int trickle = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    const int steady = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    ASSERT_GE(trickle, 0);
+    ASSERT_GE(steady, 0);
+    bool closed = false;
+    size_t sent = 0;
+    for (int i = 0; i < 60 && !closed; ++i) {  // 6 s: ten idle limits
+        if (::send(trickle, "x", 1, MSG_NOSIGNAL) != 1) closed = true;
+        SendAll(steady, "<13>steady " + std::to_string(i) + "\n");
+        ++sent;
+        closed = closed || ClosedByPeer(trickle, 100ms);
+    }
+    EXPECT_TRUE(closed);
+    ASSERT_TRUE(sink_.WaitFor(sent));
+    SendAll(steady, "<13>still open\n");
+    EXPECT_TRUE(sink_.WaitFor(sent + 1));
+    EXPECT_FALSE(ClosedByPeer(steady, 50ms));
+    ::close(trickle);
+    ::close(steady);
 }
 
 TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {
