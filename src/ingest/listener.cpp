@@ -44,6 +44,8 @@ std::string PeerName(const asio::ip::address& address, uint16_t port) {
 // Bytes read per call on a stream; a datagram can be up to 64 KiB.
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDatagram = 65535;
+// Datagrams still queued in the kernel that Stop() reads and delivers, at most.
+constexpr int kMaxDrainAtStop = 100000;
 // UDP senders with an audit event open at once (over it, all open events go on), and a UDP
 // group's bound: 256 x 64 KiB held at most, whatever spoofed senders send.
 constexpr size_t kMaxUdpJoiners = 256;
@@ -92,6 +94,8 @@ struct SyslogListener::Impl {
 
     void DoAccept();
     void DoReceive();
+    // One datagram of n bytes in `datagram`, from `sender`.
+    void OnDatagram(size_t n);
 
     // Takes a connection slot for `address`; false when it has max_connections_per_peer.
     bool AdmitPeer(const std::string& address) {
@@ -329,53 +333,59 @@ void SyslogListener::Impl::DoAccept() {
 }
 
 void SyslogListener::Impl::DoReceive() {
-    udp_socket->async_receive_from(
-        asio::buffer(datagram), sender, [this](const beast::error_code& ec, size_t n) {
-            if (stopping || !udp_socket->is_open()) return;
-            if (!ec) {
-                std::string_view dgram(datagram.data(), n);
-                // A datagram is one message; trailing newlines some senders add are dropped.
-                while (!dgram.empty() &&
-                       (dgram.back() == '\n' || dgram.back() == '\0' || dgram.back() == '\r')) {
-                    dgram.remove_suffix(1);
-                }
-                if (dgram.size() > options.max_frame_bytes) {
-                    ++counters.oversized;
-                } else if (dgram.empty()) {
-                    ++counters.malformed;  // no message in it: counted, not stored
-                } else {
-                    std::vector<RawMessage> batch;
-                    const std::string peer = PeerName(sender.address(), sender.port());
-                    // Through a joiner only when the datagram is an audit record or its sender
-                    // has an event open.
-                    if (options.join_audit && (!AuditJoiner::Key(dgram).empty() ||
-                                               udp_open.load(std::memory_order_relaxed) > 0)) {
-                        std::lock_guard lock(udp_mu);
-                        auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
-                        if (added) it->second.CountCutsIn(&counters.audit_cut);
-                        it->second.Add(Message(dgram, peer), batch);
-                        if (!it->second.holding()) udp_joiners.erase(it);
-                        if (udp_joiners.size() > kMaxUdpJoiners) {
-                            // One sender too many: the event that has waited longest goes on
-                            // as it is (the others keep grouping).
-                            auto oldest = std::min_element(udp_joiners.begin(), udp_joiners.end(),
-                                                           [](const auto& a, const auto& b) {
-                                                               return a.second.held_received_ns() <
-                                                                      b.second.held_received_ns();
-                                                           });
-                            oldest->second.Cut(batch);
-                            udp_joiners.erase(oldest);
-                        }
-                        udp_open = udp_joiners.size();
-                        if (!udp_joiners.empty()) ArmUdpFlush();
-                    } else {
-                        batch.push_back(Message(dgram, peer));
-                    }
-                    if (!Offer(batch)) counters.refused += batch.size();  // UDP cannot push back
-                }
-            }
-            DoReceive();
-        });
+    udp_socket->async_receive_from(asio::buffer(datagram), sender,
+                                   [this](const beast::error_code& ec, size_t n) {
+                                       // A datagram read is delivered even while stopping (Stop
+                                       // runs this handler when it read one as its operation
+                                       // started, after the threads were stopped).
+                                       if (!ec) OnDatagram(n);
+                                       if (stopping || !udp_socket->is_open()) return;
+                                       DoReceive();
+                                   });
+}
+
+void SyslogListener::Impl::OnDatagram(size_t n) {
+    std::string_view dgram(datagram.data(), n);
+    // A datagram is one message; trailing newlines some senders add are dropped.
+    while (!dgram.empty() &&
+           (dgram.back() == '\n' || dgram.back() == '\0' || dgram.back() == '\r')) {
+        dgram.remove_suffix(1);
+    }
+    if (dgram.size() > options.max_frame_bytes) {
+        ++counters.oversized;
+        return;
+    }
+    if (dgram.empty()) {
+        ++counters.malformed;  // no message in it: counted, not stored
+        return;
+    }
+    std::vector<RawMessage> batch;
+    const std::string peer = PeerName(sender.address(), sender.port());
+    // Through a joiner only when the datagram is an audit record or its sender has an event
+    // open.
+    if (options.join_audit &&
+        (!AuditJoiner::Key(dgram).empty() || udp_open.load(std::memory_order_relaxed) > 0)) {
+        std::lock_guard lock(udp_mu);
+        auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
+        if (added) it->second.CountCutsIn(&counters.audit_cut);
+        it->second.Add(Message(dgram, peer), batch);
+        if (!it->second.holding()) udp_joiners.erase(it);
+        if (udp_joiners.size() > kMaxUdpJoiners) {
+            // One sender too many: the event that has waited longest goes on as it is (the
+            // others keep grouping).
+            auto oldest = std::min_element(
+                udp_joiners.begin(), udp_joiners.end(), [](const auto& a, const auto& b) {
+                    return a.second.held_received_ns() < b.second.held_received_ns();
+                });
+            oldest->second.Cut(batch);
+            udp_joiners.erase(oldest);
+        }
+        udp_open = udp_joiners.size();
+        if (!udp_joiners.empty()) ArmUdpFlush();
+    } else {
+        batch.push_back(Message(dgram, peer));
+    }
+    if (!Offer(batch)) counters.refused += batch.size();  // UDP cannot push back
 }
 
 // Called with udp_mu held.
@@ -507,10 +517,19 @@ void SyslogListener::Stop() {
     for (auto& t : s.threads) t.join();
     s.threads.clear();
     if (s.udp_socket) {
-        // After the io threads: nothing else uses the socket, and the last drops are counted
-        // before it closes (a handler posted before stop() may never run).
-        s.SampleKernelDrops();
+        // After the io threads: nothing else uses the socket. The datagrams the kernel still
+        // holds were received: they are read and delivered rather than lost with the socket
+        // (bounded: a sender flooding the port does not hold the stop up), and the last drops
+        // are counted before it closes (a handler posted before stop() may never run).
+        s.ioc.restart();
+        s.ioc.poll();  // a receive that completed at once (asio reads before it waits)
         beast::error_code ec;
+        s.udp_socket->non_blocking(true, ec);
+        for (int i = 0; !ec && i < kMaxDrainAtStop; ++i) {
+            const size_t n = s.udp_socket->receive_from(asio::buffer(s.datagram), s.sender, 0, ec);
+            if (!ec) s.OnDatagram(n);
+        }
+        s.SampleKernelDrops();
         s.udp_socket->close(ec);
         s.FlushUdpJoiners(/*all=*/true);  // their records were received
     }

@@ -425,21 +425,63 @@ TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {
 
 // UDP cannot push back: while the listener is held up, the kernel drops what its receive buffer
 // cannot hold. Those drops are counted too, so every datagram sent is accounted for.
+// A sink that takes nothing until released: the listener's thread waits in Offer().
+class HeldSink : public Sink {
+public:
+    bool Offer(std::vector<RawMessage>& batch) override {
+        std::unique_lock lock(mu);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return released; });
+        taken += batch.size();
+        batch.clear();
+        return true;
+    }
+    void Release() {
+        std::lock_guard lock(mu);
+        released = true;
+        cv.notify_all();
+    }
+    bool WaitEntered() {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, 5s, [&] { return entered; });
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false;
+    bool released = false;
+    size_t taken = 0;
+};
+
+// Datagrams the kernel still holds when the listener stops were received: they are delivered,
+// not closed away with the socket.
+TEST_F(ListenerTest, UdpDatagramsQueuedAtStopAreDelivered) {
+    HeldSink sink;
+    ListenerOptions o;
+    o.source = "test";
+    o.kind = ListenerOptions::Kind::kUdp;
+    SyslogListener l(o, sink, counters_);
+    ASSERT_TRUE(l.Start());
+    const int fd = api::testing::ConnectLoopback(l.port(), SOCK_DGRAM);
+    ASSERT_GE(fd, 0);
+    constexpr uint64_t kSent = 50;
+    for (uint64_t i = 0; i < kSent; ++i) {
+        const std::string dgram = "<13>queued " + std::to_string(i);
+        ::send(fd, dgram.data(), dgram.size(), 0);
+    }
+    ::close(fd);
+    ASSERT_TRUE(sink.WaitEntered());  // the first is being offered, the rest are queued
+    std::thread stopper([&] { l.Stop(); });
+    std::this_thread::sleep_for(200ms);  // Stop is waiting for the listener's thread
+    sink.Release();
+    stopper.join();
+    EXPECT_EQ(counters_.received.load(), kSent);
+    EXPECT_EQ(sink.taken, kSent);
+    EXPECT_EQ(counters_.kernel_drops.load(), 0u);
+}
+
 TEST_F(ListenerTest, UdpDatagramsTheKernelDropsAreCounted) {
-    class HeldSink : public Sink {
-    public:
-        bool Offer(std::vector<RawMessage>& batch) override {
-            std::unique_lock lock(mu);
-            cv.wait(lock, [&] { return released; });
-            taken += batch.size();
-            batch.clear();
-            return true;
-        }
-        std::mutex mu;
-        std::condition_variable cv;
-        bool released = false;
-        size_t taken = 0;
-    } sink;
+    HeldSink sink;
     ListenerOptions o;
     o.source = "test";
     o.kind = ListenerOptions::Kind::kUdp;
@@ -451,11 +493,7 @@ TEST_F(ListenerTest, UdpDatagramsTheKernelDropsAreCounted) {
     constexpr uint64_t kSent = 20000;  // far more than the receive buffer holds
     for (uint64_t i = 0; i < kSent; ++i) ::send(fd, dgram.data(), dgram.size(), 0);
     ::close(fd);
-    {
-        std::lock_guard lock(sink.mu);
-        sink.released = true;
-    }
-    sink.cv.notify_all();
+    sink.Release();
     // Until what the socket held is read (received still for 100 ms); then Stop counts the
     // drops, whether or not the listener's once-a-second sample has come yet.
     for (uint64_t seen = ~0ULL, i = 0; i < 500 && counters_.received != seen; ++i) {
