@@ -261,7 +261,7 @@ struct IngestPipeline::Impl {
                     std::lock_guard lock(src->samples_mu);
                     if (src->samples.size() == kMaxSamples) src->samples.pop_front();
                     src->samples.push_back(st.error().message + ": " +
-                                           m.bytes.substr(0, kMaxSampleBytes));
+                                           std::string(CutUtf8(m.bytes, kMaxSampleBytes)));
                 }
             } else if (src) {
                 ++src->parsed;
@@ -299,7 +299,7 @@ struct IngestPipeline::Impl {
                 d.rule_id = rule.meta.id;
                 d.rule_title = rule.meta.title;
                 d.level = std::string(detect::LevelName(rule.meta.level));
-                d.time_ns = se.event.time_ns;
+                d.time_ns = store.SearchTime(se);  // not the sender's claim (see SearchTime)
                 d.event_ids.push_back(se.id);
                 found.dets.push_back(std::move(d));
                 found.det_sources.push_back(src);
@@ -434,7 +434,7 @@ struct IngestPipeline::Impl {
                 }
                 if (!group.empty()) d.rule_title += " (" + group + ")";
                 d.level = std::string(detect::LevelName(hit.rule->meta.level));
-                d.time_ns = hit.last_ns;
+                d.time_ns = store.SearchTime(se);  // the completing event, as filed
                 for (uint64_t seq : hit.event_sequences) {
                     auto it = std::lower_bound(
                         corr_ids.begin(), corr_ids.end(), seq,
