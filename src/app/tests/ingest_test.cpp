@@ -491,6 +491,35 @@ TEST_F(IngestTest, ASendersClaimedTimeHidesNoDetectionAndReordersNoSearch) {
     EXPECT_EQ(r.status, 400) << r.body;
 }
 
+// A malformed line's sample is raw log text (a password typed as a user name, a card number):
+// the status shows it only to a caller who may read events. Every role may read the status.
+TEST_F(IngestTest, MalformedSamplesAreOnlyForThoseWhoMayReadEvents) {
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    HttpReply intake = PostEvents(IngestToken(manager), "{\"user\":\"Hunter2-secret\"\n");
+    ASSERT_EQ(intake.status, 202) << intake.body;
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    json status;
+    for (int i = 0; i < 200; ++i) {
+        status = Json(Get("/api/v1/ingest/status", &analyst));
+        if (status.dump().find("Hunter2-secret") != std::string::npos) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_NE(status.dump().find("Hunter2-secret"), std::string::npos) << status.dump();
+    EXPECT_FALSE(status.contains("samples_withheld"));
+    for (auth::Role role :
+         {auth::Role::kViewer, auth::Role::kAuditor, auth::Role::kAdministrator}) {
+        Browser b = FullSession("r" + std::to_string(static_cast<int>(role)), role);
+        HttpReply r = Get("/api/v1/ingest/status", &b);
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(r.body.find("Hunter2-secret"), std::string::npos) << r.body;
+        EXPECT_EQ(Json(r)["samples_withheld"], true) << r.body;
+        r = Get("/api/v1/system/status", &b);  // the platform's status carries the ingestion's
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_NE(r.body.find("samples_withheld"), std::string::npos) << r.body;
+        EXPECT_EQ(r.body.find("Hunter2-secret"), std::string::npos) << r.body;
+    }
+}
+
 // What a body holds follows its Content-Type, and each event is stored as it was sent. A JSON
 // bomb of any depth is one malformed event, not a crash.
 TEST_F(IngestTest, IntakeBodiesFollowTheirContentTypeAndKeepEachEventAsSent) {
@@ -637,6 +666,8 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
         WaitQuiet(now_, [](const json& s) { return s["received"] == 1 && s["silent"] == false; });
     ASSERT_FALSE(quiet.is_null()) << "the source stayed silent after a message";
     EXPECT_EQ(SilentDetections().size(), 1u);
+    const json last_received = quiet["last_received_at"];
+    ASSERT_TRUE(last_received.is_string()) << quiet.dump();
 
     // A new silence is a new detection.
     now_ += 61 * kSecond;
@@ -653,6 +684,8 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     quiet = WaitQuiet(now_, any);
     ASSERT_FALSE(quiet.is_null());
     EXPECT_EQ(quiet["silent"], true);
+    // When the source last sent is still known (it said "never").
+    EXPECT_EQ(quiet["last_received_at"], last_received);
     now_ += 61 * kSecond;
     quiet = WaitQuiet(now_, any);
     ASSERT_FALSE(quiet.is_null());
