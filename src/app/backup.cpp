@@ -631,7 +631,20 @@ struct SourceEntry {
     bool dir = false;
     bool database = false;
     uint32_t mode = 0;
+    std::shared_ptr<Fd> fd;  // a file that is not a database: opened before the snapshots
 };
+
+// The order the databases are copied in. One that names rows of another is copied before it,
+// so every row it names is in the later copy: the platform's state first, then the detections
+// and the correlation feed (they name events), then the day partitions of events.
+// Files other than the ingest state held open at once while the databases are copied.
+constexpr size_t kMaxFilesOpenedFirst = 256;
+
+int SnapshotRank(const SourceEntry& e) {
+    if (e.rel == "events/detections.db" || e.rel == "run/correlation-feed.db") return 1;
+    if (e.rel.starts_with("events/")) return 2;
+    return 0;
+}
 
 bool IsSqliteSidecar(std::string_view name) {
     return EndsWith(name, ".db-wal") || EndsWith(name, ".db-shm") || EndsWith(name, ".db-journal");
@@ -674,7 +687,9 @@ Result<std::vector<SourceEntry>> Collect(const fs::path& dir, const std::set<fs:
         entry.source = path;
         if (is_dir) {
             entry.dir = true;
-            entry.mode = static_cast<uint32_t>(link.permissions()) & 0777;
+            // The data directory is the owner's: a directory made under a loose umask by an
+            // older version is restored 0700.
+            entry.mode = static_cast<uint32_t>(link.permissions()) & 0700;
             entries.push_back(std::move(entry));
             continue;
         }
@@ -689,6 +704,7 @@ Result<std::vector<SourceEntry>> Collect(const fs::path& dir, const std::set<fs:
         }
         entry.mode = static_cast<uint32_t>(target.permissions()) & 0777;
         entry.database = EndsWith(name, ".db");
+        if (entry.database) entry.mode &= 0600;  // databases hold events and secrets: 0600
         entries.push_back(std::move(entry));
     }
     if (ec)
@@ -709,7 +725,9 @@ Result<std::vector<SourceEntry>> Collect(const fs::path& dir, const std::set<fs:
 
 Status StreamFile(ChunkWriter& writer, const SourceEntry& entry, uint64_t& size,
                   std::string& sha256, const BackupOptions& options) {
-    Fd fd(::open(entry.source.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd own;
+    if (!entry.fd) own = Fd(::open(entry.source.c_str(), O_RDONLY | O_CLOEXEC));
+    const Fd& fd = entry.fd ? *entry.fd : own;
     if (fd.get() < 0) {
         return Errno(errno == EACCES ? Code::kPermissionDenied : Code::kUnavailable,
                      "cannot read " + entry.source.string());
@@ -749,14 +767,50 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
     auto entries = Collect(dir, exclude, result.skipped);
     if (!entries) return tl::unexpected(std::move(entries.error()));
 
-    // A consistent copy of every database, all taken before the archive is written so they
-    // are close together in time. The copies stay inside the (private) data directory.
+    // The archive is the data directory as of one moment even while serve runs. Files that are
+    // not databases are opened first: the ingest state among them (tail offsets, the spool and
+    // its position) only trails what the event store holds, and an open file is read as it was
+    // when a later rename replaced it or a consumed spool segment was deleted. A file gone
+    // between the listing and its opening (a spool segment consumed meanwhile) was not there.
+    // Other files (configuration, keys) past a bound are opened when archived, not all at once.
+    size_t opened = 0;
+    for (auto it = entries->begin(); it != entries->end();) {
+        const bool ingest_state = it->rel.starts_with("spool/") || it->rel.starts_with("run/") ||
+                                  it->rel.starts_with("tail-");
+        if (it->dir || it->database || (!ingest_state && opened >= kMaxFilesOpenedFirst)) {
+            ++it;
+            continue;
+        }
+        ++opened;
+        auto fd = std::make_shared<Fd>(::open(it->source.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd->get() < 0 && errno == ENOENT) {
+            it = entries->erase(it);
+            continue;
+        }
+        if (fd->get() < 0) {
+            return Errno(errno == EACCES ? Code::kPermissionDenied : Code::kUnavailable,
+                         "cannot read " + it->source.string());
+        }
+        it->fd = std::move(fd);
+        ++it;
+    }
+    // Then a consistent copy of every database, after those files, in SnapshotRank order, all
+    // before the archive is written so they are close together in time. The copies stay
+    // inside the (private) data directory.
+    std::vector<SourceEntry*> databases_in_order;
+    for (SourceEntry& entry : *entries) {
+        if (entry.database) databases_in_order.push_back(&entry);
+    }
+    std::stable_sort(databases_in_order.begin(), databases_in_order.end(),
+                     [](const SourceEntry* a, const SourceEntry* b) {
+                         return SnapshotRank(*a) < SnapshotRank(*b);
+                     });
     auto staging = MakePrivateDir(dir / ".backup-staging-");
     if (!staging) return tl::unexpected(std::move(staging.error()));
     RemoveGuard staging_guard(*staging);
     size_t db_index = 0;
-    for (SourceEntry& entry : *entries) {
-        if (!entry.database) continue;
+    for (SourceEntry* db_entry : databases_in_order) {
+        SourceEntry& entry = *db_entry;
         if (options.cancelled && options.cancelled()) {
             return MakeError(Code::kCancelled, "interrupted");
         }

@@ -240,6 +240,12 @@ Result<std::unique_ptr<DiskSpool>> DiskSpool::Open(SpoolOptions options) {
             ++it;
         }
     }
+    // The committed segment itself is gone: it was consumed and deleted, and this is a copy of
+    // the spool (a backup) whose position was taken after that. What remains is unconsumed
+    // from its start; a position inside a segment that is not there would skip new records.
+    if (s.committed.segment != 0 && !s.segments.contains(s.committed.segment)) {
+        s.committed = {s.segments.empty() ? s.committed.segment : s.segments.begin()->first, 0};
+    }
     // Cut torn tails (a crash mid-append) so appends continue after the last whole record.
     for (auto& [n, size] : s.segments) {
         auto scanned = s.Scan(n, n == s.committed.segment ? s.committed.offset : 0);

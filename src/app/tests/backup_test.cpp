@@ -311,6 +311,39 @@ TEST_F(BackupTest, ConsistentWhileTheAuditTrailIsWritten) {
     EXPECT_EQ(report->audit_findings, 0u);
 }
 
+// The ingest state is taken before the databases are copied, as it was at that moment: serve
+// deleting a consumed spool segment or replacing the tail offsets while the databases are copied
+// neither fails the backup nor puts offsets ahead of the stored events into it (lines lost
+// after a restore).
+TEST_F(BackupTest, TheIngestStateIsTakenBeforeTheDatabases) {
+    fs::create_directories(dir_ / "spool");
+    WriteFile(dir_ / "spool/seg-00000001.spool", "segment one");
+    WriteFile(dir_ / "spool/spool.pos", "1 0\n");
+    WriteFile(dir_ / "tail-web.offsets", "offsets before");
+    // Made under umask 022 by an older serve: restored as the owner's only.
+    fs::permissions(dir_ / "state.db", fs::perms(0644));
+    fs::permissions(dir_ / "spool", fs::perms(0755));
+    bool changed = false;
+    auto made = Backup(root_ / "live.vbk", Pass(), [&] {
+        if (!changed) {  // while the first database is copied, as serve goes on
+            changed = true;
+            fs::remove(dir_ / "spool/seg-00000001.spool");
+            WriteFile(dir_ / "spool/seg-00000002.spool", "segment two");
+            WriteFile(dir_ / "tail-web.offsets.tmp", "offsets after");
+            fs::rename(dir_ / "tail-web.offsets.tmp", dir_ / "tail-web.offsets");
+        }
+        return false;
+    });
+    ASSERT_TRUE(changed);
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_TRUE(Restore(root_ / "live.vbk", root_ / "restored", Pass()));
+    EXPECT_EQ(ReadFile(root_ / "restored/spool/seg-00000001.spool"), "segment one");
+    EXPECT_EQ(ReadFile(root_ / "restored/tail-web.offsets"), "offsets before");
+    EXPECT_FALSE(fs::exists(root_ / "restored/spool/seg-00000002.spool"));
+    EXPECT_EQ(fs::status(root_ / "restored/state.db").permissions(), fs::perms(0600));
+    EXPECT_EQ(fs::status(root_ / "restored/spool").permissions(), fs::perms(0700));
+}
+
 TEST_F(BackupTest, WrongPassphraseIsAClearErrorAndRestoreLeavesTargetAlone) {
     ASSERT_TRUE(Backup(root_ / "a.vbk", Pass()));
     auto report = Verify(root_ / "a.vbk", Pass("not the right passphrase"));

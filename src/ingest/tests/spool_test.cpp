@@ -229,6 +229,26 @@ TEST_F(SpoolTest, ReopenResumesAfterTheCommittedPositionAndReplaysTheUncommitted
     EXPECT_EQ(ids.back(), "id-49");
 }
 
+// A copy of the spool (a backup) can hold a position in a segment that was consumed and deleted
+// before the copy was taken: the segments that are there are read from their start, and new
+// records are not skipped.
+TEST_F(SpoolTest, APositionInASegmentThatIsGoneSkipsNothing) {
+    {
+        auto s = Open(1 << 30, 1 << 20);
+        ASSERT_TRUE(s->Append(Batch(0, 10)));
+    }
+    // As a backup copied it: the position names segment 7 at byte 500, which is not there.
+    {
+        std::ofstream pos(dir_ / "spool.pos", std::ios::trunc);
+        pos << "7 500\n";
+    }
+    auto s = Open();
+    ASSERT_TRUE(s->Append(Batch(10, 5)));
+    auto ids = Drain(*s);
+    ASSERT_EQ(ids.size(), 5u);  // segment 1 (before 7) was consumed; the new ones all come
+    EXPECT_EQ(ids.front(), "id-10");
+}
+
 TEST_F(SpoolTest, ATornTailIsCutAtOpenAndAppendsContinue) {
     {
         auto s = Open();
