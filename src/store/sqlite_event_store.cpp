@@ -640,7 +640,7 @@ Result<std::optional<bool>> ScanCandidates(Database& db, const SearchQuery& q,
     // +time_ns: the rowid range drives the read, never the time index.
     sql += " WHERE seq >= ?1 AND seq <= ?2 AND +time_ns >= ?3 AND +time_ns < ?4";
     if (range.before) sql += " AND +time_ns <= ?5 AND (+time_ns < ?5 OR seq < ?6)";
-    if (!q.text.empty()) sql += " AND raw LIKE ?7 ESCAPE '\\'";
+    if (!q.text.empty()) sql += " AND " + TextMatchCondition(7);
     auto read = db.Prepare(sql);
     if (!read) return Fail(read, "searching");
     std::vector<std::pair<int64_t, int64_t>> hits;  // (time_ns, seq)
@@ -778,7 +778,7 @@ Result<bool> ScanPartition(Database& db, const SearchQuery& q, const ScanRange& 
             sql += "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5) OR ";
         sql += "seq > (SELECT value FROM events_meta WHERE key = 'fts_upto'))";
     }
-    if (text) sql += " AND raw LIKE ?6 ESCAPE '\\'";
+    if (text) sql += " AND " + TextMatchCondition(6);
     sql += " ORDER BY time_ns DESC, seq DESC";
     auto stmt = db.Prepare(sql);
     if (!stmt) return Fail(stmt, "searching");
@@ -1112,7 +1112,14 @@ Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t m
         } else {
             doc.push_back(kRowBreak);
         }
-        doc.append((*read)->ColumnView(kRaw));
+        const std::string_view raw = (*read)->ColumnView(kRaw);
+        doc.append(raw);
+        // JSON's escapes decoded (text_index.h): the text a search also matches.
+        if (raw.find('\\') != std::string_view::npos) {
+            if (std::string decoded = DecodeJsonEscapes(raw); decoded != raw) {
+                doc.append(1, kRowBreak).append(decoded);
+            }
+        }
         if (b >= indexes->exact_blk) {
             AppendExactValues(**read, doc);
         } else if (b >= indexes->values_blk) {

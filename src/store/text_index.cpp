@@ -309,6 +309,51 @@ int Tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, int size, T
 
 fts5_tokenizer g_api_tokenizer = {Create, Delete, Tokenize};
 
+void JsonTextFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    if (!p) return sqlite3_result_null(ctx);
+    const std::string out =
+        DecodeJsonEscapes(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
+int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of "\uXXXX" at s[i], or -1.
+int32_t CodeUnitAt(std::string_view s, size_t i) {
+    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    int32_t v = 0;
+    for (size_t k = 2; k < 6; ++k) {
+        const int d = HexDigit(s[i + k]);
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+        out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+}
+
 void ExactValueFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     std::string_view parts[2];
     for (int i = 0; i < argc && i < 2; ++i) {
@@ -321,6 +366,81 @@ void ExactValueFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 }  // namespace
+
+std::string DecodeJsonEscapes(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    size_t i = 0;
+    while (i < raw.size()) {
+        const size_t slash = raw.find('\\', i);
+        if (slash == std::string_view::npos || slash + 1 >= raw.size()) {
+            out.append(raw.substr(i));
+            break;
+        }
+        out.append(raw.substr(i, slash - i));
+        const char c = raw[slash + 1];
+        i = slash + 2;
+        switch (c) {
+            case '"':
+                out.push_back('"');
+                break;
+            case '\\':
+                out.push_back('\\');
+                break;
+            case '/':
+                out.push_back('/');
+                break;
+            case 'n':
+                out.push_back('\n');
+                break;
+            case 'r':
+                out.push_back('\r');
+                break;
+            case 't':
+                out.push_back('\t');
+                break;
+            case 'b':
+                out.push_back('\b');
+                break;
+            case 'f':
+                out.push_back('\f');
+                break;
+            case 'u': {
+                const int32_t unit = CodeUnitAt(raw, slash);
+                if (unit <= 0) {  // not an escape, or NUL: kept as written
+                    out.append(raw.substr(slash, 2));
+                    break;
+                }
+                i = slash + 6;
+                uint32_t cp = static_cast<uint32_t>(unit);
+                if (unit >= 0xd800 && unit <= 0xdbff) {
+                    const int32_t low = CodeUnitAt(raw, i);
+                    if (low >= 0xdc00 && low <= 0xdfff) {
+                        cp = 0x10000 + ((static_cast<uint32_t>(unit) - 0xd800) << 10) +
+                             (static_cast<uint32_t>(low) - 0xdc00);
+                        i += 6;
+                    } else {
+                        cp = 0xfffd;
+                    }
+                } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+                    cp = 0xfffd;
+                }
+                AppendUtf8(out, cp);
+                break;
+            }
+            default:
+                out.append(raw.substr(slash, 2));
+        }
+    }
+    return out;
+}
+
+std::string TextMatchCondition(int param) {
+    const std::string p = "?" + std::to_string(param);
+    return "(raw LIKE " + p +
+           " ESCAPE '\\' OR (instr(raw, '\\') > 0 AND vigil_json_text(raw) LIKE " + p +
+           " ESCAPE '\\'))";
+}
 
 Status RegisterTextTokenizer(Database& db) {
     sqlite3* handle = db.handle();
@@ -344,6 +464,10 @@ Status RegisterTextTokenizer(Database& db) {
                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
                                     ExactValueFunction, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, "vigil_exact_value"));
+    rc = sqlite3_create_function_v2(handle, "vigil_json_text", 1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                    JsonTextFunction, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return tl::unexpected(SqliteError(handle, rc, "vigil_json_text"));
     return Ok();
 }
 

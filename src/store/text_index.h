@@ -44,9 +44,20 @@ std::string ExactValueQuery(std::string_view name, std::string_view value);
 // byte included, is a character of its own.
 std::vector<size_t> CharStarts(std::string_view s);
 
+// raw with its JSON string escapes decoded (\uXXXX with surrogate pairs, \", \\, \/, \n,
+// \r, \t, \b, \f; a lone surrogate becomes U+FFFD; anything else is kept). A text search
+// matches this too, so 登录失败 finds {"msg":"\u767b\u5f55\u5931\u8d25"} (the default of
+// Python's json.dumps) and <script> finds Go's \u003cscript\u003e. The decoded values are in
+// the index already (a field's value that is not a piece of the raw text).
+std::string DecodeJsonEscapes(std::string_view raw);
+// The SQL condition of a text search on the row's raw text, the LIKE pattern in parameter
+// ?param: the raw text matches, or it holds a backslash and its decoded form matches.
+std::string TextMatchCondition(int param);
+
 // Makes the tokenizer known to this connection; every connection that writes, reads or
-// creates a partition's block index needs it. Also the SQL function
-// vigil_exact_value(name, value), the token (for checking an index against a fresh one).
+// creates a partition's block index needs it. Also the SQL functions
+// vigil_exact_value(name, value), the token (for checking an index against a fresh one), and
+// vigil_json_text(raw) (DecodeJsonEscapes).
 Status RegisterTextTokenizer(Database& db);
 
 }  // namespace vigil::store

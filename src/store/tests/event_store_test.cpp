@@ -1158,6 +1158,41 @@ TEST(EventStore, HostileEventsStayBounded) {
     EXPECT_EQ(page->hits[1].event.event.message.size(), kMaxStoredRawBytes);
 }
 
+// JSON that escapes what is not ASCII (Python's json.dumps by default; Go escapes < and >) is
+// found by the text as people read it, before and after the text index has the rows; a
+// backslash that is no escape is still found as written.
+TEST(EventStore, TextSearchReadsJsonEscapes) {
+    TempDir dir;
+    OpenEventStoreOptions o;
+    o.clock = [] { return kDay0 + kHour; };
+    auto store = SqliteEventStore::Open(dir.path(), o);
+    ASSERT_TRUE(store.has_value());
+    const std::string json =
+        R"({"msg":"\u7528\u6237\u767b\u5f55\u5931\u8d25","ua":"\u003cscript\u003e","e":"\ud83d\ude00 \"q\""})";
+    const std::string path = R"(opened C:\new\test.txt)";
+    std::vector<StoredEvent> batch = {
+        MakeEvent(kDay0 + kSec, json,
+                  {{"msg", "用户登录失败"}, {"ua", "<script>"}, {"e", "😀 \"q\""}}),
+        MakeEvent(kDay0 + 2 * kSec, path)};
+    ASSERT_TRUE((*store)->Append(batch));
+    auto check = [&](const char* when) {
+        for (const char* text : {"登录失败", "失败", "<script>", "😀", "\"q\"", "<SCRIPT"}) {
+            EXPECT_EQ(FindText(**store, text), std::vector<std::string>{json}) << text << when;
+        }
+        EXPECT_EQ(FindText(**store, R"(C:\new\test)"), std::vector<std::string>{path}) << when;
+        EXPECT_EQ(FindText(**store, R"(\u767b)"), std::vector<std::string>{json}) << when;
+        EXPECT_TRUE(FindText(**store, "登录成功").empty()) << when;
+    };
+    check(" (before the index)");
+    for (int i = 0; i < 500; ++i) {
+        auto stats = (*store)->Stats();
+        ASSERT_TRUE(stats.has_value());
+        if (stats->partitions.size() == 1 && stats->partitions[0].unindexed == 0) break;
+        usleep(10000);
+    }
+    check(" (indexed)");
+}
+
 TEST(EventStore, BackgroundIndexerCatchesUp) {
     TempDir dir;
     OpenEventStoreOptions o;
