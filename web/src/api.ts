@@ -37,6 +37,16 @@ export function setUnauthorizedHandler(handler: () => void): void {
 export interface RequestOptions {
   // The sign-in call answers 401 for a wrong password: that is not an expired session.
   expect401?: boolean;
+  // Numbers whose JSON text a JS number cannot give back (1.0, 1e3, an integer beyond 2^53)
+  // come as that text, a string: for values shown and searched for as they were logged.
+  exactNumbers?: boolean;
+}
+
+// JSON.parse's reviver is given the source text of each primitive (Chromium 114 and later);
+// without it numbers stay numbers.
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return String(value) === context.source ? value : context.source;
 }
 
 export async function request<T>(
@@ -64,7 +74,7 @@ export async function request<T>(
   let data: unknown = null;
   if (text) {
     try {
-      data = JSON.parse(text);
+      data = options.exactNumbers ? JSON.parse(text, keepNumberText) : JSON.parse(text);
     } catch {
       data = null;
     }
@@ -85,7 +95,7 @@ export async function request<T>(
   return data as T;
 }
 
-export const get = <T>(path: string) => request<T>('GET', path);
+export const get = <T>(path: string, options?: RequestOptions) => request<T>('GET', path, undefined, options);
 export const post = <T>(path: string, body?: unknown, options?: RequestOptions) =>
   request<T>('POST', path, body, options);
 export const put = <T>(path: string, body?: unknown) => request<T>('PUT', path, body);
@@ -230,8 +240,10 @@ export interface IngestStatus {
   sources: IngestSource[];
 }
 
-// A field's value as the event store gives it: repeated names come as arrays.
-export type FieldValue = string | number | boolean | null | FieldValue[];
+// A field's value as the event store gives it: dotted names nest ({"source": {"ip": "…"}} for
+// source.ip), repeated names come as arrays (the values, then the object of the longer names
+// when a name has both). Numbers JS cannot hold exactly come as strings.
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [name: string]: FieldValue };
 
 // GET /api/v1/events
 export interface StoredEvent {

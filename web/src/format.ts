@@ -53,8 +53,10 @@ export function localInputToUtc(value: string): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
 }
 
-// A count with the language's digit grouping: 12,345.
-export function num(n: number | null | undefined): string {
+// A count with the language's digit grouping: 12,345. A count beyond 2^53 comes as a string of
+// digits, grouped as exactly.
+export function num(n: number | string | null | undefined): string {
+  if (typeof n === 'string') return /^-?\d+$/.test(n) ? BigInt(n).toLocaleString(lang()) : n;
   return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString(lang()) : '—';
 }
 

@@ -495,6 +495,83 @@ test('leaving the sources page stops its refresh', { skip }, async () => {
   assert.deepEqual(asked, []);
 });
 
+// ---- fields, times and text as logged ---------------------------------------------------------
+
+// Sends `lines` (strings, or Buffers for bytes that are not UTF-8) over HTTP and waits until the
+// server has stored them all.
+async function ingest(lines) {
+  const before = (await ingestStatus()).stored_total;
+  const body = Buffer.concat(lines.map((l) => Buffer.concat([Buffer.isBuffer(l) ? l : Buffer.from(l), Buffer.from('\n')])));
+  const response = await api.fetch('/api/v1/events', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ingestToken}`, 'Content-Type': 'application/x-ndjson' },
+    data: body,
+  });
+  assert.equal(response.status(), 202, await response.text());
+  await waitFor('the events stored', async () => (await ingestStatus()).stored_total >= before + lines.length);
+}
+
+// Opens the first row of the search shown and returns its detail.
+async function openFirstRow() {
+  await page.locator('[data-testid="ev-row"]').first().click();
+  const detail = page.locator('[data-testid="ev-detail"]:visible');
+  await detail.locator('[data-testid="ev-message"]').waitFor();
+  return detail;
+}
+
+// The detail's field table as { dotted name: [values as shown] }.
+const fieldTable = (detail) => detail.locator('[data-testid="ev-fields"]').evaluate((table) =>
+  Object.fromEntries([...table.querySelectorAll('tr')].map((tr) => [
+    tr.querySelector('td.field-name').textContent,
+    [...tr.querySelectorAll('td:last-child > *')].map((el) => el.textContent),
+  ])));
+
+// Nested JSON (ECS style): the store nests dotted names ({"source":{"ip":…}}), a repeated name
+// comes as an array; numbers must stay as the server wrote them: an integer past 2^53, and 1e21,
+// which the server writes 1e+21 (JS would say 1e21).
+const NESTED = '{"message":"nested ecs event","app":"nested","source":{"ip":"198.51.100.7","port":4444},' +
+  '"user":{"name":"alice","roles":["dba","ops"]},"txn":12345678901234567890,"big":1e21}';
+
+test('event detail: nested fields under their dotted names, a value clicked filters on exactly it', { skip }, async () => {
+  await ingest([NESTED, Buffer.from('{"message":"bad bytes in value","app":"badutf","user":"ad\xffmin"}', 'latin1')]);
+  await page.goto(`${URL}/#/events?range=1h&f.app=nested`);
+  await searched(1);
+  const detail = await openFirstRow();
+  assert.doesNotMatch(await detail.innerText(), /\[object Object\]/);
+  const fields = await fieldTable(detail);
+  assert.deepEqual(fields['source.ip'], ['198.51.100.7']);
+  assert.deepEqual(fields['source.port'], ['4444']);
+  assert.deepEqual(fields['user.name'], ['alice']);
+  assert.deepEqual(fields['user.roles'], ['dba', 'ops']);
+  assert.deepEqual(fields.txn, ['12345678901234567890']);
+  assert.deepEqual(fields.big, ['1e+21']);
+  assert.equal(fields.source, undefined);
+  await shot('27-event-nested-fields');
+
+  // A click: the dotted name and the exact value, which the server finds.
+  await detail.locator('[data-testid="ev-value-source.ip"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters, ['app=nested', 'source.ip=198.51.100.7']);
+  assert.match(hash(), /&f\.app=nested&f\.source\.ip=198\.51\.100\.7$/);
+  await (await openFirstRow()).locator('[data-testid="ev-value-txn"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters, ['app=nested', 'source.ip=198.51.100.7', 'txn=12345678901234567890']);
+  await (await openFirstRow()).locator('[data-testid="ev-value-user.roles"]', { hasText: 'ops' }).click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters.at(-1), 'user.roles=ops');
+  await (await openFirstRow()).locator('[data-testid="ev-value-big"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters.at(-1), 'big=1e+21');
+
+  // A line that is not UTF-8: stored with the decoder's reason, readable.
+  await page.goto(`${URL}/#/events?range=1h&q=${encodeURIComponent('bad bytes in value')}`);
+  await searched(1);
+  const bad = await fieldTable(await openFirstRow());
+  assert.equal(bad['vigil.decode_error']?.length, 1, JSON.stringify(bad));
+  assert.match(bad['vigil.decode_error'][0], /\w+ \w+/);
+  assert.doesNotMatch(JSON.stringify(bad), /object Object/);
+});
+
 test('no CSP violation or script error in the whole run', { skip }, () => {
   assert.deepEqual(problems, []);
 });

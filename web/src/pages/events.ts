@@ -6,7 +6,7 @@
 import {
   ApiError, type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
-import { h, replace, svg } from '../dom';
+import { type Child, h, replace, svg } from '../dom';
 import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput } from '../format';
 import { type Key, t, tMaybe } from '../i18n';
 import type { PageContext } from '../main';
@@ -140,10 +140,27 @@ const LEVEL_BADGE: Record<string, 'bad' | 'warn' | 'neutral'> = {
   critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', informational: 'neutral',
 };
 
-function values(v: FieldValue): string[] {
-  if (Array.isArray(v)) return v.flatMap(values);
-  if (v === null || v === undefined) return [];
-  return [String(v)];
+// The fields as the store gives them (dotted names nested, a repeated name's values in an
+// array) back as one entry per dotted name, in the order the names first come, each with its
+// values as the text a filter on it matches (null for a JSON null).
+function flattenFields(fields: StoredEvent['fields']): [string, (string | null)[]][] {
+  const out = new Map<string, (string | null)[]>();
+  const walk = (name: string, v: FieldValue | undefined) => {
+    if (v === undefined) return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(name, x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(`${name}.${k}`, x);
+    } else {
+      const list = out.get(name) ?? [];
+      list.push(v === null ? null : String(v));
+      out.set(name, list);
+    }
+  };
+  if (fields && typeof fields === 'object') {
+    for (const [k, v] of Object.entries(fields)) walk(k, v);
+  }
+  return [...out];
 }
 
 function logsourceText(e: StoredEvent): string {
@@ -311,17 +328,20 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   let shown = 0;
   let scanned = 0;
 
-  const valueButton = (name: string, value: string): HTMLElement =>
-    h('button', {
-      type: 'button',
-      class: 'value-link',
-      title: t('events.addAsFilter'),
-      testid: `ev-value-${name}`,
-      on: { click: () => void addFilter(name, value) },
-    }, value);
+  // A value to click into a filter: the dotted name and the exact text; "" for the empty string.
+  const valueButton = (name: string, value: string | null): Child =>
+    value === null
+      ? h('span', { class: 'hint', testid: `ev-null-${name}` }, 'null')
+      : h('button', {
+        type: 'button',
+        class: 'value-link',
+        title: t('events.addAsFilter'),
+        testid: `ev-value-${name}`,
+        on: { click: () => void addFilter(name, value) },
+      }, value === '' ? '""' : value);
 
   const detailOf = (e: StoredEvent): HTMLElement => {
-    const fields = e.fields && typeof e.fields === 'object' ? Object.entries(e.fields) : [];
+    const fields = flattenFields(e.fields);
     const ls = e.logsource ?? { product: '', service: '', categories: [] };
     const meta: [string, Key, string[]][] = [
       ['source', 'events.source', [e.source]],
@@ -345,7 +365,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
         ? h('table', { class: 'table fields-table', testid: 'ev-fields' },
           h('tbody', null, fields.map(([name, v]) => h('tr', null,
             h('td', { class: 'mono field-name' }, name),
-            h('td', { class: 'mono' }, values(v).map((x) => valueButton(name, x)))))))
+            h('td', { class: 'mono' }, v.map((x) => valueButton(name, x)))))))
         : h('p', { class: 'hint' }, t('events.noFields')),
       h('div', { class: 'label' }, t('events.message')),
       h('pre', { class: 'json', testid: 'ev-message' }, e.message),
@@ -373,7 +393,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       h('td', { class: 'nowrap' }, logsourceText(e)),
       h('td', { class: 'message-cell' }, e.message),
     );
-    for (const name of Object.keys(e.fields ?? {})) knownFields.add(name);
+    for (const [name] of flattenFields(e.fields)) knownFields.add(name);
     return [main, detail];
   };
 
@@ -381,7 +401,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     const items = page.items ?? [];
     if (!append) replace(tbody);
     shown += items.length;
-    scanned += page.scanned ?? 0;
+    scanned += Number(page.scanned ?? 0);
     if (shown === 0) replace(tbody, emptyRow(COLS, 'events.none'));
     else tbody.append(...items.flatMap(rows));
     refreshFieldNames();
@@ -392,7 +412,8 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           const search = active;
           const seq = searchSeq;
           try {
-            const next = await get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE, cursor: page.next_cursor })}`);
+            const next = await get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE, cursor: page.next_cursor })}`,
+              { exactNumbers: true });
             if (ctx.live() && seq === searchSeq) showPage(next, true);
           } catch (e) {
             if (ctx.live()) messages.error(e);
@@ -413,7 +434,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     replace(into, loading());
     const shown = ids.slice(0, DET_EVENTS);
     const results = await Promise.allSettled(shown.map((id) =>
-      get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`)));
+      get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`, { exactNumbers: true })));
     if (!ctx.live()) return;
     const rowsOut = results.map((r, i) => {
       if (r.status === 'rejected') {
@@ -584,7 +605,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     try {
       const [hist, page] = await Promise.all([
         get<Histogram>(`/api/v1/events/histogram${params(search, { buckets: BUCKETS })}`),
-        get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE })}`),
+        get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE })}`, { exactNumbers: true }),
       ]);
       if (!ctx.live() || seq !== searchSeq) return;
       drawHistogram(hist);
