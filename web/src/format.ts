@@ -1,5 +1,6 @@
 // Times arrive as RFC 3339 UTC strings and are shown in the browser's local time zone, in one
 // unambiguous 24-hour form for every language: 2026-11-21 22:03:06.
+import { type Child, h } from './dom';
 import { lang, t } from './i18n';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -81,4 +82,39 @@ export function toLocalInput(d: Date): string {
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   );
+}
+
+// ---- log text as it is -----------------------------------------------------------------------
+// Characters that are not displayed, or that change how the text around them is displayed: C0
+// and C1 controls (but tab, line feed and carriage return), bidirectional embeddings, overrides,
+// isolates and marks (U+202E makes "user=\u202Enimda" read "user=admin"), zero-width and other
+// invisible format characters, and the tag characters. Every log-derived text on the pages goes
+// through visible(), which shows each of them as a marked ‹U+202E›.
+const HIDDEN =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200E\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB\u{E0000}-\u{E007F}]/gu;
+
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+// The text as a string when it has none of those characters; else a fragment of text and one
+// <span class="ctl"> per character.
+export function visible(text: string | null | undefined): Child {
+  const s = text ?? '';
+  // search(), not test(): a global expression's test() moves its lastIndex, where matchAll()
+  // would then start.
+  if (s.search(HIDDEN) < 0) return s;
+  const out = document.createDocumentFragment();
+  let last = 0;
+  for (const m of s.matchAll(HIDDEN)) {
+    if (m.index > last) out.append(s.slice(last, m.index));
+    const code = codePoint(m[0]);
+    out.append(h('span', { class: 'ctl', title: t('common.hiddenChar', { code }) }, `‹${code}›`));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) out.append(s.slice(last));
+  return out;
+}
+
+// The same as plain text, for where the text goes in as a string (a message built with t()).
+export function visibleText(text: string | null | undefined): string {
+  return (text ?? '').replace(HIDDEN, (ch) => `‹${codePoint(ch)}›`);
 }

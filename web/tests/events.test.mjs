@@ -572,6 +572,44 @@ test('event detail: nested fields under their dotted names, a value clicked filt
   assert.doesNotMatch(JSON.stringify(bad), /object Object/);
 });
 
+test('invisible and direction-changing characters are shown by their codes, and still searched exactly', { skip }, async () => {
+  const user = '\u202Enimda\u202C';
+  const line = JSON.stringify({
+    message: `login ok user=${user} from 10.0.0.1`, app: 'bidi', user, 'file\u200Fname': 'invoice\u2066fdp.exe\u0007',
+  });
+  const marked = (s) => s.replace(/[\u202E\u202C\u200F\u2066\u0007]/g, (ch) => `‹U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}›`);
+  await ingest([line]);
+  await sendSyslog([`bidi sample ${user} not syslog`]);
+  await page.goto(`${URL}/#/events?range=1h&f.app=bidi`);
+  await searched(1);
+  const shownUser = '‹U+202E›nimda‹U+202C›';
+  // The message of a JSON line is the line.
+  assert.deepEqual(await messageTexts(), [marked(line)]);
+  const detail = await openFirstRow();
+  const fields = await fieldTable(detail);
+  assert.deepEqual(fields.user, [shownUser]);
+  assert.deepEqual(fields['file‹U+200F›name'], ['invoice‹U+2066›fdp.exe‹U+0007›']);
+  assert.equal(await detail.locator('[data-testid="ev-message"]').innerText(), marked(line));
+  assert.match(marked(line), /user=‹U\+202E›nimda‹U\+202C› from/);
+  // Marked as characters of the text, not text that reads "‹U+202E›".
+  assert.equal(await detail.locator('[data-testid="ev-value-user"] .ctl').count(), 2);
+  assert.match(await detail.locator('[data-testid="ev-value-user"] .ctl').first().getAttribute('title'), /U\+202E/);
+  await shot('28-event-bidi');
+  // The filter is the value as stored.
+  await detail.locator('[data-testid="ev-value-user"]').click();
+  await searched(1);
+  assert.equal(await tid('ev-filter-value-1').inputValue(), user);
+
+  // The malformed sample on the sources page too.
+  await tid('nav-sources').click();
+  await tid('source-row-syslog-udp').waitFor();
+  if (await tid('source-detail-syslog-udp').isHidden()) await tid('source-row-syslog-udp').click();
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="source-samples-syslog-udp"]')?.textContent.includes('bidi sample'),
+  null, { timeout: 12_000 });
+  assert.match(await tid('source-samples-syslog-udp').innerText(), /bidi sample ‹U\+202E›nimda‹U\+202C› not syslog/);
+});
+
 test('no CSP violation or script error in the whole run', { skip }, () => {
   assert.deepEqual(problems, []);
 });

@@ -340,6 +340,7 @@ const en = {
   'common.none': 'Nothing here yet.',
   'common.actions': 'Actions',
   'common.refresh': 'Refresh',
+  'common.hiddenChar': 'Character {code} of the text: not displayed, or changes how the text around it is displayed; shown by its code',
 
   'error.network': 'The server cannot be reached.',
   'error.notFound': 'There is no such page.',

@@ -341,6 +341,7 @@ const zhCN: Record<keyof typeof en, string> = {
   'common.none': '暂无数据。',
   'common.actions': '操作',
   'common.refresh': '刷新',
+  'common.hiddenChar': '文本中的字符 {code}：不显示，或会改变其周围文本的显示方式；此处以其编码显示',
 
   'error.network': '无法连接服务器。',
   'error.notFound': '页面不存在。',

@@ -7,7 +7,7 @@ import {
   ApiError, type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
 import { type Child, h, replace, svg } from '../dom';
-import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput } from '../format';
+import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput, visible, visibleText } from '../format';
 import { type Key, t, tMaybe } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
@@ -177,7 +177,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     savedTab = link.tab;
     if (link.ignored.length) {
       // A few names are enough to tell what was wrong; a crafted link may carry thousands.
-      const names = link.ignored.slice(0, 10).join(', ') + (link.ignored.length > 10 ? ', …' : '');
+      const names = visibleText(link.ignored.slice(0, 10).join(', ')) + (link.ignored.length > 10 ? ', …' : '');
       linkMessages.show('warning', t('events.linkIgnored', { params: names }), 'ev-link-ignored');
     }
   }
@@ -328,7 +328,8 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   let shown = 0;
   let scanned = 0;
 
-  // A value to click into a filter: the dotted name and the exact text; "" for the empty string.
+  // A value to click into a filter: the dotted name and the exact text; shown with its hidden
+  // characters marked, and "" for the empty string.
   const valueButton = (name: string, value: string | null): Child =>
     value === null
       ? h('span', { class: 'hint', testid: `ev-null-${name}` }, 'null')
@@ -338,7 +339,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
         title: t('events.addAsFilter'),
         testid: `ev-value-${name}`,
         on: { click: () => void addFilter(name, value) },
-      }, value === '' ? '""' : value);
+      }, value === '' ? '""' : visible(value));
 
   const detailOf = (e: StoredEvent): HTMLElement => {
     const fields = flattenFields(e.fields);
@@ -364,11 +365,11 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       fields.length
         ? h('table', { class: 'table fields-table', testid: 'ev-fields' },
           h('tbody', null, fields.map(([name, v]) => h('tr', null,
-            h('td', { class: 'mono field-name' }, name),
+            h('td', { class: 'mono field-name' }, visible(name)),
             h('td', { class: 'mono' }, v.map((x) => valueButton(name, x)))))))
         : h('p', { class: 'hint' }, t('events.noFields')),
       h('div', { class: 'label' }, t('events.message')),
-      h('pre', { class: 'json', testid: 'ev-message' }, e.message),
+      h('pre', { class: 'json', testid: 'ev-message' }, visible(e.message)),
     );
   };
 
@@ -388,10 +389,10 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       },
     },
       h('td', { class: 'nowrap', title: e.time }, localTime(e.time)),
-      h('td', { class: 'nowrap' }, e.source),
-      h('td', { class: 'nowrap' }, e.host),
-      h('td', { class: 'nowrap' }, logsourceText(e)),
-      h('td', { class: 'message-cell' }, e.message),
+      h('td', { class: 'nowrap' }, visible(e.source)),
+      h('td', { class: 'nowrap' }, visible(e.host)),
+      h('td', { class: 'nowrap' }, visible(logsourceText(e))),
+      h('td', { class: 'message-cell' }, visible(e.message)),
     );
     for (const [name] of flattenFields(e.fields)) knownFields.add(name);
     return [main, detail];
@@ -458,8 +459,8 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           },
         },
           h('span', { class: 'nowrap', title: e.time }, localTime(e.time)), ' ',
-          h('span', { class: 'nowrap' }, e.host), ' ',
-          h('span', { class: 'mono' }, e.message)),
+          h('span', { class: 'nowrap' }, visible(e.host)), ' ',
+          h('span', { class: 'mono' }, visible(e.message))),
         detail);
     });
     const rest = ids.slice(DET_EVENTS);
@@ -478,7 +479,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       h('td', { colspan: DET_COLS },
         h('dl', { class: 'kv' },
           h('dt', null, t('detections.id')), h('dd', { class: 'mono' }, d.id),
-          h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, d.rule_id),
+          h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, visible(d.rule_id)),
           h('dt', null, t('detections.created')), h('dd', { title: d.created }, localTime(d.created)),
           h('dt', null, t('detections.eventIds')), events)));
     const main = h('tr', {
@@ -501,7 +502,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     },
       h('td', { class: 'nowrap', title: d.time }, localTime(d.time)),
       h('td', null, badge(tMaybe(`level.${d.level}`, d.level), LEVEL_BADGE[d.level] ?? 'neutral')),
-      h('td', null, d.rule_title),
+      h('td', null, visible(d.rule_title)),
       h('td', null, tMaybe(`detections.status.${d.status}`, d.status)),
       h('td', { class: 'right' }, num(d.event_ids?.length ?? 0)),
     );

@@ -4,7 +4,7 @@
 // messages.
 import { type IngestSource, type IngestStatus, get } from '../api';
 import { type Child, h, replace } from '../dom';
-import { bytes, localTime, num, rate } from '../format';
+import { bytes, localTime, num, rate, visible, visibleText } from '../format';
 import { type Key, t } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, alertBox, badge, button, emptyRow, loading, pageHeader, panel } from '../ui';
@@ -92,8 +92,8 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
       on: { click: toggle },
     },
       h('td', null,
-        h('div', { class: 'source-name' }, s.name),
-        h('div', { class: 'hint mono' }, [s.type, s.decoder, s.port ? `:${s.port}` : ''].filter(Boolean).join(' · '))),
+        h('div', { class: 'source-name' }, visible(s.name)),
+        h('div', { class: 'hint mono' }, visible([s.type, s.decoder, s.port ? `:${s.port}` : ''].filter(Boolean).join(' · ')))),
       h('td', { testid: `source-state-${id}`, title: t(`sources.stateHint.${state}`) },
         badge(t(`sources.state.${state}`), STATE_BADGE[state])),
       h('td', { class: 'right nowrap', testid: `source-rate-${id}` }, t('sources.perSecond', { n: rate(s.rate_per_s) })),
@@ -177,7 +177,7 @@ function summaryTiles(s: IngestStatus): HTMLElement {
   const b = s.buffer;
   const p = s.process;
   return h('div', null,
-    s.last_error ? alertBox('warning', t('sources.lastError', { error: s.last_error }), 'ingest-last-error') : null,
+    s.last_error ? alertBox('warning', t('sources.lastError', { error: visibleText(s.last_error) }), 'ingest-last-error') : null,
     h('div', { class: 'tiles' },
       tile('accepted', t('sources.accepted'), num(s.accepted_total)),
       tile('stored', t('sources.stored'), num(s.stored_total)),
@@ -205,8 +205,8 @@ function detailBody(s: IngestSource): HTMLElement {
     h('div', null,
       h('div', { class: 'label' }, t('sources.counters')),
       h('dl', { class: 'kv' },
-        h('dt', null, t('sources.type')), h('dd', { class: 'mono' }, s.type),
-        h('dt', null, t('sources.decoder')), h('dd', { class: 'mono' }, s.decoder),
+        h('dt', null, t('sources.type')), h('dd', { class: 'mono' }, visible(s.type)),
+        h('dt', null, t('sources.decoder')), h('dd', { class: 'mono' }, visible(s.decoder)),
         s.port ? [h('dt', null, t('sources.port')), h('dd', { class: 'mono' }, s.port)] : null,
         DETAIL.flatMap(([k, label]) => [
           h('dt', null, t(label)),
@@ -215,7 +215,7 @@ function detailBody(s: IngestSource): HTMLElement {
     h('div', null,
       h('div', { class: 'label' }, t('sources.samplesTitle')),
       samples.length
-        ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, x)))
+        ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, visible(x))))
         : h('p', { class: 'hint' }, t('sources.noSamples'))),
   );
 }
