@@ -265,7 +265,8 @@ export interface EventPage extends Page<StoredEvent> {
 // GET /api/v1/events/histogram
 export interface Histogram {
   since: string;
-  bucket_seconds: number;
+  // A number, or a string when it has more than 15 significant digits.
+  bucket_seconds: number | string;
   counts: number[];
   total: number;
 }

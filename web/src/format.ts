@@ -76,12 +76,60 @@ export function span(seconds: number): string {
   return t('unit.seconds', { n: s });
 }
 
-// A Date as a datetime-local input value (local time, to the second).
+// A Date as a datetime-local input value (local time, to the second; to the millisecond when it
+// has one).
 export function toLocalInput(d: Date): string {
+  const ms = d.getMilliseconds();
   return (
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` +
+    (ms ? `.${pad(ms, 3)}` : '')
   );
+}
+
+// ---- nanoseconds ---------------------------------------------------------------------------
+// The server counts time in nanoseconds; a Date holds milliseconds. Bounds computed from the
+// server's (a histogram bar's edges) are kept as bigint nanoseconds since the epoch.
+
+const NS_PER_S = 1_000_000_000n;
+
+// An RFC 3339 time as nanoseconds since the epoch (digits past the ninth are dropped, as the
+// server does), or null.
+export function timeNs(iso: string): bigint | null {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  if (!m) return null;
+  const seconds = Date.parse(m[1] + m[3]);
+  if (Number.isNaN(seconds)) return null;
+  return BigInt(seconds / 1000) * NS_PER_S + BigInt((m[2] ?? '').slice(0, 9).padEnd(9, '0'));
+}
+
+// Nanoseconds since the epoch as RFC 3339 UTC, with as many fractional digits as it needs
+// (none, 3, 6 or 9): 2026-11-23T10:00:00.123456789Z.
+export function isoNs(ns: bigint): string {
+  let seconds = ns / NS_PER_S;
+  let rem = ns % NS_PER_S;
+  if (rem < 0n) {
+    rem += NS_PER_S;
+    seconds -= 1n;
+  }
+  const base = new Date(Number(seconds) * 1000).toISOString().replace(/\.\d+Z$/, '');
+  if (rem === 0n) return `${base}Z`;
+  let frac = rem.toString().padStart(9, '0');
+  while (frac.length > 3 && frac.endsWith('000')) frac = frac.slice(0, -3);
+  return `${base}.${frac}Z`;
+}
+
+// A number of seconds (a JSON number, or its text when the server sent it as a string) as
+// nanoseconds, from its decimal text rather than through a float multiplication; null when it
+// is not a number.
+export function secondsNs(seconds: number | string): bigint | null {
+  const text = typeof seconds === 'number' ? String(seconds) : seconds.trim();
+  const m = /^(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!m) return null;
+  const digits = m[1] + (m[2] ?? '');
+  const point = m[1].length + Number(m[3] ?? 0) + 9; // where the point goes, in nanoseconds
+  if (point <= 0) return 0n;
+  return BigInt(digits.length >= point ? digits.slice(0, point) : digits.padEnd(point, '0'));
 }
 
 // ---- log text as it is -----------------------------------------------------------------------

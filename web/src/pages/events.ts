@@ -7,7 +7,9 @@ import {
   ApiError, type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
 import { type Child, h, replace, svg } from '../dom';
-import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput, visible, visibleText } from '../format';
+import {
+  isTimestamp, isoNs, localInputToUtc, localTime, num, secondsNs, span, timeNs, toLocalInput, visible, visibleText,
+} from '../format';
 import { type Key, t, tMaybe } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
@@ -29,10 +31,19 @@ interface Filter {
   value: string;
 }
 
+// A custom bound more precise than the form shows (a histogram bar's edge, to the nanosecond; a
+// link's time with more than 3 fractional digits): searched as `iso` while its input still
+// shows `input`.
+interface Exact {
+  input: string;
+  iso: string;
+}
+
 interface SearchForm {
   range: Range;
   since: string; // datetime-local values, used with 'custom'
   until: string;
+  exact: { since?: Exact; until?: Exact };
   q: string;
   filters: Filter[];
 }
@@ -48,7 +59,7 @@ interface ActiveSearch {
 
 // Kept for the session, so a visit to another page and back to #/events (no query) keeps the
 // search. A query in the address takes precedence.
-const saved: SearchForm = { range: '1h', since: '', until: '', q: '', filters: [] };
+const saved: SearchForm = { range: '1h', since: '', until: '', exact: {}, q: '', filters: [] };
 let savedTab: Tab = 'events';
 
 // A link may carry no more filters than the server accepts in one search (kMaxWhereTerms); the
@@ -71,7 +82,7 @@ function readLink(hash: string): Link | null {
   const at = hash.indexOf('?');
   if (at < 0) return null;
   const p = new URLSearchParams(hash.slice(at + 1));
-  const form: SearchForm = { range: '1h', since: '', until: '', q: p.get('q') ?? '', filters: [] };
+  const form: SearchForm = { range: '1h', since: '', until: '', exact: {}, q: p.get('q') ?? '', filters: [] };
   const ignored = new Set<string>();
   const range = p.get('range');
   if (range !== null && Object.hasOwn(PRESETS, range)) {
@@ -86,6 +97,8 @@ function readLink(hash: string): Link | null {
       form.range = 'custom';
       form.since = since ? toLocalInput(new Date(since)) : '';
       form.until = until ? toLocalInput(new Date(until)) : '';
+      if (/\.\d{4}/.test(since)) form.exact.since = { input: form.since, iso: isoNs(timeNs(since)!) };
+      if (/\.\d{4}/.test(until)) form.exact.until = { input: form.until, iso: isoNs(timeNs(until)!) };
     }
   }
   for (const [key, value] of p) {
@@ -120,7 +133,10 @@ function linkQuery(range: Range, s: ActiveSearch, tab: Tab): string {
 function resolve(f: SearchForm): ActiveSearch {
   const filters = f.filters.filter((x) => x.field.trim()).map((x) => ({ field: x.field.trim(), value: x.value }));
   const q = f.q.trim();
-  if (f.range === 'custom') return { since: localInputToUtc(f.since), until: localInputToUtc(f.until), q, filters };
+  if (f.range === 'custom') {
+    const bound = (input: string, exact?: Exact) => (exact && exact.input === input ? exact.iso : localInputToUtc(input));
+    return { since: bound(f.since, f.exact.since), until: bound(f.until, f.exact.until), q, filters };
+  }
   return { since: new Date(Date.now() - PRESETS[f.range] * 1000).toISOString(), until: '', q, filters };
 }
 
@@ -195,8 +211,9 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     { value: 'custom', label: t('events.range.custom') },
   ], saved.range);
   range.setAttribute('data-testid', 'ev-range');
-  const since = input('since', { type: 'datetime-local', step: 1, testid: 'ev-since', value: saved.since });
-  const until = input('until', { type: 'datetime-local', step: 1, testid: 'ev-until', value: saved.until });
+  // step 'any': a bar's edges are shown to the millisecond.
+  const since = input('since', { type: 'datetime-local', step: 'any', testid: 'ev-since', value: saved.since });
+  const until = input('until', { type: 'datetime-local', step: 'any', testid: 'ev-until', value: saved.until });
   const q = input('q', { type: 'search', testid: 'ev-q', placeholder: t('events.textPlaceholder'), value: saved.q });
   const qField = field(t('events.text'), q);
   qField.classList.add('field-wide');
@@ -266,8 +283,12 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   const histBody = h('div', { class: 'histogram', testid: 'ev-histogram' });
   const drawHistogram = (hist: Histogram) => {
     const counts = hist.counts ?? [];
-    const start = Date.parse(hist.since);
-    const step = hist.bucket_seconds * 1000;
+    // Bar i counts [since + i·bucket, since + (i + 1)·bucket), in nanoseconds: a bucket need not
+    // be a whole number of milliseconds.
+    const startNs = timeNs(hist.since);
+    const stepNs = secondsNs(hist.bucket_seconds);
+    const edge = (i: number) => (startNs !== null && stepNs !== null ? startNs + BigInt(i) * stepNs : null);
+    const dateOf = (ns: bigint | null) => new Date(ns === null ? Date.parse(hist.since) : Number(ns / 1_000_000n));
     const max = Math.max(1, ...counts);
     const W = 10;
     const H = 100;
@@ -279,8 +300,10 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       'aria-label': t('events.histogram'),
     });
     counts.forEach((n, i) => {
-      const from = new Date(start + i * step);
-      const to = new Date(start + (i + 1) * step);
+      const fromNs = edge(i);
+      const toNs = edge(i + 1);
+      const from = dateOf(fromNs);
+      const to = dateOf(toNs);
       const height = n > 0 ? Math.max(2, (n / max) * H) : 0;
       // A full-height slot to hover and click, and the bar itself.
       const slot = svg('g', { class: n > 0 ? 'hist-slot' : 'hist-slot empty' });
@@ -296,23 +319,29 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       const title = svg('title', {});
       title.textContent = t('events.barTitle', { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
       slot.appendChild(title);
-      if (n > 0) {
+      if (n > 0 && fromNs !== null && toNs !== null) {
+        // The bar's own edges: the inputs show them to the millisecond, the search sends them to
+        // the nanosecond.
         slot.addEventListener('click', () => {
           saved.range = 'custom';
           range.value = 'custom';
-          since.value = saved.since = toLocalInput(new Date(Math.floor(from.getTime() / 1000) * 1000));
-          until.value = saved.until = toLocalInput(new Date(Math.ceil(to.getTime() / 1000) * 1000));
+          since.value = saved.since = toLocalInput(from);
+          until.value = saved.until = toLocalInput(to);
+          saved.exact = {
+            since: { input: saved.since, iso: isoNs(fromNs) },
+            until: { input: saved.until, iso: isoNs(toNs) },
+          };
           showCustom();
           void run();
         });
       }
       chart.appendChild(slot);
     });
-    const end = new Date(start + counts.length * step);
+    const end = dateOf(edge(counts.length));
     replace(histBody,
       h('div', { class: 'hist-head' },
         h('strong', { testid: 'ev-total' }, t('events.total', { n: num(hist.total) })),
-        h('span', { class: 'hint' }, t('events.bucket', { size: span(hist.bucket_seconds) })),
+        h('span', { class: 'hint' }, t('events.bucket', { size: span(Number(hist.bucket_seconds)) })),
         h('span', { class: 'hint' }, t('events.max', { n: num(Math.max(0, ...counts)) })),
         hist.total > 0 ? h('span', { class: 'hint' }, t('events.zoomHint')) : null),
       chart,
@@ -634,6 +663,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           button(t('events.clear'), async () => {
             saved.range = '1h';
             saved.since = saved.until = saved.q = '';
+            saved.exact = {};
             saved.filters = [];
             range.value = '1h';
             since.value = until.value = q.value = '';
