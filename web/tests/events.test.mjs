@@ -536,6 +536,9 @@ test('event detail: nested fields under their dotted names, a value clicked filt
   await ingest([NESTED, Buffer.from('{"message":"bad bytes in value","app":"badutf","user":"ad\xffmin"}', 'latin1')]);
   await page.goto(`${URL}/#/events?range=1h&f.app=nested`);
   await searched(1);
+  // One event: singular.
+  assert.equal(await tid('ev-total').innerText(), '1 event');
+  assert.match(await tid('ev-count').innerText(), /^1 event shown/);
   const detail = await openFirstRow();
   assert.doesNotMatch(await detail.innerText(), /\[object Object\]/);
   const fields = await fieldTable(detail);

@@ -10,7 +10,7 @@ import { type Child, h, replace, svg } from '../dom';
 import {
   isTimestamp, isoNs, localInputToUtc, localTime, num, secondsNs, span, timeNs, toLocalInput, visible, visibleText,
 } from '../format';
-import { type Key, t, tMaybe } from '../i18n';
+import { type Key, t, tMaybe, tn } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
 
@@ -317,7 +317,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
         'data-count': String(n),
       }));
       const title = svg('title', {});
-      title.textContent = t('events.barTitle', { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
+      title.textContent = tn('events.barTitle', n, { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
       slot.appendChild(title);
       if (n > 0 && fromNs !== null && toNs !== null) {
         // The bar's own edges: the inputs show them to the millisecond, the search sends them to
@@ -340,7 +340,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     const end = dateOf(edge(counts.length));
     replace(histBody,
       h('div', { class: 'hist-head' },
-        h('strong', { testid: 'ev-total' }, t('events.total', { n: num(hist.total) })),
+        h('strong', { testid: 'ev-total' }, tn('events.total', Number(hist.total), { n: num(hist.total) })),
         h('span', { class: 'hint' }, t('events.bucket', { size: span(Number(hist.bucket_seconds)) })),
         h('span', { class: 'hint' }, t('events.max', { n: num(Math.max(0, ...counts)) })),
         hist.total > 0 ? h('span', { class: 'hint' }, t('events.zoomHint')) : null),
@@ -436,7 +436,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     else tbody.append(...items.flatMap(rows));
     refreshFieldNames();
     replace(pager,
-      h('span', { class: 'pager-info', testid: 'ev-count' }, t('events.shown', { n: num(shown), scanned: num(scanned) })),
+      h('span', { class: 'pager-info', testid: 'ev-count' }, tn('events.shown', shown, { n: num(shown), scanned: num(scanned) })),
       page.next_cursor
         ? button(t('events.loadMore'), async () => {
           const search = active;
