@@ -248,7 +248,11 @@ export type FieldValue = string | number | boolean | null | FieldValue[] | { [na
 // GET /api/v1/events
 export interface StoredEvent {
   id: string;
+  // The search time (what ranges, order and the histogram use): the event's own time when it is
+  // plausible, else its receive time.
   time: string;
+  // The event's own time, or null when it has none (absent from servers before it was added).
+  event_time?: string | null;
   received: string;
   source: string;
   host: string;

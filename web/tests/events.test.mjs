@@ -613,6 +613,36 @@ test('invisible and direction-changing characters are shown by their codes, and 
   assert.match(await tid('source-samples-syslog-udp').innerText(), /bidi sample ‹U\+202E›nimda‹U\+202C› not syslog/);
 });
 
+test('an event\'s own implausible time: listed by its search time, its own time shown apart', { skip }, async () => {
+  const sent = Date.now();
+  await ingest([JSON.stringify({ message: 'backdated admin login', app: 'backdate', time: '2001-09-09T01:46:40Z' })]);
+  await page.goto(`${URL}/#/events?range=15m&f.app=backdate`);
+  await searched(1);
+  const time = await page.locator('[data-testid="ev-row"] td').first().getAttribute('title');
+  assert.ok(Math.abs(Date.parse(time) - sent) < 60_000, `the Time column shows ${time}`);
+  const detail = await openFirstRow();
+  assert.equal(await detail.locator('[data-testid="ev-time"]').getAttribute('title'), time);
+  const own = detail.locator('[data-testid="ev-event-time"]');
+  assert.match(await own.innerText(), /^2001-09-0\d \d\d:\d\d:40 \(not used: /);
+  assert.equal(await own.locator('span').first().getAttribute('title'), '2001-09-09T01:46:40.000Z');
+  assert.match(await detail.innerText(), /Event's own time/);
+  // An event without a time of its own: no such line.
+  await page.goto(`${URL}/#/events?range=1h&f.app=nested`);
+  await searched(1);
+  assert.equal(await (await openFirstRow()).locator('[data-testid="ev-event-time"]').count(), 0);
+
+  await tid('lang-zh-CN').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await searched(1);
+  assert.equal(await tid('ev-total').innerText(), '共 1 条事件');
+  await page.goto(`${URL}/#/events?range=15m&f.app=backdate`);
+  await searched(1);
+  assert.match(await (await openFirstRow()).innerText(), /事件自带时间\s+2001-09-0\d [\d:]+ （未采用：/);
+  await tid('lang-en').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await searched(1);
+});
+
 test('a histogram bar clicked searches exactly its span', { skip }, async () => {
   // Events every 100 ms over two and a half minutes, half an hour ago: a bar's edges, which need not fall on
   // a whole second (nor millisecond), decide its count.

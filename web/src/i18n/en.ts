@@ -253,6 +253,8 @@ const en = {
   'events.clickForDetail': 'Click to show every field',
   'events.id': 'Event id',
   'events.received': 'Received',
+  'events.eventTime': 'Event\'s own time',
+  'events.eventTimeUnused': '(not used: implausible, so the event is searched and ordered by its receive time)',
   'events.fields': 'Fields',
   'events.noFields': 'No fields.',
   'events.addAsFilter': 'Filter on this value',

@@ -254,6 +254,8 @@ const zhCN: Record<keyof typeof en, string> = {
   'events.clickForDetail': '点击查看全部字段',
   'events.id': '事件 ID',
   'events.received': '接收时间',
+  'events.eventTime': '事件自带时间',
+  'events.eventTimeUnused': '（未采用：该时间不可信，检索与排序按接收时间进行）',
   'events.fields': '字段',
   'events.noFields': '无字段。',
   'events.addAsFilter': '按此值过滤',

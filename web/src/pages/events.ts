@@ -372,6 +372,9 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
 
   const detailOf = (e: StoredEvent): HTMLElement => {
     const fields = flattenFields(e.fields);
+    // The event's own time when it is not the one searched by (implausible: the receive time
+    // is used instead).
+    const ownTime = typeof e.event_time === 'string' && e.event_time !== e.time ? e.event_time : null;
     const ls = e.logsource ?? { product: '', service: '', categories: [] };
     const meta: [string, Key, string[]][] = [
       ['source', 'events.source', [e.source]],
@@ -383,7 +386,13 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     return h('div', { class: 'event-detail' },
       h('dl', { class: 'kv' },
         h('dt', null, t('events.id')), h('dd', { class: 'mono' }, e.id),
-        h('dt', null, t('events.time')), h('dd', { title: e.time }, localTime(e.time)),
+        h('dt', null, t('events.time')), h('dd', { title: e.time, testid: 'ev-time' }, localTime(e.time)),
+        ownTime
+          ? [h('dt', null, t('events.eventTime')),
+            h('dd', { testid: 'ev-event-time' },
+              h('span', { title: ownTime }, localTime(ownTime)), ' ',
+              h('span', { class: 'hint' }, t('events.eventTimeUnused')))]
+          : null,
         h('dt', null, t('events.received')), h('dd', { title: e.received }, localTime(e.received)),
         meta.filter(([, , v]) => v.some(Boolean)).flatMap(([name, label, v]) => [
           h('dt', null, t(label)),
