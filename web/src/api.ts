@@ -238,6 +238,9 @@ export interface IngestStatus {
     sqlite_heap_peak_bytes: number;
   };
   sources: IngestSource[];
+  // Set for a caller without events.read: every source's malformed_samples (raw log text) is
+  // then empty.
+  samples_withheld?: boolean;
 }
 
 // A field's value as the event store gives it: dotted names nest ({"source": {"ip": "…"}} for

@@ -672,6 +672,35 @@ test('a histogram bar clicked searches exactly its span', { skip }, async () => 
   assert.equal(hash(), link);
 });
 
+test('a user without events.read: no raw log text on the sources page, and told why', { skip }, async () => {
+  const created = await ok('POST', '/api/v1/users', { username: 'viewer2', role: 'viewer' });
+  const password = 'Viewer-Status-Pass-7!';
+  await tid('logout').click();
+  await page.waitForURL(/#\/login$/);
+  await fillSignIn(page, 'viewer2', created.one_time_password);
+  await page.waitForURL(/#\/setup\/password$/);
+  await tid('pw-new').fill(password);
+  await tid('pw-again').fill(password);
+  await tid('pw-submit').click();
+  await page.waitForURL(/#\/login$/);
+  await fillSignIn(page, 'viewer2', password);
+  await page.waitForURL(/#\/status$/);
+  await tid('nav-sources').click();
+  await tid('source-row-syslog-udp').click();
+  const withheld = tid('source-samples-withheld-syslog-udp');
+  await withheld.waitFor();
+  assert.match(await withheld.innerText(), /events\.read/);
+  assert.equal(await tid('source-samples-syslog-udp').count(), 0);
+  assert.doesNotMatch(await tid('source-detail-syslog-udp').innerText(), new RegExp(BAD_SYSLOG));
+  await shot('29-sources-samples-withheld');
+  await tid('lang-zh-CN').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await withheld.waitFor();
+  assert.match(await withheld.innerText(), /原始日志文本样本仅向拥有 events\.read 权限/);
+  await tid('lang-en').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+});
+
 test('no CSP violation or script error in the whole run', { skip }, () => {
   assert.deepEqual(problems, []);
 });

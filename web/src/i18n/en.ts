@@ -325,6 +325,7 @@ const en = {
   'sources.samples': 'Samples ({n})',
   'sources.samplesTitle': 'Latest malformed messages (stored as text with the reason)',
   'sources.noSamples': 'No malformed messages kept.',
+  'sources.samplesWithheld': 'Samples of raw log text are shown only to users with the events.read permission (search stored events).',
   'sources.none': 'No sources.',
   'sources.counters': 'Counters',
   'sources.type': 'Type',

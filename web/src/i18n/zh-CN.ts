@@ -326,6 +326,7 @@ const zhCN: Record<keyof typeof en, string> = {
   'sources.samples': '样本（{n}）',
   'sources.samplesTitle': '最近的格式错误消息（已连同原因按文本存储）',
   'sources.noSamples': '没有保留的格式错误消息。',
+  'sources.samplesWithheld': '原始日志文本样本仅向拥有 events.read 权限（检索已存储事件）的用户显示。',
   'sources.none': '没有采集源。',
   'sources.counters': '计数',
   'sources.type': '类型',

@@ -1,7 +1,7 @@
 // Ingestion sources: GET /api/v1/ingest/status, refreshed every 5 s while the page is open.
 // Totals and the buffer/spool on top, then one row per source with its state (receiving, idle,
 // silent), rate, last event and counters; a click shows every counter and the latest malformed
-// messages.
+// messages (to a user with events.read: the server withholds raw log text from the others).
 import { type IngestSource, type IngestStatus, get } from '../api';
 import { type Child, h, replace } from '../dom';
 import { bytes, localTime, num, rate, visible, visibleText } from '../format';
@@ -71,11 +71,11 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
   const updated = h('p', { class: 'hint', testid: 'sources-updated' });
   let timer = 0;
 
-  const row = (s: IngestSource, nowMs: number): HTMLTableRowElement[] => {
+  const row = (s: IngestSource, nowMs: number, withheld: boolean): HTMLTableRowElement[] => {
     const state = sourceState(s, nowMs);
     const id = s.name;
     const detail = h('tr', { class: 'detail-row', hidden: !expanded.has(id), testid: `source-detail-${id}` },
-      h('td', { colspan: COLS }, detailBody(s)));
+      h('td', { colspan: COLS }, detailBody(s, withheld)));
     const toggle = () => {
       detail.hidden = !detail.hidden;
       if (detail.hidden) expanded.delete(id);
@@ -125,7 +125,7 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
       const nowMs = Date.parse(status.updated_at) || Date.now();
       const sources = status.sources ?? [];
       replace(summary, summaryTiles(status));
-      replace(tbody, sources.length ? sources.flatMap((s) => row(s, nowMs)) : emptyRow(COLS, 'sources.none'));
+      replace(tbody, sources.length ? sources.flatMap((s) => row(s, nowMs, status.samples_withheld === true)) : emptyRow(COLS, 'sources.none'));
       replace(updated, t('sources.updated', { time: localTime(status.updated_at) }));
     } catch (e) {
       if (ctx.live()) messages.error(e);
@@ -199,7 +199,8 @@ function summaryTiles(s: IngestStatus): HTMLElement {
     ));
 }
 
-function detailBody(s: IngestSource): HTMLElement {
+// `withheld`: the caller may not read raw log text, so the server sent no samples.
+function detailBody(s: IngestSource, withheld: boolean): HTMLElement {
   const samples = s.malformed_samples ?? [];
   return h('div', { class: 'grid-2 tight' },
     h('div', null,
@@ -214,8 +215,10 @@ function detailBody(s: IngestSource): HTMLElement {
         ]))),
     h('div', null,
       h('div', { class: 'label' }, t('sources.samplesTitle')),
-      samples.length
-        ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, visible(x))))
-        : h('p', { class: 'hint' }, t('sources.noSamples'))),
+      withheld
+        ? h('p', { class: 'hint', testid: `source-samples-withheld-${s.name}` }, t('sources.samplesWithheld'))
+        : samples.length
+          ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, visible(x))))
+          : h('p', { class: 'hint' }, t('sources.noSamples'))),
   );
 }
