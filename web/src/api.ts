@@ -37,6 +37,9 @@ export function setUnauthorizedHandler(handler: () => void): void {
 export interface RequestOptions {
   // The sign-in call answers 401 for a wrong password: that is not an expired session.
   expect401?: boolean;
+  // Asked by a timer (a page's automatic refresh), not by the user: sent with
+  // X-Vigil-Refresh: 1, which the server does not count as activity for the idle timeout.
+  refresh?: boolean;
   // Numbers whose JSON text a JS number cannot give back (1.0, 1e3, an integer beyond 2^53)
   // come as that text, a string: for values shown and searched for as they were logged.
   exactNumbers?: boolean;
@@ -58,6 +61,7 @@ export async function request<T>(
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (options.refresh) headers['X-Vigil-Refresh'] = '1';
   let response: Response;
   try {
     response = await fetch(path, {

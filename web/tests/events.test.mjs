@@ -672,6 +672,24 @@ test('a histogram bar clicked searches exactly its span', { skip }, async () => 
   assert.equal(hash(), link);
 });
 
+test('the sources page\'s automatic refresh says so (X-Vigil-Refresh), a user\'s request does not', { skip }, async () => {
+  const asked = [];
+  const listener = (r) => {
+    if (r.url().includes('/api/v1/ingest/status')) asked.push(r.headers()['x-vigil-refresh'] ?? null);
+  };
+  page.on('request', listener);
+  try {
+    await tid('nav-sources').click();
+    await tid('source-row-http').waitFor();
+    await waitFor('an automatic refresh', async () => asked.length >= 2, 12_000);
+    await tid('sources-refresh').click();
+    await waitFor('the refresh clicked', async () => asked.length >= 3);
+  } finally {
+    page.off('request', listener);
+  }
+  assert.deepEqual(asked.slice(0, 3), [null, '1', null]);
+});
+
 test('a user without events.read: no raw log text on the sources page, and told why', { skip }, async () => {
   const created = await ok('POST', '/api/v1/users', { username: 'viewer2', role: 'viewer' });
   const password = 'Viewer-Status-Pass-7!';

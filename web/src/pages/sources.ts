@@ -117,9 +117,11 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
     return [main, detail];
   };
 
-  const load = async () => {
+  // `refresh`: asked by the timer, not the user (X-Vigil-Refresh: the server does not count it
+  // as activity, so an unattended page still reaches the idle timeout).
+  const load = async (refresh = false) => {
     try {
-      const status = await get<IngestStatus>('/api/v1/ingest/status');
+      const status = await get<IngestStatus>('/api/v1/ingest/status', { refresh });
       if (!ctx.live()) return;
       messages.clear();
       const nowMs = Date.parse(status.updated_at) || Date.now();
@@ -134,15 +136,16 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
 
   // A chain of timeouts rather than an interval: a slow answer never stacks requests. Hidden tabs
   // skip the request; leaving the page stops the chain.
-  const tick = async () => {
+  // The first load is the user's (opening the page); the timer's are refreshes.
+  const tick = async (refresh: boolean) => {
     if (!ctx.live()) return;
-    if (!document.hidden) await load();
-    if (ctx.live()) timer = window.setTimeout(() => void tick(), REFRESH_MS);
+    if (!document.hidden) await load(refresh);
+    if (ctx.live()) timer = window.setTimeout(() => void tick(true), REFRESH_MS);
   };
   ctx.onLeave(() => window.clearTimeout(timer));
 
   content.append(
-    pageHeader(t('nav.sources'), button(t('common.refresh'), load, { testid: 'sources-refresh' })),
+    pageHeader(t('nav.sources'), button(t('common.refresh'), () => load(), { testid: 'sources-refresh' })),
     h('p', { class: 'page-intro' }, t('sources.intro')),
     messages.el,
     summary,
@@ -165,7 +168,7 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
           tbody))),
     updated,
   );
-  await tick();
+  await tick(false);
 }
 
 function summaryTiles(s: IngestStatus): HTMLElement {
