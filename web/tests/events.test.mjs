@@ -8,7 +8,10 @@
 // server error shown), detections and the events each was raised on, the search in the address
 // (a reload, Back, a link opened in a new tab, a malformed link, a link opened signed out and
 // followed after the sign-in), the sources page with its counters, malformed samples and
-// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
+// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation. Then fields,
+// times and text as logged: nested JSON under dotted names with exact numbers, a line that is not
+// UTF-8, hidden and bidi characters shown by their codes, an implausible own time, a histogram
+// bar's exact span, the refresh header, and a viewer without events.read (samples withheld).
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
