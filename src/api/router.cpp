@@ -134,8 +134,7 @@ Response Response::Error(int status, std::string_view message) {
     return Json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-Result<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
-    std::string_view target) {
+Result<std::pair<std::string, QueryParams>> ParseTarget(std::string_view target) {
     if (target.empty() || target.front() != '/') {
         return InvalidArgument("request target must be an absolute path");
     }
@@ -168,7 +167,7 @@ Result<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
         if (seg == ".." || seg == ".") return InvalidArgument("dot segment in path");
     }
 
-    std::map<std::string, std::string> query;
+    QueryParams query;
     size_t start = 0;
     while (start < raw_query.size()) {
         size_t end = raw_query.find('&', start);

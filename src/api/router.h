@@ -37,10 +37,14 @@ struct Principal {
 // "application/json; charset=utf-8"); compare it with IEquals.
 std::string_view MediaType(std::string_view content_type);
 
+// Query parameters; a repeated key keeps every value, in the order sent (a lookup by key finds
+// the first: QueryParam in app/json_util.h).
+using QueryParams = std::multimap<std::string, std::string>;
+
 struct Request {
     std::string method;  // upper case, as sent: "GET", "POST", ...
     std::string path;    // percent-decoded and validated by ParseTarget()
-    std::map<std::string, std::string> query;
+    QueryParams query;
     std::map<std::string, std::string, CaseInsensitiveLess> headers;
     std::string body;
     std::string remote_ip;
@@ -82,9 +86,8 @@ struct Route {
 
 // Splits a request target into a decoded, normalised path and query parameters. Rejects
 // (invalid_argument) "..", ".", "//", NUL and control bytes, encoded '/' and '\', and invalid
-// percent-encoding. Repeated query keys keep the first value.
-Result<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
-    std::string_view target);
+// percent-encoding.
+Result<std::pair<std::string, QueryParams>> ParseTarget(std::string_view target);
 
 class Router {
 public:

@@ -285,7 +285,8 @@ struct App::Impl {
         admin.audit_retention_days = config.retention_days;
         admin.status_sections = [this] {
             return std::vector<std::pair<std::string, std::string>>{
-                {"backup", BackupStatusJson()}, {"ingestion", ingest->StatusJson()}};
+                {"backup", BackupStatusJson()},
+                {"ingestion", ingest->StatusJson(/*samples=*/false)}};
         };
         if (auto st = AddAdminRoutes(*router, std::move(admin)); !st) return st;
         if (auto st = AddEventRoutes(*router, *auth_api, *ingest, *events); !st) return st;

@@ -72,7 +72,7 @@ Result<AuthApi::Caller> AuthApi::Identify(const Request& request) {
     }
     std::string_view id = SessionTable::CookieValue(request.Header("Cookie"));
     if (id.empty()) return MakeError(Code::kPermissionDenied, "no credentials");
-    auto session = deps_.sessions->Touch(id, now);
+    auto session = deps_.sessions->Touch(id, now, request.Header(kRefreshHeader) != "1");
     if (!session) return MakeError(Code::kPermissionDenied, "no such session or it expired");
     Caller caller;
     caller.user_id = session->user_id;
@@ -292,6 +292,12 @@ Response AuthApi::Logout(const Request& r, const Caller& caller) {
     Response resp = JsonReply(200, json{{"logged_out", true}});
     resp.headers.emplace_back("Set-Cookie", SessionTable::ExpiredCookie());
     return resp;
+}
+
+bool AuthApi::May(const Caller& caller, std::string_view permission) {
+    auto perm = auth::ParsePermission(permission);
+    return perm && auth::Allowed(caller.role, *perm) &&
+           (!caller.token || auth::TokenAllows(*caller.token, caller.role, *perm));
 }
 
 Response AuthApi::Me(const Request&, const Caller& caller) {

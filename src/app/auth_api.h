@@ -74,6 +74,10 @@ public:
         std::optional<auth::Token> token;  // when an API token
     };
 
+    // Whether the caller holds the permission: its role allows it and, for an API token, the
+    // token's scopes too.
+    static bool May(const Caller& caller, std::string_view permission);
+
     using CallerHandler = std::function<api::Response(const api::Request&, const Caller&)>;
     enum Flags : unsigned {
         kFullOnly = 0,

@@ -36,6 +36,9 @@ Result<store::SearchQuery> ParseSearch(const Request& r, int64_t now_ns) {
         (std::string_view(key) == "since" ? q.since_ns : q.until_ns) = *ns;
     }
     if (q.since_ns >= q.until_ns) return InvalidArgument("since must be before until");
+    if (auto st = store::CheckTimeRange(q.since_ns, q.until_ns); !st) {
+        return tl::unexpected(std::move(st.error()));
+    }
     q.text = QueryParam(r, "q");
     for (const auto& [key, value] : r.query) {
         if (key.rfind("f.", 0) != 0) continue;
@@ -54,8 +57,11 @@ json EventJson(const store::SearchHit& hit) {
     std::string fields;
     e.event.AppendJson(fields);
     json categories = e.event.logsource.categories;
+    // `time` is what the search went by (the event's own time when plausible, else its
+    // receipt), as the CLI's: a sender's claimed time is `event_time`, never the order.
     return json{{"id", hit.id.ToString()},
-                {"time", FormatTimestamp(e.event.time_ns ? e.event.time_ns : hit.time_ns)},
+                {"time", FormatTimestamp(hit.time_ns)},
+                {"event_time", e.event.time_ns ? json(FormatTimestamp(e.event.time_ns)) : json()},
                 {"received", FormatTimestamp(e.receive_ns)},
                 {"source", e.source},
                 {"host", e.host},
@@ -194,8 +200,10 @@ Status AddEventRoutes(api::Router& router, AuthApi& auth, IngestPipeline& pipeli
                       {"next_cursor",
                        page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
     };
-    auto status = [&pipeline](const Request&, const Caller&) {
-        return Response::Json(200, pipeline.StatusJson());
+    auto status = [&pipeline](const Request&, const Caller& caller) {
+        // Malformed samples are raw log text: only for a caller who may read events (the
+        // status itself is for every role, the administrator and auditor included).
+        return Response::Json(200, pipeline.StatusJson(AuthApi::May(caller, "events.read")));
     };
     auto metrics = [&pipeline](const Request&, const Caller&) {
         Response resp;

@@ -153,7 +153,7 @@ struct IngestPipeline::Impl {
         // The pipeline clock at the Tick that last saw `received` grow: silence is judged on the
         // pipeline's (injectable) clock, not on the listeners' wall-clock receive times.
         int64_t active_ns = 0;
-        // Silent since before this start, and reported then (RestoreSilent): it stays silent
+        // Silent since before this start, and reported then (RestoreFromSnapshot): it stays silent
         // until a message comes, not only until silent_minutes have passed since the start.
         bool silent_since_before = false;
         mutable std::mutex samples_mu;
@@ -261,7 +261,7 @@ struct IngestPipeline::Impl {
                     std::lock_guard lock(src->samples_mu);
                     if (src->samples.size() == kMaxSamples) src->samples.pop_front();
                     src->samples.push_back(st.error().message + ": " +
-                                           m.bytes.substr(0, kMaxSampleBytes));
+                                           std::string(CutUtf8(m.bytes, kMaxSampleBytes)));
                 }
             } else if (src) {
                 ++src->parsed;
@@ -299,7 +299,7 @@ struct IngestPipeline::Impl {
                 d.rule_id = rule.meta.id;
                 d.rule_title = rule.meta.title;
                 d.level = std::string(detect::LevelName(rule.meta.level));
-                d.time_ns = se.event.time_ns;
+                d.time_ns = store.SearchTime(se);  // not the sender's claim (see SearchTime)
                 d.event_ids.push_back(se.id);
                 found.dets.push_back(std::move(d));
                 found.det_sources.push_back(src);
@@ -434,7 +434,7 @@ struct IngestPipeline::Impl {
                 }
                 if (!group.empty()) d.rule_title += " (" + group + ")";
                 d.level = std::string(detect::LevelName(hit.rule->meta.level));
-                d.time_ns = hit.last_ns;
+                d.time_ns = store.SearchTime(se);  // the completing event, as filed
                 for (uint64_t seq : hit.event_sequences) {
                     auto it = std::lower_bound(
                         corr_ids.begin(), corr_ids.end(), seq,
@@ -690,21 +690,29 @@ struct IngestPipeline::Impl {
         fs::rename(tmp, dir / "ingest-status.json", ec);
     }
 
-    std::string StatusText() const;
+    std::string StatusText(bool samples = true) const;
 
-    // A source that was silent at the last snapshot before a restart, and was reported then,
-    // stays so: the same outage is not reported again after every restart.
-    void RestoreSilent() {
+    // From the last snapshot before a restart: a source that was silent, and was reported then,
+    // stays so (the same outage is not reported again after every restart), and each source's
+    // last message time.
+    void RestoreFromSnapshot() {
         std::ifstream in(options.data_dir / "run" / "ingest-status.json");
         if (!in) return;
         const json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
         if (!j.is_object() || !j.contains("sources") || !j["sources"].is_array()) return;
         for (const json& o : j["sources"]) {
-            if (!o.is_object() || !o.value("silent", false) || !o.contains("name") ||
-                !o["name"].is_string()) {
-                continue;
+            if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) continue;
+            Source* src = FindSource(o["name"].get<std::string>());
+            if (!src) continue;
+            // When the source last sent is a fact about the source, not about this process:
+            // "never" after a restart would be wrong (the counters do start from zero).
+            if (o.contains("last_received_at") && o["last_received_at"].is_string()) {
+                if (auto t = ParseTimestamp(o["last_received_at"].get<std::string>())) {
+                    int64_t none = 0;
+                    src->counters.last_received_ns.compare_exchange_strong(none, *t);
+                }
             }
-            if (Source* src = FindSource(o["name"].get<std::string>())) {
+            if (o.value("silent", false)) {
                 src->silent = true;
                 src->silent_since_before = true;
             }
@@ -952,7 +960,7 @@ Status IngestPipeline::Start() {
         src->format = *format;
         s.sources.emplace(cfg.name, std::move(src));
     }
-    s.RestoreSilent();
+    s.RestoreFromSnapshot();
     const int n = std::max(1, s.options.config.workers);
     for (int i = 0; i < n; ++i) s.workers.push_back(std::make_unique<Impl::Worker>(s.engine.get()));
     for (int i = 1; i < n; ++i) {
@@ -1097,9 +1105,9 @@ bool IngestPipeline::WaitIdle(std::chrono::milliseconds timeout) {
     return s.idle_cv.wait_for(lock, timeout, [&s] { return s.processed >= s.accepted; });
 }
 
-std::string IngestPipeline::StatusJson() const { return impl_->StatusText(); }
+std::string IngestPipeline::StatusJson(bool samples) const { return impl_->StatusText(samples); }
 
-std::string IngestPipeline::Impl::StatusText() const {
+std::string IngestPipeline::Impl::StatusText(bool samples) const {
     const Impl& s = *this;
     json j;
     j["updated_at"] = FormatTimestamp(s.Now());
@@ -1171,12 +1179,17 @@ std::string IngestPipeline::Impl::StatusText() const {
         }
         const int64_t last = c.last_received_ns.load();
         o["last_received_at"] = last ? json(FormatTimestamp(last)) : json(nullptr);
-        std::lock_guard lock(src->samples_mu);
-        o["malformed_samples"] =
-            json(std::vector<std::string>(src->samples.begin(), src->samples.end()));
+        if (samples) {
+            std::lock_guard lock(src->samples_mu);
+            o["malformed_samples"] =
+                json(std::vector<std::string>(src->samples.begin(), src->samples.end()));
+        } else {
+            o["malformed_samples"] = json::array();
+        }
         sources.push_back(std::move(o));
     }
     j["sources"] = std::move(sources);
+    if (!samples) j["samples_withheld"] = true;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

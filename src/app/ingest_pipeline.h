@@ -63,7 +63,9 @@ public:
                                             std::string_view peer);
 
     // Counters per source and stage, as JSON (the status endpoint) and as Prometheus text.
-    std::string StatusJson() const;
+    // The status as JSON. Malformed samples are log text: without `samples` (a caller who may
+    // not read events) they are left out and "samples_withheld" is true.
+    std::string StatusJson(bool samples = true) const;
     std::string PrometheusText() const;
     // Waits until everything received so far is stored (tests); false on timeout.
     bool WaitIdle(std::chrono::milliseconds timeout);

@@ -37,8 +37,8 @@ inline std::optional<std::string> StringField(const nlohmann::json& body, const 
 
 // The query parameter, or "" when absent.
 inline std::string QueryParam(const api::Request& r, const char* key) {
-    auto it = r.query.find(key);
-    return it == r.query.end() ? std::string() : it->second;
+    auto it = r.query.lower_bound(key);  // a repeated key: its first value
+    return it == r.query.end() || it->first != key ? std::string() : it->second;
 }
 
 // Named limits of every list: limit=1..kMaxPageLimit, kDefaultPageLimit when absent.

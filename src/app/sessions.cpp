@@ -86,7 +86,7 @@ Result<NewSession> SessionTable::Create(int64_t user_id, std::string_view userna
     return out;
 }
 
-std::optional<Session> SessionTable::Touch(std::string_view id, int64_t now_ns) {
+std::optional<Session> SessionTable::Touch(std::string_view id, int64_t now_ns, bool activity) {
     if (id.size() != 2 * kSessionIdBytes) return std::nullopt;
     const std::string key = HashId(id);
     std::lock_guard lock(mu_);
@@ -96,7 +96,7 @@ std::optional<Session> SessionTable::Touch(std::string_view id, int64_t now_ns) 
         by_hash_.erase(it);
         return std::nullopt;
     }
-    it->second.last_seen_ns = now_ns;
+    if (activity) it->second.last_seen_ns = now_ns;
     return it->second;
 }
 

@@ -24,6 +24,9 @@ namespace vigil::app {
 
 inline constexpr std::string_view kSessionCookie = "vigil_session";
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
+// Sent (value "1") by the console on requests its timers make (a page refreshing itself): they
+// do not count as the user's activity, so an unattended screen still signs out when idle.
+inline constexpr std::string_view kRefreshHeader = "X-Vigil-Refresh";
 inline constexpr size_t kSessionIdBytes = 32;
 
 struct SessionOptions {
@@ -63,9 +66,10 @@ public:
 
     Result<NewSession> Create(int64_t user_id, std::string_view username, auth::Role role,
                               SessionLimit limit, int64_t now_ns);
-    // The live session for a cookie value, its idle timer refreshed; nullopt when unknown or
-    // expired (an expired one is removed).
-    std::optional<Session> Touch(std::string_view id, int64_t now_ns);
+    // The live session for a cookie value, its idle timer refreshed when `activity` (a request
+    // a page's timer sends is not the user's: kRefreshHeader); nullopt when unknown or expired
+    // (an expired one is removed).
+    std::optional<Session> Touch(std::string_view id, int64_t now_ns, bool activity = true);
     // Ends one session; false when there was none.
     bool Destroy(std::string_view id);
     // Ends every session of a user (password change, disable); returns how many.

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace vigil {
@@ -146,6 +147,39 @@ std::optional<double> ParseDouble(std::string_view s) {
     return v;
 }
 
+bool JsonNumberFitsDouble(std::string_view s) {
+    if (!s.empty() && s[0] == '-') s.remove_prefix(1);
+    const size_t e = s.find_first_of("eE");
+    const std::string_view mantissa = s.substr(0, e);
+    const size_t dot = mantissa.find('.');
+    if (e == std::string_view::npos && dot == std::string_view::npos) {
+        // An integer: every one up to 2^53 is a double.
+        constexpr std::string_view kMax = "9007199254740992";
+        return mantissa.size() < kMax.size() ||
+               (mantissa.size() == kMax.size() && mantissa <= kMax);
+    }
+    int64_t exponent = 0;
+    if (e != std::string_view::npos) {
+        std::string_view x = s.substr(e + 1);
+        if (!x.empty() && (x[0] == '+' || x[0] == '-')) x.remove_prefix(1);
+        if (x.size() > 6) return false;
+        auto v = ParseInt(s.substr(e + 1)[0] == '+' ? s.substr(e + 2) : s.substr(e + 1));
+        if (!v) return false;
+        exponent = *v;
+    }
+    // The significant digits, and the power of ten of the first one.
+    const std::string_view int_part = mantissa.substr(0, dot);
+    std::string digits(int_part);
+    if (dot != std::string_view::npos) digits.append(mantissa.substr(dot + 1));
+    const size_t first = digits.find_first_not_of('0');
+    if (first == std::string::npos) return true;  // zero
+    const size_t last = digits.find_last_not_of('0');
+    if (last - first + 1 > 15) return false;  // more than a double keeps
+    const int64_t power =
+        static_cast<int64_t>(int_part.size()) - 1 - static_cast<int64_t>(first) + exponent;
+    return power >= -307 && power <= 308;
+}
+
 bool IsJsonNumber(std::string_view s) {
     size_t i = 0;
     auto digits = [&] {
@@ -166,6 +200,56 @@ bool IsJsonNumber(std::string_view s) {
         if (!digits()) return false;
     }
     return i == s.size();
+}
+
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    const auto c = static_cast<uint8_t>(s[i]);
+    if (c < 0x80) return 1;
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > n) return 0;
+    for (size_t k = 1; k < len; ++k) {
+        const auto cc = static_cast<uint8_t>(s[i + k]);
+        if ((cc & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return len;
+}
+
+size_t ValidUtf8Prefix(std::string_view s) {
+    size_t i = 0;
+    const size_t n = s.size();
+    while (i < n) {
+        // Eight ASCII bytes at a time (most log text is ASCII).
+        while (i + 8 <= n) {
+            uint64_t word;
+            std::memcpy(&word, s.data() + i, 8);
+            if (word & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        const size_t len = Utf8SequenceAt(s, i);
+        if (len == 0) return i;
+        i += len;
+    }
+    return n;
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -198,25 +282,16 @@ void AppendJsonString(std::string& out, std::string_view s) {
         } else if (c < 0x80) {
             out.push_back(static_cast<char>(c));
             ++i;
+        } else if (const size_t len = Utf8SequenceAt(s, i); len != 0) {
+            out.append(s.substr(i, len));
+            i += len;
         } else {
-            // Validate one UTF-8 sequence; copy it if valid, escape the lead byte otherwise.
-            size_t len = (c >= 0xF0 && c <= 0xF4)  ? 4
-                         : (c >= 0xE0)             ? 3
-                         : (c >= 0xC2 && c < 0xE0) ? 2
-                                                   : 0;
-            bool ok = len != 0 && i + len <= s.size();
-            for (size_t k = 1; ok && k < len; ++k) {
-                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-            }
-            if (ok) {
-                out.append(s.substr(i, len));
-                i += len;
-            } else {
-                out += "\\u00";
-                out.push_back(kHex[c >> 4]);
-                out.push_back(kHex[c & 15]);
-                ++i;
-            }
+            // Not a UTF-8 character (a stray byte, an overlong form, a surrogate): the byte
+            // escaped, so the output is valid JSON and valid UTF-8.
+            out += "\\u00";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+            ++i;
         }
     }
     out.push_back('"');

@@ -60,9 +60,20 @@ std::optional<double> ParseDouble(std::string_view s);
 // Is s a number as JSON writes one (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
 // whatever its size? "0100755" and "1." are not.
 bool IsJsonNumber(std::string_view s);
+// Is the JSON number s one a double holds as written (an integer up to 2^53 in magnitude, else
+// at most 15 significant digits within the normal range)? JavaScript, jq 1.6 and most JSON
+// readers would change the others ("9007199254740993" reads as ...992).
+bool JsonNumberFitsDouble(std::string_view s);
 
-// Appends s to out as a JSON string literal (quotes included); invalid UTF-8 bytes are
-// written as \u00XX so the output is always valid JSON.
+// The length of the UTF-8 character at s[i] (RFC 3629: no overlong form, surrogate or code
+// point above U+10FFFF), 0 when the bytes there are not one.
+size_t Utf8SequenceAt(std::string_view s, size_t i);
+// The length of the longest valid UTF-8 prefix of s.
+size_t ValidUtf8Prefix(std::string_view s);
+
+// Appends s to out as a JSON string literal (quotes included); bytes that are not UTF-8
+// characters (Utf8SequenceAt) are written as \u00XX, so the output is always valid JSON and
+// valid UTF-8.
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Parses an ISO 8601 / RFC 3339 timestamp ("2025-11-26T05:11:27.927693Z",

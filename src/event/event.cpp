@@ -94,8 +94,9 @@ std::string_view Event::Get(std::string_view name) const {
 
 void AppendJsonValue(std::string& out, const FieldView& f) {
     // A number or boolean as the decoder saw it may not be one JSON can hold ("0100755" from
-    // auditd's mode, FortiGate's "0000000013"): then it is written as a string.
-    if ((f.kind == ValueKind::kNumber && IsJsonNumber(f.value)) ||
+    // auditd's mode, FortiGate's "0000000013"), or one its readers would change (an account
+    // number past 2^53): then it is written as a string, as sent.
+    if ((f.kind == ValueKind::kNumber && IsJsonNumber(f.value) && JsonNumberFitsDouble(f.value)) ||
         (f.kind == ValueKind::kBool && (f.value == "true" || f.value == "false"))) {
         out.append(f.value);
     } else if (f.kind == ValueKind::kNull) {

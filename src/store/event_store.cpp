@@ -124,17 +124,20 @@ Result<WhereTerm> ParseWhere(std::string_view text) {
 
 // ---- EventStore: argument checks, then the backend ---------------------------------------
 
-namespace {
-
-Status CheckRange(int64_t since_ns, int64_t until_ns) {
+Status CheckTimeRange(int64_t since_ns, int64_t until_ns) {
     if (until_ns <= since_ns) {
         return InvalidArgument("the time range is empty (until must be after since)");
+    }
+    if (int64_t span = 0; __builtin_sub_overflow(until_ns, since_ns, &span)) {
+        return InvalidArgument("the time range is longer than 292 years");
     }
     return Ok();
 }
 
+namespace {
+
 Status CheckFilter(const SearchQuery& q) {
-    if (auto st = CheckRange(q.since_ns, q.until_ns); !st) return st;
+    if (auto st = CheckTimeRange(q.since_ns, q.until_ns); !st) return st;
     if (q.where.size() > kMaxWhereTerms) {
         return InvalidArgument("at most " + std::to_string(kMaxWhereTerms) +
                                " field=value terms per search");

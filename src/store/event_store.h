@@ -201,6 +201,10 @@ public:
     // store's single writer. Texts are cut and repaired in place. Append does it itself for
     // events that were not prepared; a prepared event must not change before Append.
     void Prepare(std::span<StoredEvent> events) const { DoPrepare(events); }
+    // The time Append files an event under, which searches go by: its own time when plausible,
+    // else its receipt (receive_ns must be set). A detection on the event is dated so too, so
+    // a sender's claimed time cannot push it out of the lists.
+    int64_t SearchTime(const StoredEvent& e) const { return DoSearchTime(e); }
     Result<SearchPage> Search(const SearchQuery& query, const ProgressFn& progress = {});
     Result<TimeHistogram> Histogram(const HistogramQuery& query, const ProgressFn& progress = {});
     // The stored events with these ids, in the order asked; ids not stored (never, or dropped by
@@ -219,6 +223,7 @@ public:
 
 private:
     virtual void DoPrepare(std::span<StoredEvent>) const {}
+    virtual int64_t DoSearchTime(const StoredEvent& e) const = 0;
     virtual Result<AppendResult> DoAppend(std::span<StoredEvent> events, int64_t now_ns) = 0;
     virtual Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) = 0;
     virtual Result<TimeHistogram> DoHistogram(const HistogramQuery& query,
@@ -229,6 +234,9 @@ private:
     virtual Result<DetectionPage> DoListDetections(const DetectionQuery& query) = 0;
     virtual Result<StoreStats> DoStats() = 0;
 };
+
+// A search's range [since, until): not empty, and its length an int64 of nanoseconds.
+Status CheckTimeRange(int64_t since_ns, int64_t until_ns);
 
 // The UTC day of ns as "YYYY-MM-DD", and the start of that day.
 std::string UtcDay(int64_t ns);

@@ -137,53 +137,6 @@ CREATE INDEX detections_status ON detections(status, time_ns);
 
 // ---- small encodings -------------------------------------------------------------------------
 
-// Length of the longest valid UTF-8 prefix of s.
-size_t ValidUtf8Prefix(std::string_view s) {
-    size_t i = 0;
-    const size_t n = s.size();
-    while (i < n) {
-        // Eight ASCII bytes at a time (most log text is ASCII).
-        while (i + 8 <= n) {
-            uint64_t word;
-            std::memcpy(&word, s.data() + i, 8);
-            if (word & 0x8080808080808080ULL) break;
-            i += 8;
-        }
-        if (i >= n) break;
-        const auto c = static_cast<uint8_t>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len = 0;
-        uint32_t cp = 0;
-        if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (i + len > n) return i;
-        for (size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<uint8_t>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return i;
-        }
-        i += len;
-    }
-    return n;
-}
-
 // Returns s, or a copy in scratch with every invalid UTF-8 byte replaced by U+FFFD (repaired
 // counts it).
 std::string_view SafeText(std::string_view s, size_t max, std::string& scratch, bool& cut,
@@ -981,6 +934,15 @@ Result<SqliteEventStore::Partition*> SqliteEventStore::Writable(const std::strin
     return out;
 }
 
+int64_t SqliteEventStore::DoSearchTime(const StoredEvent& e) const {
+    const int64_t t = e.event.time_ns;
+    if (t == 0 || t < e.receive_ns - options_.max_event_age_ns ||
+        t > e.receive_ns + options_.max_event_lead_ns) {
+        return e.receive_ns;
+    }
+    return t;
+}
+
 void SqliteEventStore::DoPrepare(std::span<StoredEvent> events) const {
     std::string scratch;
     for (StoredEvent& e : events) PrepareEvent(e, scratch);
@@ -1000,12 +962,8 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         StoredEvent& e = events[i];
         if (e.id.IsZero()) e.id = EventId::New(now_ns);
         if (e.receive_ns == 0) e.receive_ns = now_ns;
-        int64_t t = e.event.time_ns;
-        if (t == 0 || t < e.receive_ns - options_.max_event_age_ns ||
-            t > e.receive_ns + options_.max_event_lead_ns) {
-            if (t != 0) ++result.time_clamped;
-            t = e.receive_ns;
-        }
+        const int64_t t = DoSearchTime(e);
+        if (e.event.time_ns != 0 && t != e.event.time_ns) ++result.time_clamped;
         times[i] = t;
         const int64_t day = UtcDayStart(t);
         auto it = std::find_if(by_day.begin(), by_day.end(),
@@ -1590,6 +1548,12 @@ Result<size_t> SqliteEventStore::DoAppendDetections(std::span<Detection> detecti
 
 Result<DetectionPage> SqliteEventStore::DoListDetections(const DetectionQuery& q) {
     DetectionPage page;
+    std::optional<std::pair<int64_t, int64_t>> before;
+    if (!q.cursor.empty()) {  // a bad cursor is an error whether or not there is a detection
+        auto c = ParseCursor(q.cursor);
+        if (!c) return tl::unexpected(std::move(c.error()));
+        before = *c;
+    }
     const fs::path path = events_dir_ / kDetectionsFile;
     if (!fs::exists(path)) return page;
     auto db = OpenReader(path, "detections", DetectionMigrationList(), options_.read_only);
@@ -1597,13 +1561,7 @@ Result<DetectionPage> SqliteEventStore::DoListDetections(const DetectionQuery& q
     std::string sql =
         "SELECT seq, id, rule_id, rule_title, level, time_ns, created_ns, status, event_ids "
         "FROM detections WHERE time_ns >= ?1";
-    std::optional<std::pair<int64_t, int64_t>> before;
-    if (!q.cursor.empty()) {
-        auto c = ParseCursor(q.cursor);
-        if (!c) return tl::unexpected(std::move(c.error()));
-        before = *c;
-        sql += " AND time_ns <= ?2 AND (time_ns < ?2 OR seq < ?3)";
-    }
+    if (before) sql += " AND time_ns <= ?2 AND (time_ns < ?2 OR seq < ?3)";
     if (!q.status.empty()) sql += " AND status = ?4";
     sql += " ORDER BY time_ns DESC, seq DESC LIMIT ?5";
     auto stmt = db->Prepare(sql);

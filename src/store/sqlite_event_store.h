@@ -90,6 +90,7 @@ private:
     SqliteEventStore(std::filesystem::path events_dir, OpenEventStoreOptions options);
 
     void DoPrepare(std::span<StoredEvent> events) const override;
+    int64_t DoSearchTime(const StoredEvent& e) const override;
     Result<AppendResult> DoAppend(std::span<StoredEvent> events, int64_t now_ns) override;
     Result<SearchPage> DoSearch(const SearchQuery& query, const ProgressFn& progress) override;
     Result<TimeHistogram> DoHistogram(const HistogramQuery& query,

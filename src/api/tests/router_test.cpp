@@ -49,9 +49,12 @@ TEST(ParseTargetTest, DecodesPathAndQuery) {
     auto t = ParseTarget("/api/v1/a%20b?x=1&y=%27%3B+DROP&x=2&flag");
     ASSERT_TRUE(t.has_value());
     EXPECT_EQ(t->first, "/api/v1/a b");
-    EXPECT_EQ(t->second.at("x"), "1");  // first value wins
-    EXPECT_EQ(t->second.at("y"), "'; DROP");
-    EXPECT_EQ(t->second.at("flag"), "");
+    auto [x, x_end] = t->second.equal_range("x");  // a repeated key keeps both, in order
+    ASSERT_EQ(std::distance(x, x_end), 2);
+    EXPECT_EQ(x->second, "1");
+    EXPECT_EQ(std::next(x)->second, "2");
+    EXPECT_EQ(t->second.find("y")->second, "'; DROP");
+    EXPECT_EQ(t->second.find("flag")->second, "");
 }
 
 TEST(ParseTargetTest, RejectsTraversalAndBadEncoding) {

@@ -2,7 +2,9 @@
 // `vigil serve` by syslog over TCP, TLS and UDP, by the HTTP intake and by a tailed file; the
 // rules fire, detections are stored with their events, and the events are searchable over the
 // API. Uses the project's own rules (rules/) so it needs no shared data.
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -155,6 +157,14 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     // Field filters and full text over the API.
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=bastion-udp", &analyst);
     EXPECT_EQ(Json(r)["items"].size(), 3u) << r.body;
+    // Two filters on one field must both hold (the second was dropped: 3 events).
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=bastion-udp&f.host=bastion-tls",
+            &analyst);
+    EXPECT_EQ(Json(r)["items"].size(), 0u) << r.body;
+    r = Get("/api/v1/events/histogram?since=2000-01-01T00:00:00Z&f.host=bastion-udp&f.host=x",
+            &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Json(r)["total"], 0) << r.body;
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=Failed%20password&limit=500", &analyst);
     EXPECT_EQ(Json(r)["items"].size(), 11u) << r.body;
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=UNION", &analyst);
@@ -410,6 +420,106 @@ TEST_F(IngestTest, EventsReadAgainAreCountedAsDuplicatesAndStoredOnce) {
     EXPECT_EQ(Json(r)["items"].size(), 3u);
 }
 
+// A line dated 60 days back or 5 days ahead is filed under its receipt (the store does not
+// trust the claim). Its detection is dated so too, or a sender could hide it from the default
+// detections list (the last 24 hours) by backdating the line; the API's `time` is what the
+// search went by, the claim is `event_time`. Bytes that are no UTF-8 character (a surrogate)
+// still give JSON.
+TEST_F(IngestTest, ASendersClaimedTimeHidesNoDetectionAndReordersNoSearch) {
+    const auto now = std::chrono::system_clock::now();
+    auto clf = [](std::chrono::system_clock::time_point t) {  // [21/Nov/2026:08:16:00 +0000]
+        const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        char buf[64];
+        std::strftime(buf, sizeof buf, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
+        return std::string(buf);
+    };
+    {
+        std::ofstream log(dir_ / "tailed" / "claims.log");
+        for (auto t : {now - std::chrono::hours(24 * 60), now + std::chrono::hours(24 * 5)}) {
+            log << "198.51.100.7 - - " << clf(t)
+                << " \"GET /item.php?id=1%27%20UNION%20SELECT%20password%20FROM%20users-- "
+                   "HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n";
+        }
+        log << "198.51.100.8 - - " << clf(now) << " \"GET /x\xED\xA0\x80y HTTP/1.1\" 404 1 \"-\" "
+            << "\"curl\"\n";
+    }
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    // The last 24 hours by the real clock (the server's own clock is the fixture's).
+    auto now_ns = [] {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    const int64_t day_ago = now_ns() - int64_t{24} * 3600 * 1000000000;
+    const std::string range = "since=" + FormatTimestamp(day_ago) +
+                              "&until=" + FormatTimestamp(now_ns() + int64_t{3600} * 1000000000);
+    json items;
+    for (int i = 0; i < 200 && items.size() < 3; ++i) {
+        if (app_->WaitIngestIdle(100ms)) {
+            HttpReply r = Get("/api/v1/events?f.host=web01&" + range, &analyst);
+            ASSERT_EQ(r.status, 200) << r.body;
+            items = Json(r)["items"];
+        }
+    }
+    ASSERT_EQ(items.size(), 3u) << items.dump();
+    int claimed = 0;
+    for (const auto& e : items) {
+        const auto time = ParseTimestamp(e["time"].get<std::string>());
+        ASSERT_TRUE(time);
+        EXPECT_GT(*time, day_ago) << e.dump();  // within the range searched
+        EXPECT_LE(*time, now_ns()) << e.dump();
+        const auto own = ParseTimestamp(e["event_time"].get<std::string>());
+        ASSERT_TRUE(own) << e.dump();
+        if (*own != *time) ++claimed;
+    }
+    EXPECT_EQ(claimed, 2);
+    HttpReply r = Get("/api/v1/detections?since=" + FormatTimestamp(day_ago), &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    int sql = 0;
+    const json detections = Json(r);
+    for (const auto& d : detections["items"]) {
+        if (d["rule_title"].get<std::string>().find("SQL") != std::string::npos) ++sql;
+    }
+    EXPECT_GE(sql, 2) << r.body;
+    // A range longer than an int64 of nanoseconds is refused, not a 500.
+    r = Get("/api/v1/events/histogram?since=1700-01-01T00:00:00Z&until=2200-01-01T00:00:00Z",
+            &analyst);
+    EXPECT_EQ(r.status, 400) << r.body;
+    r = Get("/api/v1/events?since=1700-01-01T00:00:00Z&until=2200-01-01T00:00:00Z", &analyst);
+    EXPECT_EQ(r.status, 400) << r.body;
+}
+
+// A malformed line's sample is raw log text (a password typed as a user name, a card number):
+// the status shows it only to a caller who may read events. Every role may read the status.
+TEST_F(IngestTest, MalformedSamplesAreOnlyForThoseWhoMayReadEvents) {
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    HttpReply intake = PostEvents(IngestToken(manager), "{\"user\":\"Hunter2-secret\"\n");
+    ASSERT_EQ(intake.status, 202) << intake.body;
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    json status;
+    for (int i = 0; i < 200; ++i) {
+        status = Json(Get("/api/v1/ingest/status", &analyst));
+        if (status.dump().find("Hunter2-secret") != std::string::npos) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_NE(status.dump().find("Hunter2-secret"), std::string::npos) << status.dump();
+    EXPECT_FALSE(status.contains("samples_withheld"));
+    for (auth::Role role :
+         {auth::Role::kViewer, auth::Role::kAuditor, auth::Role::kAdministrator}) {
+        Browser b = FullSession("r" + std::to_string(static_cast<int>(role)), role);
+        HttpReply r = Get("/api/v1/ingest/status", &b);
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(r.body.find("Hunter2-secret"), std::string::npos) << r.body;
+        EXPECT_EQ(Json(r)["samples_withheld"], true) << r.body;
+        r = Get("/api/v1/system/status", &b);  // the platform's status carries the ingestion's
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_NE(r.body.find("samples_withheld"), std::string::npos) << r.body;
+        EXPECT_EQ(r.body.find("Hunter2-secret"), std::string::npos) << r.body;
+    }
+}
+
 // What a body holds follows its Content-Type, and each event is stored as it was sent. A JSON
 // bomb of any depth is one malformed event, not a crash.
 TEST_F(IngestTest, IntakeBodiesFollowTheirContentTypeAndKeepEachEventAsSent) {
@@ -556,6 +666,8 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
         WaitQuiet(now_, [](const json& s) { return s["received"] == 1 && s["silent"] == false; });
     ASSERT_FALSE(quiet.is_null()) << "the source stayed silent after a message";
     EXPECT_EQ(SilentDetections().size(), 1u);
+    const json last_received = quiet["last_received_at"];
+    ASSERT_TRUE(last_received.is_string()) << quiet.dump();
 
     // A new silence is a new detection.
     now_ += 61 * kSecond;
@@ -572,6 +684,8 @@ TEST_F(SilentSourceIngestTest, AQuietSourceRaisesOneDetectionAndRecoversOnTheNex
     quiet = WaitQuiet(now_, any);
     ASSERT_FALSE(quiet.is_null());
     EXPECT_EQ(quiet["silent"], true);
+    // When the source last sent is still known (it said "never").
+    EXPECT_EQ(quiet["last_received_at"], last_received);
     now_ += 61 * kSecond;
     quiet = WaitQuiet(now_, any);
     ASSERT_FALSE(quiet.is_null());

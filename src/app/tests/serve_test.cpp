@@ -182,6 +182,18 @@ TEST_F(ServeTest, SessionsExpireWhenIdle) {
     EXPECT_EQ(Get("/api/v1/auth/me", &b).status, 401);
 }
 
+// A page refreshing itself (the sources page every 5 s) says so, and does not keep an
+// unattended session signed in.
+TEST_F(ServeTest, APagesOwnRefreshesDoNotKeepASessionAlive) {
+    Browser b = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
+    for (int i = 0; i < 5; ++i) {
+        now_ += 10 * 60 * kSecond;
+        const int status =
+            Send("GET", "/api/v1/auth/me", "", &b, true, "X-Vigil-Refresh: 1\r\n").status;
+        EXPECT_EQ(status, i < 2 ? 200 : 401) << "after " << (i + 1) * 10 << " minutes";
+    }
+}
+
 TEST_F(ServeTest, ViewerCannotVerifyTheAuditTrailAuditorCan) {
     Browser viewer = SignInFirstTime("alice", kAliceInitial, "Brand-New-Pass-42");
     EXPECT_EQ(Get("/api/v1/audit/verify", &viewer).status, 403);

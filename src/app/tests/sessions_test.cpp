@@ -42,6 +42,14 @@ TEST(SessionTableTest, IdleAndAbsoluteTimeouts) {
     auto idle = table.Create(1, "bob", auth::Role::kViewer, SessionLimit::kNone, 0);
     ASSERT_TRUE(idle);
     EXPECT_FALSE(table.Touch(idle->id, 30 * kMin));
+
+    // A page refreshing itself every 5 s is not the user: it does not keep the session alive.
+    auto watched = table.Create(1, "bob", auth::Role::kViewer, SessionLimit::kNone, 0);
+    ASSERT_TRUE(watched);
+    for (t = 5000000000; t < 30 * kMin; t += 5000000000) {
+        ASSERT_TRUE(table.Touch(watched->id, t, /*activity=*/false)) << "at " << t / kMin;
+    }
+    EXPECT_FALSE(table.Touch(watched->id, 30 * kMin, /*activity=*/false));
 }
 
 TEST(SessionTableTest, DestroyUserEndsAllItsSessions) {

@@ -30,6 +30,43 @@ TEST(Strings, JsonStringEscapesControlAndInvalidUtf8) {
     EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u00ff\xe4\xb8\xad\"");
 }
 
+// Bytes that look like a sequence but are no character (a surrogate, an overlong form, a lead
+// byte past F4) were copied, and JSON parsers refused the whole reply.
+TEST(Strings, JsonStringEscapesWhatIsNoUtf8Character) {
+    struct Case {
+        std::string in, out;
+    };
+    for (const auto& [in, want] : std::vector<Case>{
+             {"\xED\xA0\x80", "\"\\u00ed\\u00a0\\u0080\""},             // U+D800, a surrogate
+             {"\xE0\x80\xAF", "\"\\u00e0\\u0080\\u00af\""},             // overlong '/'
+             {"\xC0\xAF", "\"\\u00c0\\u00af\""},                        // overlong '/'
+             {"\xF4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""},  // above U+10FFFF
+             {"\xF5\x80\x80", "\"\\u00f5\\u0080\\u0080\""},             // no lead byte
+             {"\xF0\x9F\x98\x80 \xE4\xB8\xAD", "\"\xF0\x9F\x98\x80 \xE4\xB8\xAD\""},  // kept
+         }) {
+        std::string out;
+        AppendJsonString(out, in);
+        EXPECT_EQ(out, want) << in;
+        EXPECT_EQ(ValidUtf8Prefix(out), out.size()) << in;
+    }
+    EXPECT_EQ(ValidUtf8Prefix("ab\xED\xA0\x80"), 2u);
+    EXPECT_EQ(ValidUtf8Prefix("ab\xE4\xB8\xAD"), 5u);
+}
+
+// What JavaScript's JSON.parse (the console) would change is written as a string instead.
+TEST(Strings, JsonNumbersThatFitADouble) {
+    for (const char* yes : {"0", "-0", "42", "9007199254740992", "-9007199254740992", "1.5", "0.1",
+                            "123456789012345", "1.23456789012345", "0.000123456789012345", "1e308",
+                            "1e-307", "2.5E+10", "100.000000000000000000", "0.0"}) {
+        EXPECT_TRUE(JsonNumberFitsDouble(yes)) << yes;
+    }
+    for (const char* no : {"9007199254740993", "12345678901234567890", "-9007199254740993",
+                           "1234567890123456.5", "0.1234567890123456", "1e309", "1e-320", "1e400",
+                           "123456789012345678901234567890", "1e1234567"}) {
+        EXPECT_FALSE(JsonNumberFitsDouble(no)) << no;
+    }
+}
+
 TEST(Strings, JsonNumbersFollowTheGrammarAtAnySize) {
     for (const char* yes : {"0", "-0", "7", "-42", "1.5", "0.25", "1e5", "1E+5", "-2.5e-10",
                             "123456789012345678901234567890", "1e400"}) {

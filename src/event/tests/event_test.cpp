@@ -32,7 +32,8 @@ TEST(Event, JsonNestsDottedNamesAndRepeatsBecomeArrays) {
 }
 
 // What a decoder takes for a number is not always one JSON can write: auditd's mode=0100755,
-// FortiGate's logid=0000000013. The output stays valid JSON.
+// FortiGate's logid=0000000013. The output stays valid JSON. A number its readers would change
+// (JavaScript and jq read doubles: past 2^53, more than 15 digits) is a string too, as sent.
 TEST(Event, JsonWritesNumbersJsonCannotHoldAsStrings) {
     Event e;
     e.Add("mode", "0100755", ValueKind::kNumber);
@@ -43,8 +44,14 @@ TEST(Event, JsonWritesNumbersJsonCannotHoldAsStrings) {
     e.Add("ok", "false", ValueKind::kBool);
     std::string out;
     e.AppendJson(out);
-    EXPECT_EQ(out, R"({"mode":"0100755","big":123456789012345678901234567890,"neg":-0.5e-3,)"
+    EXPECT_EQ(out, R"({"mode":"0100755","big":"123456789012345678901234567890","neg":-0.5e-3,)"
                    R"("odd":"1.","flag":"yes","ok":false})");
+    Event account;
+    account.Add("txn", "9007199254740993", ValueKind::kNumber);
+    account.Add("max", "9007199254740992", ValueKind::kNumber);
+    out.clear();
+    account.AppendJson(out);
+    EXPECT_EQ(out, R"({"txn":"9007199254740993","max":9007199254740992})");
 }
 
 TEST(Event, LogSourceKeyAndCategories) {

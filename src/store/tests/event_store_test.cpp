@@ -1055,6 +1055,11 @@ TEST(EventStore, RetentionDropsWholeFilesButNeverToday) {
 TEST(EventStore, DetectionsAreStoredWithTheirEventIds) {
     TempDir dir;
     auto store = OpenStore(dir);
+    {
+        DetectionQuery bad;  // refused before there is any detection too (it answered nothing)
+        bad.cursor = "zzz";
+        EXPECT_FALSE(store->ListDetections(bad).has_value());
+    }
     std::vector<StoredEvent> events = {MakeEvent(kDay0 + kSec, "x"),
                                        MakeEvent(kDay0 + 2 * kSec, "y")};
     ASSERT_TRUE(store->Append(events));
