@@ -37,6 +37,19 @@ export function setUnauthorizedHandler(handler: () => void): void {
 export interface RequestOptions {
   // The sign-in call answers 401 for a wrong password: that is not an expired session.
   expect401?: boolean;
+  // Asked by a timer (a page's automatic refresh), not by the user: sent with
+  // X-Vigil-Refresh: 1, which the server does not count as activity for the idle timeout.
+  refresh?: boolean;
+  // Numbers whose JSON text a JS number cannot give back (1.0, 1e3, an integer beyond 2^53)
+  // come as that text, a string: for values shown and searched for as they were logged.
+  exactNumbers?: boolean;
+}
+
+// JSON.parse's reviver is given the source text of each primitive (Chromium 114 and later);
+// without it numbers stay numbers.
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return String(value) === context.source ? value : context.source;
 }
 
 export async function request<T>(
@@ -48,6 +61,7 @@ export async function request<T>(
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (options.refresh) headers['X-Vigil-Refresh'] = '1';
   let response: Response;
   try {
     response = await fetch(path, {
@@ -64,7 +78,7 @@ export async function request<T>(
   let data: unknown = null;
   if (text) {
     try {
-      data = JSON.parse(text);
+      data = options.exactNumbers ? JSON.parse(text, keepNumberText) : JSON.parse(text);
     } catch {
       data = null;
     }
@@ -85,7 +99,7 @@ export async function request<T>(
   return data as T;
 }
 
-export const get = <T>(path: string) => request<T>('GET', path);
+export const get = <T>(path: string, options?: RequestOptions) => request<T>('GET', path, undefined, options);
 export const post = <T>(path: string, body?: unknown, options?: RequestOptions) =>
   request<T>('POST', path, body, options);
 export const put = <T>(path: string, body?: unknown) => request<T>('PUT', path, body);
@@ -228,15 +242,24 @@ export interface IngestStatus {
     sqlite_heap_peak_bytes: number;
   };
   sources: IngestSource[];
+  // Set for a caller without events.read: every source's malformed_samples (raw log text) is
+  // then empty.
+  samples_withheld?: boolean;
 }
 
-// A field's value as the event store gives it: repeated names come as arrays.
-export type FieldValue = string | number | boolean | null | FieldValue[];
+// A field's value as the event store gives it: dotted names nest ({"source": {"ip": "…"}} for
+// source.ip), repeated names come as arrays (the values, then the object of the longer names
+// when a name has both). Numbers JS cannot hold exactly come as strings.
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [name: string]: FieldValue };
 
 // GET /api/v1/events
 export interface StoredEvent {
   id: string;
+  // The search time (what ranges, order and the histogram use): the event's own time when it is
+  // plausible, else its receive time.
   time: string;
+  // The event's own time, or null when it has none (absent from servers before it was added).
+  event_time?: string | null;
   received: string;
   source: string;
   host: string;
@@ -253,7 +276,8 @@ export interface EventPage extends Page<StoredEvent> {
 // GET /api/v1/events/histogram
 export interface Histogram {
   since: string;
-  bucket_seconds: number;
+  // A number, or a string when it has more than 15 significant digits.
+  bucket_seconds: number | string;
   counts: number[];
   total: number;
 }

@@ -8,7 +8,10 @@
 // server error shown), detections and the events each was raised on, the search in the address
 // (a reload, Back, a link opened in a new tab, a malformed link, a link opened signed out and
 // followed after the sign-in), the sources page with its counters, malformed samples and
-// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation.
+// auto-refresh, the Chinese labels, and the refresh timer stopping on navigation. Then fields,
+// times and text as logged: nested JSON under dotted names with exact numbers, a line that is not
+// UTF-8, hidden and bidi characters shown by their codes, an implausible own time, a histogram
+// bar's exact span, the refresh header, and a viewer without events.read (samples withheld).
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -493,6 +496,230 @@ test('leaving the sources page stops its refresh', { skip }, async () => {
   await page.waitForTimeout(6_000);
   page.off('request', listener);
   assert.deepEqual(asked, []);
+});
+
+// ---- fields, times and text as logged ---------------------------------------------------------
+
+// Sends `lines` (strings, or Buffers for bytes that are not UTF-8) over HTTP and waits until the
+// server has stored them all.
+async function ingest(lines) {
+  const before = (await ingestStatus()).stored_total;
+  const body = Buffer.concat(lines.map((l) => Buffer.concat([Buffer.isBuffer(l) ? l : Buffer.from(l), Buffer.from('\n')])));
+  const response = await api.fetch('/api/v1/events', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ingestToken}`, 'Content-Type': 'application/x-ndjson' },
+    data: body,
+  });
+  assert.equal(response.status(), 202, await response.text());
+  await waitFor('the events stored', async () => (await ingestStatus()).stored_total >= before + lines.length);
+}
+
+// Opens the first row of the search shown and returns its detail.
+async function openFirstRow() {
+  await page.locator('[data-testid="ev-row"]').first().click();
+  const detail = page.locator('[data-testid="ev-detail"]:visible');
+  await detail.locator('[data-testid="ev-message"]').waitFor();
+  return detail;
+}
+
+// The detail's field table as { dotted name: [values as shown] }.
+const fieldTable = (detail) => detail.locator('[data-testid="ev-fields"]').evaluate((table) =>
+  Object.fromEntries([...table.querySelectorAll('tr')].map((tr) => [
+    tr.querySelector('td.field-name').textContent,
+    [...tr.querySelectorAll('td:last-child > *')].map((el) => el.textContent),
+  ])));
+
+// Nested JSON (ECS style): the store nests dotted names ({"source":{"ip":…}}), a repeated name
+// comes as an array; numbers must stay as the server wrote them: an integer past 2^53, and 1e21,
+// which the server writes 1e+21 (JS would say 1e21).
+const NESTED = '{"message":"nested ecs event","app":"nested","source":{"ip":"198.51.100.7","port":4444},' +
+  '"user":{"name":"alice","roles":["dba","ops"]},"txn":12345678901234567890,"big":1e21}';
+
+test('event detail: nested fields under their dotted names, a value clicked filters on exactly it', { skip }, async () => {
+  await ingest([NESTED, Buffer.from('{"message":"bad bytes in value","app":"badutf","user":"ad\xffmin"}', 'latin1')]);
+  await page.goto(`${URL}/#/events?range=1h&f.app=nested`);
+  await searched(1);
+  // One event: singular.
+  assert.equal(await tid('ev-total').innerText(), '1 event');
+  assert.match(await tid('ev-count').innerText(), /^1 event shown/);
+  const detail = await openFirstRow();
+  assert.doesNotMatch(await detail.innerText(), /\[object Object\]/);
+  const fields = await fieldTable(detail);
+  assert.deepEqual(fields['source.ip'], ['198.51.100.7']);
+  assert.deepEqual(fields['source.port'], ['4444']);
+  assert.deepEqual(fields['user.name'], ['alice']);
+  assert.deepEqual(fields['user.roles'], ['dba', 'ops']);
+  assert.deepEqual(fields.txn, ['12345678901234567890']);
+  assert.deepEqual(fields.big, ['1e+21']);
+  assert.equal(fields.source, undefined);
+  await shot('27-event-nested-fields');
+
+  // A click: the dotted name and the exact value, which the server finds.
+  await detail.locator('[data-testid="ev-value-source.ip"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters, ['app=nested', 'source.ip=198.51.100.7']);
+  assert.match(hash(), /&f\.app=nested&f\.source\.ip=198\.51\.100\.7$/);
+  await (await openFirstRow()).locator('[data-testid="ev-value-txn"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters, ['app=nested', 'source.ip=198.51.100.7', 'txn=12345678901234567890']);
+  await (await openFirstRow()).locator('[data-testid="ev-value-user.roles"]', { hasText: 'ops' }).click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters.at(-1), 'user.roles=ops');
+  await (await openFirstRow()).locator('[data-testid="ev-value-big"]').click();
+  await searched(1);
+  assert.deepEqual((await formValues()).filters.at(-1), 'big=1e+21');
+
+  // A line that is not UTF-8: stored with the decoder's reason, readable.
+  await page.goto(`${URL}/#/events?range=1h&q=${encodeURIComponent('bad bytes in value')}`);
+  await searched(1);
+  const bad = await fieldTable(await openFirstRow());
+  assert.equal(bad['vigil.decode_error']?.length, 1, JSON.stringify(bad));
+  assert.match(bad['vigil.decode_error'][0], /\w+ \w+/);
+  assert.doesNotMatch(JSON.stringify(bad), /object Object/);
+});
+
+test('invisible and direction-changing characters are shown by their codes, and still searched exactly', { skip }, async () => {
+  const user = '\u202Enimda\u202C';
+  const line = JSON.stringify({
+    message: `login ok user=${user} from 10.0.0.1`, app: 'bidi', user, 'file\u200Fname': 'invoice\u2066fdp.exe\u0007',
+  });
+  const marked = (s) => s.replace(/[\u202E\u202C\u200F\u2066\u0007]/g, (ch) => `‹U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}›`);
+  await ingest([line]);
+  await sendSyslog([`bidi sample ${user} not syslog`]);
+  await page.goto(`${URL}/#/events?range=1h&f.app=bidi`);
+  await searched(1);
+  const shownUser = '‹U+202E›nimda‹U+202C›';
+  // The message of a JSON line is the line.
+  assert.deepEqual(await messageTexts(), [marked(line)]);
+  const detail = await openFirstRow();
+  const fields = await fieldTable(detail);
+  assert.deepEqual(fields.user, [shownUser]);
+  assert.deepEqual(fields['file‹U+200F›name'], ['invoice‹U+2066›fdp.exe‹U+0007›']);
+  assert.equal(await detail.locator('[data-testid="ev-message"]').innerText(), marked(line));
+  assert.match(marked(line), /user=‹U\+202E›nimda‹U\+202C› from/);
+  // Marked as characters of the text, not text that reads "‹U+202E›".
+  assert.equal(await detail.locator('[data-testid="ev-value-user"] .ctl').count(), 2);
+  assert.match(await detail.locator('[data-testid="ev-value-user"] .ctl').first().getAttribute('title'), /U\+202E/);
+  await shot('28-event-bidi');
+  // The filter is the value as stored.
+  await detail.locator('[data-testid="ev-value-user"]').click();
+  await searched(1);
+  assert.equal(await tid('ev-filter-value-1').inputValue(), user);
+
+  // The malformed sample on the sources page too.
+  await tid('nav-sources').click();
+  await tid('source-row-syslog-udp').waitFor();
+  if (await tid('source-detail-syslog-udp').isHidden()) await tid('source-row-syslog-udp').click();
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="source-samples-syslog-udp"]')?.textContent.includes('bidi sample'),
+  null, { timeout: 12_000 });
+  assert.match(await tid('source-samples-syslog-udp').innerText(), /bidi sample ‹U\+202E›nimda‹U\+202C› not syslog/);
+});
+
+test('an event\'s own implausible time: listed by its search time, its own time shown apart', { skip }, async () => {
+  const sent = Date.now();
+  await ingest([JSON.stringify({ message: 'backdated admin login', app: 'backdate', time: '2001-09-09T01:46:40Z' })]);
+  await page.goto(`${URL}/#/events?range=15m&f.app=backdate`);
+  await searched(1);
+  const time = await page.locator('[data-testid="ev-row"] td').first().getAttribute('title');
+  assert.ok(Math.abs(Date.parse(time) - sent) < 60_000, `the Time column shows ${time}`);
+  const detail = await openFirstRow();
+  assert.equal(await detail.locator('[data-testid="ev-time"]').getAttribute('title'), time);
+  const own = detail.locator('[data-testid="ev-event-time"]');
+  assert.match(await own.innerText(), /^2001-09-0\d \d\d:\d\d:40 \(not used: /);
+  assert.equal(await own.locator('span').first().getAttribute('title'), '2001-09-09T01:46:40.000Z');
+  assert.match(await detail.innerText(), /Event's own time/);
+  // An event without a time of its own: no such line.
+  await page.goto(`${URL}/#/events?range=1h&f.app=nested`);
+  await searched(1);
+  assert.equal(await (await openFirstRow()).locator('[data-testid="ev-event-time"]').count(), 0);
+
+  await tid('lang-zh-CN').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await searched(1);
+  assert.equal(await tid('ev-total').innerText(), '共 1 条事件');
+  await page.goto(`${URL}/#/events?range=15m&f.app=backdate`);
+  await searched(1);
+  assert.match(await (await openFirstRow()).innerText(), /事件自带时间\s+2001-09-0\d [\d:]+ （未采用：/);
+  await tid('lang-en').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await searched(1);
+});
+
+test('a histogram bar clicked searches exactly its span', { skip }, async () => {
+  // Events every 100 ms over two and a half minutes, half an hour ago: a bar's edges, which need not fall on
+  // a whole second (nor millisecond), decide its count.
+  const start = Date.now() - 31 * 60_000;
+  const lines = [];
+  for (let t = start; t < start + 150_000; t += 100) {
+    lines.push(JSON.stringify({ message: `dense ${t}`, app: 'dense', time: new Date(t).toISOString() }));
+  }
+  await ingest(lines);
+  await page.goto(`${URL}/#/events?range=1h&f.app=dense`);
+  await searched(lines.length);
+  const bars = await page.locator('[data-testid="ev-histogram"] rect.hist-bar').evaluateAll(
+    (rects) => rects.map((r) => Number(r.getAttribute('data-count'))));
+  const i = bars.findIndex((n, k) => n > 0 && bars[k - 1] > 0 && bars[k + 1] > 0);
+  assert.ok(i > 0, bars.join(' '));
+  await page.locator('[data-testid="ev-histogram"] g.hist-slot').nth(i).click();
+  await searched(bars[i]);
+  assert.equal(await tid('ev-range').inputValue(), 'custom');
+  const link = hash();
+  const [, since, until] = /since=([^&]+)&until=([^&]+)/.exec(link);
+  // The edges, to the millisecond in the form and as sent in the link.
+  assert.equal(new Date(await tid('ev-since').inputValue()).getTime(), Math.floor(Date.parse(since)));
+  assert.ok(Date.parse(until) - Date.parse(since) < 61_000, link);
+  // The link searches the same span.
+  await page.reload();
+  await searched(bars[i]);
+  assert.equal(hash(), link);
+});
+
+test('the sources page\'s automatic refresh says so (X-Vigil-Refresh), a user\'s request does not', { skip }, async () => {
+  const asked = [];
+  const listener = (r) => {
+    if (r.url().includes('/api/v1/ingest/status')) asked.push(r.headers()['x-vigil-refresh'] ?? null);
+  };
+  page.on('request', listener);
+  try {
+    await tid('nav-sources').click();
+    await tid('source-row-http').waitFor();
+    await waitFor('an automatic refresh', async () => asked.length >= 2, 12_000);
+    await tid('sources-refresh').click();
+    await waitFor('the refresh clicked', async () => asked.length >= 3);
+  } finally {
+    page.off('request', listener);
+  }
+  assert.deepEqual(asked.slice(0, 3), [null, '1', null]);
+});
+
+test('a user without events.read: no raw log text on the sources page, and told why', { skip }, async () => {
+  const created = await ok('POST', '/api/v1/users', { username: 'viewer2', role: 'viewer' });
+  const password = 'Viewer-Status-Pass-7!';
+  await tid('logout').click();
+  await page.waitForURL(/#\/login$/);
+  await fillSignIn(page, 'viewer2', created.one_time_password);
+  await page.waitForURL(/#\/setup\/password$/);
+  await tid('pw-new').fill(password);
+  await tid('pw-again').fill(password);
+  await tid('pw-submit').click();
+  await page.waitForURL(/#\/login$/);
+  await fillSignIn(page, 'viewer2', password);
+  await page.waitForURL(/#\/status$/);
+  await tid('nav-sources').click();
+  await tid('source-row-syslog-udp').click();
+  const withheld = tid('source-samples-withheld-syslog-udp');
+  await withheld.waitFor();
+  assert.match(await withheld.innerText(), /events\.read/);
+  assert.equal(await tid('source-samples-syslog-udp').count(), 0);
+  assert.doesNotMatch(await tid('source-detail-syslog-udp').innerText(), new RegExp(BAD_SYSLOG));
+  await shot('29-sources-samples-withheld');
+  await tid('lang-zh-CN').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await withheld.waitFor();
+  assert.match(await withheld.innerText(), /原始日志文本样本仅向拥有 events\.read 权限/);
+  await tid('lang-en').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
 });
 
 test('no CSP violation or script error in the whole run', { skip }, () => {

@@ -45,6 +45,15 @@ export function t(key: Key, params?: Record<string, string | number>): string {
   return s;
 }
 
+// A string about a count: the key's ".one" form when the language's plural rules call `count`
+// "one" (English: 1 event), else the key's own. Chinese has one form: its ".one" entries are the
+// same text.
+export function tn(key: Key, count: number, params?: Record<string, string | number>): string {
+  const one = `${key}.one`;
+  if (one in dictionaries.en && new Intl.PluralRules(current).select(count) === 'one') return t(one as Key, params);
+  return t(key, params);
+}
+
 // A label for a value from the server (role, permission, status key) when the dictionary has
 // one, else the value itself.
 export function tMaybe(key: string, fallback: string): string {

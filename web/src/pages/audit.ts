@@ -3,7 +3,7 @@
 import { type AuditRecord, type Page, type VerifyReport, get, query } from '../api';
 import { h, replace } from '../dom';
 import { localInputToUtc, localTime } from '../format';
-import { t } from '../i18n';
+import { t, tn } from '../i18n';
 import type { PageContext } from '../main';
 import { can } from '../state';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
@@ -60,7 +60,7 @@ export async function renderAudit(content: HTMLElement, ctx: PageContext): Promi
           pageIndex--;
           await load();
         }, { small: true, disabled: pageIndex === 0, testid: 'audit-newer' }),
-        h('span', { class: 'pager-info' }, t('audit.page', { n: pageIndex + 1, count: items.length })),
+        h('span', { class: 'pager-info' }, tn('audit.page', items.length, { n: pageIndex + 1, count: items.length })),
         button(t('audit.older'), async () => {
           pageIndex++;
           await load();
@@ -195,6 +195,6 @@ function verifyPanel(r: VerifyReport): HTMLElement {
         h('thead', null, h('tr', null, h('th', null, t('audit.findingKind')), h('th', null, t('audit.seq')), h('th', null, t('audit.findingMessage')))),
         h('tbody', null, r.findings.map((f) => h('tr', null, h('td', { class: 'mono' }, f.kind), h('td', { class: 'mono' }, f.seq), h('td', null, f.message)))))
       : h('p', { class: 'hint' }, t('audit.noFindings')),
-    r.findings_omitted ? h('p', { class: 'hint' }, t('audit.findingsOmitted', { n: r.findings_omitted })) : null,
+    r.findings_omitted ? h('p', { class: 'hint' }, tn('audit.findingsOmitted', r.findings_omitted, { n: r.findings_omitted })) : null,
   );
 }

@@ -6,9 +6,11 @@
 import {
   ApiError, type Detection, type EventPage, type FieldValue, type Histogram, type Page, type StoredEvent, get,
 } from '../api';
-import { h, replace, svg } from '../dom';
-import { isTimestamp, localInputToUtc, localTime, num, span, toLocalInput } from '../format';
-import { type Key, t, tMaybe } from '../i18n';
+import { type Child, h, replace, svg } from '../dom';
+import {
+  isTimestamp, isoNs, localInputToUtc, localTime, num, secondsNs, span, timeNs, toLocalInput, visible, visibleText,
+} from '../format';
+import { type Key, t, tMaybe, tn } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, badge, button, emptyRow, field, form, input, loading, pageHeader, panel, select } from '../ui';
 
@@ -29,10 +31,19 @@ interface Filter {
   value: string;
 }
 
+// A custom bound more precise than the form shows (a histogram bar's edge, to the nanosecond; a
+// link's time with more than 3 fractional digits): searched as `iso` while its input still
+// shows `input`.
+interface Exact {
+  input: string;
+  iso: string;
+}
+
 interface SearchForm {
   range: Range;
   since: string; // datetime-local values, used with 'custom'
   until: string;
+  exact: { since?: Exact; until?: Exact };
   q: string;
   filters: Filter[];
 }
@@ -48,7 +59,7 @@ interface ActiveSearch {
 
 // Kept for the session, so a visit to another page and back to #/events (no query) keeps the
 // search. A query in the address takes precedence.
-const saved: SearchForm = { range: '1h', since: '', until: '', q: '', filters: [] };
+const saved: SearchForm = { range: '1h', since: '', until: '', exact: {}, q: '', filters: [] };
 let savedTab: Tab = 'events';
 
 // A link may carry no more filters than the server accepts in one search (kMaxWhereTerms); the
@@ -71,7 +82,7 @@ function readLink(hash: string): Link | null {
   const at = hash.indexOf('?');
   if (at < 0) return null;
   const p = new URLSearchParams(hash.slice(at + 1));
-  const form: SearchForm = { range: '1h', since: '', until: '', q: p.get('q') ?? '', filters: [] };
+  const form: SearchForm = { range: '1h', since: '', until: '', exact: {}, q: p.get('q') ?? '', filters: [] };
   const ignored = new Set<string>();
   const range = p.get('range');
   if (range !== null && Object.hasOwn(PRESETS, range)) {
@@ -86,6 +97,8 @@ function readLink(hash: string): Link | null {
       form.range = 'custom';
       form.since = since ? toLocalInput(new Date(since)) : '';
       form.until = until ? toLocalInput(new Date(until)) : '';
+      if (/\.\d{4}/.test(since)) form.exact.since = { input: form.since, iso: isoNs(timeNs(since)!) };
+      if (/\.\d{4}/.test(until)) form.exact.until = { input: form.until, iso: isoNs(timeNs(until)!) };
     }
   }
   for (const [key, value] of p) {
@@ -120,7 +133,10 @@ function linkQuery(range: Range, s: ActiveSearch, tab: Tab): string {
 function resolve(f: SearchForm): ActiveSearch {
   const filters = f.filters.filter((x) => x.field.trim()).map((x) => ({ field: x.field.trim(), value: x.value }));
   const q = f.q.trim();
-  if (f.range === 'custom') return { since: localInputToUtc(f.since), until: localInputToUtc(f.until), q, filters };
+  if (f.range === 'custom') {
+    const bound = (input: string, exact?: Exact) => (exact && exact.input === input ? exact.iso : localInputToUtc(input));
+    return { since: bound(f.since, f.exact.since), until: bound(f.until, f.exact.until), q, filters };
+  }
   return { since: new Date(Date.now() - PRESETS[f.range] * 1000).toISOString(), until: '', q, filters };
 }
 
@@ -140,10 +156,27 @@ const LEVEL_BADGE: Record<string, 'bad' | 'warn' | 'neutral'> = {
   critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', informational: 'neutral',
 };
 
-function values(v: FieldValue): string[] {
-  if (Array.isArray(v)) return v.flatMap(values);
-  if (v === null || v === undefined) return [];
-  return [String(v)];
+// The fields as the store gives them (dotted names nested, a repeated name's values in an
+// array) back as one entry per dotted name, in the order the names first come, each with its
+// values as the text a filter on it matches (null for a JSON null).
+function flattenFields(fields: StoredEvent['fields']): [string, (string | null)[]][] {
+  const out = new Map<string, (string | null)[]>();
+  const walk = (name: string, v: FieldValue | undefined) => {
+    if (v === undefined) return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(name, x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(`${name}.${k}`, x);
+    } else {
+      const list = out.get(name) ?? [];
+      list.push(v === null ? null : String(v));
+      out.set(name, list);
+    }
+  };
+  if (fields && typeof fields === 'object') {
+    for (const [k, v] of Object.entries(fields)) walk(k, v);
+  }
+  return [...out];
 }
 
 function logsourceText(e: StoredEvent): string {
@@ -160,7 +193,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     savedTab = link.tab;
     if (link.ignored.length) {
       // A few names are enough to tell what was wrong; a crafted link may carry thousands.
-      const names = link.ignored.slice(0, 10).join(', ') + (link.ignored.length > 10 ? ', …' : '');
+      const names = visibleText(link.ignored.slice(0, 10).join(', ')) + (link.ignored.length > 10 ? ', …' : '');
       linkMessages.show('warning', t('events.linkIgnored', { params: names }), 'ev-link-ignored');
     }
   }
@@ -178,8 +211,9 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     { value: 'custom', label: t('events.range.custom') },
   ], saved.range);
   range.setAttribute('data-testid', 'ev-range');
-  const since = input('since', { type: 'datetime-local', step: 1, testid: 'ev-since', value: saved.since });
-  const until = input('until', { type: 'datetime-local', step: 1, testid: 'ev-until', value: saved.until });
+  // step 'any': a bar's edges are shown to the millisecond.
+  const since = input('since', { type: 'datetime-local', step: 'any', testid: 'ev-since', value: saved.since });
+  const until = input('until', { type: 'datetime-local', step: 'any', testid: 'ev-until', value: saved.until });
   const q = input('q', { type: 'search', testid: 'ev-q', placeholder: t('events.textPlaceholder'), value: saved.q });
   const qField = field(t('events.text'), q);
   qField.classList.add('field-wide');
@@ -249,8 +283,12 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   const histBody = h('div', { class: 'histogram', testid: 'ev-histogram' });
   const drawHistogram = (hist: Histogram) => {
     const counts = hist.counts ?? [];
-    const start = Date.parse(hist.since);
-    const step = hist.bucket_seconds * 1000;
+    // Bar i counts [since + i·bucket, since + (i + 1)·bucket), in nanoseconds: a bucket need not
+    // be a whole number of milliseconds.
+    const startNs = timeNs(hist.since);
+    const stepNs = secondsNs(hist.bucket_seconds);
+    const edge = (i: number) => (startNs !== null && stepNs !== null ? startNs + BigInt(i) * stepNs : null);
+    const dateOf = (ns: bigint | null) => new Date(ns === null ? Date.parse(hist.since) : Number(ns / 1_000_000n));
     const max = Math.max(1, ...counts);
     const W = 10;
     const H = 100;
@@ -262,8 +300,10 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       'aria-label': t('events.histogram'),
     });
     counts.forEach((n, i) => {
-      const from = new Date(start + i * step);
-      const to = new Date(start + (i + 1) * step);
+      const fromNs = edge(i);
+      const toNs = edge(i + 1);
+      const from = dateOf(fromNs);
+      const to = dateOf(toNs);
       const height = n > 0 ? Math.max(2, (n / max) * H) : 0;
       // A full-height slot to hover and click, and the bar itself.
       const slot = svg('g', { class: n > 0 ? 'hist-slot' : 'hist-slot empty' });
@@ -277,25 +317,31 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
         'data-count': String(n),
       }));
       const title = svg('title', {});
-      title.textContent = t('events.barTitle', { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
+      title.textContent = tn('events.barTitle', n, { from: localTime(from.toISOString()), to: localTime(to.toISOString()), n: num(n) });
       slot.appendChild(title);
-      if (n > 0) {
+      if (n > 0 && fromNs !== null && toNs !== null) {
+        // The bar's own edges: the inputs show them to the millisecond, the search sends them to
+        // the nanosecond.
         slot.addEventListener('click', () => {
           saved.range = 'custom';
           range.value = 'custom';
-          since.value = saved.since = toLocalInput(new Date(Math.floor(from.getTime() / 1000) * 1000));
-          until.value = saved.until = toLocalInput(new Date(Math.ceil(to.getTime() / 1000) * 1000));
+          since.value = saved.since = toLocalInput(from);
+          until.value = saved.until = toLocalInput(to);
+          saved.exact = {
+            since: { input: saved.since, iso: isoNs(fromNs) },
+            until: { input: saved.until, iso: isoNs(toNs) },
+          };
           showCustom();
           void run();
         });
       }
       chart.appendChild(slot);
     });
-    const end = new Date(start + counts.length * step);
+    const end = dateOf(edge(counts.length));
     replace(histBody,
       h('div', { class: 'hist-head' },
-        h('strong', { testid: 'ev-total' }, t('events.total', { n: num(hist.total) })),
-        h('span', { class: 'hint' }, t('events.bucket', { size: span(hist.bucket_seconds) })),
+        h('strong', { testid: 'ev-total' }, tn('events.total', Number(hist.total), { n: num(hist.total) })),
+        h('span', { class: 'hint' }, t('events.bucket', { size: span(Number(hist.bucket_seconds)) })),
         h('span', { class: 'hint' }, t('events.max', { n: num(Math.max(0, ...counts)) })),
         hist.total > 0 ? h('span', { class: 'hint' }, t('events.zoomHint')) : null),
       chart,
@@ -311,17 +357,24 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
   let shown = 0;
   let scanned = 0;
 
-  const valueButton = (name: string, value: string): HTMLElement =>
-    h('button', {
-      type: 'button',
-      class: 'value-link',
-      title: t('events.addAsFilter'),
-      testid: `ev-value-${name}`,
-      on: { click: () => void addFilter(name, value) },
-    }, value);
+  // A value to click into a filter: the dotted name and the exact text; shown with its hidden
+  // characters marked, and "" for the empty string.
+  const valueButton = (name: string, value: string | null): Child =>
+    value === null
+      ? h('span', { class: 'hint', testid: `ev-null-${name}` }, 'null')
+      : h('button', {
+        type: 'button',
+        class: 'value-link',
+        title: t('events.addAsFilter'),
+        testid: `ev-value-${name}`,
+        on: { click: () => void addFilter(name, value) },
+      }, value === '' ? '""' : visible(value));
 
   const detailOf = (e: StoredEvent): HTMLElement => {
-    const fields = e.fields && typeof e.fields === 'object' ? Object.entries(e.fields) : [];
+    const fields = flattenFields(e.fields);
+    // The event's own time when it is not the one searched by (implausible: the receive time
+    // is used instead).
+    const ownTime = typeof e.event_time === 'string' && e.event_time !== e.time ? e.event_time : null;
     const ls = e.logsource ?? { product: '', service: '', categories: [] };
     const meta: [string, Key, string[]][] = [
       ['source', 'events.source', [e.source]],
@@ -333,7 +386,13 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     return h('div', { class: 'event-detail' },
       h('dl', { class: 'kv' },
         h('dt', null, t('events.id')), h('dd', { class: 'mono' }, e.id),
-        h('dt', null, t('events.time')), h('dd', { title: e.time }, localTime(e.time)),
+        h('dt', null, t('events.time')), h('dd', { title: e.time, testid: 'ev-time' }, localTime(e.time)),
+        ownTime
+          ? [h('dt', null, t('events.eventTime')),
+            h('dd', { testid: 'ev-event-time' },
+              h('span', { title: ownTime }, localTime(ownTime)), ' ',
+              h('span', { class: 'hint' }, t('events.eventTimeUnused')))]
+          : null,
         h('dt', null, t('events.received')), h('dd', { title: e.received }, localTime(e.received)),
         meta.filter(([, , v]) => v.some(Boolean)).flatMap(([name, label, v]) => [
           h('dt', null, t(label)),
@@ -344,11 +403,11 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       fields.length
         ? h('table', { class: 'table fields-table', testid: 'ev-fields' },
           h('tbody', null, fields.map(([name, v]) => h('tr', null,
-            h('td', { class: 'mono field-name' }, name),
-            h('td', { class: 'mono' }, values(v).map((x) => valueButton(name, x)))))))
+            h('td', { class: 'mono field-name' }, visible(name)),
+            h('td', { class: 'mono' }, v.map((x) => valueButton(name, x)))))))
         : h('p', { class: 'hint' }, t('events.noFields')),
       h('div', { class: 'label' }, t('events.message')),
-      h('pre', { class: 'json', testid: 'ev-message' }, e.message),
+      h('pre', { class: 'json', testid: 'ev-message' }, visible(e.message)),
     );
   };
 
@@ -368,12 +427,12 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       },
     },
       h('td', { class: 'nowrap', title: e.time }, localTime(e.time)),
-      h('td', { class: 'nowrap' }, e.source),
-      h('td', { class: 'nowrap' }, e.host),
-      h('td', { class: 'nowrap' }, logsourceText(e)),
-      h('td', { class: 'message-cell' }, e.message),
+      h('td', { class: 'nowrap' }, visible(e.source)),
+      h('td', { class: 'nowrap' }, visible(e.host)),
+      h('td', { class: 'nowrap' }, visible(logsourceText(e))),
+      h('td', { class: 'message-cell' }, visible(e.message)),
     );
-    for (const name of Object.keys(e.fields ?? {})) knownFields.add(name);
+    for (const [name] of flattenFields(e.fields)) knownFields.add(name);
     return [main, detail];
   };
 
@@ -381,18 +440,19 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     const items = page.items ?? [];
     if (!append) replace(tbody);
     shown += items.length;
-    scanned += page.scanned ?? 0;
+    scanned += Number(page.scanned ?? 0);
     if (shown === 0) replace(tbody, emptyRow(COLS, 'events.none'));
     else tbody.append(...items.flatMap(rows));
     refreshFieldNames();
     replace(pager,
-      h('span', { class: 'pager-info', testid: 'ev-count' }, t('events.shown', { n: num(shown), scanned: num(scanned) })),
+      h('span', { class: 'pager-info', testid: 'ev-count' }, tn('events.shown', shown, { n: num(shown), scanned: num(scanned) })),
       page.next_cursor
         ? button(t('events.loadMore'), async () => {
           const search = active;
           const seq = searchSeq;
           try {
-            const next = await get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE, cursor: page.next_cursor })}`);
+            const next = await get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE, cursor: page.next_cursor })}`,
+              { exactNumbers: true });
             if (ctx.live() && seq === searchSeq) showPage(next, true);
           } catch (e) {
             if (ctx.live()) messages.error(e);
@@ -413,7 +473,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     replace(into, loading());
     const shown = ids.slice(0, DET_EVENTS);
     const results = await Promise.allSettled(shown.map((id) =>
-      get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`)));
+      get<StoredEvent>(`/api/v1/events/${encodeURIComponent(id)}?time=${encodeURIComponent(d.time)}`, { exactNumbers: true })));
     if (!ctx.live()) return;
     const rowsOut = results.map((r, i) => {
       if (r.status === 'rejected') {
@@ -437,8 +497,8 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           },
         },
           h('span', { class: 'nowrap', title: e.time }, localTime(e.time)), ' ',
-          h('span', { class: 'nowrap' }, e.host), ' ',
-          h('span', { class: 'mono' }, e.message)),
+          h('span', { class: 'nowrap' }, visible(e.host)), ' ',
+          h('span', { class: 'mono' }, visible(e.message))),
         detail);
     });
     const rest = ids.slice(DET_EVENTS);
@@ -457,7 +517,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
       h('td', { colspan: DET_COLS },
         h('dl', { class: 'kv' },
           h('dt', null, t('detections.id')), h('dd', { class: 'mono' }, d.id),
-          h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, d.rule_id),
+          h('dt', null, t('detections.ruleId')), h('dd', { class: 'mono' }, visible(d.rule_id)),
           h('dt', null, t('detections.created')), h('dd', { title: d.created }, localTime(d.created)),
           h('dt', null, t('detections.eventIds')), events)));
     const main = h('tr', {
@@ -480,7 +540,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     },
       h('td', { class: 'nowrap', title: d.time }, localTime(d.time)),
       h('td', null, badge(tMaybe(`level.${d.level}`, d.level), LEVEL_BADGE[d.level] ?? 'neutral')),
-      h('td', null, d.rule_title),
+      h('td', null, visible(d.rule_title)),
       h('td', null, tMaybe(`detections.status.${d.status}`, d.status)),
       h('td', { class: 'right' }, num(d.event_ids?.length ?? 0)),
     );
@@ -584,7 +644,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
     try {
       const [hist, page] = await Promise.all([
         get<Histogram>(`/api/v1/events/histogram${params(search, { buckets: BUCKETS })}`),
-        get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE })}`),
+        get<EventPage>(`/api/v1/events${params(search, { limit: PAGE_SIZE })}`, { exactNumbers: true }),
       ]);
       if (!ctx.live() || seq !== searchSeq) return;
       drawHistogram(hist);
@@ -612,6 +672,7 @@ export async function renderEvents(content: HTMLElement, ctx: PageContext): Prom
           button(t('events.clear'), async () => {
             saved.range = '1h';
             saved.since = saved.until = saved.q = '';
+            saved.exact = {};
             saved.filters = [];
             range.value = '1h';
             since.value = until.value = q.value = '';

@@ -1,10 +1,10 @@
 // Ingestion sources: GET /api/v1/ingest/status, refreshed every 5 s while the page is open.
 // Totals and the buffer/spool on top, then one row per source with its state (receiving, idle,
 // silent), rate, last event and counters; a click shows every counter and the latest malformed
-// messages.
+// messages (to a user with events.read: the server withholds raw log text from the others).
 import { type IngestSource, type IngestStatus, get } from '../api';
 import { type Child, h, replace } from '../dom';
-import { bytes, localTime, num, rate } from '../format';
+import { bytes, localTime, num, rate, visible, visibleText } from '../format';
 import { type Key, t } from '../i18n';
 import type { PageContext } from '../main';
 import { MessageArea, alertBox, badge, button, emptyRow, loading, pageHeader, panel } from '../ui';
@@ -71,11 +71,11 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
   const updated = h('p', { class: 'hint', testid: 'sources-updated' });
   let timer = 0;
 
-  const row = (s: IngestSource, nowMs: number): HTMLTableRowElement[] => {
+  const row = (s: IngestSource, nowMs: number, withheld: boolean): HTMLTableRowElement[] => {
     const state = sourceState(s, nowMs);
     const id = s.name;
     const detail = h('tr', { class: 'detail-row', hidden: !expanded.has(id), testid: `source-detail-${id}` },
-      h('td', { colspan: COLS }, detailBody(s)));
+      h('td', { colspan: COLS }, detailBody(s, withheld)));
     const toggle = () => {
       detail.hidden = !detail.hidden;
       if (detail.hidden) expanded.delete(id);
@@ -92,8 +92,8 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
       on: { click: toggle },
     },
       h('td', null,
-        h('div', { class: 'source-name' }, s.name),
-        h('div', { class: 'hint mono' }, [s.type, s.decoder, s.port ? `:${s.port}` : ''].filter(Boolean).join(' · '))),
+        h('div', { class: 'source-name' }, visible(s.name)),
+        h('div', { class: 'hint mono' }, visible([s.type, s.decoder, s.port ? `:${s.port}` : ''].filter(Boolean).join(' · ')))),
       h('td', { testid: `source-state-${id}`, title: t(`sources.stateHint.${state}`) },
         badge(t(`sources.state.${state}`), STATE_BADGE[state])),
       h('td', { class: 'right nowrap', testid: `source-rate-${id}` }, t('sources.perSecond', { n: rate(s.rate_per_s) })),
@@ -117,15 +117,17 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
     return [main, detail];
   };
 
-  const load = async () => {
+  // `refresh`: asked by the timer, not the user (X-Vigil-Refresh: the server does not count it
+  // as activity, so an unattended page still reaches the idle timeout).
+  const load = async (refresh = false) => {
     try {
-      const status = await get<IngestStatus>('/api/v1/ingest/status');
+      const status = await get<IngestStatus>('/api/v1/ingest/status', { refresh });
       if (!ctx.live()) return;
       messages.clear();
       const nowMs = Date.parse(status.updated_at) || Date.now();
       const sources = status.sources ?? [];
       replace(summary, summaryTiles(status));
-      replace(tbody, sources.length ? sources.flatMap((s) => row(s, nowMs)) : emptyRow(COLS, 'sources.none'));
+      replace(tbody, sources.length ? sources.flatMap((s) => row(s, nowMs, status.samples_withheld === true)) : emptyRow(COLS, 'sources.none'));
       replace(updated, t('sources.updated', { time: localTime(status.updated_at) }));
     } catch (e) {
       if (ctx.live()) messages.error(e);
@@ -134,15 +136,16 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
 
   // A chain of timeouts rather than an interval: a slow answer never stacks requests. Hidden tabs
   // skip the request; leaving the page stops the chain.
-  const tick = async () => {
+  // The first load is the user's (opening the page); the timer's are refreshes.
+  const tick = async (refresh: boolean) => {
     if (!ctx.live()) return;
-    if (!document.hidden) await load();
-    if (ctx.live()) timer = window.setTimeout(() => void tick(), REFRESH_MS);
+    if (!document.hidden) await load(refresh);
+    if (ctx.live()) timer = window.setTimeout(() => void tick(true), REFRESH_MS);
   };
   ctx.onLeave(() => window.clearTimeout(timer));
 
   content.append(
-    pageHeader(t('nav.sources'), button(t('common.refresh'), load, { testid: 'sources-refresh' })),
+    pageHeader(t('nav.sources'), button(t('common.refresh'), () => load(), { testid: 'sources-refresh' })),
     h('p', { class: 'page-intro' }, t('sources.intro')),
     messages.el,
     summary,
@@ -165,7 +168,7 @@ export async function renderSources(content: HTMLElement, ctx: PageContext): Pro
           tbody))),
     updated,
   );
-  await tick();
+  await tick(false);
 }
 
 function summaryTiles(s: IngestStatus): HTMLElement {
@@ -177,7 +180,7 @@ function summaryTiles(s: IngestStatus): HTMLElement {
   const b = s.buffer;
   const p = s.process;
   return h('div', null,
-    s.last_error ? alertBox('warning', t('sources.lastError', { error: s.last_error }), 'ingest-last-error') : null,
+    s.last_error ? alertBox('warning', t('sources.lastError', { error: visibleText(s.last_error) }), 'ingest-last-error') : null,
     h('div', { class: 'tiles' },
       tile('accepted', t('sources.accepted'), num(s.accepted_total)),
       tile('stored', t('sources.stored'), num(s.stored_total)),
@@ -199,14 +202,15 @@ function summaryTiles(s: IngestStatus): HTMLElement {
     ));
 }
 
-function detailBody(s: IngestSource): HTMLElement {
+// `withheld`: the caller may not read raw log text, so the server sent no samples.
+function detailBody(s: IngestSource, withheld: boolean): HTMLElement {
   const samples = s.malformed_samples ?? [];
   return h('div', { class: 'grid-2 tight' },
     h('div', null,
       h('div', { class: 'label' }, t('sources.counters')),
       h('dl', { class: 'kv' },
-        h('dt', null, t('sources.type')), h('dd', { class: 'mono' }, s.type),
-        h('dt', null, t('sources.decoder')), h('dd', { class: 'mono' }, s.decoder),
+        h('dt', null, t('sources.type')), h('dd', { class: 'mono' }, visible(s.type)),
+        h('dt', null, t('sources.decoder')), h('dd', { class: 'mono' }, visible(s.decoder)),
         s.port ? [h('dt', null, t('sources.port')), h('dd', { class: 'mono' }, s.port)] : null,
         DETAIL.flatMap(([k, label]) => [
           h('dt', null, t(label)),
@@ -214,8 +218,10 @@ function detailBody(s: IngestSource): HTMLElement {
         ]))),
     h('div', null,
       h('div', { class: 'label' }, t('sources.samplesTitle')),
-      samples.length
-        ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, x)))
-        : h('p', { class: 'hint' }, t('sources.noSamples'))),
+      withheld
+        ? h('p', { class: 'hint', testid: `source-samples-withheld-${s.name}` }, t('sources.samplesWithheld'))
+        : samples.length
+          ? h('ol', { class: 'samples', testid: `source-samples-${s.name}` }, samples.map((x) => h('li', { class: 'mono' }, visible(x))))
+          : h('p', { class: 'hint' }, t('sources.noSamples'))),
   );
 }
