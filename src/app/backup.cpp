@@ -809,6 +809,7 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
     if (!staging) return tl::unexpected(std::move(staging.error()));
     RemoveGuard staging_guard(*staging);
     size_t db_index = 0;
+    uint64_t copied = 0;  // bytes of the databases copied so far
     for (SourceEntry* db_entry : databases_in_order) {
         SourceEntry& entry = *db_entry;
         if (options.cancelled && options.cancelled()) {
@@ -823,7 +824,16 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
                 std::move(db.error()).WithContext("opening " + entry.source.string()));
         }
         const fs::path copy = *staging / (std::to_string(db_index++) + ".db");
-        if (auto st = store::OnlineBackup(*db, copy); !st) return tl::unexpected(st.error());
+        store::OnlineBackupHooks hooks;
+        hooks.cancelled = options.cancelled;
+        if (options.copy_progress) {
+            hooks.progress = [&](uint64_t bytes) { options.copy_progress(copied + bytes); };
+        }
+        if (auto st = store::OnlineBackup(*db, copy, hooks); !st) {
+            return tl::unexpected(st.error());
+        }
+        std::error_code size_ec;
+        copied += fs::file_size(copy, size_ec);
         entry.source = copy;
         ++result.databases;
     }

@@ -79,7 +79,10 @@ struct BackupOptions {
     KdfParams kdf;
     // Bytes of archive written so far; called after every chunk.
     std::function<void(uint64_t)> progress;
-    // Polled between chunks and files; true stops the backup (kCancelled), nothing is left.
+    // Bytes of the databases copied so far (before the archive is written), every few MiB.
+    std::function<void(uint64_t)> copy_progress;
+    // Polled between chunks and files, and every few MiB of a database copy; true stops the
+    // backup (kCancelled), nothing is left.
     std::function<bool()> cancelled;
     std::function<int64_t()> clock;  // ns since the epoch, for the manifest; system clock if empty
 };

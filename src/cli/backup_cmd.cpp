@@ -138,14 +138,16 @@ public:
         : cmd_(cmd), verb_(verb), enabled_(::isatty(STDERR_FILENO) != 0) {}
     ~Progress() { Done(); }
 
-    std::function<void(uint64_t)> Callback() {
+    // Shows "<cmd>: <verb> <bytes>" on one line, at most ten times a second; `verb` is the
+    // constructor's unless given (one line for the phases of a command).
+    std::function<void(uint64_t)> Callback(const char* verb = nullptr) {
         if (!enabled_) return {};
-        return [this](uint64_t bytes) {
+        return [this, verb = verb ? verb : verb_](uint64_t bytes) {
             const auto now = std::chrono::steady_clock::now();
             if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
             last_ = now;
             shown_ = true;
-            std::fprintf(stderr, "\r%s: %s %s   ", cmd_, verb_, FormatBytes(bytes).c_str());
+            std::fprintf(stderr, "\r%s: %s %s          ", cmd_, verb, FormatBytes(bytes).c_str());
             std::fflush(stderr);
         };
     }
@@ -217,6 +219,7 @@ int RunBackup(const BackupCmdOptions& opt) {
     backup.out = opt.out;
     backup.passphrase = &*passphrase;
     backup.progress = progress.Callback();
+    backup.copy_progress = progress.Callback("databases copied");
     backup.cancelled = Interrupted;
     auto result = app::CreateBackup(backup);
     progress.Done();

@@ -1,6 +1,7 @@
 #include "store/backup.h"
 
 #include <algorithm>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -66,6 +67,46 @@ TEST(SqliteBackup, CopyIsIdenticalAndReadable) {
     EXPECT_EQ(check->ColumnText(0), "ok");
     // One self-contained file: no WAL needed to read it.
     EXPECT_FALSE(std::filesystem::exists(dir / "copy.db-wal"));
+}
+
+// A large database is copied a few MiB at a time, still as of one moment: rows another
+// connection commits between the steps are not in the copy. Progress is reported between the
+// steps, and a cancel there leaves no copy.
+TEST(SqliteBackup, CopiesInStepsAsOfOneMomentAndCanBeCancelled) {
+    TempDir dir;
+    auto src = Database::Open(dir / "src.db");
+    ASSERT_TRUE(src.has_value());
+    ASSERT_TRUE(src->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB)"));
+    ASSERT_TRUE(
+        src->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                  "WHERE i < 2000) INSERT INTO t(name, data) SELECT 'row ' || i, "
+                  "randomblob(6000) FROM n"));
+    const std::string expected = Dump(*src);
+    auto writer = Database::Open(dir / "src.db");
+    ASSERT_TRUE(writer.has_value());
+    std::vector<uint64_t> progress;
+    OnlineBackupHooks hooks;
+    hooks.progress = [&](uint64_t bytes) {
+        progress.push_back(bytes);
+        ASSERT_TRUE(writer->Exec("INSERT INTO t(name) VALUES ('committed meanwhile')"));
+    };
+    ASSERT_TRUE(OnlineBackup(*src, dir / "copy.db", hooks).has_value());
+    ASSERT_GE(progress.size(), 2u);  // 12 MB: several steps
+    EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+    OpenOptions ro;
+    ro.read_only = true;
+    auto copy = Database::Open(dir / "copy.db", ro);
+    ASSERT_TRUE(copy.has_value()) << copy.error().message;
+    EXPECT_EQ(Dump(*copy), expected);
+    EXPECT_NE(Dump(*src), expected);  // the rows committed meanwhile are in the source
+
+    OnlineBackupHooks cancel;
+    cancel.cancelled = [] { return true; };
+    auto st = OnlineBackup(*src, dir / "cancelled.db", cancel);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, Code::kCancelled);
+    EXPECT_FALSE(std::filesystem::exists(dir / "cancelled.db"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "cancelled.db.partial"));
 }
 
 TEST(SqliteBackup, RefusesToOverwrite) {
