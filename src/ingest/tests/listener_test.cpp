@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -97,6 +98,21 @@ protected:
         auto st = l->Start();
         EXPECT_TRUE(st) << st.error().message;
         EXPECT_NE(l->port(), 0);
+        return l;
+    }
+
+    // A listener of `kind` named "test" with the options set by `set`, started, feeding `sink`
+    // (the fixture's when none).
+    std::unique_ptr<SyslogListener> StartWith(ListenerOptions::Kind kind,
+                                              const std::function<void(ListenerOptions&)>& set,
+                                              Sink* sink = nullptr) {
+        ListenerOptions o;
+        o.source = "test";
+        o.kind = kind;
+        set(o);
+        auto l = std::make_unique<SyslogListener>(o, sink ? *sink : sink_, counters_);
+        auto st = l->Start();
+        EXPECT_TRUE(st) << st.error().message;
         return l;
     }
 
@@ -280,20 +296,15 @@ TEST_F(ListenerTest, AFullSinkPausesTheStreamAndNothingIsLost) {
 // A listener at max_connections closes each new connection at once, and says so in its
 // counters; the connections it serves go on.
 TEST_F(ListenerTest, ConnectionsOverTheLimitAreRefusedAndCounted) {
-    ListenerOptions o;
-    o.source = "test";
-    o.kind = ListenerOptions::Kind::kTcp;
-    o.max_connections = 2;
-    SyslogListener l(o, sink_, counters_);
-    ASSERT_TRUE(l.Start());
-    const int a = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
-    const int b = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    auto l = StartWith(ListenerOptions::Kind::kTcp, [](auto& o) { o.max_connections = 2; });
+    const int a = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
+    const int b = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     ASSERT_GE(a, 0);
     ASSERT_GE(b, 0);
     SendAll(a, "<13>from a\n");
     SendAll(b, "<13>from b\n");
     ASSERT_TRUE(sink_.WaitFor(2));  // both served
-    const int c = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
+    const int c = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     ASSERT_GE(c, 0);
     char byte = 0;
     EXPECT_LE(::recv(c, &byte, 1, 0), 0);  // closed by the listener
@@ -341,12 +352,9 @@ bool ClosedByPeer(int fd, std::chrono::milliseconds wait) {
 // connection is refused and counted, another host still gets in, and a closed connection gives
 // its slot back.
 TEST_F(ListenerTest, OneAddressCannotTakeEveryConnection) {
-    ListenerOptions o;
-    o.source = "test";
-    o.kind = ListenerOptions::Kind::kTcp;
-    o.max_connections_per_peer = 2;
-    SyslogListener l(o, sink_, counters_);
-    ASSERT_TRUE(l.Start());
+    auto listener =
+        StartWith(ListenerOptions::Kind::kTcp, [](auto& o) { o.max_connections_per_peer = 2; });
+    SyslogListener& l = *listener;
     const int a = ConnectFrom("127.0.0.1", l.port());
     const int b = ConnectFrom("127.0.0.1", l.port());
     ASSERT_GE(a, 0);
@@ -386,12 +394,8 @@ TEST_F(ListenerTest, OneAddressCannotTakeEveryConnection) {
 // The idle limit runs from the last message, not the last byte: a sender trickling bytes that
 // end no message is closed, while one sending whole messages as slowly is kept.
 TEST_F(ListenerTest, BytesThatEndNoMessageDoNotKeepAConnectionOpen) {
-    ListenerOptions o;
-    o.source = "test";
-    o.kind = ListenerOptions::Kind::kTcp;
-    o.idle_timeout = 600ms;
-    SyslogListener l(o, sink_, counters_);
-    ASSERT_TRUE(l.Start());
+    auto listener = StartWith(ListenerOptions::Kind::kTcp, [](auto& o) { o.idle_timeout = 600ms; });
+    SyslogListener& l = *listener;
     const int trickle = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
     const int steady = api::testing::ConnectLoopback(l.port(), SOCK_STREAM);
     ASSERT_GE(trickle, 0);
@@ -425,6 +429,17 @@ TEST_F(ListenerTest, UdpCountsWhatAFullSinkCannotTake) {
 
 // UDP cannot push back: while the listener is held up, the kernel drops what its receive buffer
 // cannot hold. Those drops are counted too, so every datagram sent is accounted for.
+// n datagrams, make(i) each, to 127.0.0.1:port.
+void SendDatagrams(uint16_t port, uint64_t n, const std::function<std::string(uint64_t)>& make) {
+    const int fd = api::testing::ConnectLoopback(port, SOCK_DGRAM);
+    ASSERT_GE(fd, 0);
+    for (uint64_t i = 0; i < n; ++i) {
+        const std::string dgram = make(i);
+        ::send(fd, dgram.data(), dgram.size(), 0);
+    }
+    ::close(fd);
+}
+
 // A sink that takes nothing until released: the listener's thread waits in Offer().
 class HeldSink : public Sink {
 public:
@@ -457,19 +472,11 @@ public:
 // not closed away with the socket.
 TEST_F(ListenerTest, UdpDatagramsQueuedAtStopAreDelivered) {
     HeldSink sink;
-    ListenerOptions o;
-    o.source = "test";
-    o.kind = ListenerOptions::Kind::kUdp;
-    SyslogListener l(o, sink, counters_);
-    ASSERT_TRUE(l.Start());
-    const int fd = api::testing::ConnectLoopback(l.port(), SOCK_DGRAM);
-    ASSERT_GE(fd, 0);
+    auto listener = StartWith(
+        ListenerOptions::Kind::kUdp, [](auto&) {}, &sink);
+    SyslogListener& l = *listener;
     constexpr uint64_t kSent = 50;
-    for (uint64_t i = 0; i < kSent; ++i) {
-        const std::string dgram = "<13>queued " + std::to_string(i);
-        ::send(fd, dgram.data(), dgram.size(), 0);
-    }
-    ::close(fd);
+    SendDatagrams(l.port(), kSent, [](uint64_t i) { return "<13>queued " + std::to_string(i); });
     ASSERT_TRUE(sink.WaitEntered());  // the first is being offered, the rest are queued
     std::thread stopper([&] { l.Stop(); });
     std::this_thread::sleep_for(200ms);  // Stop is waiting for the listener's thread
@@ -482,17 +489,12 @@ TEST_F(ListenerTest, UdpDatagramsQueuedAtStopAreDelivered) {
 
 TEST_F(ListenerTest, UdpDatagramsTheKernelDropsAreCounted) {
     HeldSink sink;
-    ListenerOptions o;
-    o.source = "test";
-    o.kind = ListenerOptions::Kind::kUdp;
-    SyslogListener l(o, sink, counters_);
-    ASSERT_TRUE(l.Start());
-    const int fd = api::testing::ConnectLoopback(l.port(), SOCK_DGRAM);
-    ASSERT_GE(fd, 0);
+    auto listener = StartWith(
+        ListenerOptions::Kind::kUdp, [](auto&) {}, &sink);
+    SyslogListener& l = *listener;
     const std::string dgram = "<13>" + std::string(200, 'u');
     constexpr uint64_t kSent = 20000;  // far more than the receive buffer holds
-    for (uint64_t i = 0; i < kSent; ++i) ::send(fd, dgram.data(), dgram.size(), 0);
-    ::close(fd);
+    SendDatagrams(l.port(), kSent, [&](uint64_t) { return dgram; });
     sink.Release();
     // Until what the socket held is read (received still for 100 ms); then Stop counts the
     // drops, whether or not the listener's once-a-second sample has come yet.
