@@ -833,7 +833,7 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
             return tl::unexpected(st.error());
         }
         std::error_code size_ec;
-        copied += fs::file_size(copy, size_ec);
+        if (const auto size = fs::file_size(copy, size_ec); !size_ec) copied += size;
         entry.source = copy;
         ++result.databases;
     }

@@ -221,25 +221,27 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
             st = Bad(name, s["type"], at + ".type",
                      "expected syslog-udp, syslog-tcp, syslog-tls or file");
         }
-        // Keys of the other kind of source would be ignored just as silently as a misspelt one.
-        static constexpr std::array<const char*, 2> kListenerKeys = {"bind", "port"};
-        static constexpr std::array<const char*, 2> kFileKeys = {"paths", "multiline"};
+        // Keys of another kind of source would be ignored just as silently as a misspelt one.
         const bool file = src.type == "file";
-        for (const char* key : file ? kListenerKeys : kFileKeys) {
-            if (st && s[key] && unknown == UnknownKeys::kRefuse) {
-                st = Bad(name, s[key], at + "." + key,
-                         "not a key of a " + src.type + " source (" +
-                             (file ? "bind and port are for syslog listeners"
-                                   : "paths and multiline are for file sources") +
-                             ")");
-            }
-        }
-        for (const char* key : {"max_connections", "max_connections_per_peer"}) {
-            if (st && s[key] && (file || src.type == "syslog-udp") &&
-                unknown == UnknownKeys::kRefuse) {
-                st = Bad(name, s[key], at + "." + key,
-                         "not a key of a " + src.type +
-                             " source (connection limits are for syslog-tcp and syslog-tls)");
+        const bool stream = src.type == "syslog-tcp" || src.type == "syslog-tls";
+        struct KindKey {
+            const char* key;
+            bool belongs;
+            const char* whose;
+        };
+        const KindKey kind_keys[] = {
+            {"bind", !file, "bind and port are for syslog listeners"},
+            {"port", !file, "bind and port are for syslog listeners"},
+            {"paths", file, "paths and multiline are for file sources"},
+            {"multiline", file, "paths and multiline are for file sources"},
+            {"max_connections", stream, "connection limits are for syslog-tcp and syslog-tls"},
+            {"max_connections_per_peer", stream,
+             "connection limits are for syslog-tcp and syslog-tls"},
+        };
+        for (const KindKey& k : kind_keys) {
+            if (st && s[k.key] && !k.belongs && unknown == UnknownKeys::kRefuse) {
+                st = Bad(name, s[k.key], at + "." + k.key,
+                         "not a key of a " + src.type + " source (" + k.whose + ")");
             }
         }
         if (st) st = ReadInt(name, s, section, "max_connections", 1, 1000000, src.max_connections);

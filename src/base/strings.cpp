@@ -161,9 +161,8 @@ bool JsonNumberFitsDouble(std::string_view s) {
     int64_t exponent = 0;
     if (e != std::string_view::npos) {
         std::string_view x = s.substr(e + 1);
-        if (!x.empty() && (x[0] == '+' || x[0] == '-')) x.remove_prefix(1);
-        if (x.size() > 6) return false;
-        auto v = ParseInt(s.substr(e + 1)[0] == '+' ? s.substr(e + 2) : s.substr(e + 1));
+        ConsumePrefix(x, "+");
+        auto v = x.size() <= 7 ? ParseInt(x) : std::nullopt;  // -999999 at most: past any double
         if (!v) return false;
         exponent = *v;
     }
@@ -250,6 +249,24 @@ size_t ValidUtf8Prefix(std::string_view s) {
         i += len;
     }
     return n;
+}
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+        out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {

@@ -70,6 +70,8 @@ bool JsonNumberFitsDouble(std::string_view s);
 size_t Utf8SequenceAt(std::string_view s, size_t i);
 // The length of the longest valid UTF-8 prefix of s.
 size_t ValidUtf8Prefix(std::string_view s);
+// Appends code point cp (at most U+10FFFF) to out as UTF-8.
+void AppendUtf8(std::string& out, uint32_t cp);
 
 // Appends s to out as a JSON string literal (quotes included); bytes that are not UTF-8
 // characters (Utf8SequenceAt) are written as \u00XX, so the output is always valid JSON and

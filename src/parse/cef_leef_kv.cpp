@@ -233,18 +233,12 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
                                 });
             if (is_hex && code > 0 && code < 0x80) {
                 delim.assign(1, static_cast<char>(code));
-            } else if (is_hex && code >= 0x80 && code < 0x800) {
-                const char utf8[2] = {static_cast<char>(0xC0 | (code >> 6)),
-                                      static_cast<char>(0x80 | (code & 0x3F))};
-                delim.assign(utf8, 2);
-                if (attrs.find(delim) == std::string_view::npos && code <= 0xFF) {
+            } else if (is_hex && code >= 0x80) {
+                delim.clear();
+                AppendUtf8(delim, code);
+                if (code <= 0xFF && attrs.find(delim) == std::string_view::npos) {
                     delim.assign(1, static_cast<char>(code));
                 }
-            } else if (is_hex && code >= 0x800) {
-                const char utf8[3] = {static_cast<char>(0xE0 | (code >> 12)),
-                                      static_cast<char>(0x80 | ((code >> 6) & 0x3F)),
-                                      static_cast<char>(0x80 | (code & 0x3F))};
-                delim.assign(utf8, 3);
             } else if (!is_hex && IsOneCharacter(d)) {
                 delim.assign(d);  // the character itself, ASCII or not
             } else if (!d.empty()) {

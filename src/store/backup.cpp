@@ -86,7 +86,7 @@ Status OnlineBackup(Database& src, const std::filesystem::path& dest_path,
         }
     }
     rc = sqlite3_backup_finish(backup);
-    if (cancelled) return fail(MakeError(Code::kCancelled, "interrupted").value());
+    if (cancelled) return fail(Error{Code::kCancelled, "interrupted"});
     if (step_rc != SQLITE_DONE) return fail(SqliteError(dest.get(), step_rc, ""));
     if (rc != SQLITE_OK) return fail(SqliteError(dest.get(), rc, ""));
     // The copy has the source's WAL flag; fold everything into the main file so the backup is

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "base/strings.h"
 #include "store/database.h"
 
 namespace vigil::store {
@@ -317,13 +318,6 @@ void JsonTextFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
 }
 
-int HexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // The code unit of "\uXXXX" at s[i], or -1.
 int32_t CodeUnitAt(std::string_view s, size_t i) {
     if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
@@ -334,24 +328,6 @@ int32_t CodeUnitAt(std::string_view s, size_t i) {
         v = v * 16 + d;
     }
     return v;
-}
-
-void AppendUtf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-        out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
 }
 
 void ExactValueFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
