@@ -249,6 +249,7 @@ struct IngestPipeline::Impl {
             se.encoded.ready = false;  // a reused event
             se.id = IdFor(m.id, m.received_ns);
             se.receive_ns = m.received_ns;
+            se.earlier_receipt_ns = m.earlier_receipt_ns;
             se.source = m.source;
             auto st = w.decoder.Decode(m.bytes, src ? src->format : parse::Format::kAuto, se.event,
                                        m.received_ns);

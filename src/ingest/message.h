@@ -20,6 +20,11 @@ struct RawMessage {
     std::string peer;    // sender address ("10.0.0.5:51514") or the file path
     int64_t received_ns = 0;
     std::string bytes;  // one message, without framing
+    // Nonzero: a previous run may have received (and stored) this message already, within an
+    // hour of this time. The tailer sets it on the lines it reads again after a crash, which
+    // get a new receive time; the store then also looks for their copies under the day they
+    // were first filed under (store::StoredEvent::earlier_receipt_ns).
+    int64_t earlier_receipt_ns = 0;
 };
 
 class Sink {

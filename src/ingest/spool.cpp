@@ -48,6 +48,8 @@ void EncodeTo(std::string& out, const RawMessage& m) {
     PutLenPrefixed(out, m.peer);
     PutLe64(out, static_cast<uint64_t>(m.received_ns));
     PutLenPrefixed(out, m.bytes);
+    // Only a message read again after a crash has one; the others' records end here.
+    if (m.earlier_receipt_ns != 0) PutLe64(out, static_cast<uint64_t>(m.earlier_receipt_ns));
     const size_t len = out.size() - header - kHeaderBytes;
     SetLe32(out, header, static_cast<uint32_t>(len));
     SetLe32(out, header + 4, XXH32(out.data() + header + kHeaderBytes, len, 0));
@@ -69,11 +71,12 @@ bool PreadAll(int fd, std::string& buf, uint64_t offset) {
 bool Decode(std::string_view p, RawMessage& m) {
     ByteReader r(p);
     std::string_view id, source, peer, bytes;
-    uint64_t received = 0;
+    uint64_t received = 0, earlier = 0;
     if (!r.LenPrefixed(id) || !r.LenPrefixed(source) || !r.LenPrefixed(peer) || !r.Le64(received) ||
-        !r.LenPrefixed(bytes) || !r.done()) {
+        !r.LenPrefixed(bytes) || (!r.done() && (!r.Le64(earlier) || !r.done()))) {
         return false;
     }
+    m.earlier_receipt_ns = static_cast<int64_t>(earlier);
     m.id.assign(id);
     m.source.assign(source);
     m.peer.assign(peer);

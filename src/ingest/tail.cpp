@@ -123,6 +123,10 @@ struct Followed {
     // dropped.
     bool rotated = false;
     uint64_t last_size = 0;  // at the previous poll (multi-line: is the tail stable?)
+    // The records starting before this offset were in the file when it was found again at its
+    // saved position: a previous run may have read and stored them (RawMessage::
+    // earlier_receipt_ns).
+    uint64_t read_before_end = 0;
     std::chrono::steady_clock::time_point changed_at;  // its last growth, or its rotation
 };
 
@@ -150,6 +154,9 @@ struct FileTailer::Impl {
     bool sink_full = false;       // the sink refused the last offer: reading is paused
     bool first_discovery = true;  // files there at the first poll may start at their end
     bool loaded = false;          // the state file was read (Start, or the first PollOnce)
+    // When the state file was last written (its mtime at load; 0: none): a previous run read
+    // the lines after the saved offsets around then.
+    int64_t saved_at_ns = 0;
     std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
 
     std::chrono::steady_clock::time_point Now() const {
@@ -243,6 +250,7 @@ struct FileTailer::Impl {
         f.changed_at = Now();
         if (auto s = FindSaved(id); s != saved.end()) {
             f.position = s->second.position;
+            if (saved_at_ns != 0) f.read_before_end = static_cast<uint64_t>(st.st_size);
             saved.erase(s);
             if (rotated && (static_cast<uint64_t>(st.st_size) < f.position.offset ||
                             !FingerprintMatches(fd, f.position))) {
@@ -279,6 +287,7 @@ struct FileTailer::Impl {
                                          !FingerprintMatches(f.fd, f.position))) {
             ++stats.truncations;
             f.position = Position{0, f.position.generation + 1, {}};
+            f.read_before_end = 0;  // another file's lines now
             f.pending.emplace_back(sink.offered(), f.position);
             dirty = true;
         }
@@ -335,6 +344,9 @@ struct FileTailer::Impl {
                     m.source = options.source;
                     m.peer = f.path;
                     m.received_ns = NowNs();
+                    if (f.position.offset + start < f.read_before_end) {
+                        m.earlier_receipt_ns = saved_at_ns;
+                    }
                     m.bytes.assign(text);
                     joiner.Add(std::move(m), batch, start);
                 }
@@ -599,6 +611,10 @@ struct FileTailer::Impl {
         if (options.state_file.empty()) return Ok();
         std::ifstream in(options.state_file);
         if (!in) return Ok();  // first start
+        struct stat st {};
+        if (::stat(options.state_file.c_str(), &st) == 0) {
+            saved_at_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+        }
         std::string line;
         int n = 0;
         int format = 1;

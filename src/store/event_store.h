@@ -64,8 +64,14 @@ struct StoredEvent {
     std::string source;      // the intake that received it ("syslog-udp", "http", "file:/x")
     std::string host;        // the sending host
     event::Event event;      // fields, logsource, time_ns, message (the raw text)
-    // Set by Append: the partition already held an event with this id (a replay), so this one
-    // was not stored.
+    // Nonzero: a previous run may have stored this event already, having received it within
+    // kEarlierReceiptSpanNs of this time (the file tailer reading again lines whose offsets were
+    // not saved before a crash). Its copy may then be filed under another day (an event without
+    // a time of its own goes by its receipt), so Append also looks for the id in the partitions
+    // of those days.
+    int64_t earlier_receipt_ns = 0;
+    // Set by Append: the store already held an event with this id (a replay), so this one was
+    // not stored.
     bool duplicate = false;
 
     // The store's encoding of the event, made by EventStore::Prepare (opaque to callers).
@@ -77,6 +83,8 @@ struct StoredEvent {
         bool raw_truncated = false;
     } encoded;
 };
+
+inline constexpr int64_t kEarlierReceiptSpanNs = int64_t{3600} * 1000000000;
 
 struct AppendResult {
     size_t stored = 0;      // newly stored

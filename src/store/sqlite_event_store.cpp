@@ -499,8 +499,10 @@ void ForEachFilterable(const Statement& row, Fn&& fn) {
     for (const auto& [name, col] : kAttributes) {
         if (!fn(name, row.ColumnView(col))) return;
     }
-    const std::string_view cats = row.ColumnView(kCats);  // comma-separated, as Split reads it
-    for (size_t at = 0;;) {
+    // Comma-separated, as Split reads it; an event without a category has none to match
+    // (`category=` finds no event, as `user=` finds none without a user field).
+    const std::string_view cats = row.ColumnView(kCats);
+    for (size_t at = 0; !cats.empty();) {
         const size_t comma = cats.find(',', at);
         if (!fn(std::string_view("category"), cats.substr(at, comma - at))) return;
         if (comma == std::string_view::npos) break;
@@ -975,8 +977,12 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
     appends_waiting_.fetch_add(1);
     std::unique_lock lock(write_mu_);
     appends_waiting_.fetch_sub(1);
+    if (auto st = DropCopiesFiledElsewhere(events, by_day, result); !st) {
+        return Fail(st, "appending events");
+    }
     std::string scratch;
     for (const auto& [day_start, indexes] : by_day) {
+        if (indexes.empty()) continue;
         const std::string day = UtcDay(day_start);
         auto part = Writable(day);
         if (!part) return tl::unexpected(std::move(part.error()));
@@ -1040,6 +1046,52 @@ Result<AppendResult> SqliteEventStore::DoAppend(std::span<StoredEvent> events, i
         index_cv_.notify_one();
     }
     return result;
+}
+
+Status SqliteEventStore::DropCopiesFiledElsewhere(
+    std::span<StoredEvent> events, std::vector<std::pair<int64_t, std::vector<size_t>>>& by_day,
+    AppendResult& result) {
+    std::vector<int64_t> days;
+    for (auto& [day_start, indexes] : by_day) {
+        size_t kept = 0;
+        for (size_t i : indexes) {
+            StoredEvent& e = events[i];
+            bool found = false;
+            if (e.earlier_receipt_ns != 0) {
+                // Filed then by its own time, or by that receipt: the days of both.
+                days.clear();
+                if (e.event.time_ns != 0) days.push_back(UtcDayStart(e.event.time_ns));
+                for (int64_t d = UtcDayStart(e.earlier_receipt_ns - kEarlierReceiptSpanNs);
+                     d <= e.earlier_receipt_ns + kEarlierReceiptSpanNs; d += kNsPerDay) {
+                    days.push_back(d);
+                }
+                for (int64_t d : days) {
+                    if (d == day_start || found) continue;
+                    const std::string day = UtcDay(d);
+                    std::error_code ec;
+                    if (!fs::exists(PartitionPath(day), ec)) continue;
+                    auto part = Writable(day);
+                    if (!part) return tl::unexpected(std::move(part.error()));
+                    auto find = (*part)->db.Cached("SELECT 1 FROM events WHERE id = ?1");
+                    if (!find) return tl::unexpected(std::move(find.error()));
+                    Statement& s = **find;
+                    if (Status st = s.BindBlobUnowned(1, e.id.view()); !st) return st;
+                    auto step = s.Step();
+                    s.Reset();
+                    if (!step) return tl::unexpected(std::move(step.error()));
+                    found = *step == Statement::StepResult::kRow;
+                }
+            }
+            if (found) {
+                e.duplicate = true;
+                ++result.duplicates;
+            } else {
+                indexes[kept++] = i;
+            }
+        }
+        indexes.resize(kept);
+    }
+    return Ok();
 }
 
 Result<size_t> SqliteEventStore::IndexPartition(const std::string& day, size_t max_rows) {

@@ -104,6 +104,12 @@ private:
     int64_t Now() const;
     // The writable partition of day (opened, created and migrated on first use). write_mu_ held.
     Result<Partition*> Writable(const std::string& day);
+    // Marks duplicate, and takes out of by_day, the events a previous run may have filed under
+    // another day (StoredEvent::earlier_receipt_ns) whose id a partition of such a day holds.
+    // write_mu_ held.
+    Status DropCopiesFiledElsewhere(std::span<StoredEvent> events,
+                                    std::vector<std::pair<int64_t, std::vector<size_t>>>& by_day,
+                                    AppendResult& result);
     Result<size_t> IndexPartition(const std::string& day, size_t max_rows);  // write_mu_ held
     Result<bool> CompactPartition(const std::string& day);  // write_mu_ held; false: compact
     Result<Database*> DetectionsDb();                       // detections_mu_ held

@@ -81,15 +81,26 @@ TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
     for (int i = 0; i < 200; ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i));
     EXPECT_TRUE(s->empty());
     EXPECT_LE(s->stats().segments, 1u);
-    // The fields survive.
-    ASSERT_TRUE(s->Append(Batch(7, 1)));
+    // The fields survive, the earlier receipt of a message read again too; read into a message
+    // reused from one that had an earlier receipt, a record without one has none.
+    auto batch = Batch(7, 2);
+    batch[0].earlier_receipt_ns = 999;
+    ASSERT_TRUE(s->Append(batch));
     SpoolCursor next;
     auto got = s->Read(10, next);
-    ASSERT_TRUE(got && got->size() == 1);
+    ASSERT_TRUE(got && got->size() == 2);
     EXPECT_EQ((*got)[0].source, "syslog-tcp");
     EXPECT_EQ((*got)[0].peer, "10.0.0.1:514");
     EXPECT_EQ((*got)[0].received_ns, 1007);
     EXPECT_EQ((*got)[0].bytes.rfind("<13>message 7 ", 0), 0u);
+    EXPECT_EQ((*got)[0].earlier_receipt_ns, 999);
+    EXPECT_EQ((*got)[1].earlier_receipt_ns, 0);
+    ASSERT_TRUE(s->Append(Batch(9, 1)));
+    std::vector<RawMessage> reuse = std::move(*got);
+    got = s->Read(10, next, std::move(reuse));
+    ASSERT_TRUE(got && got->size() == 1);
+    EXPECT_EQ((*got)[0].id, "id-9");
+    EXPECT_EQ((*got)[0].earlier_receipt_ns, 0);
 }
 
 // The consumer hands a stored batch's messages back to Read, which decodes the next records
@@ -116,7 +127,9 @@ TEST_F(SpoolTest, ReadIntoReusedMessagesReturnsExactlyTheRecords) {
         for (auto& m : *read) {
             got.push_back(m);
             // A reused buffer far larger than its record is let go (memory stays bounded).
-            if (m.bytes.size() < 100) EXPECT_LT(m.bytes.capacity(), 4096u) << m.id;
+            if (m.bytes.size() < 100) {
+                EXPECT_LT(m.bytes.capacity(), 4096u) << m.id;
+            }
         }
         ASSERT_TRUE(s->Commit(next));
         reuse = std::move(*read);

@@ -109,11 +109,11 @@ void WriteOldPartition(const fs::path& path, int version, const std::string& hos
 // exact_from on starting with kExactValue. -1 when the comparison could not run.
 // A row's exact-value tokens for its attributes (a document's tokens are a set: their order
 // does not matter), in SQL over its columns as DiffFromFreshIndex reads them; for rows with at most
-// one category (the indexer makes a token of each).
+// one category (the indexer makes a token of each, and none without one).
 const std::string kExactAttributes =
     "vigil_exact_value('host', host) || s || vigil_exact_value('source', source) || s || "
-    "vigil_exact_value('product', product) || s || vigil_exact_value('service', service) || s || "
-    "vigil_exact_value('category', categories)";
+    "vigil_exact_value('product', product) || s || vigil_exact_value('service', service) || "
+    "CASE WHEN categories = '' THEN '' ELSE s || vigil_exact_value('category', categories) END";
 
 int64_t DiffFromFreshIndex(Database& db, const std::string& doc, int64_t exact_from) {
     auto check = db.Exec("INSERT INTO events_blk(events_blk) VALUES('integrity-check')");
@@ -223,6 +223,57 @@ TEST(EventStore, ReappendingTheSameIdsStoresThemOnce) {
     auto stats = store->Stats();
     ASSERT_TRUE(stats.has_value());
     EXPECT_EQ(stats->events, 50u);
+}
+
+// A line without a time of its own is filed under its receipt. Read again after a crash (its
+// offset not saved), it is received again, maybe on the next day: the store finds the copy
+// filed under the day it was first received, and under its own time when it has one, once
+// the event says when a previous run may have received it.
+TEST(EventStore, AReplayReceivedOnAnotherDayIsFoundUnderTheDayOfItsFirstReceipt) {
+    TempDir dir;
+    auto store = OpenStore(dir, kDay0 + 24 * kHour);
+    const int64_t first = kDay0 + 24 * kHour - 2 * kSec;  // 23:59:58 on day 0
+    StoredEvent untimed = MakeEvent(0, "no time of its own");
+    untimed.receive_ns = first;
+    untimed.id = EventId::New(first);
+    // Its own time, 40 days back, is not trusted: it is filed under its receipt too.
+    StoredEvent old = MakeEvent(first - 40 * 24 * kHour, "forty days back");
+    old.receive_ns = first;
+    old.id = EventId::New(first + 1);
+    std::vector<StoredEvent> batch{untimed, old};
+    ASSERT_EQ(store->Append(batch)->stored, 2u);
+    ASSERT_TRUE(fs::exists(dir.path() / "events/2025-11-26.db"));
+
+    const int64_t again = kDay0 + 24 * kHour + 30 * 60 * kSec;  // 00:30 on day 1
+    std::vector<StoredEvent> replay{untimed, old};
+    for (StoredEvent& e : replay) e.receive_ns = again;
+    // Without the earlier receipt the store has no reason to look elsewhere: stored twice.
+    {
+        auto twice = SqliteEventStore::Open(dir.path() / "other", Manual(kDay0 + 24 * kHour));
+        ASSERT_TRUE(twice.has_value()) << twice.error().message;
+        std::vector<StoredEvent> b1{untimed, old}, b2 = replay;
+        ASSERT_EQ((*twice)->Append(b1)->stored, 2u);
+        EXPECT_EQ((*twice)->Append(b2)->stored, 2u);
+    }
+    for (StoredEvent& e : replay) e.earlier_receipt_ns = again - 5 * 60 * kSec;
+    auto r = store->Append(replay);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->stored, 0u);
+    EXPECT_EQ(r->duplicates, 2u);
+    EXPECT_TRUE(replay[0].duplicate);
+    EXPECT_TRUE(replay[1].duplicate);
+    EXPECT_FALSE(fs::exists(dir.path() / "events/2025-11-27.db"));
+    // A new event with an earlier receipt, whose id is nowhere, is stored.
+    StoredEvent fresh = MakeEvent(0, "new line");
+    fresh.receive_ns = again;
+    fresh.id = EventId::New(again);
+    fresh.earlier_receipt_ns = again - 5 * 60 * kSec;
+    std::vector<StoredEvent> one{fresh};
+    ASSERT_EQ(store->Append(one)->stored, 1u);
+    EXPECT_FALSE(one[0].duplicate);
+    auto stats = store->Stats();
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->events, 3u);
 }
 
 // The writer inserts many rows per statement: a batch whose length is no multiple of that, with
@@ -754,6 +805,7 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
         {{"user", "alice"}, {"user", "zhangsan"}},
         {{"service", "sshd"}, {"user", "zhangsan"}},
         {{"nul", std::string("ab\0cd", 5)}},  // hashed into its token like any other value
+        {{"category", ""}},                   // no event without a category has an empty one
     };
     auto find = [&](const std::vector<WhereTerm>& where) {
         SearchQuery q = Range(kDay0, kDay0 + kHour);
@@ -797,6 +849,7 @@ TEST(EventStore, FieldFiltersAnswerTheSameIndexedOrNot) {
     EXPECT_EQ(before[16], V{});
     EXPECT_EQ(before[17], V{"login failure"});
     EXPECT_EQ(before[18], V{"nul"});
+    EXPECT_EQ(before[19], V{});
     ASSERT_TRUE(store->IndexText(100000));
     for (size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(find(queries[i]), before[i]) << i;
     // Page by page, one event each: a value in one block is read from its candidates, one in
