@@ -188,6 +188,35 @@ bool DecodeSshd(Ctx& ctx, std::string_view m) {
     return false;
 }
 
+// sudo writes the directory and the command as they are, and either can hold " ; KEY=": run in
+// a directory named "x ; USER=root ; COMMAND=/bin/true", `sudo -u bob evil` logs "... PWD=x ;
+// USER=root ; COMMAND=/bin/true ; USER=bob ; COMMAND=evil", and a command's arguments can hold
+// the same. No reading of such a line is certain, so each is kept: every " ; COMMAND=" within
+// the command read first starts another COMMAND value, and the USER items before it are more
+// USER values. A rule on either field then finds the real one whichever reading is true;
+// vigil.ambiguous says the line reads more than one way.
+void AddOtherSudoReadings(Ctx& ctx, std::string_view command) {
+    constexpr std::string_view kCommand = " ; COMMAND=", kUser = " ; USER=";
+    size_t readings = 1;
+    size_t from = 0;
+    for (size_t at = command.find(kCommand); at != std::string_view::npos;
+         at = command.find(kCommand, at + 1)) {
+        const std::string_view before = command.substr(from, at - from);
+        for (size_t u = before.find(kUser); u != std::string_view::npos;
+             u = before.find(kUser, u + 1)) {
+            const std::string_view user = before.substr(u + kUser.size());
+            ctx.Add("USER", TrimSpaces(user.substr(0, user.find(" ; "))));
+        }
+        ctx.Add("COMMAND", TrimSpaces(command.substr(at + kCommand.size())));
+        from = at + kCommand.size();
+        ++readings;
+    }
+    if (readings > 1) {
+        ctx.Add("vigil.ambiguous", "sudo: the line holds COMMAND= " + std::to_string(readings) +
+                                       " times; each reading is kept");
+    }
+}
+
 // "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"
 bool DecodeSudo(Ctx& ctx, std::string_view m) {
     m = TrimSpaces(m);
@@ -207,7 +236,9 @@ bool DecodeSudo(Ctx& ctx, std::string_view m) {
             if (!(item[i] >= 'A' && item[i] <= 'Z')) is_key = false;
         if (is_key && item.substr(0, eq) == "COMMAND") {
             // The command is last and may itself contain " ; ".
-            ctx.Add("COMMAND", TrimSpaces(rest).substr(eq + 1));
+            const std::string_view command = TrimSpaces(rest).substr(eq + 1);
+            ctx.Add("COMMAND", command);
+            AddOtherSudoReadings(ctx, command);
             break;
         }
         if (is_key) {

