@@ -982,6 +982,9 @@ Status IngestPipeline::Start() {
             t.state_file = s.options.data_dir / ("tail-" + cfg.name + ".offsets");
             t.multiline_indented = cfg.multiline;
             t.join_audit = JoinsAudit(src->format);
+            // What can be taken and not yet stored: the memory queue, and the batches the
+            // workers, the consumer and the store thread hold (generously).
+            t.max_unsaved_records = s.options.config.memory_messages + 16 * s.options.batch;
             auto tailer = std::make_unique<ingest::FileTailer>(t, *sink_, src->counters);
             if (auto st = tailer->Start(); !st) {
                 return tl::unexpected(std::move(st.error()).WithContext("source " + cfg.name));

@@ -127,6 +127,10 @@ struct Followed {
     // saved position: a previous run may have read and stored them (RawMessage::
     // earlier_receipt_ns).
     uint64_t read_before_end = 0;
+    // Of those, how many more may have been read (max_unsaved_records), counted from
+    // counted_upto on: a record read again after a refused offer is not counted twice.
+    uint64_t maybe_read_left = 0;
+    uint64_t counted_upto = 0;
     std::chrono::steady_clock::time_point changed_at;  // its last growth, or its rotation
 };
 
@@ -250,7 +254,10 @@ struct FileTailer::Impl {
         f.changed_at = Now();
         if (auto s = FindSaved(id); s != saved.end()) {
             f.position = s->second.position;
-            if (saved_at_ns != 0) f.read_before_end = static_cast<uint64_t>(st.st_size);
+            if (saved_at_ns != 0) {
+                f.read_before_end = static_cast<uint64_t>(st.st_size);
+                f.maybe_read_left = options.max_unsaved_records;
+            }
             saved.erase(s);
             if (rotated && (static_cast<uint64_t>(st.st_size) < f.position.offset ||
                             !FingerprintMatches(fd, f.position))) {
@@ -344,9 +351,16 @@ struct FileTailer::Impl {
                     m.source = options.source;
                     m.peer = f.path;
                     m.received_ns = NowNs();
-                    if (f.position.offset + start < f.read_before_end) {
-                        m.earlier_receipt_ns = saved_at_ns;
+                    const uint64_t at = f.position.offset + start;
+                    if (at < f.read_before_end && at >= f.counted_upto) {
+                        if (f.maybe_read_left == 0) {
+                            f.read_before_end = at;  // no run read this far without storing it
+                        } else {
+                            --f.maybe_read_left;
+                            f.counted_upto = at + 1;
+                        }
                     }
+                    if (at < f.read_before_end) m.earlier_receipt_ns = saved_at_ns;
                     m.bytes.assign(text);
                     joiner.Add(std::move(m), batch, start);
                 }

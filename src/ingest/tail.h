@@ -43,6 +43,10 @@ struct TailOptions {
     // Consecutive audit records of one event become one message (ingest/audit_join.h).
     bool join_audit = false;
     bool start_at_end = false;  // a file seen for the first time: from its end, not its start
+    // At most how many records past its saved offset a file can have had taken but not stored
+    // (the sink's memory queue and batches in flight): the records a previous run may have
+    // stored already, which a restart marks with RawMessage::earlier_receipt_ns.
+    uint64_t max_unsaved_records = UINT64_MAX;
     size_t max_batch = 512;
     size_t max_bytes_per_poll = 8 * 1024 * 1024;  // per file, so one file cannot starve others
     // A file rotated away (renamed) is followed until it has not grown for this long: the

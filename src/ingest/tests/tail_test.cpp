@@ -224,6 +224,30 @@ TEST_F(TailTest, SavedOffsetsWaitUntilTheLinesAreStored) {
     EXPECT_EQ(saved_offset(), 8u);
 }
 
+// Only as many records past the saved offset as can have been taken and not stored are marked
+// as maybe read before, and a record read again after a refused offer is not counted twice.
+TEST_F(TailTest, OnlyTheRecordsAPreviousRunCanHaveTakenAreMarked) {
+    {
+        auto t = Tailer();
+        Append("app.log", "1\n");
+        Poll(*t);
+        ASSERT_TRUE(t->SaveState());
+    }
+    Append("app.log", "2\n3\n4\n");  // past the saved offset, there at the restart
+    sink_.messages.clear();
+    TailOptions o = Options(false, false);
+    o.max_unsaved_records = 2;
+    FileTailer t(o, sink_, counters_);
+    sink_.full = true;
+    ASSERT_TRUE(t.PollOnce().has_value());  // refused: read again at the next poll
+    sink_.full = false;
+    ASSERT_TRUE(t.PollOnce().has_value());
+    ASSERT_EQ(sink_.Texts(), (std::vector<std::string>{"2", "3", "4"}));
+    EXPECT_NE(sink_.messages[0].earlier_receipt_ns, 0);
+    EXPECT_NE(sink_.messages[1].earlier_receipt_ns, 0);
+    EXPECT_EQ(sink_.messages[2].earlier_receipt_ns, 0);
+}
+
 TEST_F(TailTest, ARotatedFileStaysInTheStateUntilItsLinesAreStored) {
     sink_.hold = true;
     auto t = Tailer();
