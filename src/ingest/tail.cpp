@@ -252,7 +252,9 @@ struct FileTailer::Impl {
         f.fd = fd;
         f.rotated = rotated;
         f.changed_at = Now();
-        if (auto s = FindSaved(id); s != saved.end()) {
+        auto s = FindSaved(id);
+        if (s == saved.end() && !rotated) s = FindCopy(path, fd, st);
+        if (s != saved.end()) {
             f.position = s->second.position;
             if (saved_at_ns != 0) {
                 f.read_before_end = static_cast<uint64_t>(st.st_size);
@@ -484,6 +486,24 @@ struct FileTailer::Impl {
         auto it = saved.find(id);
         if (it == saved.end() && id.birth != 0) it = saved.find(FileId{id.dev, id.ino, 0});
         return it;
+    }
+
+    // A saved file at `path` that is another file now (another inode) but holds the same bytes
+    // before the saved offset: a copy of it (a log volume restored or mounted on another host
+    // with Vigil's data directory, a directory copied with rsync). Reading goes on from the
+    // offset instead of storing every line again under the copy's ids. An entry without a
+    // fingerprint (or at offset 0) proves nothing and is not taken.
+    std::map<FileId, Saved>::iterator FindCopy(const std::string& path, int fd,
+                                               const struct stat& st) {
+        for (auto it = saved.begin(); it != saved.end(); ++it) {
+            const Position& p = it->second.position;
+            if (it->second.path == path && !p.fingerprint.empty() &&
+                p.offset <= static_cast<uint64_t>(st.st_size) && FingerprintMatches(fd, p)) {
+                ++stats.copies_resumed;
+                return it;
+            }
+        }
+        return saved.end();
     }
 
     // Are the bytes before the offset still those that were taken?

@@ -60,6 +60,9 @@ struct TailStats {
     size_t files = 0;        // files being followed
     uint64_t rotations = 0;  // renames followed
     uint64_t truncations = 0;
+    // Files found at a saved path as another file holding the same bytes before the saved
+    // offset (a copy: logs restored or mounted on another host), read on from that offset.
+    uint64_t copies_resumed = 0;
 };
 
 class FileTailer {

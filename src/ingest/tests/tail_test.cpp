@@ -224,6 +224,35 @@ TEST_F(TailTest, SavedOffsetsWaitUntilTheLinesAreStored) {
     EXPECT_EQ(saved_offset(), 8u);
 }
 
+// Vigil's data directory restored on another host where the log is a copy (a restored or
+// mounted log volume): the file at the saved path is another inode with the same bytes before
+// the saved offset, so reading goes on from there instead of storing every line again. A file
+// at that path with other bytes is another log, read from its start.
+TEST_F(TailTest, ACopyOfAFileAtItsSavedPathIsReadOnFromTheSavedOffset) {
+    {
+        auto t = Tailer();
+        Append("app.log", "Nov 21 08:00:01 one\nNov 21 08:00:02 two\n");
+        Append("other.log", "Nov 21 08:00:03 first log line\n");
+        Poll(*t);
+        ASSERT_TRUE(t->SaveState());
+    }
+    const std::string before = DevIno("app.log");
+    fs::copy_file(Log("app.log"), Log("app.log.copy"));
+    fs::rename(Log("app.log.copy"), Log("app.log"));
+    ASSERT_NE(DevIno("app.log"), before);
+    Append("app.log", "Nov 21 08:00:04 three\n");
+    fs::remove(Log("other.log"));
+    Append("other.log", "Nov 22 09:00:00 a different log\n");
+    sink_.messages.clear();
+    auto t = Tailer();
+    Poll(*t);
+    std::vector<std::string> texts = sink_.Texts();
+    std::sort(texts.begin(), texts.end());
+    EXPECT_EQ(texts, (std::vector<std::string>{"Nov 21 08:00:04 three",
+                                               "Nov 22 09:00:00 a different log"}));
+    EXPECT_EQ(t->stats().copies_resumed, 1u);
+}
+
 // Only as many records past the saved offset as can have been taken and not stored are marked
 // as maybe read before, and a record read again after a refused offer is not counted twice.
 TEST_F(TailTest, OnlyTheRecordsAPreviousRunCanHaveTakenAreMarked) {
