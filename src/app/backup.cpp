@@ -766,6 +766,9 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
                                   config.backup.dir.lexically_normal()};
     auto entries = Collect(dir, exclude, result.skipped);
     if (!entries) return tl::unexpected(std::move(entries.error()));
+    if (options.cancelled && options.cancelled()) {
+        return MakeError(Code::kCancelled, "interrupted");
+    }
 
     // The archive is the data directory as of one moment even while serve runs. Files that are
     // not databases are opened first: the ingest state among them (tail offsets, the spool and
@@ -793,6 +796,21 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
         }
         it->fd = std::move(fd);
         ++it;
+    }
+    // A database made between the listing and the opening above (the first partition of a new
+    // day) may hold events the ingest state just opened counts as stored: the databases are
+    // listed again, after it, and those new since are copied too (with a new directory).
+    {
+        std::vector<std::string> skipped_again;
+        auto again = Collect(dir, exclude, skipped_again);
+        if (!again) return tl::unexpected(std::move(again.error()));
+        std::set<std::string> listed;
+        for (const SourceEntry& e : *entries) listed.insert(e.rel);
+        for (SourceEntry& e : *again) {
+            if ((e.dir || e.database) && listed.count(e.rel) == 0) {
+                entries->push_back(std::move(e));
+            }
+        }
     }
     // Then a consistent copy of every database, after those files, in SnapshotRank order, all
     // before the archive is written so they are close together in time. The copies stay

@@ -324,8 +324,10 @@ TEST_F(BackupTest, TheIngestStateIsTakenBeforeTheDatabases) {
     fs::permissions(dir_ / "state.db", fs::perms(0644));
     fs::permissions(dir_ / "spool", fs::perms(0755));
     bool changed = false;
+    int calls = 0;
     auto made = Backup(root_ / "live.vbk", Pass(), [&] {
-        if (!changed) {  // while the first database is copied, as serve goes on
+        // The first call is after the listing; the second as the first database is copied.
+        if (++calls == 2) {  // as serve goes on
             changed = true;
             fs::remove(dir_ / "spool/seg-00000001.spool");
             WriteFile(dir_ / "spool/seg-00000002.spool", "segment two");
@@ -342,6 +344,40 @@ TEST_F(BackupTest, TheIngestStateIsTakenBeforeTheDatabases) {
     EXPECT_FALSE(fs::exists(root_ / "restored/spool/seg-00000002.spool"));
     EXPECT_EQ(fs::status(root_ / "restored/state.db").permissions(), fs::perms(0600));
     EXPECT_EQ(fs::status(root_ / "restored/spool").permissions(), fs::perms(0700));
+}
+
+// A partition made between the listing of the data directory and the opening of the ingest
+// state (the first events of a new day, whose file offsets the state then counts as stored) is
+// in the archive too: the databases are listed again after the state is opened.
+TEST_F(BackupTest, ADatabaseMadeAsTheIngestStateIsOpenedIsInTheArchive) {
+    WriteFile(dir_ / "tail-web.offsets", "offsets before");
+    bool made_partition = false;
+    auto made = Backup(root_ / "live.vbk", Pass(), [&] {
+        if (!made_partition) {  // just after the listing
+            made_partition = true;
+            fs::create_directories(dir_ / "events");
+            auto db = store::Database::Open(dir_ / "events/2026-11-24.db", {});
+            EXPECT_TRUE(db) << db.error().message;
+            if (db) {
+                EXPECT_TRUE(db->Exec("CREATE TABLE t(x); INSERT INTO t VALUES ('new day');"));
+            }
+            WriteFile(dir_ / "tail-web.offsets", "offsets past the new day's first events");
+        }
+        return false;
+    });
+    ASSERT_TRUE(made_partition);
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_TRUE(Restore(root_ / "live.vbk", root_ / "restored", Pass()));
+    EXPECT_EQ(ReadFile(root_ / "restored/tail-web.offsets"),
+              "offsets past the new day's first events");
+    store::OpenOptions ro;
+    ro.read_only = true;
+    auto db = store::Database::Open(root_ / "restored/events/2026-11-24.db", ro);
+    ASSERT_TRUE(db) << db.error().message;
+    auto stmt = db->Prepare("SELECT x FROM t");
+    ASSERT_TRUE(stmt);
+    ASSERT_TRUE(stmt->Step());
+    EXPECT_EQ(stmt->ColumnText(0), "new day");
 }
 
 TEST_F(BackupTest, WrongPassphraseIsAClearErrorAndRestoreLeavesTargetAlone) {
