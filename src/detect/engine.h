@@ -112,6 +112,9 @@ public:
     // Field values scanned for patterns: those the per-thread value cache could not answer (a
     // value seen again on the same field, with or without hits, is answered from the cache).
     uint64_t values_scanned() const;
+    // Distinct rule routings held for the logsources seen: bounded by the rules, however many
+    // logsources the events bring.
+    size_t views_held() const;
 
 private:
     struct Impl;

@@ -179,7 +179,14 @@ struct Matcher::Impl {
     std::vector<uint32_t> candidates;
     std::string lower;
     std::string key;
-    std::unordered_map<std::string, View> views;  // node-based: View addresses are stable
+    // The logsource a view was made for -> the view. Logsources come from the events (a
+    // Suricata event_type, a FortiGate type, a routed field's value), so a sender could make
+    // any number of them: past kMaxViewKeys the map starts over. Views are kept once per
+    // distinct content (which rules and keyword groups apply), which the rules bound, not the
+    // events; node-based, so View addresses are stable.
+    static constexpr size_t kMaxViewKeys = 4096;
+    std::unordered_map<std::string, const View*> view_of;
+    std::unordered_map<std::string, View> views;  // by Signature
     // The views of the last few logsources seen: a live stream mixes a handful of them.
     struct RecentView {
         event::LogSource ls;
@@ -315,8 +322,8 @@ struct Matcher::Impl {
             key += '/';
             key += c;
         }
-        auto it = views.find(key);
-        if (it != views.end()) return it->second;
+        if (auto it = view_of.find(key); it != view_of.end()) return *it->second;
+        if (view_of.size() >= kMaxViewKeys) view_of.clear();  // recent_views keep theirs
         View v;
         v.rule_ok.assign(e.rules.size(), 0);
         v.field_used.assign(e.field_names.size(), 0);
@@ -334,7 +341,14 @@ struct Matcher::Impl {
             if ((unrouted && e.options.match_unrouted) || e.keyword_groups[g].logsource.Matches(ls))
                 v.keyword_groups.push_back(g);
         }
-        return views.emplace(key, std::move(v)).first->second;
+        // What the view holds follows from which rules and groups apply.
+        std::string signature(v.rule_ok.begin(), v.rule_ok.end());
+        for (uint32_t g : v.keyword_groups) {
+            signature.append(reinterpret_cast<const char*>(&g), sizeof g);
+        }
+        const View* view = &views.try_emplace(std::move(signature), std::move(v)).first->second;
+        view_of.emplace(key, view);
+        return *view;
     }
 
     // Values of a field in the current event.
@@ -676,5 +690,6 @@ void Matcher::Match(const event::Event& ev, std::vector<detect::Match>& out) {
 
 uint64_t Matcher::rules_evaluated() const { return impl_->evaluated; }
 uint64_t Matcher::values_scanned() const { return impl_->scanned; }
+size_t Matcher::views_held() const { return impl_->views.size(); }
 
 }  // namespace vigil::detect

@@ -215,6 +215,45 @@ detection:
     EXPECT_EQ(matcher.values_scanned(), 20001u);
 }
 
+// A logsource's service can come from the event (a Suricata event_type, a FortiGate type, a
+// routed field): a sender making every event's service different must not make the matcher
+// keep a view for each. The views held are as many as the distinct routings the rules allow,
+// and the rules still fire on each.
+TEST(EngineTest, LogsourcesFromTheEventsKeepNoViewEach) {
+    auto engine = Compiled(R"(title: eve alert
+id: eve
+logsource: {product: suricata, service: alert}
+detection:
+    sel: {signature|contains: 'ET EXPLOIT'}
+    condition: sel
+---
+title: any suricata
+id: any
+logsource: {product: suricata}
+detection:
+    sel: {src_ip: '203.0.113.66'}
+    condition: sel
+)");
+    ASSERT_TRUE(engine);
+    Matcher matcher(*engine);
+    std::vector<Match> out;
+    for (int i = 0; i < 20000; ++i) {
+        event::LogSource ls;
+        ls.product = "suricata";
+        ls.service = "type" + std::to_string(i);
+        out.clear();
+        matcher.Match(EventOf(ls, {{"src_ip", "203.0.113.66"}}), out);
+        ASSERT_EQ(out.size(), 1u) << i;
+    }
+    event::LogSource alert;
+    alert.product = "suricata";
+    alert.service = "alert";
+    out.clear();
+    matcher.Match(EventOf(alert, {{"signature", "ET EXPLOIT something"}}), out);
+    EXPECT_EQ(out.size(), 1u);
+    EXPECT_LE(matcher.views_held(), 2u);
+}
+
 TEST(EngineTest, ARegexHitIsCachedForEachValueThatHasIt) {
     // An event carries the field twice and both values match the regex: the second value's
     // hits, cached, must hold the regex too, or an event with only that value would miss it.
