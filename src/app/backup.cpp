@@ -1601,6 +1601,18 @@ Result<RestoreResult> RestoreBackup(const RestoreOptions& options) {
         return tl::unexpected(std::move(st.error()).WithContext("recording backup.restore"));
     }
 
+    // The old directory's backup dir, when it lies inside it (the default DIR/backups), holds
+    // the archives (perhaps the one being restored): it comes back into the restored directory.
+    std::optional<std::string> backups_rel;
+    if (!result.moved_aside.empty()) {
+        fs::path backups = dir / "backups";
+        if (auto old = LoadDataDirConfig(dir); old) backups = old->backup.dir;
+        backups_rel = InArchive(backups, dir, "");
+        if (backups_rel && !fs::exists(fs::symlink_status(dir / *backups_rel, ec))) {
+            backups_rel.reset();
+        }
+    }
+
     if (!result.moved_aside.empty()) {
         if (::rename(dir.c_str(), result.moved_aside.c_str()) != 0) {
             return Errno(Code::kUnavailable,
@@ -1616,6 +1628,28 @@ Result<RestoreResult> RestoreBackup(const RestoreOptions& options) {
     }
     guard.Release();
     if (auto st = SyncDirectory(dir.parent_path()); !st) return tl::unexpected(st.error());
+    if (backups_rel) {
+        // The restore itself is done: a failure here leaves the archives in moved_aside and
+        // says so.
+        const fs::path from = result.moved_aside / *backups_rel;
+        const fs::path to = dir / *backups_rel;
+        if (fs::exists(fs::symlink_status(to, ec))) {
+            result.backups_left = from;
+            result.backups_problem = to.string() + " exists in the restored directory";
+        } else if (fs::create_directories(to.parent_path(), ec); ec) {
+            result.backups_left = from;
+            result.backups_problem =
+                "cannot create " + to.parent_path().string() + ": " + ec.message();
+        } else if (::rename(from.c_str(), to.c_str()) != 0) {
+            result.backups_left = from;
+            result.backups_problem =
+                "moving " + from.string() + " to " + to.string() + ": " + std::strerror(errno);
+        } else {
+            result.backups_kept = to;
+            (void)SyncDirectory(to.parent_path());
+            (void)SyncDirectory(from.parent_path());
+        }
+    }
     return result;
 }
 

@@ -167,12 +167,21 @@ struct RestoreResult {
     ArchiveReport report;
     std::filesystem::path data_dir;     // absolute
     std::filesystem::path moved_aside;  // empty when data_dir was empty or missing
+    // The backup.dir of the replaced directory's vigil.yml when it lay inside it (the default,
+    // DIR/backups): moved back from moved_aside into the restored directory, so its archives
+    // stay where the scheduler and the operator expect them.
+    std::filesystem::path backups_kept;
+    // Set instead when that failed or the restored directory already has one: the archives
+    // are still here, inside moved_aside.
+    std::filesystem::path backups_left;
+    std::string backups_problem;  // why they were left
 };
 
 // Unpacks into a private directory next to data_dir, verifies it completely (as VerifyBackup),
 // appends a backup.restore record to the restored audit trail, and only then moves it into
-// place. failed_precondition when data_dir is not empty (without force) or another vigil
-// process holds its lock; data_loss when the archive does not verify (data_dir untouched).
+// place, then moves the old directory's backup dir back in (RestoreResult::backups_kept).
+// failed_precondition when data_dir is not empty (without force) or another vigil process
+// holds its lock; data_loss when the archive does not verify (data_dir untouched).
 Result<RestoreResult> RestoreBackup(const RestoreOptions& options);
 
 // Appends one record to the audit trail of a data directory (its vigil.yml names the state

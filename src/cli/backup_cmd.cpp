@@ -340,7 +340,17 @@ int RunRestore(const RestoreCmdOptions& opt) {
     }
     std::printf("%s: restored %s from %s\n", kCmd, result->data_dir.c_str(), opt.archive.c_str());
     PrintReport(kCmd, result->report);
-    if (!result->moved_aside.empty()) {
+    if (!result->backups_kept.empty()) {
+        std::printf("The backup archives of the previous directory are kept in %s.\n",
+                    result->backups_kept.c_str());
+    }
+    if (!result->moved_aside.empty() && !result->backups_left.empty()) {
+        std::printf(
+            "The previous directory was moved to %s. It still holds the backup archives, in %s "
+            "(%s): move them out before you delete it.\n",
+            result->moved_aside.c_str(), result->backups_left.c_str(),
+            result->backups_problem.c_str());
+    } else if (!result->moved_aside.empty()) {
         std::printf(
             "The previous directory was moved to %s; delete it once the restored one works.\n",
             result->moved_aside.c_str());

@@ -507,6 +507,29 @@ TEST_F(BackupTest, RestoreRefusesANonEmptyDirectoryUnlessForcedAndNeverDeletes) 
     EXPECT_TRUE(fs::exists(root_ / "empty/vigil.yml"));
 }
 
+TEST_F(BackupTest, InPlaceRestoreKeepsTheArchivesOfTheDefaultBackupDir) {
+    // The default backup.dir is DIR/backups: an in-place restore from one of its archives must
+    // leave them all in DIR/backups, not only in DIR.pre-restore-*.
+    fs::create_directories(dir_ / "backups");
+    const fs::path archive = dir_ / "backups/vigil-backup-20270115T080100Z.vbk";
+    ASSERT_TRUE(Backup(archive, Pass()));
+    WriteFile(dir_ / "backups/vigil-backup-20270114T080000Z.vbk", "an older archive");
+    WriteFile(dir_ / "backups/notes.txt", "the operator's notes");
+    auto restored = Restore(archive, dir_, Pass(), /*force=*/true);
+    ASSERT_TRUE(restored) << restored.error().message;
+    ASSERT_FALSE(restored->moved_aside.empty());
+    EXPECT_EQ(Listing(dir_ / "backups"),
+              (std::vector<std::string>{"notes.txt", "vigil-backup-20270114T080000Z.vbk",
+                                        "vigil-backup-20270115T080100Z.vbk"}));
+    EXPECT_EQ(ReadFile(dir_ / "backups/notes.txt"), "the operator's notes");
+    EXPECT_FALSE(fs::exists(restored->moved_aside / "backups"));
+    EXPECT_TRUE(fs::exists(restored->moved_aside / "state.db"));
+    // The archive it came from still verifies where it was.
+    auto report = Verify(archive, Pass());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(report->ok());
+}
+
 TEST(PassphraseFileTest, ModeContentAndLimits) {
     const fs::path dir = fs::temp_directory_path() / ("vigil-pass-" + std::to_string(::getpid()));
     fs::create_directories(dir);
