@@ -205,6 +205,9 @@ struct App::Impl {
         o.data_dir = options.data_dir;
         o.config = config.backup;
         o.clock = options.clock;
+        o.log = [](const std::string& message) {
+            std::fprintf(stderr, "vigil serve: backups: %s\n", message.c_str());
+        };
         backups = std::make_unique<BackupScheduler>(std::move(o));
         teardown.push_back([this] { backups.reset(); });  // stops a run in progress
         return backups->Start();
@@ -237,6 +240,11 @@ struct App::Impl {
                          {"runs", st.runs},
                          {"failures", st.failures}};
         if (st.next_run_ns) j["next_run_at"] = FormatTimestamp(st.next_run_ns);
+        if (st.last_success_ns) {
+            j["last_success_at"] = FormatTimestamp(st.last_success_ns);
+            j["last_success_file"] = st.last_success_file.string();
+        }
+        if (st.leftovers_removed) j["leftovers_removed"] = st.leftovers_removed;
         if (st.last_run_ns) {
             j["last_run_at"] = FormatTimestamp(st.last_run_ns);
             j["last_result"] = st.last_result;

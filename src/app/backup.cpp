@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "app/data_dir_lock.h"
@@ -235,6 +236,55 @@ Result<fs::path> MakePrivateDir(const fs::path& prefix) {
                      "cannot create a temporary directory " + tmpl);
     }
     return fs::path(tmpl);
+}
+
+// Every backup of a data directory (`vigil backup` and the scheduler's) holds a shared flock
+// on DIR/.backup.lock from before it creates its staging directory until its archive is
+// renamed into place; RemoveBackupLeftovers takes it exclusively, so whatever it finds then
+// belongs to a backup that ended without cleaning up (kill -9, power loss).
+constexpr std::string_view kStagingPrefix = ".backup-staging-";
+constexpr std::string_view kBackupLockName = ".backup.lock";
+
+Result<Fd> OpenBackupLock(const fs::path& dir) {
+    const fs::path path = dir / kBackupLockName;
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+        return Errno(errno == EACCES ? Code::kPermissionDenied : Code::kUnavailable,
+                     "cannot open " + path.string());
+    }
+    return fd;
+}
+
+// Blocks while a clean-up holds the lock (it is quick).
+Result<Fd> LockBackupShared(const fs::path& dir) {
+    auto fd = OpenBackupLock(dir);
+    if (!fd) return fd;
+    while (::flock(fd->get(), LOCK_SH) != 0) {
+        if (errno != EINTR) {
+            return Errno(Code::kUnavailable, "locking " + (dir / kBackupLockName).string());
+        }
+    }
+    return fd;
+}
+
+// true: locked; false: someone else holds it.
+Result<bool> TryLockExclusive(int fd, const fs::path& path) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno == EWOULDBLOCK) return false;
+    return Errno(Code::kUnavailable, "locking " + path.string());
+}
+
+uint64_t TreeBytes(const fs::path& path) {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code size_ec;
+        if (it->is_regular_file(size_ec)) {
+            const auto size = it->file_size(size_ec);
+            if (!size_ec) total += size;
+        }
+    }
+    return total;
 }
 
 // ---- keys ----
@@ -673,12 +723,12 @@ Result<std::vector<SourceEntry>> Collect(const fs::path& dir, const std::set<fs:
             skip("left out (backup destination)");
             continue;
         }
-        if (top && name == kLockFileName) {
+        if (top && (name == kLockFileName || name == kBackupLockName)) {
             skip("");
             continue;
         }
-        if (StartsWith(name, ".backup-staging-") || IsSqliteSidecar(name) ||
-            EndsWith(name, ".vbk") || EndsWith(name, ".vbk.tmp")) {
+        if (StartsWith(name, kStagingPrefix) || IsSqliteSidecar(name) || EndsWith(name, ".vbk") ||
+            EndsWith(name, ".vbk.tmp")) {
             skip("");
             continue;
         }
@@ -823,7 +873,10 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
                      [](const SourceEntry* a, const SourceEntry* b) {
                          return SnapshotRank(*a) < SnapshotRank(*b);
                      });
-    auto staging = MakePrivateDir(dir / ".backup-staging-");
+    // Held until the archive is in place: the staging directory and the .tmp are this run's.
+    auto backup_lock = LockBackupShared(dir);
+    if (!backup_lock) return tl::unexpected(std::move(backup_lock.error()));
+    auto staging = MakePrivateDir(dir / std::string(kStagingPrefix));
     if (!staging) return tl::unexpected(std::move(staging.error()));
     RemoveGuard staging_guard(*staging);
     size_t db_index = 0;
@@ -869,6 +922,11 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
     }
     tmp_guard.Set(tmp);
     if (::fchmod(fd.get(), 0600) != 0) return Errno(Code::kUnavailable, "chmod " + tmp.string());
+    // A backup of another data directory into the same backup dir does not hold this
+    // directory's lock; the .tmp's own lock tells its clean-up that the file is being written.
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        return Errno(Code::kUnavailable, "locking " + tmp.string());
+    }
 
     Header header;
     header.params = options.kdf;
@@ -931,7 +989,7 @@ Result<BackupResult> WriteBackup(const BackupOptions& options, const fs::path& d
     if (auto st = writer.Write(text); !st) return tl::unexpected(st.error());
     if (auto st = writer.Finish(); !st) return tl::unexpected(st.error());
     if (::fsync(fd.get()) != 0) return Errno(Code::kUnavailable, "syncing " + tmp.string());
-    fd.Reset();
+    // fd (and its lock) stays open until the rename.
 
     // Never replace an archive that appeared meanwhile.
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_NOREPLACE) != 0) {
@@ -1561,6 +1619,18 @@ Result<RestoreResult> RestoreBackup(const RestoreOptions& options) {
         return tl::unexpected(std::move(st.error()).WithContext("recording backup.restore"));
     }
 
+    // The old directory's backup dir, when it lies inside it (the default DIR/backups), holds
+    // the archives (perhaps the one being restored): it comes back into the restored directory.
+    std::optional<std::string> backups_rel;
+    if (!result.moved_aside.empty()) {
+        fs::path backups = dir / "backups";
+        if (auto old = LoadDataDirConfig(dir); old) backups = old->backup.dir;
+        backups_rel = InArchive(backups, dir, "");
+        if (backups_rel && !fs::exists(fs::symlink_status(dir / *backups_rel, ec))) {
+            backups_rel.reset();
+        }
+    }
+
     if (!result.moved_aside.empty()) {
         if (::rename(dir.c_str(), result.moved_aside.c_str()) != 0) {
             return Errno(Code::kUnavailable,
@@ -1576,6 +1646,28 @@ Result<RestoreResult> RestoreBackup(const RestoreOptions& options) {
     }
     guard.Release();
     if (auto st = SyncDirectory(dir.parent_path()); !st) return tl::unexpected(st.error());
+    if (backups_rel) {
+        // The restore itself is done: a failure here leaves the archives in moved_aside and
+        // says so.
+        const fs::path from = result.moved_aside / *backups_rel;
+        const fs::path to = dir / *backups_rel;
+        if (fs::exists(fs::symlink_status(to, ec))) {
+            result.backups_left = from;
+            result.backups_problem = to.string() + " exists in the restored directory";
+        } else if (fs::create_directories(to.parent_path(), ec); ec) {
+            result.backups_left = from;
+            result.backups_problem =
+                "cannot create " + to.parent_path().string() + ": " + ec.message();
+        } else if (::rename(from.c_str(), to.c_str()) != 0) {
+            result.backups_left = from;
+            result.backups_problem =
+                "moving " + from.string() + " to " + to.string() + ": " + std::strerror(errno);
+        } else {
+            result.backups_kept = to;
+            (void)SyncDirectory(to.parent_path());
+            (void)SyncDirectory(from.parent_path());
+        }
+    }
     return result;
 }
 
@@ -1600,6 +1692,79 @@ bool IsScheduledBackupName(std::string_view name) {
     return true;
 }
 
+std::optional<int64_t> ScheduledBackupTime(std::string_view name) {
+    if (!IsScheduledBackupName(name)) return std::nullopt;
+    const std::string t(name.substr(std::string_view("vigil-backup-").size(), 16));
+    std::tm tm{};
+    tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
+    tm.tm_mon = std::stoi(t.substr(4, 2)) - 1;
+    tm.tm_mday = std::stoi(t.substr(6, 2));
+    tm.tm_hour = std::stoi(t.substr(9, 2));
+    tm.tm_min = std::stoi(t.substr(11, 2));
+    tm.tm_sec = std::stoi(t.substr(13, 2));
+    const std::time_t secs = ::timegm(&tm);
+    if (secs == static_cast<std::time_t>(-1)) return std::nullopt;
+    return static_cast<int64_t>(secs) * 1000000000LL;
+}
+
+Result<BackupLeftovers> RemoveBackupLeftovers(const fs::path& data_dir,
+                                              const fs::path& backup_dir) {
+    BackupLeftovers out;
+    const fs::path dir = Absolute(data_dir);
+    auto lock = OpenBackupLock(dir);
+    if (!lock) return tl::unexpected(std::move(lock.error()));
+    auto locked = TryLockExclusive(lock->get(), dir / kBackupLockName);
+    if (!locked) return tl::unexpected(std::move(locked.error()));
+    if (!*locked) {
+        out.busy = true;  // a backup is running; its files are not leftovers
+        return out;
+    }
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!StartsWith(name, kStagingPrefix) || !entry.is_directory(ec) || entry.is_symlink(ec)) {
+            continue;
+        }
+        const uint64_t bytes = TreeBytes(entry.path());
+        std::error_code rm_ec;
+        fs::remove_all(entry.path(), rm_ec);
+        if (rm_ec) {
+            out.problems.push_back("cannot remove " + entry.path().string() + ": " +
+                                   rm_ec.message());
+            continue;
+        }
+        out.removed.push_back(entry.path());
+        out.bytes += bytes;
+    }
+    if (ec) {
+        out.problems.push_back("cannot read " + dir.string() + ": " + ec.message());
+        ec.clear();
+    }
+    // Only the .tmp files of names the scheduler writes, and only when nobody holds their lock.
+    for (const auto& entry : fs::directory_iterator(backup_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!EndsWith(name, ".vbk.tmp") ||
+            !IsScheduledBackupName(std::string_view(name).substr(0, name.size() - 4)) ||
+            !entry.is_regular_file(ec) || entry.is_symlink(ec)) {
+            continue;
+        }
+        Fd fd(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd.get() < 0) continue;
+        auto free = TryLockExclusive(fd.get(), entry.path());
+        if (!free || !*free) continue;
+        struct stat st {};
+        const uint64_t bytes = ::fstat(fd.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+        if (::unlink(entry.path().c_str()) != 0) {
+            out.problems.push_back("cannot remove " + entry.path().string() + ": " +
+                                   std::strerror(errno));
+            continue;
+        }
+        out.removed.push_back(entry.path());
+        out.bytes += bytes;
+    }
+    return out;
+}
+
 // ---- scheduler ----
 
 BackupScheduler::BackupScheduler(BackupSchedulerOptions options) : options_(std::move(options)) {
@@ -1617,7 +1782,69 @@ BackupScheduler::~BackupScheduler() { Stop(); }
 
 int64_t BackupScheduler::Now() const { return options_.clock(); }
 
+namespace {
+
+struct NamedArchive {
+    fs::path path;
+    int64_t time_ns = 0;
+    bool future = false;  // named after `now`: made while the clock was ahead
+};
+
+// The scheduler's archives in dir, newest first; names in the future last (oldest).
+std::vector<NamedArchive> ScheduledArchives(const fs::path& dir, int64_t now) {
+    std::vector<NamedArchive> archives;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const auto time = ScheduledBackupTime(entry.path().filename().string());
+        if (!time || !entry.is_regular_file(ec)) continue;
+        archives.push_back({entry.path(), *time, *time > now});
+    }
+    std::sort(archives.begin(), archives.end(), [](const NamedArchive& a, const NamedArchive& b) {
+        if (a.future != b.future) return b.future;
+        return a.time_ns > b.time_ns;
+    });
+    return archives;
+}
+
+}  // namespace
+
+void BackupScheduler::RemoveLeftovers() {
+    auto found = RemoveBackupLeftovers(options_.data_dir, options_.config.dir);
+    if (!found) {
+        if (options_.log) {
+            options_.log("cannot look for leftovers of interrupted backups: " +
+                         found.error().message);
+        }
+        return;
+    }
+    for (const auto& problem : found->problems) {
+        if (options_.log) options_.log("leftovers of interrupted backups: " + problem);
+    }
+    if (found->removed.empty()) return;
+    std::string names;
+    for (const auto& path : found->removed) names += " " + path.filename().string();
+    const std::string summary = "removed " + std::to_string(found->removed.size()) +
+                                " leftover(s) of interrupted backups (" +
+                                FormatBytes(found->bytes) + "):" + names;
+    if (options_.log) options_.log(summary);
+    audit::Record record;
+    record.time_ns = Now();
+    record.actor = "system";
+    record.action = "backup.cleanup";
+    record.object = options_.config.dir.string();
+    record.result = "success";
+    record.detail = summary;
+    Status audited =
+        options_.audit ? options_.audit(record) : AppendDataDirAudit(options_.data_dir, record);
+    if (!audited && options_.log) {
+        options_.log("audit record backup.cleanup not written: " + audited.error().message);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.leftovers_removed += found->removed.size();
+}
+
 Status BackupScheduler::Start() {
+    RemoveLeftovers();
     if (!options_.config.enabled()) return Ok();
     auto passphrase = ReadPassphraseFile(options_.config.passphrase_file);
     if (!passphrase) {
@@ -1639,9 +1866,22 @@ Status BackupScheduler::Start() {
         std::lock_guard<std::mutex> lock(mu_);
         if (thread_.joinable()) return Ok();
         stop_ = false;
-        state_.next_run_ns =
-            Now() +
+        // The last run is not kept anywhere but in the archives' names: one interval after the
+        // newest one, and soon when that is past (restarts more often than the interval).
+        const int64_t now = Now();
+        const int64_t interval_ns =
             std::chrono::duration_cast<std::chrono::nanoseconds>(options_.config.interval).count();
+        const int64_t delay_ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::min<std::chrono::seconds>(kFirstBackupDelay, options_.config.interval))
+                .count();
+        state_.next_run_ns = now + delay_ns;
+        const auto archives = ScheduledArchives(options_.config.dir, now);
+        if (!archives.empty() && !archives.front().future) {
+            state_.last_success_ns = archives.front().time_ns;
+            state_.last_success_file = archives.front().path;
+            state_.next_run_ns = std::max(state_.next_run_ns, state_.last_success_ns + interval_ns);
+        }
     }
     cancel_ = false;
     thread_ = std::thread([this] { Loop(); });
@@ -1666,8 +1906,10 @@ BackupSchedulerState BackupScheduler::State() const {
 
 void BackupScheduler::Loop() {
     using Clock = std::chrono::steady_clock;
-    auto next = Clock::now() + options_.config.interval;
     std::unique_lock<std::mutex> lock(mu_);
+    // Waited for on the steady clock: a wall-clock step does not move it.
+    auto next =
+        Clock::now() + std::chrono::nanoseconds(std::max<int64_t>(state_.next_run_ns - Now(), 0));
     while (!stop_) {
         if (cv_.wait_until(lock, next, [this] { return stop_; })) break;
         lock.unlock();
@@ -1686,6 +1928,7 @@ void BackupScheduler::Loop() {
 
 Result<BackupResult> BackupScheduler::RunNow() {
     std::lock_guard<std::mutex> run(run_mu_);
+    RemoveLeftovers();  // a crash during the previous run, when serve was not restarted since
     const int64_t start = Now();
     const fs::path out = options_.config.dir / ScheduledBackupName(start);
     Result<BackupResult> result = [&]() -> Result<BackupResult> {
@@ -1706,22 +1949,22 @@ Result<BackupResult> BackupScheduler::RunNow() {
         return CreateBackup(backup);
     }();
 
-    // Retention: only after a good run, only files named like ours, oldest (by name = time)
-    // first.
+    // Retention: only after a good run, only files named like ours. The archive just written
+    // is always kept, with the newest keep - 1 others by the time in their names; one named
+    // after this run's start (the clock was ahead when it was made) counts as the oldest, so
+    // it never displaces a current archive.
     std::vector<std::string> removed;
     if (result) {
-        std::vector<fs::path> archives;
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(options_.config.dir, ec)) {
-            if (entry.is_regular_file(ec) &&
-                IsScheduledBackupName(entry.path().filename().string())) {
-                archives.push_back(entry.path());
-            }
-        }
-        std::sort(archives.begin(), archives.end());
+        std::vector<NamedArchive> others = ScheduledArchives(options_.config.dir, start);
+        std::erase_if(others,
+                      [&](const NamedArchive& a) { return a.path.filename() == out.filename(); });
         const size_t keep = static_cast<size_t>(std::max(options_.config.keep, 1));
-        for (size_t i = 0; i + keep < archives.size(); ++i) {
-            if (fs::remove(archives[i], ec)) removed.push_back(archives[i].filename().string());
+        std::error_code ec;
+        for (size_t i = keep - 1; i < others.size(); ++i) {
+            if (fs::remove(others[i].path, ec)) {
+                removed.push_back(others[i].path.filename().string() +
+                                  (others[i].future ? " (named in the future)" : ""));
+            }
         }
     }
 
@@ -1755,6 +1998,8 @@ Result<BackupResult> BackupScheduler::RunNow() {
         state_.last_error.clear();
         state_.last_bytes = result->archive_bytes;
         state_.last_sha256 = result->archive_sha256;
+        state_.last_success_ns = start;
+        state_.last_success_file = out;
     } else {
         ++state_.failures;
         state_.last_result = "failure";

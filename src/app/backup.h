@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -166,12 +167,21 @@ struct RestoreResult {
     ArchiveReport report;
     std::filesystem::path data_dir;     // absolute
     std::filesystem::path moved_aside;  // empty when data_dir was empty or missing
+    // The backup.dir of the replaced directory's vigil.yml when it lay inside it (the default,
+    // DIR/backups): moved back from moved_aside into the restored directory, so its archives
+    // stay where the scheduler and the operator expect them.
+    std::filesystem::path backups_kept;
+    // Set instead when that failed or the restored directory already has one: the archives
+    // are still here, inside moved_aside.
+    std::filesystem::path backups_left;
+    std::string backups_problem;  // why they were left
 };
 
 // Unpacks into a private directory next to data_dir, verifies it completely (as VerifyBackup),
 // appends a backup.restore record to the restored audit trail, and only then moves it into
-// place. failed_precondition when data_dir is not empty (without force) or another vigil
-// process holds its lock; data_loss when the archive does not verify (data_dir untouched).
+// place, then moves the old directory's backup dir back in (RestoreResult::backups_kept).
+// failed_precondition when data_dir is not empty (without force) or another vigil process
+// holds its lock; data_loss when the archive does not verify (data_dir untouched).
 Result<RestoreResult> RestoreBackup(const RestoreOptions& options);
 
 // Appends one record to the audit trail of a data directory (its vigil.yml names the state
@@ -181,6 +191,23 @@ Status AppendDataDirAudit(const std::filesystem::path& data_dir, audit::Record r
 // "vigil-backup-20270115T080000Z.vbk": the names the scheduler writes and prunes.
 std::string ScheduledBackupName(int64_t ns);
 bool IsScheduledBackupName(std::string_view name);
+// The time in such a name (ns since the epoch, whole seconds); nullopt for other names.
+std::optional<int64_t> ScheduledBackupTime(std::string_view name);
+
+struct BackupLeftovers {
+    bool busy = false;  // a backup of the directory is running: nothing was looked at
+    std::vector<std::filesystem::path> removed;
+    uint64_t bytes = 0;                 // freed
+    std::vector<std::string> problems;  // what could not be removed
+};
+
+// Removes what backups that ended without cleaning up (kill -9, the OOM killer, a power cut)
+// left: data_dir/.backup-staging-* (the database copies) and backup_dir/vigil-backup-*.vbk.tmp.
+// Never anything of a backup still running: every backup holds a shared flock on
+// data_dir/.backup.lock, taken here exclusively (busy when it cannot be), and an
+// exclusive one on its .tmp (checked too, for backups of another directory into backup_dir).
+Result<BackupLeftovers> RemoveBackupLeftovers(const std::filesystem::path& data_dir,
+                                              const std::filesystem::path& backup_dir);
 
 struct BackupSchedulerOptions {
     std::filesystem::path data_dir;
@@ -189,8 +216,14 @@ struct BackupSchedulerOptions {
     // Appends a record to the live audit trail (in `vigil serve`: its SqliteAuditLog). When
     // empty, each record is appended with AppendDataDirAudit.
     std::function<Status(audit::Record)> audit;
+    // Operational messages (leftovers removed); dropped when empty.
+    std::function<void(const std::string&)> log;
     KdfParams kdf;
 };
+
+// How long after Start() an overdue first run waits (never longer than the interval), so
+// that start-up is not slowed by a backup.
+inline constexpr std::chrono::seconds kFirstBackupDelay{30};
 
 // What a status endpoint shows.
 struct BackupSchedulerState {
@@ -206,12 +239,21 @@ struct BackupSchedulerState {
     std::string last_sha256;
     uint64_t runs = 0;
     uint64_t failures = 0;
+    // The newest successful scheduled archive: found in dir at Start() (its name holds the
+    // time of its run), then each successful run. 0: none.
+    int64_t last_success_ns = 0;
+    std::filesystem::path last_success_file;
+    uint64_t leftovers_removed = 0;  // staging directories and .tmp files of crashed backups
 };
 
 // Every config.interval writes config.dir/vigil-backup-<UTC time>.vbk with the passphrase
 // from config.passphrase_file (read again for each run), then deletes the oldest archives
-// beyond config.keep (only files named like its own). Each run, successful or not, is audited
-// (backup.run, actor "system"). The first run is one interval after Start().
+// beyond config.keep (only files named like its own; never the one just written, and names
+// in the future count as oldest). Each run, successful or not, is audited (backup.run, actor
+// "system"). The first run is one interval after the newest archive in config.dir (its name
+// holds the time of the last successful run), or kFirstBackupDelay after Start() when that is
+// already past or there is none, so a server restarted more often than the interval still
+// makes backups.
 class BackupScheduler {
 public:
     explicit BackupScheduler(BackupSchedulerOptions options);
@@ -219,9 +261,10 @@ public:
     BackupScheduler(const BackupScheduler&) = delete;
     BackupScheduler& operator=(const BackupScheduler&) = delete;
 
-    // Checks the configuration (passphrase file present, mode 0600, long enough; backup
-    // directory creatable) and starts the thread when an interval is configured. Does nothing
-    // when backups are off.
+    // Removes the leftovers of crashed backups (RemoveBackupLeftovers; audited as
+    // backup.cleanup), checks the configuration (passphrase file present, mode 0600, long
+    // enough; backup directory creatable) and starts the thread when an interval is
+    // configured. With backups off only the leftovers are removed.
     Status Start();
     // Returns promptly: wakes the thread and cancels a run in progress (no archive is left).
     void Stop();
@@ -233,6 +276,7 @@ public:
 private:
     void Loop();
     int64_t Now() const;
+    void RemoveLeftovers();
 
     BackupSchedulerOptions options_;
     mutable std::mutex mu_;  // guards state_, stop_

@@ -183,6 +183,36 @@ void PrintReport(const char* cmd, const app::ArchiveReport& r) {
     for (const auto& problem : r.problems) std::printf("  problem    %s\n", problem.c_str());
 }
 
+// A restore brings back the state of the archive's time: security changes made since then
+// (revocations, disables, resets, role changes) are silently undone unless the operator
+// re-applies them, so the restore says so every time.
+void PrintUndoneWarning(const app::RestoreResult& r) {
+    const std::string made = FormatTimestamp(r.report.created_ns);
+    std::printf(
+        "WARNING: %s is now as it was when the archive was made (%s). Every change made after "
+        "that is undone, security changes too; review them and make them again before you "
+        "start vigil serve:\n"
+        "  - API tokens revoked since then are valid again\n"
+        "  - users disabled since then are enabled again, users created since then are gone\n"
+        "  - password and MFA (TOTP) resets are undone: the old password and authenticator "
+        "work again\n"
+        "  - role changes are reverted\n"
+        "  Their audit records are not in the restored trail (it ends at seq %llu, then "
+        "backup.restore).\n",
+        r.data_dir.c_str(), made.c_str(), static_cast<unsigned long long>(r.report.audit_last_seq));
+    const fs::path old_trail = r.moved_aside / "state.db";
+    std::error_code ec;
+    if (!r.moved_aside.empty() && fs::exists(old_trail, ec)) {
+        std::printf(
+            "  The previous directory's trail lists them: vigil audit export --db %s --from %llu\n",
+            old_trail.c_str(), static_cast<unsigned long long>(r.report.audit_last_seq + 1));
+    } else {
+        std::printf(
+            "  Look for them in the previous server's audit trail or exports, from seq %llu on.\n",
+            static_cast<unsigned long long>(r.report.audit_last_seq + 1));
+    }
+}
+
 }  // namespace
 
 std::string CliActor() {
@@ -340,9 +370,21 @@ int RunRestore(const RestoreCmdOptions& opt) {
     }
     std::printf("%s: restored %s from %s\n", kCmd, result->data_dir.c_str(), opt.archive.c_str());
     PrintReport(kCmd, result->report);
-    if (!result->moved_aside.empty()) {
+    PrintUndoneWarning(*result);
+    if (!result->backups_kept.empty()) {
+        std::printf("The backup archives of the previous directory are kept in %s.\n",
+                    result->backups_kept.c_str());
+    }
+    if (!result->moved_aside.empty() && !result->backups_left.empty()) {
         std::printf(
-            "The previous directory was moved to %s; delete it once the restored one works.\n",
+            "The previous directory was moved to %s. It still holds the backup archives, in %s "
+            "(%s): move them out before you delete it.\n",
+            result->moved_aside.c_str(), result->backups_left.c_str(),
+            result->backups_problem.c_str());
+    } else if (!result->moved_aside.empty()) {
+        std::printf(
+            "The previous directory was moved to %s; delete it once the restored one works and "
+            "the changes above are re-applied.\n",
             result->moved_aside.c_str());
     }
     std::fflush(stdout);

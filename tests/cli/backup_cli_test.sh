@@ -145,6 +145,9 @@ rm -rf "$DIR"
 vigil restore "$TMP/good.vbk" --data "$DIR" --passphrase-file pass
 check "restore exits 0" rc_is 0
 check "restore says what it did" out_has "vigil restore: restored $DIR from $TMP/good.vbk"
+check "restore warns that later changes are undone" out_has "WARNING: $DIR is now as it was when the archive was made ("
+check "restore warns: revoked tokens are valid again" out_has "API tokens revoked since then are valid again"
+check "restore warns: disabled users, resets, roles" bash -c "grep -qF 'users disabled since then are enabled again' '$TMP/out' && grep -qF 'password and MFA (TOTP) resets are undone' '$TMP/out' && grep -qF 'role changes are reverted' '$TMP/out'"
 check "restored: the same users" [ "$(sql "SELECT id, username, role, mfa_enrolled, totp_sealed IS NOT NULL FROM users ORDER BY id")" = "$USERS_BEFORE" ]
 check "restored: every audit record plus backup.restore" [ "$(sql "SELECT count(*) FROM audit_records")" -eq $((RECORDS_BEFORE + 1)) ]
 check "restored: the last record is backup.restore" \
@@ -275,6 +278,7 @@ check "restore --force: exit 0" rc_is 0
 ASIDE=$(ls -d "$DIR".pre-restore-* 2>/dev/null | head -n 1)
 check "restore --force: the old directory is moved aside" [ -n "$ASIDE" ]
 check "restore --force: says where" out_has "The previous directory was moved to $ASIDE"
+check "restore --force: names the previous trail to review" out_has "The previous directory's trail lists them: vigil audit export --db $ASIDE/state.db --from "
 check "restore --force: the old directory is kept intact" [ "$(snapshot "$ASIDE")" = "$BEFORE" ]
 check "restore --force: the restored trail has its backup.restore record" \
     [ "$(sql "SELECT count(*) FROM audit_records WHERE action = 'backup.restore'")" -eq 1 ]

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -541,6 +543,29 @@ TEST_F(BackupTest, RestoreRefusesANonEmptyDirectoryUnlessForcedAndNeverDeletes) 
     EXPECT_TRUE(fs::exists(root_ / "empty/vigil.yml"));
 }
 
+TEST_F(BackupTest, InPlaceRestoreKeepsTheArchivesOfTheDefaultBackupDir) {
+    // The default backup.dir is DIR/backups: an in-place restore from one of its archives must
+    // leave them all in DIR/backups, not only in DIR.pre-restore-*.
+    fs::create_directories(dir_ / "backups");
+    const fs::path archive = dir_ / "backups/vigil-backup-20270115T080100Z.vbk";
+    ASSERT_TRUE(Backup(archive, Pass()));
+    WriteFile(dir_ / "backups/vigil-backup-20270114T080000Z.vbk", "an older archive");
+    WriteFile(dir_ / "backups/notes.txt", "the operator's notes");
+    auto restored = Restore(archive, dir_, Pass(), /*force=*/true);
+    ASSERT_TRUE(restored) << restored.error().message;
+    ASSERT_FALSE(restored->moved_aside.empty());
+    EXPECT_EQ(Listing(dir_ / "backups"),
+              (std::vector<std::string>{"notes.txt", "vigil-backup-20270114T080000Z.vbk",
+                                        "vigil-backup-20270115T080100Z.vbk"}));
+    EXPECT_EQ(ReadFile(dir_ / "backups/notes.txt"), "the operator's notes");
+    EXPECT_FALSE(fs::exists(restored->moved_aside / "backups"));
+    EXPECT_TRUE(fs::exists(restored->moved_aside / "state.db"));
+    // The archive it came from still verifies where it was.
+    auto report = Verify(archive, Pass());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(report->ok());
+}
+
 TEST(PassphraseFileTest, ModeContentAndLimits) {
     const fs::path dir = fs::temp_directory_path() / ("vigil-pass-" + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -698,7 +723,7 @@ TEST_F(SchedulerTest, RunsPrunesOnlyItsOwnArchivesAndAudits) {
     WriteFile(root_ / "backups/keep-me.vbk", "not ours");
     BackupScheduler scheduler(Options(std::chrono::hours(1)));
     ASSERT_TRUE(scheduler.Start());
-    EXPECT_EQ(scheduler.State().next_run_ns, kStart + int64_t{3600} * kSecond);
+    EXPECT_EQ(scheduler.State().next_run_ns, kStart + 30 * kSecond);  // no archive yet
     for (int i = 0; i < 3; ++i) {
         now_ = kStart + i * 60 * kSecond;
         auto run = scheduler.RunNow();
@@ -784,6 +809,156 @@ TEST_F(SchedulerTest, TheThreadRunsOnScheduleAndStopIsPrompt) {
     ASSERT_GE(state.runs, 1u);
     EXPECT_EQ(state.last_result, "success") << state.last_error;
     EXPECT_EQ(state.next_run_ns, 0);
+}
+
+TEST_F(SchedulerTest, RetentionNeverRemovesTheArchiveItJustWrote) {
+    // Archives named in the future (a run while the clock was ahead) must not count as newer
+    // than the one a run has just written.
+    fs::create_directories(root_ / "backups");
+    WriteFile(root_ / "backups/vigil-backup-20281124T020000Z.vbk", "clock was ahead");
+    auto options = Options(std::chrono::hours(1));
+    options.config.keep = 1;
+    {
+        BackupScheduler scheduler(options);
+        auto run = scheduler.RunNow();
+        ASSERT_TRUE(run) << run.error().message;
+        EXPECT_EQ(Listing(root_ / "backups"),
+                  (std::vector<std::string>{"vigil-backup-20270115T080000Z.vbk"}));
+        EXPECT_EQ(scheduler.State().last_file, root_ / "backups/vigil-backup-20270115T080000Z.vbk");
+    }
+    // keep 2: the new archive and the newest other one that is not named in the future.
+    WriteFile(root_ / "backups/vigil-backup-20281124T020000Z.vbk", "clock was ahead");
+    WriteFile(root_ / "backups/vigil-backup-20290101T000000Z.vbk", "clock was far ahead");
+    options.config.keep = 2;
+    now_ = kStart + 3600 * kSecond;
+    BackupScheduler scheduler(options);
+    auto run = scheduler.RunNow();
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_EQ(Listing(root_ / "backups"),
+              (std::vector<std::string>{"vigil-backup-20270115T080000Z.vbk",
+                                        "vigil-backup-20270115T090000Z.vbk"}));
+    const auto trail = ReadAudit(dir_);
+    EXPECT_EQ(trail.all.back().action, "backup.run");
+    EXPECT_EQ(trail.all.back().result, "success");
+    EXPECT_NE(trail.all.back().detail.find("vigil-backup-20290101T000000Z.vbk"), std::string::npos)
+        << trail.all.back().detail;
+}
+
+TEST_F(SchedulerTest, StartRemovesLeftoversOfACrashedBackupButNotOfARunningOne) {
+    // What kill -9 during a scheduled run leaves: the database copies and the .tmp archive.
+    fs::create_directories(dir_ / ".backup-staging-AbC123");
+    WriteFile(dir_ / ".backup-staging-AbC123/0.db", std::string(4096, 'x'));
+    fs::create_directories(root_ / "backups");
+    WriteFile(root_ / "backups/vigil-backup-20270115T070000Z.vbk.tmp", std::string(8192, 'y'));
+    WriteFile(root_ / "backups/other.tmp", "not ours");
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(1)));
+        ASSERT_TRUE(scheduler.Start());
+        scheduler.Stop();
+    }
+    EXPECT_FALSE(fs::exists(dir_ / ".backup-staging-AbC123"));
+    EXPECT_EQ(Listing(root_ / "backups"), (std::vector<std::string>{"other.tmp"}));
+    const auto trail = ReadAudit(dir_);
+    EXPECT_EQ(trail.all.back().action, "backup.cleanup");
+    EXPECT_NE(trail.all.back().detail.find("vigil-backup-20270115T070000Z.vbk.tmp"),
+              std::string::npos)
+        << trail.all.back().detail;
+
+    // A backup still running (here `vigil backup` into the scheduler's directory, paused after
+    // its first chunk) keeps its staging directory and its .tmp while a scheduler starts.
+    AddBigFile();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool paused = false;
+    bool resume = false;
+    const fs::path out = root_ / "backups/vigil-backup-20270115T075900Z.vbk";
+    std::thread cli([&] {
+        const Passphrase pass = Pass();
+        BackupOptions o;
+        o.data_dir = dir_;
+        o.out = out;
+        o.passphrase = &pass;
+        o.kdf = SmallKdf();
+        o.progress = [&](uint64_t) {
+            std::unique_lock<std::mutex> lock(mu);
+            paused = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return resume; });
+        };
+        auto made = CreateBackup(o);
+        EXPECT_TRUE(made) << made.error().message;
+    });
+    {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return paused; });
+    }
+    fs::path staging;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+        if (e.path().filename().string().rfind(".backup-staging-", 0) == 0) staging = e.path();
+    }
+    ASSERT_FALSE(staging.empty());
+    fs::path tmp = out;
+    tmp += ".tmp";
+    ASSERT_TRUE(fs::exists(tmp));
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(1)));
+        ASSERT_TRUE(scheduler.Start());
+        scheduler.Stop();
+    }
+    EXPECT_TRUE(fs::exists(staging));
+    EXPECT_TRUE(fs::exists(tmp));
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        resume = true;
+    }
+    cv.notify_all();
+    cli.join();
+    EXPECT_TRUE(fs::exists(out));
+    EXPECT_FALSE(fs::exists(staging));
+    EXPECT_FALSE(fs::exists(tmp));
+}
+
+TEST_F(SchedulerTest, TheFirstRunFollowsTheLastScheduledArchiveNotTheStart) {
+    fs::create_directories(root_ / "backups");
+    // No archive yet: soon after the start, not one interval later.
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(24)));
+        ASSERT_TRUE(scheduler.Start());
+        EXPECT_EQ(scheduler.State().next_run_ns, kStart + 30 * kSecond);
+        EXPECT_EQ(scheduler.State().last_success_ns, 0);
+    }
+    // The last archive is 10 minutes old: due one interval after it.
+    WriteFile(root_ / "backups/vigil-backup-20270115T075000Z.vbk", "ten minutes ago");
+    // Named in the future (the clock was ahead): does not count.
+    WriteFile(root_ / "backups/vigil-backup-20281124T020000Z.vbk", "clock was ahead");
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(1)));
+        ASSERT_TRUE(scheduler.Start());
+        const BackupSchedulerState state = scheduler.State();
+        EXPECT_EQ(state.next_run_ns, kStart + 50 * 60 * kSecond);
+        EXPECT_EQ(state.last_success_ns, kStart - 10 * 60 * kSecond);
+        EXPECT_EQ(state.last_success_file, root_ / "backups/vigil-backup-20270115T075000Z.vbk");
+    }
+    // Overdue (restarted more often than the interval): soon after the start.
+    now_ = kStart + 2 * 3600 * kSecond;
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(1)));
+        ASSERT_TRUE(scheduler.Start());
+        EXPECT_EQ(scheduler.State().next_run_ns, now_.load() + 30 * kSecond);
+    }
+    // A short interval is never exceeded by the start-up delay, and the thread runs it.
+    BackupScheduler scheduler(Options(std::chrono::seconds(2)));
+    ASSERT_TRUE(scheduler.Start());
+    EXPECT_EQ(scheduler.State().next_run_ns, now_.load() + 2 * kSecond);
+    for (int i = 0; i < 200 && scheduler.State().runs == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    scheduler.Stop();
+    const BackupSchedulerState state = scheduler.State();
+    ASSERT_EQ(state.runs, 1u);
+    EXPECT_EQ(state.last_result, "success") << state.last_error;
+    EXPECT_EQ(state.last_success_ns, now_.load());
+    EXPECT_EQ(state.last_success_file, state.last_file);
 }
 
 }  // namespace
