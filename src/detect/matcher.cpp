@@ -185,6 +185,7 @@ struct Matcher::Impl {
     // distinct content (which rules and keyword groups apply), which the rules bound, not the
     // events; node-based, so View addresses are stable.
     static constexpr size_t kMaxViewKeys = 4096;
+    static constexpr size_t kMaxViewKeyBytes = 512;  // a longer logsource is routed, not kept
     std::unordered_map<std::string, const View*> view_of;
     std::unordered_map<std::string, View> views;  // by Signature
     // The views of the last few logsources seen: a live stream mixes a handful of them.
@@ -347,7 +348,7 @@ struct Matcher::Impl {
             signature.append(reinterpret_cast<const char*>(&g), sizeof g);
         }
         const View* view = &views.try_emplace(std::move(signature), std::move(v)).first->second;
-        view_of.emplace(key, view);
+        if (key.size() <= kMaxViewKeyBytes) view_of.emplace(key, view);
         return *view;
     }
 

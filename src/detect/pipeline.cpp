@@ -282,8 +282,13 @@ struct ApplyState {
     std::string key;
     std::vector<std::string_view> values;
 };
+// The caches are bounded in bytes as well as entries: field names and routing values come from
+// the events, and a sender can make each distinct and up to a frame long. A longer name or
+// routing key than these is worked out for its event and not cached (real ones are short).
 constexpr size_t kMaxCachedNames = 65536;
+constexpr size_t kMaxCachedNameBytes = 128;
 constexpr size_t kMaxCachedRoutes = 4096;
+constexpr size_t kMaxCachedRouteKeyBytes = 512;
 }  // namespace
 
 void Pipeline::Apply(event::Event& ev) const {
@@ -300,6 +305,7 @@ void Pipeline::Apply(event::Event& ev) const {
     for (size_t i = 0; i < ev.size(); ++i) {
         std::string_view name = ev.field(i).name;
         const ApplyState::NameInfo* found = st.names.Find(name);
+        ApplyState::NameInfo uncached;
         if (found == nullptr) {
             if (st.names.size() >= kMaxCachedNames) st.names.clear();
             ApplyState::NameInfo info;
@@ -312,7 +318,12 @@ void Pipeline::Apply(event::Event& ev) const {
                     info.ts = static_cast<int>(k);
                     break;
                 }
-            found = &st.names.Insert(name, std::move(info));
+            if (name.size() <= kMaxCachedNameBytes) {
+                found = &st.names.Insert(name, std::move(info));
+            } else {
+                uncached = std::move(info);
+                found = &uncached;
+            }
         }
         const auto& info = *found;
         if (info.renamed) ev.Rename(i, info.final);
@@ -336,15 +347,22 @@ void Pipeline::Apply(event::Event& ev) const {
         st.key.push_back('\x1f');
     }
     auto it = st.routes.find(st.key);
-    if (it == st.routes.end()) {
+    Routed uncached_route;
+    const Routed* routed = nullptr;
+    if (it != st.routes.end()) {
+        routed = &it->second;
+    } else if (st.key.size() > kMaxCachedRouteKeyBytes) {
+        uncached_route = p.Route(st.values);
+        routed = &uncached_route;
+    } else {
         if (st.routes.size() >= kMaxCachedRoutes) st.routes.clear();
-        it = st.routes.emplace(st.key, p.Route(st.values)).first;
+        routed = &st.routes.emplace(st.key, p.Route(st.values)).first->second;
     }
-    const event::LogSource& r = it->second.logsource;
+    const event::LogSource& r = routed->logsource;
     if (ev.logsource.product.empty()) ev.logsource.product = r.product;
     if (ev.logsource.service.empty()) ev.logsource.service = r.service;
     for (const auto& c : r.categories) ev.logsource.AddCategory(c);
-    const auto& renames = it->second.renames;
+    const auto& renames = routed->renames;
     if (renames.empty()) return;
     // Each field is renamed by its name before this pass, so renames can swap names.
     std::vector<std::pair<size_t, const std::string*>> todo;

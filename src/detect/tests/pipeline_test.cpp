@@ -87,6 +87,30 @@ TEST(Pipeline, EventsNamingTheirOwnLogsource) {
     EXPECT_NE(ev.time_ns, 0);
 }
 
+// Names and routing values come from the events, as long as a frame: past a length they are
+// mapped and routed for their event without being cached (the caches stay small however many
+// distinct long names a sender makes), with the same result as short ones.
+TEST(Pipeline, LongNamesAndRoutingValuesAreMappedLikeShortOnes) {
+    Pipeline p = Builtin();
+    for (int i = 0; i < 3; ++i) {
+        const std::string long_service = "svc" + std::string(600, 'x') + std::to_string(i);
+        const std::string long_name = std::string(200, 'k') + std::to_string(i);
+        auto ev = Fields({{"logsource.product", "Linux"},
+                          {"logsource.service", long_service.c_str()},
+                          {long_name.c_str(), "v"},
+                          {"@timestamp", "2026-11-20T02:14:01Z"}});
+        p.Apply(ev);
+        EXPECT_EQ(ev.logsource.product, "linux");
+        EXPECT_EQ(ev.logsource.service, AsciiLower(long_service));
+        EXPECT_NE(ev.time_ns, 0);
+        EXPECT_EQ(ev.Get(long_name), "v");
+    }
+    const std::string long_id = std::string(300, 'E') + "ventID";
+    auto win = Fields({{"Channel", "Security"}, {long_id.c_str(), "4625"}});
+    p.Apply(win);
+    EXPECT_EQ(win.logsource.product, "windows");
+}
+
 TEST(Pipeline, ConfiguredLogsourceWins) {
     Pipeline p = Builtin();
     auto ev = Fields({{"Channel", "Security"}});
