@@ -733,7 +733,7 @@ struct IngestPipeline::Impl {
                 // held back for messages that have not arrived.
                 StageTimer take_timer(stage_ns[kTake]);
                 auto taken = buffer->Take(options.batch, std::chrono::milliseconds(cur ? 0 : 200),
-                                          std::move(recycled));
+                                          std::move(recycled), options.batch_bytes);
                 recycled = {};
                 take_timer.Stop();
                 Tick();

@@ -37,6 +37,10 @@ struct IngestPipelineOptions {
     // Messages per batch (one store transaction per day partition). 8,192 stores ~10 % faster
     // than 2,048 under full load (bench/syslog_bench.sh) for ~100 MB more peak memory.
     size_t batch = 8192;
+    // And at most about this many bytes of messages (ingest::MessageBytes): a batch of long
+    // messages (64 KiB frames, 256 KiB audit events) is cut shorter, so the few batches in
+    // flight bound memory by bytes too. 8,192 syslog lines are ~1.5 MiB.
+    size_t batch_bytes = size_t{8} << 20;
 };
 
 class IngestPipeline {

@@ -39,12 +39,20 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
     }
 }
 
+size_t MessageBytes(const RawMessage& m) {
+    return sizeof(RawMessage) + m.id.size() + m.source.size() + m.peer.size() + m.bytes.size();
+}
+
 bool Buffer::Offer(std::vector<RawMessage>& batch) {
     if (batch.empty()) return true;
+    size_t bytes = 0;
+    for (const auto& m : batch) bytes += MessageBytes(m);
     {
         std::lock_guard lock(mu_);
-        if (spool_->empty() && memory_.size() + batch.size() <= options_.max_memory_messages) {
+        if (spool_->empty() && memory_.size() + batch.size() <= options_.max_memory_messages &&
+            memory_bytes_ + bytes <= options_.max_memory_bytes) {
             memory_pending_.emplace_back(offered_ += batch.size(), batch.size());
+            memory_bytes_ += bytes;
             for (auto& m : batch) memory_.push_back(std::move(m));
             batch.clear();
             cv_.notify_one();
@@ -77,7 +85,7 @@ Status Buffer::OfferDurable(std::vector<RawMessage>& batch) {
 }
 
 Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait,
-                                std::vector<RawMessage> reuse) {
+                                std::vector<RawMessage> reuse, size_t max_bytes) {
     TakenBatch out;
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return closed_ || !memory_.empty() || !spool_->empty(); });
@@ -86,7 +94,12 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait,
     if (!memory_.empty()) {
         const size_t n = std::min(max, memory_.size());
         out.messages.reserve(n);
-        for (size_t i = 0; i < n; ++i) {
+        size_t taken_bytes = 0;
+        for (size_t i = 0; i < n && (i == 0 || taken_bytes < max_bytes); ++i) {
+            const size_t b = MessageBytes(memory_.front());
+            if (i > 0 && taken_bytes + b > max_bytes) break;
+            taken_bytes += b;
+            memory_bytes_ -= std::min(memory_bytes_, b);
             out.messages.push_back(std::move(memory_.front()));
             memory_.pop_front();
         }
@@ -95,7 +108,7 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait,
     lock.unlock();
     if (spool_->empty()) return out;
     SpoolCursor next;
-    auto read = spool_->Read(max, next, std::move(reuse));
+    auto read = spool_->Read(max, next, std::move(reuse), max_bytes);
     if (!read) return tl::unexpected(std::move(read.error()));
     out.messages = std::move(*read);
     out.spool_cursor = next;

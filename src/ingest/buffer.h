@@ -33,9 +33,16 @@
 namespace vigil::ingest {
 
 struct BufferOptions {
+    // The memory queue holds at most this many messages and this many bytes (MessageBytes):
+    // a message can be a 64 KiB frame or a 256 KiB audit event, so a count alone bounds
+    // nothing.
     size_t max_memory_messages = 200000;
+    size_t max_memory_bytes = size_t{64} << 20;
     SpoolOptions spool;
 };
+
+// What a message takes in memory, roughly: its strings and the struct.
+size_t MessageBytes(const RawMessage& m);
 
 struct BufferStats {
     uint64_t memory_messages = 0;
@@ -57,10 +64,11 @@ public:
     // To the spool, durable on Ok; resource_exhausted when the spool is full.
     Status OfferDurable(std::vector<RawMessage>& batch);
 
-    // Up to max messages, waiting up to `wait` for some; empty on timeout or after Close().
+    // Up to max messages and about max_bytes (MessageBytes; at least one message), waiting up
+    // to `wait` for some; empty on timeout or after Close().
     // reuse: the messages of a stored batch, whose buffers take what is read from the spool.
     Result<TakenBatch> Take(size_t max, std::chrono::milliseconds wait,
-                            std::vector<RawMessage> reuse = {});
+                            std::vector<RawMessage> reuse = {}, size_t max_bytes = SIZE_MAX);
     // The batch is stored: commits its spool position (a memory batch advances durable()).
     Status Done(const TakenBatch& batch);
     uint64_t offered() const override { return offered_.load(std::memory_order_acquire); }
@@ -82,6 +90,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<RawMessage> memory_;
+    size_t memory_bytes_ = 0;  // MessageBytes of memory_
     bool closed_ = false;
     uint64_t spooled_total_ = 0;
     uint32_t id_nonce_ = 0;  // random, per Buffer

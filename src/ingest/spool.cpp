@@ -309,7 +309,7 @@ Status DiskSpool::Append(const std::vector<RawMessage>& batch, bool sync) {
 }
 
 Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
-                                                std::vector<RawMessage> reuse) {
+                                                std::vector<RawMessage> reuse, size_t max_bytes) {
     // Written bytes of a segment never change, so the reading happens outside the lock and
     // producers keep appending meanwhile; only this (single) consumer moves the read cursor.
     Impl& s = *impl_;
@@ -328,7 +328,9 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
         cursor = s.read;
     }
     uint64_t corrupt = 0;
-    while (n < max) {
+    size_t bytes = 0;   // of the records read
+    bool full = false;  // the next record would pass max_bytes
+    while (n < max && !full) {
         uint64_t end = 0;
         fs::path path;
         {
@@ -350,7 +352,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
         // One block at a time (a record larger than the block is read on its own).
         uint64_t want = std::min<uint64_t>(end - cursor.offset, kReadBlockBytes);
         bool ok = true;
-        while (ok && n < max && cursor.offset < end) {
+        while (ok && n < max && !full && cursor.offset < end) {
             block.resize(static_cast<size_t>(want));
             ok = PreadAll(fd, block, cursor.offset);
             if (!ok) break;
@@ -364,7 +366,12 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
                     pos = static_cast<size_t>(end - cursor.offset);
                     break;
                 }
+                if (n > 0 && bytes + len > max_bytes) {
+                    full = true;
+                    break;
+                }
                 if (pos + kHeaderBytes + len > block.size()) break;  // in the next block
+                bytes += len;
                 const std::string_view payload(block.data() + pos + kHeaderBytes, len);
                 pos += kHeaderBytes + len;
                 RawMessage& m = n < out.size() ? out[n] : out.emplace_back();
@@ -376,7 +383,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
                 ++n;
                 ++cursor.sequence;
             }
-            if (pos == 0 && n < max) {
+            if (pos == 0 && n < max && !full) {
                 if (block.size() < kHeaderBytes) {  // a torn header: Open cuts these
                     ++corrupt;
                     cursor.offset = end;

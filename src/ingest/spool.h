@@ -58,10 +58,12 @@ public:
     // max_bytes). Durable when it returns Ok (with options.fsync and sync on); sync=false
     // leaves the flush to the kernel (producers that do not acknowledge).
     Status Append(const std::vector<RawMessage>& batch, bool sync = true);
-    // Up to max records after the last one read (not yet committed). The cursor after them.
+    // Up to max records, and records of about max_bytes at most (at least one), after the last
+    // one read (not yet committed). The cursor after them.
     // reuse: spent messages whose strings take the records (no allocation per record).
     Result<std::vector<RawMessage>> Read(size_t max, SpoolCursor& next,
-                                         std::vector<RawMessage> reuse = {});
+                                         std::vector<RawMessage> reuse = {},
+                                         size_t max_bytes = SIZE_MAX);
     // Everything before `upto` is consumed: persists the position, deletes finished segments.
     Status Commit(const SpoolCursor& upto);
     SpoolStats stats() const;

@@ -76,6 +76,47 @@ TEST_F(BufferTest, OverflowGoesToTheSpoolAndOrderIsKept) {
     EXPECT_EQ(b->stats().memory_messages, 5u);
 }
 
+// A message can be a 64 KiB frame: the memory queue is bounded in bytes as well as messages,
+// and a batch is taken up to a byte bound (at least one message), from memory and from the
+// spool alike, in order.
+TEST_F(BufferTest, MemoryAndBatchesAreBoundedInBytes) {
+    BufferOptions o;
+    o.max_memory_messages = 1000;
+    o.max_memory_bytes = 300 * 1024;
+    o.spool.dir = dir_;
+    o.spool.max_bytes = 64 << 20;
+    auto opened = Buffer::Open(o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    Buffer& b = **opened;
+    int next = 0;
+    for (int i = 0; i < 10; ++i) {  // 10 batches of 2 messages of 60 KB
+        auto batch = Batch(next, 2);
+        for (auto& m : batch) m.bytes.append(60000, 'x');
+        next += 2;
+        ASSERT_TRUE(b.Offer(batch));
+    }
+    EXPECT_EQ(b.stats().memory_messages, 4u);  // 240 KB; a third batch would pass 300 KB
+    EXPECT_EQ(b.stats().spooled_total, 16u);
+    std::vector<std::string> ids;
+    for (;;) {
+        auto t = b.Take(64, 10ms, {}, 130000);
+        ASSERT_TRUE(t);
+        if (t->messages.empty()) break;
+        EXPECT_LE(t->messages.size(), 2u);  // two 60 KB messages fit in 130 KB, three do not
+        for (auto& m : t->messages) ids.push_back(m.id);
+        ASSERT_TRUE(b.Done(*t));
+    }
+    ASSERT_EQ(ids.size(), 20u);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(ids[static_cast<size_t>(i)], std::to_string(i));
+    // One message larger than the bound is still taken, alone.
+    auto big = Batch(20, 1);
+    big[0].bytes.append(200000, 'y');
+    ASSERT_TRUE(b.Offer(big));
+    auto t = b.Take(64, 10ms, {}, 1000);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->messages.size(), 1u);
+}
+
 TEST_F(BufferTest, FullMemoryAndSpoolRefuseAndCount) {
     auto b = Open(/*memory=*/10, /*spool_bytes=*/2000);
     int refused = 0;
