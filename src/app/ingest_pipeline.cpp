@@ -419,6 +419,7 @@ struct IngestPipeline::Impl {
             }
             corr_hits.clear();
             corr_state->OnMatch(rule.meta.id, rule.meta.name, se.event, corr_hits, arrival_ns);
+            corr_groups_evicted.store(corr_state->groups_evicted(), std::memory_order_relaxed);
             se.event.time_ns = reported_ns;  // stored as reported
             for (const detect::CorrelationHit& hit : corr_hits) {
                 // An intermediate correlation of a chain is hidden like a base rule.
@@ -850,6 +851,10 @@ struct IngestPipeline::Impl {
     std::unordered_set<std::string> corr_replayed;
     std::chrono::steady_clock::time_point corr_replayed_until{};  // kept at least until then
     uint64_t corr_restored = 0;  // entries fed back at start (status)
+    // Groups the correlations dropped at their group cap (the least recently used), which
+    // can lose a detection: a spray of source addresses pushes a real one out. Copied from
+    // the consumer thread's engine for the status readers.
+    std::atomic<uint64_t> corr_groups_evicted{0};
     std::chrono::steady_clock::time_point corr_pruned{};
     size_t rules_rejected = 0;
     std::unique_ptr<ingest::Buffer> buffer;
@@ -1119,6 +1124,7 @@ std::string IngestPipeline::Impl::StatusText(bool samples) const {
     j["rules_rejected"] = s.rules_rejected;
     j["correlations_loaded"] = s.engine ? s.engine->stats().correlations_loaded : 0;
     j["correlation_matches_restored"] = s.corr_restored;
+    j["correlation_groups_evicted"] = s.corr_groups_evicted.load(std::memory_order_relaxed);
     j["workers"] = s.workers.size();
     if (s.buffer) {
         const auto b = s.buffer->stats();
@@ -1274,6 +1280,11 @@ std::string IngestPipeline::PrometheusText() const {
     metric("vigil_ingest_store_errors_total", "Batches the event store failed to append.",
            "counter");
     out += "vigil_ingest_store_errors_total " + std::to_string(s.store_errors.load()) + "\n";
+    metric("vigil_correlation_groups_evicted_total",
+           "Correlation groups dropped at a correlation's group cap (least recently used).",
+           "counter");
+    out += "vigil_correlation_groups_evicted_total " +
+           std::to_string(s.corr_groups_evicted.load(std::memory_order_relaxed)) + "\n";
     if (s.buffer) {
         const auto b = s.buffer->stats();
         metric("vigil_ingest_spool_bytes", "Bytes waiting in the disk spool.", "gauge");

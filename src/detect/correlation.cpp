@@ -400,6 +400,7 @@ struct Group {
     std::string key;
     std::vector<std::pair<std::string, std::string>> pairs;
     int64_t arrived_ns = kUnset;  // the last match's arrival (OnMatch), for Expire
+    bool kept = false;            // in CorrState::kept (matched again since it was made)
 
     // event_count and value_* types: the events of the window, oldest first, plus running
     // aggregates kept in step with it.
@@ -492,7 +493,12 @@ struct CorrState {
     // [referenced rule position][group-by index] -> field read from that rule's events
     std::vector<std::vector<std::string>> group_fields;
     int32_t self_target = -1;  // target index when another correlation refers to this one
-    std::list<Group> lru;      // least recently updated first
+    // The groups, least recently updated first: those matched once in `lru`, those matched
+    // again in `kept`. At the group cap the first of `lru` goes, and of `kept` only when `lru`
+    // is empty: a spray of one-off values (source addresses) churns `lru` and cannot push out
+    // a group an attack is building up.
+    std::list<Group> lru;
+    std::list<Group> kept;
     GroupIndex groups;
 };
 
@@ -620,7 +626,7 @@ struct CorrelationEngine::Impl {
     std::string group_key;  // GroupFor's scratch
     void EraseGroup(CorrState& s, std::list<Group>::iterator it) {
         s.groups.Erase(it);
-        s.lru.erase(it);
+        (it->kept ? s.kept : s.lru).erase(it);
     }
 };
 
@@ -925,11 +931,13 @@ std::list<Group>::iterator CorrelationEngine::Impl::GroupFor(uint32_t corr, uint
     }
     const uint64_t h = GroupIndex::Hash(key);
     if (auto it = s.groups.Find(key, h)) {
-        s.lru.splice(s.lru.end(), s.lru, *it);
-        return *it;
+        const auto g = *it;
+        s.kept.splice(s.kept.end(), g->kept ? s.kept : s.lru, g);
+        g->kept = true;
+        return g;
     }
     if (s.groups.size() >= kMaxGroupsPerCorrelation) {
-        EraseGroup(s, s.lru.begin());
+        EraseGroup(s, s.lru.empty() ? s.kept.begin() : s.lru.begin());
         ++groups_evicted;
     }
     const CorrelationRule& r = rules[corr];
@@ -1144,9 +1152,11 @@ void CorrelationEngine::Expire(int64_t now_ns) {
     for (size_t c = 0; c < impl_->rules.size(); ++c) {
         CorrState& s = impl_->state[c];
         const int64_t cutoff = SaturatingSub(now_ns, impl_->rules[c].timespan_ns);
-        // The list is in update order, which is arrival order.
-        while (!s.lru.empty() && s.lru.front().arrived_ns < cutoff) {
-            impl_->EraseGroup(s, s.lru.begin());
+        // Each list is in update order, which is arrival order.
+        for (std::list<Group>* list : {&s.lru, &s.kept}) {
+            while (!list->empty() && list->front().arrived_ns < cutoff) {
+                impl_->EraseGroup(s, list->begin());
+            }
         }
     }
 }

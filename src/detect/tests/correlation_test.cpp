@@ -1046,6 +1046,29 @@ correlation: {type: event_count, rules: [a], group-by: [Src], timespan: 1d,
                        {{"", "a"}}, d);
 }
 
+// A spray of one-off source addresses at the group cap pushes out the groups matched once,
+// not one an attack is building up: four failures from one address, 150,000 from others (more
+// than the cap), then a fifth still raise the detection.
+TEST(Correlation, ASprayOfOneOffValuesDoesNotEvictAGroupBeingBuiltUp) {
+    auto e = CountPerSource(5);
+    event::Event ev;
+    std::vector<CorrelationHit> hits;
+    int64_t t = 0;
+    auto match = [&](const std::string& src) {
+        ev.Clear();
+        ev.Add("Src", src);
+        ev.time_ns = ++t;
+        e.OnMatch("", "a", ev, hits);
+    };
+    for (int attempt = 0; attempt < 4; ++attempt) match("198.51.100.7");
+    for (int i = 0; i < 150000; ++i) match("spray-" + std::to_string(i));
+    match("198.51.100.7");
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].group,
+              (std::vector<std::pair<std::string, std::string>>{{"Src", "198.51.100.7"}}));
+    EXPECT_GT(e.groups_evicted(), 0u);
+}
+
 TEST(Correlation, GroupsPerCorrelationAreCapped) {
     auto e = CountPerSource(2);
     event::Event ev;
@@ -1071,14 +1094,21 @@ TEST(Correlation, GroupsPerCorrelationAreCapped) {
     EXPECT_TRUE(hits.empty());
 }
 
-TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
+TEST(Correlation, GroupsUnderChurnBehaveAsASegmentedLruOfCounts) {
     // A spray of keys (a scan from many addresses): groups are created, reset by their hits
     // and evicted at the cap for most events. The engine's hits must be those of a plain
-    // model: an LRU of per-key counts capped at 100,000, a key's count firing at 3 and
-    // starting over.
+    // model: per-key counts capped at 100,000 groups, a key's count firing at 3 and starting
+    // over; at the cap the least recently updated group matched only once goes, and one
+    // matched again only when there is none such.
     auto e = CountPerSource(3);
-    std::list<std::pair<std::string, int>> lru;  // least recently updated first
-    std::unordered_map<std::string, std::list<std::pair<std::string, int>>::iterator> where;
+    struct Entry {
+        std::string key;
+        int count = 0;
+        bool kept = false;
+    };
+    std::list<Entry> lru, kept;  // least recently updated first
+    std::unordered_map<std::string, std::list<Entry>::iterator> where;
+    uint64_t expected_evictions = 0;
     uint64_t x = 88172645463325252ull;  // xorshift: the same sequence on every run
     event::Event ev;
     std::vector<CorrelationHit> hits;
@@ -1099,17 +1129,20 @@ TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
         auto it = where.find(key);
         if (it == where.end()) {
             if (where.size() == 100000) {
-                where.erase(lru.front().first);
-                lru.pop_front();
+                ++expected_evictions;
+                std::list<Entry>& from = lru.empty() ? kept : lru;
+                where.erase(from.front().key);
+                from.pop_front();
             }
-            lru.emplace_back(key, 0);
+            lru.push_back({key, 0, false});
             it = where.emplace(key, std::prev(lru.end())).first;
         } else {
-            lru.splice(lru.end(), lru, it->second);
+            kept.splice(kept.end(), it->second->kept ? kept : lru, it->second);
+            it->second->kept = true;
         }
-        if (++it->second->second == 3) {
+        if (++it->second->count == 3) {
             ++expected_hits;
-            lru.erase(it->second);
+            (it->second->kept ? kept : lru).erase(it->second);
             where.erase(it);
             ASSERT_EQ(hits.size(), before + 1) << "event " << i << " key " << key;
             ASSERT_EQ(hits.back().group,
@@ -1120,7 +1153,8 @@ TEST(Correlation, GroupsUnderChurnBehaveAsAnLruOfCounts) {
     }
     EXPECT_EQ(hits.size(), expected_hits);
     EXPECT_EQ(e.group_count(), where.size());
-    EXPECT_GT(e.groups_evicted(), 100000u);
+    EXPECT_EQ(e.groups_evicted(), expected_evictions);
+    EXPECT_GT(expected_evictions, 90000u);
     // Once the spray has aged out, its groups' index is given back too (the table was 262,144
     // slots, 4 MiB, at the cap).
     EXPECT_GE(e.group_index_slots(), 2 * e.group_count());
