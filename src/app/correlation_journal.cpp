@@ -78,7 +78,61 @@ void CorrelationFeed::clear() {
 struct CorrelationJournal::Impl {
     store::Database db;
     size_t max_rows = 0;
+    uint64_t entries = 0;  // in the file: counted at Open and after a prune, kept by Append
+
+    Status Count();
+    Status Trim();
 };
+
+Status CorrelationJournal::Impl::Count() {
+    auto sum = db.Cached("SELECT IFNULL(SUM(entries), 0) FROM feed");
+    if (!sum) return tl::unexpected(std::move(sum.error()));
+    auto step = (*sum)->Step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    const int64_t n = *step == store::Statement::StepResult::kRow ? (*sum)->ColumnInt64(0) : 0;
+    (*sum)->Reset();
+    entries = n > 0 ? static_cast<uint64_t>(n) : 0;
+    return Ok();
+}
+
+// Drops the oldest batches until at most max_rows entries are left, never the newest batch (a
+// batch bigger than the bound alone is cut when it is loaded). Reads only the rows it drops and
+// one more, so running it after every append costs no more than the appends did.
+Status CorrelationJournal::Impl::Trim() {
+    if (entries <= max_rows) return Ok();
+    auto newest = db.Cached("SELECT IFNULL(MAX(seq), 0) FROM feed");
+    if (!newest) return tl::unexpected(std::move(newest.error()));
+    auto step = (*newest)->Step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    const int64_t newest_seq =
+        *step == store::Statement::StepResult::kRow ? (*newest)->ColumnInt64(0) : 0;
+    (*newest)->Reset();
+    auto rows = db.Cached("SELECT seq, entries FROM feed ORDER BY seq");
+    if (!rows) return tl::unexpected(std::move(rows.error()));
+    uint64_t left = entries;
+    int64_t cut = -1;
+    while (left > max_rows) {
+        auto row = (*rows)->Step();
+        if (!row) {
+            (*rows)->Reset();
+            return tl::unexpected(std::move(row.error()));
+        }
+        if (*row == store::Statement::StepResult::kDone) break;
+        const int64_t seq = (*rows)->ColumnInt64(0);
+        if (seq >= newest_seq) break;
+        const auto n = static_cast<uint64_t>(std::max<int64_t>((*rows)->ColumnInt64(1), 0));
+        left -= std::min(n, left);
+        cut = seq;
+    }
+    (*rows)->Reset();
+    if (cut < 0) return Ok();
+    auto del = db.Cached("DELETE FROM feed WHERE seq <= ?1");
+    if (!del) return tl::unexpected(std::move(del.error()));
+    if (auto st = (*del)->BindInt64(1, cut); !st) return st;
+    if (auto st = (*del)->Run(); !st) return st;
+    entries = left;
+    return Ok();
+}
 
 CorrelationJournal::CorrelationJournal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CorrelationJournal::~CorrelationJournal() = default;
@@ -98,6 +152,10 @@ Result<std::unique_ptr<CorrelationJournal>> CorrelationJournal::Open(
             std::move(st.error()).WithContext("correlation feed " + path.string()));
     }
     auto impl = std::make_unique<Impl>(Impl{std::move(*db), max_rows});
+    if (auto st = impl->Count(); !st) {
+        return tl::unexpected(
+            std::move(st.error()).WithContext("correlation feed " + path.string()));
+    }
     return std::unique_ptr<CorrelationJournal>(new CorrelationJournal(std::move(impl)));
 }
 
@@ -109,7 +167,11 @@ Status CorrelationJournal::Append(const CorrelationFeed& feed) {
     if (auto st = s.BindInt64(1, feed.newest_ns()); !st) return st;
     if (auto st = s.BindInt64(2, static_cast<int64_t>(feed.entries())); !st) return st;
     if (auto st = s.BindBlobUnowned(3, feed.data()); !st) return st;
-    return s.Run();
+    if (auto st = s.Run(); !st) return st;
+    // The bound holds as batches come, not only when the once-a-minute prune runs: a burst of
+    // matches would otherwise stay in full, and a restart would read all of it.
+    impl_->entries += feed.entries();
+    return impl_->Trim();
 }
 
 Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entries) {
@@ -120,30 +182,55 @@ Status CorrelationJournal::Append(const std::vector<CorrelationFeedEntry>& entri
 
 Result<std::vector<CorrelationFeedEntry>> CorrelationJournal::Load(int64_t keep_ns,
                                                                    int64_t now_ns) {
-    std::vector<CorrelationFeedEntry> all;
-    auto stmt = impl_->db.Prepare(
-        "SELECT data FROM feed WHERE newest_ns >= min((SELECT IFNULL(MAX(newest_ns), 0) FROM feed),"
-        " ?2) - ?1 ORDER BY seq");
+    // The window: keep_ns before the newest entry, or before now if that is earlier.
+    auto from = impl_->db.Prepare("SELECT min(IFNULL(MAX(newest_ns), 0), ?2) - ?1 FROM feed");
+    if (!from) return tl::unexpected(std::move(from.error()));
+    if (auto st = from->BindInt64(1, keep_ns); !st) return tl::unexpected(std::move(st.error()));
+    if (auto st = from->BindInt64(2, now_ns); !st) return tl::unexpected(std::move(st.error()));
+    auto first = from->Step();
+    if (!first) return tl::unexpected(std::move(first.error()));
+    if (*first != store::Statement::StepResult::kRow) return std::vector<CorrelationFeedEntry>{};
+    const int64_t since = from->ColumnInt64(0);
+
+    // Newest batch first, until max_rows entries within the window are read: whatever the file
+    // holds (one written before the bound was kept on append, too), a start reads no more.
+    auto stmt = impl_->db.Prepare("SELECT data FROM feed WHERE newest_ns >= ?1 ORDER BY seq DESC");
     if (!stmt) return tl::unexpected(std::move(stmt.error()));
-    if (auto st = stmt->BindInt64(1, keep_ns); !st) return tl::unexpected(std::move(st.error()));
-    if (auto st = stmt->BindInt64(2, now_ns); !st) return tl::unexpected(std::move(st.error()));
-    int64_t newest = 0;
-    for (;;) {
+    if (auto st = stmt->BindInt64(1, since); !st) return tl::unexpected(std::move(st.error()));
+    std::vector<std::vector<CorrelationFeedEntry>> batches;  // newest first
+    std::vector<CorrelationFeedEntry> batch;
+    size_t read = 0;
+    while (read < impl_->max_rows) {
         auto step = stmt->Step();
         if (!step) return tl::unexpected(std::move(step.error()));
         if (*step == store::Statement::StepResult::kDone) break;
-        (void)Decode(stmt->ColumnView(0), all);  // a damaged row gives what it holds
+        batch.clear();
+        (void)Decode(stmt->ColumnView(0), batch);  // a damaged row gives what it holds
+        std::erase_if(batch, [&](const CorrelationFeedEntry& e) { return e.time_ns < since; });
+        if (batch.empty()) continue;
+        read += batch.size();
+        batches.push_back(std::move(batch));
+        batch = {};
     }
-    for (const auto& e : all) newest = std::max(newest, e.time_ns);
-    newest = std::min(newest, now_ns);
-    // Within the window; the same (rule, event) once (a batch stored twice across a crash).
+    // The oldest batch read gives only its newest entries beyond the bound.
+    size_t skip = read > impl_->max_rows ? read - impl_->max_rows : 0;
+
+    // In the order fed; the same (rule, event) once (a batch stored twice across a crash).
     std::vector<CorrelationFeedEntry> out;
+    out.reserve(read - skip);
     std::unordered_set<std::string> seen;
-    for (auto& e : all) {
-        if (e.time_ns < newest - keep_ns) continue;
-        std::string key = e.rule_id + '\n' + e.rule_name + '\n' + std::string(e.event.view());
-        if (!seen.insert(std::move(key)).second) continue;
-        out.push_back(std::move(e));
+    for (auto b = batches.rbegin(); b != batches.rend(); ++b) {
+        for (auto& e : *b) {
+            if (skip > 0) {
+                --skip;
+                continue;
+            }
+            std::string key = e.rule_id + '\n' + e.rule_name + '\n' + std::string(e.event.view());
+            if (!seen.insert(std::move(key)).second) continue;
+            out.push_back(std::move(e));
+        }
+        b->clear();
+        b->shrink_to_fit();
     }
     return out;
 }
@@ -154,26 +241,8 @@ Status CorrelationJournal::Prune(int64_t before_ns) {
     if (auto st = (*old)->BindInt64(1, before_ns); !st) return st;
     if (auto st = (*old)->Run(); !st) return st;
     // At most max_rows entries: the oldest batches go first.
-    auto rows = impl_->db.Cached("SELECT seq, entries FROM feed ORDER BY seq DESC");
-    if (!rows) return tl::unexpected(std::move(rows.error()));
-    uint64_t kept = 0;
-    int64_t cut = -1;
-    for (;;) {
-        auto step = (*rows)->Step();
-        if (!step) return tl::unexpected(std::move(step.error()));
-        if (*step == store::Statement::StepResult::kDone) break;
-        kept += static_cast<uint64_t>((*rows)->ColumnInt64(1));
-        if (kept > impl_->max_rows) {
-            cut = (*rows)->ColumnInt64(0);
-            break;
-        }
-    }
-    (*rows)->Reset();
-    if (cut < 0) return Ok();
-    auto del = impl_->db.Cached("DELETE FROM feed WHERE seq <= ?1");
-    if (!del) return tl::unexpected(std::move(del.error()));
-    if (auto st = (*del)->BindInt64(1, cut); !st) return st;
-    return (*del)->Run();
+    if (auto st = impl_->Count(); !st) return st;
+    return impl_->Trim();
 }
 
 }  // namespace vigil::app

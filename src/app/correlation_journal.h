@@ -6,7 +6,8 @@
 // The store thread appends a batch's matches (one row per batch) after the batch is stored; at
 // start the pipeline feeds the entries of the last `keep_ns` (the longest correlation
 // timespan) back, in order, and skips those events if a spool replay brings them again. Old
-// batches are pruned; at most max_rows entries are kept (the oldest batches go first).
+// batches are pruned; at most max_rows entries are kept (the oldest batches go first), held as
+// each batch is appended, and a start reads no more than max_rows whatever the file holds.
 
 #include <cstdint>
 #include <filesystem>
@@ -59,15 +60,18 @@ public:
                                                             size_t max_rows = 200000);
     ~CorrelationJournal();
 
-    // One row for a stored batch's entries (none for an empty feed).
+    // One row for a stored batch's entries (none for an empty feed); then, past max_rows
+    // entries, the oldest batches go (never the one just appended: a batch bigger than the
+    // bound alone is kept, and cut when loaded).
     Status Append(const CorrelationFeed& feed);
     Status Append(const std::vector<CorrelationFeedEntry>& entries);
     // The entries no older than keep_ns before the newest one (or before now_ns, if that is
     // earlier: a sender's clock far in the future does not hide the rest), in the order they
-    // were fed; an entry stored twice (a batch replayed across a crash) comes once.
+    // were fed; an entry stored twice (a batch replayed across a crash) comes once. At most
+    // max_rows of them: the newest (the last fed).
     Result<std::vector<CorrelationFeedEntry>> Load(int64_t keep_ns, int64_t now_ns);
     // Drops batches whose newest entry is older than before_ns, then the oldest batches beyond
-    // max_rows entries.
+    // max_rows entries (as Append does).
     Status Prune(int64_t before_ns);
 
 private:

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/database.h"
+
 namespace vigil::app {
 namespace {
 
@@ -31,6 +33,18 @@ protected:
     void TearDown() override { Clean(); }
     void Clean() {
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_.string() + suffix);
+    }
+    // The matches the file holds (what a restart would have to read).
+    int64_t EntriesInFile() {
+        auto db = store::Database::Open(path_);
+        EXPECT_TRUE(db) << db.error().message;
+        if (!db) return -1;
+        auto sum = db->Prepare("SELECT IFNULL(SUM(entries), 0) FROM feed");
+        EXPECT_TRUE(sum) << sum.error().message;
+        if (!sum) return -1;
+        auto step = sum->Step();
+        EXPECT_TRUE(step && *step == store::Statement::StepResult::kRow);
+        return sum->ColumnInt64(0);
     }
     fs::path path_;
 };
@@ -146,6 +160,103 @@ TEST_F(CorrelationJournalTest, PruneDropsOldBatchesAndKeepsAtMostMaxRows) {
     ASSERT_TRUE(left);
     ASSERT_EQ(left->size(), 2u);
     EXPECT_EQ(left->front().event.bytes[0], 4);
+}
+
+// A burst of matches (a scanner's failed logins from a million addresses) is held to max_rows as
+// it is appended, not only when the once-a-minute prune runs: the file never keeps more than the
+// bound plus the batch that crossed it, and a restart reads no more.
+TEST_F(CorrelationJournalTest, ABurstOfAppendsKeepsAtMostMaxRows) {
+    constexpr size_t kMax = 100;
+    {
+        auto j = CorrelationJournal::Open(path_, kMax);
+        ASSERT_TRUE(j);
+        for (int batch = 0; batch < 400; ++batch) {
+            std::vector<CorrelationFeedEntry> entries;
+            for (int i = 0; i < 1 + batch % 7; ++i) {  // batches of 1 to 7 matches
+                auto e = Entry(batch, 0);
+                e.event.bytes[0] = static_cast<uint8_t>(batch);
+                e.event.bytes[1] = static_cast<uint8_t>(batch >> 8);
+                e.event.bytes[2] = static_cast<uint8_t>(i);
+                entries.push_back(std::move(e));
+            }
+            ASSERT_TRUE((*j)->Append(entries));
+            ASSERT_LE(EntriesInFile(), static_cast<int64_t>(kMax + 7)) << "after batch " << batch;
+        }
+    }
+    EXPECT_GT(EntriesInFile(), 0);
+    auto j = CorrelationJournal::Open(path_, kMax);  // after a restart
+    ASSERT_TRUE(j);
+    auto all = (*j)->Load(int64_t{1000} * kMin, int64_t{1000} * kMin);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_FALSE(all->empty());
+    EXPECT_LE(all->size(), kMax);
+    EXPECT_EQ(all->back().time_ns, 399 * kMin);  // the newest are the ones kept
+    for (size_t i = 1; i < all->size(); ++i)
+        EXPECT_LE((*all)[i - 1].time_ns, (*all)[i].time_ns);  // in the order fed
+}
+
+// A journal bigger than the bound (written before the bound was kept on append, or with a larger
+// one) costs a restart at most max_rows entries: the newest ones within the window, in order.
+TEST_F(CorrelationJournalTest, LoadReadsAtMostMaxRowsTheNewest) {
+    {
+        auto big = CorrelationJournal::Open(path_, /*max_rows=*/1000000);
+        ASSERT_TRUE(big);
+        for (int batch = 0; batch < 50; ++batch) {  // 50 batches of 4: minutes 0 .. 49
+            std::vector<CorrelationFeedEntry> entries;
+            for (int i = 0; i < 4; ++i) {
+                auto e = Entry(batch, static_cast<uint8_t>(batch), std::to_string(i));
+                e.event.bytes[1] = static_cast<uint8_t>(i);
+                entries.push_back(std::move(e));
+            }
+            ASSERT_TRUE((*big)->Append(entries));
+        }
+    }
+    ASSERT_EQ(EntriesInFile(), 200);
+    auto j = CorrelationJournal::Open(path_, /*max_rows=*/10);
+    ASSERT_TRUE(j);
+    auto got = (*j)->Load(int64_t{1000} * kMin, int64_t{1000} * kMin);
+    ASSERT_TRUE(got) << got.error().message;
+    ASSERT_EQ(got->size(), 10u);
+    // The last 10 fed: the last two of minute 47, then minutes 48 and 49, in order.
+    EXPECT_EQ(got->front().event.bytes[0], 47);
+    EXPECT_EQ(got->front().event.bytes[1], 2);
+    EXPECT_EQ((*got)[2].event.bytes[0], 48);
+    EXPECT_EQ((*got)[2].event.bytes[1], 0);
+    EXPECT_EQ(got->back().event.bytes[0], 49);
+    EXPECT_EQ(got->back().event.bytes[1], 3);
+    EXPECT_EQ(got->back().fields[0].second, "3");
+    // The window still applies first: 5 minutes before minute 49 leaves minutes 44 .. 49, of
+    // which the newest 10.
+    auto recent = (*j)->Load(5 * kMin, int64_t{1000} * kMin);
+    ASSERT_TRUE(recent);
+    EXPECT_EQ(recent->size(), 10u);
+    auto narrow = (*j)->Load(1 * kMin, int64_t{1000} * kMin);  // minutes 48 and 49
+    ASSERT_TRUE(narrow);
+    EXPECT_EQ(narrow->size(), 8u);
+    EXPECT_EQ(narrow->front().event.bytes[0], 48);
+}
+
+// A batch bigger than the bound alone stays in the file (the newest matches are not thrown away
+// whole) and is cut to its newest entries when loaded; the next batch pushes it out.
+TEST_F(CorrelationJournalTest, ABatchBiggerThanTheBoundIsCutWhenLoaded) {
+    auto j = CorrelationJournal::Open(path_, /*max_rows=*/3);
+    ASSERT_TRUE(j);
+    ASSERT_TRUE((*j)->Append({Entry(1, 1)}));
+    ASSERT_TRUE((*j)->Append({Entry(2, 2), Entry(2, 3), Entry(2, 4), Entry(2, 5), Entry(2, 6)}));
+    EXPECT_EQ(EntriesInFile(), 5);
+    auto got = (*j)->Load(60 * kMin, 100 * kMin);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), 3u);
+    EXPECT_EQ(got->front().event.bytes[0], 4);
+    EXPECT_EQ(got->back().event.bytes[0], 6);
+    ASSERT_TRUE((*j)->Append({Entry(3, 7)}));
+    EXPECT_EQ(EntriesInFile(), 1);
+    // The count the bound goes by follows the once-a-minute prune too.
+    ASSERT_TRUE((*j)->Prune(4 * kMin));
+    EXPECT_EQ(EntriesInFile(), 0);
+    ASSERT_TRUE((*j)->Append({Entry(5, 8), Entry(5, 9)}));
+    ASSERT_TRUE((*j)->Append({Entry(6, 10)}));
+    EXPECT_EQ(EntriesInFile(), 3);  // nothing dropped: the bound is not reached
 }
 
 }  // namespace
