@@ -1694,17 +1694,13 @@ bool IsScheduledBackupName(std::string_view name) {
 
 std::optional<int64_t> ScheduledBackupTime(std::string_view name) {
     if (!IsScheduledBackupName(name)) return std::nullopt;
-    const std::string t(name.substr(std::string_view("vigil-backup-").size(), 16));
-    std::tm tm{};
-    tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
-    tm.tm_mon = std::stoi(t.substr(4, 2)) - 1;
-    tm.tm_mday = std::stoi(t.substr(6, 2));
-    tm.tm_hour = std::stoi(t.substr(9, 2));
-    tm.tm_min = std::stoi(t.substr(11, 2));
-    tm.tm_sec = std::stoi(t.substr(13, 2));
-    const std::time_t secs = ::timegm(&tm);
-    if (secs == static_cast<std::time_t>(-1)) return std::nullopt;
-    return static_cast<int64_t>(secs) * 1000000000LL;
+    // "YYYYMMDDTHHMMSSZ", digits checked by IsScheduledBackupName; parts out of range (month
+    // 13, year 9999: past what ns hold) are no archive's time.
+    const std::string_view t = name.substr(std::string_view("vigil-backup-").size(), 16);
+    const auto part = [&](size_t at, size_t len) {
+        return static_cast<int>(ParseInt(t.substr(at, len)).value_or(-1));
+    };
+    return CivilToNs(part(0, 4), part(4, 2), part(6, 2), part(9, 2), part(11, 2), part(13, 2));
 }
 
 Result<BackupLeftovers> RemoveBackupLeftovers(const fs::path& data_dir,

@@ -851,9 +851,9 @@ struct IngestPipeline::Impl {
     std::unordered_set<std::string> corr_replayed;
     std::chrono::steady_clock::time_point corr_replayed_until{};  // kept at least until then
     uint64_t corr_restored = 0;  // entries fed back at start (status)
-    // Groups the correlations dropped at their group cap (the least recently used), which
-    // can lose a detection: a spray of source addresses pushes a real one out. Copied from
-    // the consumer thread's engine for the status readers.
+    // Groups the correlations dropped at their group cap (those matched only once first),
+    // which can lose a detection. Copied from the consumer thread's engine for the status
+    // readers.
     std::atomic<uint64_t> corr_groups_evicted{0};
     std::chrono::steady_clock::time_point corr_pruned{};
     size_t rules_rejected = 0;
@@ -1281,8 +1281,7 @@ std::string IngestPipeline::PrometheusText() const {
            "counter");
     out += "vigil_ingest_store_errors_total " + std::to_string(s.store_errors.load()) + "\n";
     metric("vigil_correlation_groups_evicted_total",
-           "Correlation groups dropped at a correlation's group cap (least recently used).",
-           "counter");
+           "Correlation groups dropped at a correlation's group cap.", "counter");
     out += "vigil_correlation_groups_evicted_total " +
            std::to_string(s.corr_groups_evicted.load(std::memory_order_relaxed)) + "\n";
     if (s.buffer) {

@@ -235,10 +235,9 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
                 static_cast<unsigned long long>(Num(j, "rules_rejected")),
                 static_cast<unsigned long long>(Num(j, "workers")));
     if (const uint64_t evicted = Num(j, "correlation_groups_evicted"); evicted > 0) {
-        // Each is a group a correlation forgot at its cap: a spray of addresses can push out
-        // the one a real attack builds up.
+        // Each is a group a correlation forgot at its cap (those matched only once go first).
         std::printf(
-            "Correlations: %llu groups dropped at the group cap (oldest first); a "
+            "Correlations: %llu groups dropped at the group cap (matched once first); a "
             "correlation may have missed a detection\n",
             static_cast<unsigned long long>(evicted));
     }

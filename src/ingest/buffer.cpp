@@ -39,10 +39,6 @@ void Buffer::AssignIds(std::vector<RawMessage>& batch) {
     }
 }
 
-size_t MessageBytes(const RawMessage& m) {
-    return sizeof(RawMessage) + m.id.size() + m.source.size() + m.peer.size() + m.bytes.size();
-}
-
 bool Buffer::Offer(std::vector<RawMessage>& batch) {
     if (batch.empty()) return true;
     size_t bytes = 0;
@@ -95,11 +91,11 @@ Result<TakenBatch> Buffer::Take(size_t max, std::chrono::milliseconds wait,
         const size_t n = std::min(max, memory_.size());
         out.messages.reserve(n);
         size_t taken_bytes = 0;
-        for (size_t i = 0; i < n && (i == 0 || taken_bytes < max_bytes); ++i) {
+        for (size_t i = 0; i < n; ++i) {
             const size_t b = MessageBytes(memory_.front());
             if (i > 0 && taken_bytes + b > max_bytes) break;
             taken_bytes += b;
-            memory_bytes_ -= std::min(memory_bytes_, b);
+            memory_bytes_ -= b;
             out.messages.push_back(std::move(memory_.front()));
             memory_.pop_front();
         }

@@ -41,9 +41,6 @@ struct BufferOptions {
     SpoolOptions spool;
 };
 
-// What a message takes in memory, roughly: its strings and the struct.
-size_t MessageBytes(const RawMessage& m);
-
 struct BufferStats {
     uint64_t memory_messages = 0;
     uint64_t spooled_records = 0;  // waiting in the spool

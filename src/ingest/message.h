@@ -5,6 +5,7 @@
 // retries from the same offset).
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct RawMessage {
     // were first filed under (store::StoredEvent::earlier_receipt_ns).
     int64_t earlier_receipt_ns = 0;
 };
+
+// What a message takes in memory, roughly: the struct and its strings. The memory queue and
+// the batches are bounded by it as well as by count (a message can be a 64 KiB frame).
+inline size_t MessageBytes(const RawMessage& m) {
+    return sizeof(RawMessage) + m.id.size() + m.source.size() + m.peer.size() + m.bytes.size();
+}
 
 class Sink {
 public:

@@ -328,7 +328,7 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
         cursor = s.read;
     }
     uint64_t corrupt = 0;
-    size_t bytes = 0;   // of the records read
+    size_t bytes = 0;   // MessageBytes of the records read
     bool full = false;  // the next record would pass max_bytes
     while (n < max && !full) {
         uint64_t end = 0;
@@ -366,12 +366,14 @@ Result<std::vector<RawMessage>> DiskSpool::Read(size_t max, SpoolCursor& next,
                     pos = static_cast<size_t>(end - cursor.offset);
                     break;
                 }
-                if (n > 0 && bytes + len > max_bytes) {
+                // The record's MessageBytes, near enough: its payload holds the strings.
+                const size_t record_bytes = sizeof(RawMessage) + len;
+                if (n > 0 && bytes + record_bytes > max_bytes) {
                     full = true;
                     break;
                 }
                 if (pos + kHeaderBytes + len > block.size()) break;  // in the next block
-                bytes += len;
+                bytes += record_bytes;
                 const std::string_view payload(block.data() + pos + kHeaderBytes, len);
                 pos += kHeaderBytes + len;
                 RawMessage& m = n < out.size() ? out[n] : out.emplace_back();

@@ -58,7 +58,7 @@ public:
     // max_bytes). Durable when it returns Ok (with options.fsync and sync on); sync=false
     // leaves the flush to the kernel (producers that do not acknowledge).
     Status Append(const std::vector<RawMessage>& batch, bool sync = true);
-    // Up to max records, and records of about max_bytes at most (at least one), after the last
+    // Up to max records, and about max_bytes of them (MessageBytes; at least one), after the last
     // one read (not yet committed). The cursor after them.
     // reuse: spent messages whose strings take the records (no allocation per record).
     Result<std::vector<RawMessage>> Read(size_t max, SpoolCursor& next,

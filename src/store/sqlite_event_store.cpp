@@ -1052,6 +1052,18 @@ Status SqliteEventStore::DropCopiesFiledElsewhere(
     std::span<StoredEvent> events, std::vector<std::pair<int64_t, std::vector<size_t>>>& by_day,
     AppendResult& result) {
     std::vector<int64_t> days;
+    // Whether a day's partition exists, looked up once per append (a batch read again after a
+    // crash holds thousands of marked lines, mostly of one or two days).
+    std::vector<std::pair<int64_t, bool>> partition_exists;
+    const auto exists = [&](int64_t d) {
+        for (const auto& [day, there] : partition_exists) {
+            if (day == d) return there;
+        }
+        std::error_code ec;
+        const bool there = fs::exists(PartitionPath(UtcDay(d)), ec);
+        partition_exists.emplace_back(d, there);
+        return there;
+    };
     for (auto& [day_start, indexes] : by_day) {
         size_t kept = 0;
         for (size_t i : indexes) {
@@ -1066,11 +1078,8 @@ Status SqliteEventStore::DropCopiesFiledElsewhere(
                     days.push_back(d);
                 }
                 for (int64_t d : days) {
-                    if (d == day_start || found) continue;
-                    const std::string day = UtcDay(d);
-                    std::error_code ec;
-                    if (!fs::exists(PartitionPath(day), ec)) continue;
-                    auto part = Writable(day);
+                    if (d == day_start || found || !exists(d)) continue;
+                    auto part = Writable(UtcDay(d));
                     if (!part) return tl::unexpected(std::move(part.error()));
                     auto find = (*part)->db.Cached("SELECT 1 FROM events WHERE id = ?1");
                     if (!find) return tl::unexpected(std::move(find.error()));
