@@ -232,28 +232,7 @@ struct App::Impl {
         return ingest->Start();
     }
 
-    std::string BackupStatusJson() const {
-        const BackupSchedulerState st = backups->State();
-        nlohmann::json j{{"enabled", st.enabled},
-                         {"interval_seconds", st.interval.count()},
-                         {"dir", st.dir.string()},
-                         {"runs", st.runs},
-                         {"failures", st.failures}};
-        if (st.next_run_ns) j["next_run_at"] = FormatTimestamp(st.next_run_ns);
-        if (st.last_success_ns) {
-            j["last_success_at"] = FormatTimestamp(st.last_success_ns);
-            j["last_success_file"] = st.last_success_file.string();
-        }
-        if (st.leftovers_removed) j["leftovers_removed"] = st.leftovers_removed;
-        if (st.last_run_ns) {
-            j["last_run_at"] = FormatTimestamp(st.last_run_ns);
-            j["last_result"] = st.last_result;
-            j["last_file"] = st.last_file.string();
-            j["last_bytes"] = st.last_bytes;
-            if (!st.last_error.empty()) j["last_error"] = st.last_error;
-        }
-        return j.dump();
-    }
+    std::string BackupStatusJson() const { return BackupSchedulerStateJson(backups->State()); }
 
     Status OpenUsers() {
         auto store = auth::UserStore::Open(*db, options.user_store);
@@ -359,8 +338,8 @@ struct App::Impl {
         return Ok();
     }
 
-    // Applies audit retention once; the outcome is itself an audit record when anything was
-    // deleted or the trail refused it.
+    // Applies the retention of events, detections and the audit trail once; the outcome is
+    // itself an audit record when anything was deleted or the trail refused it.
     void ApplyRetention() {
         // Events: whole day partitions older than ingest.retention_days.
         if (events) {
@@ -377,6 +356,24 @@ struct App::Impl {
                 r.result = "success";
                 r.detail = "deleted " + std::to_string(*dropped) + " day partitions older than " +
                            std::to_string(config.ingest.retention_days) + " days";
+                auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
+            }
+            // Detections: rows older than ingest.detection_retention_days (the events' by
+            // default), so a sender who makes rules fire cannot grow detections.db for ever.
+            const int days = config.ingest.DetectionRetentionDays();
+            auto deleted = events->ApplyDetectionRetention(days, Now());
+            if (!deleted) {
+                std::fprintf(stderr, "vigil serve: detection retention: %s\n",
+                             deleted.error().message.c_str());
+            } else if (*deleted > 0) {
+                audit::Record r;
+                r.time_ns = Now();
+                r.actor = "system";
+                r.action = "detections.retention";
+                r.object = "event-store";
+                r.result = "success";
+                r.detail = "deleted " + std::to_string(*deleted) + " detections older than " +
+                           std::to_string(days) + " days";
                 auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
             }
         }

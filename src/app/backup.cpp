@@ -1776,6 +1776,45 @@ BackupScheduler::BackupScheduler(BackupSchedulerOptions options) : options_(std:
 
 BackupScheduler::~BackupScheduler() { Stop(); }
 
+std::string BackupSchedulerStateJson(const BackupSchedulerState& st) {
+    nlohmann::json j{{"enabled", st.enabled},
+                     {"interval_seconds", st.interval.count()},
+                     {"dir", st.dir.string()},
+                     {"runs", st.runs},
+                     {"failures", st.failures}};
+    if (st.next_run_ns) j["next_run_at"] = FormatTimestamp(st.next_run_ns);
+    if (st.last_success_ns) {
+        j["last_success_at"] = FormatTimestamp(st.last_success_ns);
+        j["last_success_file"] = st.last_success_file.string();
+    }
+    if (st.leftovers_removed) j["leftovers_removed"] = st.leftovers_removed;
+    if (st.last_run_ns) {
+        j["last_run_at"] = FormatTimestamp(st.last_run_ns);
+        j["last_result"] = st.last_result;
+        j["last_file"] = st.last_file.string();
+        j["last_bytes"] = st.last_bytes;
+        if (!st.last_error.empty()) j["last_error"] = st.last_error;
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void BackupScheduler::Publish() {
+    std::lock_guard<std::mutex> publish(publish_mu_);
+    std::string text;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        nlohmann::json j = nlohmann::json::parse(BackupSchedulerStateJson(state_));
+        j["updated_at"] = FormatTimestamp(Now());
+        text = j.dump() + "\n";
+    }
+    const fs::path path = options_.data_dir / kBackupStatusFile;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (Status st = ReplaceFile(path, text); !st && options_.log) {
+        options_.log("backup status not written: " + st.error().message);
+    }
+}
+
 int64_t BackupScheduler::Now() const { return options_.clock(); }
 
 namespace {
@@ -1841,7 +1880,10 @@ void BackupScheduler::RemoveLeftovers() {
 
 Status BackupScheduler::Start() {
     RemoveLeftovers();
-    if (!options_.config.enabled()) return Ok();
+    if (!options_.config.enabled()) {
+        Publish();  // "off", replacing what a run with backups on left
+        return Ok();
+    }
     auto passphrase = ReadPassphraseFile(options_.config.passphrase_file);
     if (!passphrase) {
         return tl::unexpected(std::move(passphrase.error()).WithContext("backup.passphrase_file"));
@@ -1880,6 +1922,7 @@ Status BackupScheduler::Start() {
         }
     }
     cancel_ = false;
+    Publish();
     thread_ = std::thread([this] { Loop(); });
     return Ok();
 }
@@ -1892,7 +1935,10 @@ void BackupScheduler::Stop() {
     }
     cancel_ = true;
     cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) {
+        thread_.join();
+        Publish();  // no next run while stopped
+    }
 }
 
 BackupSchedulerState BackupScheduler::State() const {
@@ -1918,6 +1964,9 @@ void BackupScheduler::Loop() {
             state_.next_run_ns =
                 Now() +
                 std::chrono::duration_cast<std::chrono::nanoseconds>(next - Clock::now()).count();
+            lock.unlock();
+            Publish();
+            lock.lock();
         }
     }
 }
@@ -1985,28 +2034,32 @@ Result<BackupResult> BackupScheduler::RunNow() {
     Status audited =
         options_.audit ? options_.audit(record) : AppendDataDirAudit(options_.data_dir, record);
 
-    std::lock_guard<std::mutex> lock(mu_);
-    state_.last_run_ns = start;
-    state_.last_file = out;
-    ++state_.runs;
-    if (result) {
-        state_.last_result = "success";
-        state_.last_error.clear();
-        state_.last_bytes = result->archive_bytes;
-        state_.last_sha256 = result->archive_sha256;
-        state_.last_success_ns = start;
-        state_.last_success_file = out;
-    } else {
-        ++state_.failures;
-        state_.last_result = "failure";
-        state_.last_error = result.error().message;
-        state_.last_bytes = 0;
-        state_.last_sha256.clear();
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        state_.last_run_ns = start;
+        state_.last_file = out;
+        ++state_.runs;
+        if (result) {
+            state_.last_result = "success";
+            state_.last_error.clear();
+            state_.last_bytes = result->archive_bytes;
+            state_.last_sha256 = result->archive_sha256;
+            state_.last_success_ns = start;
+            state_.last_success_file = out;
+        } else {
+            ++state_.failures;
+            state_.last_result = "failure";
+            state_.last_error = result.error().message;
+            state_.last_bytes = 0;
+            state_.last_sha256.clear();
+        }
+        if (!audited) {
+            state_.last_error += (state_.last_error.empty() ? "" : "; ") +
+                                 std::string("audit record not written: ") +
+                                 audited.error().message;
+        }
     }
-    if (!audited) {
-        state_.last_error += (state_.last_error.empty() ? "" : "; ") +
-                             std::string("audit record not written: ") + audited.error().message;
-    }
+    Publish();
     return result;
 }
 

@@ -246,6 +246,13 @@ struct BackupSchedulerState {
     uint64_t leftovers_removed = 0;  // staging directories and .tmp files of crashed backups
 };
 
+// The state as JSON: /api/v1/system/status's "backup" section and DIR/run/backup-status.json.
+std::string BackupSchedulerStateJson(const BackupSchedulerState& state);
+
+// Where the scheduler publishes its state for `vigil status` (rewritten at start, after each
+// run and at stop), relative to the data directory.
+inline constexpr std::string_view kBackupStatusFile = "run/backup-status.json";
+
 // Every config.interval writes config.dir/vigil-backup-<UTC time>.vbk with the passphrase
 // from config.passphrase_file (read again for each run), then deletes the oldest archives
 // beyond config.keep (only files named like its own; never the one just written, and names
@@ -277,6 +284,8 @@ private:
     void Loop();
     int64_t Now() const;
     void RemoveLeftovers();
+    // Writes the state to kBackupStatusFile (best effort: a status file, not a record).
+    void Publish();
 
     BackupSchedulerOptions options_;
     mutable std::mutex mu_;  // guards state_, stop_
@@ -284,7 +293,8 @@ private:
     bool stop_ = false;
     std::atomic<bool> cancel_{false};
     BackupSchedulerState state_;
-    std::mutex run_mu_;  // one run at a time
+    std::mutex run_mu_;      // one run at a time
+    std::mutex publish_mu_;  // one writer of the status file at a time
     std::thread thread_;
 };
 

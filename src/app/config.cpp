@@ -183,7 +183,8 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
                   IngestConfig& out) {
     if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
     long workers = out.workers, spool_mb = static_cast<long>(out.spool_max_bytes >> 20),
-         retention = out.retention_days, memory = static_cast<long>(out.memory_messages);
+         retention = out.retention_days, memory = static_cast<long>(out.memory_messages),
+         detection_retention = out.detection_retention_days;
     if (auto st = ReadInt(name, in, "ingest", "workers", 1, 64, workers); !st) return st;
     if (auto st = ReadInt(name, in, "ingest", "spool_max_mb", 1, 1048576, spool_mb); !st) {
         return st;
@@ -191,9 +192,15 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
     if (auto st = ReadInt(name, in, "ingest", "retention_days", 1, 36500, retention); !st) {
         return st;
     }
+    if (auto st =
+            ReadInt(name, in, "ingest", "detection_retention_days", 1, 36500, detection_retention);
+        !st) {
+        return st;
+    }
     if (auto st = ReadInt(name, in, "ingest", "memory_messages", 1000, 5000000, memory); !st) {
         return st;
     }
+    out.detection_retention_days = static_cast<int>(detection_retention);
     out.memory_messages = static_cast<size_t>(memory);
     out.workers = static_cast<int>(workers);
     out.spool_max_bytes = static_cast<uint64_t>(spool_mb) << 20;
@@ -405,10 +412,10 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
                  std::tuple{
                      backup, "backup",
                      std::vector<std::string_view>{"interval", "dir", "keep", "passphrase_file"}},
-                 std::tuple{
-                     ingest, "ingest",
-                     std::vector<std::string_view>{"rules", "workers", "spool_max_mb",
-                                                   "memory_messages", "retention_days", "sources"}},
+                 std::tuple{ingest, "ingest",
+                            std::vector<std::string_view>{"rules", "workers", "spool_max_mb",
+                                                          "memory_messages", "retention_days",
+                                                          "detection_retention_days", "sources"}},
              }) {
             if (auto st = CheckSection(name, node, section, known, unknown); !st) {
                 return tl::unexpected(st.error());

@@ -55,6 +55,12 @@ struct IngestConfig {
     uint64_t spool_max_bytes = uint64_t{1} << 30;
     size_t memory_messages = 200000;  // the memory queue in front of the spool
     int retention_days = 180;
+    // ingest.detection_retention_days: detections older than this are deleted; 0 (unset): as
+    // long as the events (retention_days).
+    int detection_retention_days = 0;
+    int DetectionRetentionDays() const {
+        return detection_retention_days > 0 ? detection_retention_days : retention_days;
+    }
 };
 
 struct ServeConfig {

@@ -1,6 +1,5 @@
 #include "app/ingest_pipeline.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "app/correlation_journal.h"
+#include "base/files.h"
 #include "base/process_stats.h"
 #include "base/strings.h"
 #include "config/diagnostic.h"
@@ -678,18 +678,9 @@ struct IngestPipeline::Impl {
         const fs::path dir = options.data_dir / "run";
         std::error_code ec;
         fs::create_directories(dir, ec);
-        const fs::path tmp = dir / "ingest-status.json.tmp";
-        const std::string text = StatusText();  // before the file opens: not in open_fds
-        // 0600 as everything else in the data directory: the samples are log lines.
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
-        if (!f) {
-            if (fd >= 0) ::close(fd);
-            return;
-        }
-        const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-        if (std::fclose(f) != 0 || !ok) return;
-        fs::rename(tmp, dir / "ingest-status.json", ec);
+        // 0600 as everything else in the data directory: the samples are log lines. A failed
+        // write leaves the previous snapshot, which `vigil status` reports as stale.
+        (void)ReplaceFile(dir / "ingest-status.json", StatusText());
     }
 
     std::string StatusText(bool samples = true) const;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "app/backup.h"
 #include "app/data_dir_lock.h"
 #include "base/strings.h"
 
@@ -156,7 +157,54 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, size_t first_
     }
 }
 
-void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running) {
+// The scheduled backups, from the state vigil serve publishes (app::kBackupStatusFile): how
+// long since the last good archive, when the next is due, and a warning when the last run
+// failed or no archive was written for two intervals.
+void PrintBackups(const std::optional<Snapshot>& state, int64_t now, bool running) {
+    if (!state) {
+        std::printf("Backups: no backup status yet (vigil serve writes it at start)\n");
+        return;
+    }
+    const json& j = state->doc;
+    const auto enabled = j.find("enabled");
+    if (enabled == j.end() || !enabled->is_boolean() || !enabled->get<bool>()) {
+        std::printf(
+            "Backups: off (no backup.interval in vigil.yml; see docs/backup.md). Without "
+            "backups a lost disk loses every event, detection and audit record.\n");
+        return;
+    }
+    const auto interval_s = static_cast<int64_t>(Num(j, "interval_seconds"));
+    std::string line =
+        "Backups: every " + HumanAge(interval_s) + " into " + Printable(Str(j, "dir")) + "; ";
+    const auto last_success = ParseTimestamp(Str(j, "last_success_at"));
+    if (last_success) {
+        line += "last good archive " + HumanAge((now - *last_success) / kNs) + " ago (" +
+                Printable(fs::path(Str(j, "last_success_file")).filename().string()) + ")";
+    } else {
+        line += "no archive yet";
+    }
+    if (const auto next = ParseTimestamp(Str(j, "next_run_at")); next && running) {
+        line += *next > now ? "; next in " + HumanAge((*next - now) / kNs) : "; next due now";
+    } else if (!running) {
+        line += "; none scheduled while vigil serve is stopped";
+    }
+    line += "; " + Count(j, "runs") + " runs since start, " + Count(j, "failures") + " failed";
+    std::printf("%s\n", line.c_str());
+    if (Str(j, "last_result") == "failure") {
+        const auto at = ParseTimestamp(Str(j, "last_run_at"));
+        std::printf("WARNING: the last scheduled backup failed%s: %s\n",
+                    at ? (" " + HumanAge((now - *at) / kNs) + " ago").c_str() : "",
+                    Printable(Str(j, "last_error")).c_str());
+    }
+    // Two intervals: one run may be in progress or just missed by a restart.
+    if (interval_s > 0 && last_success && now - *last_success > 2 * interval_s * kNs) {
+        std::printf("WARNING: no good backup for %s (one is due every %s)\n",
+                    HumanAge((now - *last_success) / kNs).c_str(), HumanAge(interval_s).c_str());
+    }
+}
+
+void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
+                   const std::optional<Snapshot>& backups) {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"SOURCE", "TYPE", "DECODER", "STATE", "RATE/S", "RECEIVED", "STORED",
                     "MALFORMED", "REFUSED", "DETECTIONS", "LAST EVENT"});
@@ -241,6 +289,7 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running)
             "correlation may have missed a detection\n",
             static_cast<unsigned long long>(evicted));
     }
+    PrintBackups(backups, now, running);
     const std::string error = Str(j, "last_error");
     std::printf("Last error: %s\n", error.empty() ? "none" : Printable(error).c_str());
     if (!problems.empty()) {
@@ -307,8 +356,15 @@ int RunStatus(const StatusOptions& opt) {
     const bool stale = running && (!from_this_run || age_s > kStaleSeconds);
     const int code = !running ? kStatusExitNotRunning : stale ? kStatusExitStale : 0;
 
+    auto backups = ReadSnapshot(dir / app::kBackupStatusFile);
+    if (!backups) {
+        std::fprintf(stderr, "%s: %s\n", kCmd, backups.error().message.c_str());
+        return 1;
+    }
+
     if (opt.json) {
         json out = snap ? snap->doc : json::object();
+        if (*backups) out["backup"] = (*backups)->doc;
         out["running"] = running;
         out["age_seconds"] = snap ? json(age_s) : json(nullptr);
         out["stale"] = stale;
@@ -332,6 +388,7 @@ int RunStatus(const StatusOptions& opt) {
                             : "No status snapshot: ingestion has not run on this data "
                               "directory (%s)\n",
                     (dir / kSnapshot).string().c_str());
+        PrintBackups(*backups, now, running);
         return code;
     }
     const std::string at = FormatTimestamp(snap->updated_ns);
@@ -354,7 +411,7 @@ int RunStatus(const StatusOptions& opt) {
     }
     std::printf("\n");
     try {
-        PrintSnapshot(snap->doc, snap->updated_ns, now, running);
+        PrintSnapshot(snap->doc, snap->updated_ns, now, running, *backups);
     } catch (const json::exception& e) {
         std::fprintf(stderr, "%s: %s is not a status snapshot: %s\n", kCmd,
                      (dir / kSnapshot).string().c_str(), e.what());

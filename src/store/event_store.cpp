@@ -204,6 +204,11 @@ Result<size_t> EventStore::AppendDetections(std::span<Detection> detections, int
     return DoAppendDetections(detections, now_ns);
 }
 
+Result<size_t> EventStore::ApplyDetectionRetention(int days, int64_t now_ns) {
+    if (days < 1) return InvalidArgument("retention must be at least 1 day");
+    return DoDeleteDetectionsBefore(now_ns - static_cast<int64_t>(days) * kNsPerDay);
+}
+
 Result<DetectionPage> EventStore::ListDetections(const DetectionQuery& query) {
     if (query.limit == 0 || query.limit > kMaxSearchLimit) {
         return InvalidArgument("the limit must be between 1 and " +

@@ -225,6 +225,9 @@ public:
     Result<size_t> ApplyRetention(int days, int64_t now_ns);
 
     Result<size_t> AppendDetections(std::span<Detection> detections, int64_t now_ns = 0);
+    // Deletes the detections whose time lies before now - days (days at least 1), in chunks so
+    // that appends are not held up. Returns how many were deleted.
+    Result<size_t> ApplyDetectionRetention(int days, int64_t now_ns);
     Result<DetectionPage> ListDetections(const DetectionQuery& query);
 
     Result<StoreStats> Stats();
@@ -239,6 +242,7 @@ private:
     virtual Result<std::vector<SearchHit>> DoGetEvents(const EventLookup& lookup) = 0;
     virtual Result<size_t> DoDropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) = 0;
     virtual Result<size_t> DoAppendDetections(std::span<Detection> detections, int64_t now_ns) = 0;
+    virtual Result<size_t> DoDeleteDetectionsBefore(int64_t before_ns) = 0;
     virtual Result<DetectionPage> DoListDetections(const DetectionQuery& query) = 0;
     virtual Result<StoreStats> DoStats() = 0;
 };

@@ -1614,6 +1614,33 @@ Result<size_t> SqliteEventStore::DoAppendDetections(std::span<Detection> detecti
     return stored;
 }
 
+Result<size_t> SqliteEventStore::DoDeleteDetectionsBefore(int64_t before_ns) {
+    if (options_.read_only) {
+        return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
+    }
+    // Rows per DELETE: each is its own transaction, so a retention run after a flood of
+    // detections lets the pipeline's appends in between.
+    constexpr int64_t kChunk = 10000;
+    size_t deleted = 0;
+    for (;;) {
+        std::lock_guard lock(detections_mu_);
+        if (!detections_ && !fs::exists(events_dir_ / kDetectionsFile)) return deleted;
+        auto db = DetectionsDb();
+        if (!db) return tl::unexpected(std::move(db.error()));
+        auto stmt = (*db)->Cached(
+            "DELETE FROM detections WHERE seq IN (SELECT seq FROM detections WHERE time_ns < ?1 "
+            "LIMIT ?2)");
+        if (!stmt) return Fail(stmt, "deleting old detections");
+        Status st = (*stmt)->BindInt64(1, before_ns);
+        if (st) st = (*stmt)->BindInt64(2, kChunk);
+        if (st) st = (*stmt)->Run();
+        if (!st) return Fail(st, "deleting old detections");
+        const auto n = static_cast<size_t>((*db)->Changes());
+        deleted += n;
+        if (n < static_cast<size_t>(kChunk)) return deleted;
+    }
+}
+
 Result<DetectionPage> SqliteEventStore::DoListDetections(const DetectionQuery& q) {
     DetectionPage page;
     std::optional<std::pair<int64_t, int64_t>> before;

@@ -99,6 +99,7 @@ private:
     Result<size_t> DoDropPartitionsBefore(int64_t day_start_ns, int64_t now_ns) override;
     Result<size_t> DoAppendDetections(std::span<Detection> detections, int64_t now_ns) override;
     Result<DetectionPage> DoListDetections(const DetectionQuery& query) override;
+    Result<size_t> DoDeleteDetectionsBefore(int64_t before_ns) override;
     Result<StoreStats> DoStats() override;
 
     int64_t Now() const;

@@ -107,6 +107,7 @@ check "running: buffer and spool" grep -qE '^Buffer: +[0-9]+ messages in memory;
 check "running: memory, the process and SQLite's part" grep -qE '^Memory: +[0-9.]+ [KMGT]?i?B resident \(peak [0-9.]+ [KMGT]?i?B\), of which SQLite [0-9.]+ [KMGT]?i?B \(peak ' "$TMP/out"
 check "running: rules" grep -qE '^Rules: +[1-9][0-9]* loaded, 0 rejected' "$TMP/out"
 check "running: last error" out_has "Last error: none"
+check "running: backups are off, and what that risks" out_has "Backups: off (no backup.interval in vigil.yml; see docs/backup.md)"
 check "running: malformed samples below the table" out_has "Malformed samples"
 check "running: a sample with its reason" grep -qE '^    access: .*this is not an access log line$' "$TMP/out"
 check "running: control characters from the log are escaped" out_has 'terminal trick \x1b[31mred\x1b[0m here'
@@ -138,6 +139,35 @@ check "status changed nothing in the data directory" bash -c \
     "[ -z \"\$(find '$DIR' -newer '$TMP/marker' -print -quit)\" ]"
 check "the snapshot (its samples are log lines) is readable by its owner only" bash -c \
     "[ \"\$(stat -c %a '$DIR/run/ingest-status.json')\" = 600 ]"
+
+# --- the scheduled backups: a failed last run and no good archive for three days -----------------
+# Serve publishes its scheduler's state in run/backup-status.json (the C++ test
+# SchedulerTest.TheStateIsPublishedForVigilStatus checks what it writes); this one stands in
+# for a server whose backups have been failing.
+python3 - "$DIR/run/backup-status.json" <<'PY'
+import json, sys, datetime
+now = datetime.datetime.now(datetime.timezone.utc)
+at = lambda d: (now - d).strftime('%Y-%m-%dT%H:%M:%S.000Z')
+json.dump({'enabled': True, 'interval_seconds': 3600, 'dir': '/srv/vigil-backups', 'runs': 4,
+           'failures': 4, 'last_success_at': at(datetime.timedelta(days=3)),
+           'last_success_file': '/srv/vigil-backups/vigil-backup-20261120T080000Z.vbk',
+           'last_run_at': at(datetime.timedelta(minutes=10)), 'last_result': 'failure',
+           'last_error': 'backup.passphrase_file: cannot read /etc/vigil/backup.pass',
+           'updated_at': at(datetime.timedelta(minutes=10))}, open(sys.argv[1], 'w'))
+PY
+vigil status --data "$DIR"
+check "backups failing: exit 3 (not running) as before" rc_is 3
+check "backups failing: where, and the last good archive" out_has "Backups: every 60 min into /srv/vigil-backups; last good archive 3 d ago (vigil-backup-20261120T080000Z.vbk); none scheduled while vigil serve is stopped; 4 runs since start, 4 failed"
+check "backups failing: the last run's error" out_has "WARNING: the last scheduled backup failed 10 min ago: backup.passphrase_file: cannot read /etc/vigil/backup.pass"
+check "backups failing: no good backup for two intervals" out_has "WARNING: no good backup for 3 d (one is due every 60 min)"
+vigil status --data "$DIR" --json
+check "backups failing, --json: the backup section" py "
+import json, sys
+s = json.load(sys.stdin)
+assert s['backup']['last_result'] == 'failure' and s['backup']['failures'] == 4, s['backup']"
+rm "$DIR/run/backup-status.json"
+vigil status --data "$DIR"
+check "no backup status file: says so" out_has "Backups: no backup status yet (vigil serve writes it at start)"
 
 # --- a stale snapshot while the lock is held ---------------------------------------------------
 # This shell takes the lock with flock(1), standing in for a serve whose pipeline stopped

@@ -6,6 +6,7 @@
 
 #include "app/tests/serve_fixture.h"
 #include "auth/permissions.h"
+#include "store/sqlite_event_store.h"
 
 namespace vigil::app {
 namespace {
@@ -431,6 +432,36 @@ TEST_F(AdminApiTest, AuditRetentionIsEnforcedAtStartAndTheTrailStillVerifies) {
     Browser auditor = FullSession("audra", auth::Role::kAuditor);
     HttpReply r = Get("/api/v1/audit/verify", &auditor);
     EXPECT_EQ(Json(r)["ok"], true) << r.body;
+}
+
+TEST_F(AdminApiTest, DetectionsOlderThanTheRetentionAreDeletedAndAudited) {
+    app_.reset();
+    {
+        auto store = store::SqliteEventStore::Open(dir_);
+        ASSERT_TRUE(store) << store.error().message;
+        std::vector<store::Detection> ds(2);
+        for (auto& d : ds) {
+            d.rule_id = "rule";
+            d.rule_title = "Brute force";
+            d.level = "high";
+        }
+        ds[0].time_ns = kStart;                                   // 200 days old after the jump
+        ds[1].time_ns = kStart + int64_t{150} * 86400 * kSecond;  // 50 days old
+        ASSERT_TRUE((*store)->AppendDetections(ds));
+    }
+    now_ += int64_t{200} * 86400 * kSecond;
+    Restart();  // retention runs at start
+    store::OpenEventStoreOptions read_only;
+    read_only.read_only = true;
+    auto store = store::SqliteEventStore::Open(dir_, read_only);
+    ASSERT_TRUE(store);
+    store::DetectionQuery q;
+    q.limit = 10;
+    auto page = (*store)->ListDetections(q);
+    ASSERT_TRUE(page) << page.error().message;
+    ASSERT_EQ(page->detections.size(), 1u);
+    EXPECT_EQ(page->detections[0].time_ns, kStart + int64_t{150} * 86400 * kSecond);
+    EXPECT_EQ(CountAudit("detections.retention", "system", "success"), 1u);
 }
 
 }  // namespace

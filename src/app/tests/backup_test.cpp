@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "app/config.h"
@@ -25,6 +26,7 @@
 #include "audit/keys.h"
 #include "audit/sqlite_log.h"
 #include "auth/user_store.h"
+#include "base/strings.h"
 #include "store/database.h"
 
 namespace vigil::app {
@@ -775,6 +777,52 @@ TEST_F(SchedulerTest, FailuresAreRecordedAndAudited) {
     const auto trail = ReadAudit(dir_);
     EXPECT_EQ(trail.all.back().action, "backup.run");
     EXPECT_EQ(trail.all.back().result, "failure");
+}
+
+// `vigil status` reads the scheduler's state from the data directory: what it says at start,
+// after a good run, after a failed one, at stop, and with backups off.
+TEST_F(SchedulerTest, TheStateIsPublishedForVigilStatus) {
+    const fs::path file = dir_ / kBackupStatusFile;
+    const auto published = [&] { return nlohmann::json::parse(ReadFile(file)); };
+    {
+        BackupScheduler scheduler(Options(std::chrono::hours(1)));
+        ASSERT_TRUE(scheduler.Start());
+        auto j = published();
+        EXPECT_EQ(j["enabled"], true);
+        EXPECT_EQ(j["interval_seconds"], 3600);
+        EXPECT_EQ(j["next_run_at"], FormatTimestamp(kStart + 30 * kSecond));
+        EXPECT_FALSE(j.contains("last_success_at"));
+        EXPECT_EQ(j["updated_at"], FormatTimestamp(kStart));
+        struct stat st {};
+        ASSERT_EQ(::stat(file.c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+        // The runs stay before the scheduled one (kStart + 30 s): the thread does not run.
+        now_ = kStart + 10 * kSecond;
+        ASSERT_TRUE(scheduler.RunNow());
+        j = published();
+        EXPECT_EQ(j["last_result"], "success");
+        EXPECT_EQ(j["last_success_at"], FormatTimestamp(kStart + 10 * kSecond));
+        EXPECT_EQ(j["last_success_file"],
+                  (root_ / "backups/vigil-backup-20270115T080010Z.vbk").string());
+        EXPECT_EQ(j["runs"], 1);
+
+        fs::remove(pass_file_);
+        now_ = kStart + 20 * kSecond;
+        ASSERT_FALSE(scheduler.RunNow());
+        j = published();
+        EXPECT_EQ(j["last_result"], "failure");
+        EXPECT_EQ(j["failures"], 1);
+        EXPECT_NE(j["last_error"].get<std::string>().find("backup.passphrase_file"),
+                  std::string::npos);
+        EXPECT_EQ(j["last_success_at"], FormatTimestamp(kStart + 10 * kSecond));  // kept
+
+        scheduler.Stop();
+        EXPECT_FALSE(published().contains("next_run_at"));
+    }
+    BackupScheduler off(Options(std::chrono::seconds(0)));
+    ASSERT_TRUE(off.Start());
+    EXPECT_EQ(published()["enabled"], false);
 }
 
 TEST_F(SchedulerTest, StartChecksThePassphraseFileAndOffDoesNothing) {

@@ -42,6 +42,15 @@ retention_days: 365
     ASSERT_TRUE(own) << own.error().message;
     EXPECT_EQ(own->retention_days, 365);
     EXPECT_EQ(own->ingest.retention_days, 30);
+    EXPECT_EQ(own->ingest.DetectionRetentionDays(), 30) << "detections go with their events";
+    auto detections = ParseServeConfig(
+        "ingest:\n  retention_days: 30\n  detection_retention_days: 400\n", "/d", "vigil.yml");
+    ASSERT_TRUE(detections) << detections.error().message;
+    EXPECT_EQ(detections->ingest.DetectionRetentionDays(), 400);
+    auto bad = ParseServeConfig("ingest:\n  detection_retention_days: 0\n", "/d", "vigil.yml");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("ingest.detection_retention_days"), std::string::npos)
+        << bad.error().message;
 }
 
 TEST(ServeConfigTest, EmptyFileTakesTheDefaults) {
