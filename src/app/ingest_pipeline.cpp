@@ -222,6 +222,9 @@ struct IngestPipeline::Impl {
             corr_hides[r] = corr.Suppresses(m.id, m.name);
         }
         if (corr.size() > 0) corr_state = engine->NewCorrelationState();
+        if (const std::string& note = engine->stats().scanner_note; !note.empty()) {
+            std::fprintf(stderr, "vigil serve: detection: %s\n", note.c_str());
+        }
         if (!diags.items().empty()) {
             std::fprintf(stderr,
                          "vigil serve: %zu detection rules loaded, %zu rejected (see "

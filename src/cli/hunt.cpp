@@ -625,6 +625,9 @@ int RunHunt(const HuntOptions& opt) {
         std::fprintf(stderr, "malformed samples:\n");
         for (const auto& s : samples) std::fprintf(stderr, "  %s\n", s.c_str());
     }
+    if (!ls.scanner_note.empty() && (opt.stats || StartsWith(ls.scanner_note, "WARNING"))) {
+        std::fprintf(stderr, "%s\n", ls.scanner_note.c_str());
+    }
     if (opt.stats) {
         std::fprintf(stderr,
                      "stats: files=%zu documents=%zu rules_loaded=%zu rules_rejected=%zu "

@@ -61,6 +61,9 @@ struct LoadStats {
     // Patterns only ever needed once a rule's rarer part was seen: checked on demand then,
     // not scanned for in every event (counted in `patterns`, not in the two above).
     size_t patterns_on_demand = 0;
+    // Set when the library's default scanner failed its self-test on this CPU (a Vectorscan
+    // bug; detect/scanner.h): which scanner is used instead, or a warning that none passed.
+    std::string scanner_note;
 };
 
 class Engine {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "detect/internal.h"
+#include "detect/scanner.h"
 
 namespace vigil::detect {
 
@@ -171,8 +172,8 @@ Status CompileLiterals(const DbInput& in, bool lower, internal::FieldIndex& fi,
     hs_database_t* raw = nullptr;
     hs_compile_error_t* err = nullptr;
     if (hs_compile_lit_multi(ptrs.data(), in.flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &raw,
-                             &err) != HS_SUCCESS) {
+                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK,
+                             internal::Scanner().platform, &raw, &err) != HS_SUCCESS) {
         std::unique_ptr<hs_compile_error_t, HsCompileError> guard(err);
         return Internal("building literal index for " + what + ": " +
                         (err ? err->message : "unknown error"));
@@ -202,8 +203,8 @@ Status CompileRegexes(const Engine::Impl& e, const DbInput& in, bool lower,
         hs_database_t* raw = nullptr;
         hs_compile_error_t* err = nullptr;
         if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
-                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &raw,
-                             &err) == HS_SUCCESS) {
+                             static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK,
+                             internal::Scanner().platform, &raw, &err) == HS_SUCCESS) {
             internal::Db db;
             db.lower = lower;
             db.db.reset(raw);
@@ -681,6 +682,7 @@ Status Engine::Compile(config::Diagnostics& diags) {
     e.stats.regex_only = re2_only;
     e.stats.regex_confirmed = regex - re2_only;
     e.compiled = true;
+    e.stats.scanner_note = internal::Scanner().note;
     return Ok();
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/strings.h"
 #include "detect/internal.h"
+#include "detect/scanner.h"
 
 namespace vigil::detect {
 
@@ -159,6 +160,7 @@ struct Matcher::Impl {
     explicit Impl(const Engine::Impl& engine) : e(engine) {}
 
     const Engine::Impl& e;
+    const internal::ScanFn scan = internal::Scanner().scan;  // see scanner.h
     std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
     uint32_t epoch = 0;
     std::vector<uint32_t> pat_stamp;
@@ -278,8 +280,8 @@ struct Matcher::Impl {
             auto len = static_cast<unsigned>(value.size());
             for (const auto& d : index.dbs) {
                 db = &d;
-                hs_scan(d.db.get(), d.lower ? lower.data() : value.data(), len, 0, scratch.get(),
-                        OnMatch, this);
+                scan(d.db.get(), d.lower ? lower.data() : value.data(), len, 0, scratch.get(),
+                     OnMatch, this);
             }
             // A pattern another value of the event already hit is confirmed again when the
             // hits are being cached: the cache records this value's hits, all of them.
@@ -622,8 +624,8 @@ struct Matcher::Impl {
                 for (const auto& d : group.joined.dbs) {
                     db = &d;
                     value_len = joined.size();
-                    hs_scan(d.db.get(), joined.data(), static_cast<unsigned>(joined.size()), 0,
-                            scratch.get(), OnMatch, this);
+                    scan(d.db.get(), joined.data(), static_cast<unsigned>(joined.size()), 0,
+                         scratch.get(), OnMatch, this);
                 }
                 if (!group.rest_empty) ScanValues(group.rest, event);
             } else {

@@ -39,6 +39,74 @@ const char* TypeName(dom::element_type t) {
 
 }  // namespace
 
+// Bad text a sender's JSON may hold that a strict parser refuses with the whole document:
+// bytes that are not UTF-8 (a file name with byte 0xFF) and \u escapes of lone surrogates (what
+// Python's json.dumps writes for such a name: "\udcff"). Each is replaced by U+FFFD (the raw
+// line keeps the bytes), so one value does not leave the event without fields. False when there
+// is nothing to replace.
+bool RepairText(std::string_view json, std::string& out) {
+    out.clear();
+    bool changed = false;
+    bool in_string = false;
+    const auto hex4 = [&](size_t at) -> int {  // the 4 hex digits at `at`, -1 if not
+        if (at + 4 > json.size()) return -1;
+        int v = 0;
+        for (size_t k = at; k < at + 4; ++k) {
+            const char c = json[k];
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    };
+    for (size_t i = 0; i < json.size();) {
+        const auto c = static_cast<unsigned char>(json[i]);
+        if (c >= 0x80) {
+            const size_t n = Utf8SequenceAt(json, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD";
+                changed = true;
+                ++i;
+            } else {
+                out.append(json, i, n);
+                i += n;
+            }
+            continue;
+        }
+        if (c == '"') in_string = !in_string;
+        if (in_string && c == '\\' && i + 1 < json.size()) {
+            if (json[i + 1] == 'u') {
+                const int u = hex4(i + 2);
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    const int low = i + 7 < json.size() && json[i + 6] == '\\' && json[i + 7] == 'u'
+                                        ? hex4(i + 8)
+                                        : -1;
+                    if (low >= 0xDC00 && low <= 0xDFFF) {  // a pair: kept
+                        out.append(json, i, 12);
+                        i += 12;
+                        continue;
+                    }
+                }
+                if (u >= 0xD800 && u <= 0xDFFF) {  // alone
+                    out += "\\ufffd";
+                    changed = true;
+                    i += 6;
+                    continue;
+                }
+            }
+            out.append(json, i, 2);  // an escape: its second character cannot end the string
+            i += 2;
+            continue;
+        }
+        out.push_back(static_cast<char>(c));
+        ++i;
+    }
+    return changed;
+}
+
 struct JsonDecoder::Impl {
     explicit Impl(JsonLimits l) : limits(l) {}
 
@@ -50,6 +118,8 @@ struct JsonDecoder::Impl {
     Error ParseError(simdjson::error_code code, std::string_view json);
 
     JsonLimits limits;
+    std::string repaired;  // a document with bad text, as RepairText gives it
+    bool repairing = false;
     dom::parser parser;
     bool allocated = false;
     std::unique_ptr<ondemand::parser> on_demand;  // created on the first document the DOM refuses
@@ -153,6 +223,14 @@ Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Even
         // whole document with it: one number a sender controls would hide the event from every
         // rule. The document is read again, each number kept as its text (On-Demand checks
         // the rest of the grammar as it goes, IsJsonNumber the numbers).
+        if ((code == simdjson::UTF8_ERROR || code == simdjson::STRING_ERROR) && !repairing &&
+            RepairText(json, repaired)) {
+            repairing = true;
+            const std::string fixed = std::move(repaired);
+            Status st = Decode(fixed, false, ev);
+            repairing = false;
+            return st;
+        }
         if (code == simdjson::NUMBER_ERROR) {
             int64_t at = -1;
             Status st = ReadOnDemand(json, &ev, at);

@@ -70,23 +70,31 @@ struct Header {
     std::string_view host, program, pid, msgid, msg;
 };
 
-// BSD timestamp "Mmm dd [yyyy ]hh:mm:ss[.frac]" (no year, no zone: UTC, and the year that
-// puts it closest to now). Consumes it from s; false when s does not start with one.
+// BSD timestamp "Mmm dd [yyyy ]hh:mm:ss[.frac]" (no zone: UTC; no year: the latest year that
+// does not put it more than a month ahead of now). The day may be space-padded ("Nov  9", as
+// RFC 3164 has it) or not ("Nov 9", as some devices write it). Consumes it from s; false when s
+// does not start with one.
 bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
-    if (s.size() < 15) return false;
+    if (s.size() < 14) return false;
     int month = MonthFromAbbrev(s.substr(0, 3));
     if (month == 0 || s[3] != ' ') return false;
-    int day = s[4] == ' ' ? (Digit(s[5]) ? s[5] - '0' : -1) : TwoDigits(s, 4);
-    if (day < 1 || s[6] != ' ') return false;
-    size_t pos = 7;
+    size_t pos = 4;
+    if (s[pos] == ' ') ++pos;  // "Nov  9"
+    int day = 0;
+    const size_t day_at = pos;
+    while (pos < s.size() && pos < day_at + 2 && Digit(s[pos])) day = day * 10 + (s[pos++] - '0');
+    // Two digits when not padded; one after a padding space.
+    if (pos == day_at || (day_at == 5 && pos != 6) || day < 1) return false;
+    if (pos >= s.size() || s[pos] != ' ') return false;
+    ++pos;
     int year = 0;
-    if (s.size() >= 12 && IsDigits(s.substr(7, 4)) && s[11] == ' ') {  // "Mmm dd yyyy hh:mm:ss"
-        year = std::stoi(std::string(s.substr(7, 4)));
-        pos = 12;
+    if (s.size() >= pos + 5 && IsDigits(s.substr(pos, 4)) && s[pos + 4] == ' ') {
+        year = std::stoi(std::string(s.substr(pos, 4)));  // "Mmm dd yyyy hh:mm:ss"
+        pos += 5;
     }
+    if (s.size() < pos + 8) return false;
     int h = TwoDigits(s, pos), mi = TwoDigits(s, pos + 3), sec = TwoDigits(s, pos + 6);
-    if (h < 0 || mi < 0 || sec < 0 || s[pos + 2] != ':' || s.size() < pos + 8 || s[pos + 5] != ':')
-        return false;
+    if (h < 0 || mi < 0 || sec < 0 || s[pos + 2] != ':' || s[pos + 5] != ':') return false;
     pos += 8;
     int64_t frac = 0;
     if (pos < s.size() && s[pos] == '.') {
@@ -112,17 +120,21 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
         out = exists(year) ? t.value_or(0) : 0;
         return true;
     }
-    // The year is the one that puts the line closest to now, as for any line; the day must
-    // exist in it.
+    // The latest year that does not put the line more than a month ahead of now (a sender's
+    // clock a little ahead across New Year): a line read late is from the past, so "May  7"
+    // read in November is this May, not next (rsyslog and syslog-ng decide alike). The day must
+    // exist in that year.
+    constexpr int64_t kMaxAheadNs = int64_t{31} * 86400 * 1000000000;
     const int64_t now = ctx.Now();
     const int y = YearOf(now);
     int64_t best = 0;
     int best_year = 0;
-    for (int cand : {y - 1, y, y + 1}) {
+    for (int cand : {y + 1, y, y - 1}) {
         auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
-        if (t && (best == 0 || std::abs(*t - now) < std::abs(best - now))) {
+        if (t && *t <= now + kMaxAheadNs) {
             best = *t;
             best_year = cand;
+            break;
         }
     }
     out = best != 0 && exists(best_year) ? best : 0;
@@ -357,7 +369,10 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     }
     if (!st) return st;
 
-    // The payload first, so its own fields (an audit record's pid) come before the header's.
+    // The header's host first: the event's host is its first "host", and a JSON, CEF or LEEF
+    // payload's "host" (an application logging the HTTP Host header) is the sender's to choose.
+    if (!h.host.empty()) ctx.Add("host", h.host);
+    // Then the payload, so its own fields (an audit record's pid) come before the header's.
     // A repeated message is decoded as the message it repeats; `message` stays the MSG.
     Header inner = h;
     std::string_view repeated;
@@ -372,7 +387,6 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
         ctx.Add("facility", kFacilities[h.pri / 8]);
         ctx.Add("severity", kSeverities[h.pri % 8]);
     }
-    if (!h.host.empty()) ctx.Add("host", h.host);
     if (!h.program.empty()) ctx.Add("program", h.program);
     if (!h.pid.empty()) ctx.AddNumberOrString("pid", h.pid);
     if (!h.msgid.empty()) ctx.Add("msgid", h.msgid);

@@ -254,6 +254,60 @@ detection:
     EXPECT_LE(matcher.views_held(), 2u);
 }
 
+// Vectorscan 5.4.9's AVX-512 scanner missed every match starting in the last, partial 64-byte
+// block of a value when a database held a few short literals (scanner.h): a path of 68 bytes
+// or more ending in ".exe" did not fire `|endswith: ['.exe', '.dll']`, and which did depended
+// on memory alignment. Every length, every kind of pattern that goes through the literal and
+// regex databases, the match in the last bytes.
+TEST(EngineTest, MatchesAtTheEndOfLongValuesAreFound) {
+    auto engine = Compiled(R"(title: dropped executable
+id: ends
+logsource: {product: windows, category: file_event}
+detection:
+    sel: {TargetFilename|endswith: ['.exe', '.dll']}
+    condition: sel
+---
+title: tool in the command line
+id: contains
+logsource: {product: windows, category: file_event}
+detection:
+    sel: {CommandLine|contains: ['-enc', 'iex']}
+    condition: sel
+---
+title: script by regex
+id: regex
+logsource: {product: windows, category: file_event}
+detection:
+    sel: {ScriptPath|re: '\.(ps1|vbs)$'}
+    condition: sel
+---
+title: keyword
+id: keyword
+logsource: {product: windows, category: file_event}
+detection:
+    keywords: ['mimikatz', 'sekurlsa']
+    condition: keywords
+)");
+    ASSERT_TRUE(engine);
+    Matcher matcher(*engine);
+    event::LogSource ls;
+    ls.product = "windows";
+    ls.categories = {"file_event"};
+    std::vector<Match> out;
+    const auto fired = [&](const std::string& field, const std::string& value) {
+        out.clear();
+        matcher.Match(EventOf(ls, {{field, value}}), out);
+        return out.size();
+    };
+    for (size_t len = 12; len <= 300; ++len) {
+        const std::string pad(len - 8, 'a');
+        EXPECT_EQ(fired("TargetFilename", "C:\\" + pad.substr(2) + "x.exe"), 1u) << len;
+        EXPECT_EQ(fired("CommandLine", "cmd " + pad.substr(4) + "-enc"), 1u) << len;
+        EXPECT_EQ(fired("ScriptPath", "C:\\" + pad.substr(2) + "ab.ps1"), 1u) << len;
+        EXPECT_EQ(fired("Message", pad + "mimikatz"), 1u) << len;
+    }
+}
+
 TEST(EngineTest, ARegexHitIsCachedForEachValueThatHasIt) {
     // An event carries the field twice and both values match the regex: the second value's
     // hits, cached, must hold the regex too, or an event with only that value would miss it.

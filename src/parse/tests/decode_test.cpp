@@ -141,8 +141,59 @@ TEST(Syslog, Rfc3164YearFollowsTheReceiveTimeWhenGiven) {
                            *ParseTimestamp("2026-12-31T23:59:00Z")));
     EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-01-01T00:00:30.000Z");
     // Without a receive time the decoder's "now" decides, as before.
-    ASSERT_TRUE(dec.Decode("Jun 10 12:00:00 h app: x", Format::kAuto, ev));
-    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-06-10T12:00:00.000Z");
+    ASSERT_TRUE(dec.Decode("Jan  2 08:00:00 h app: x", Format::kAuto, ev));
+    EXPECT_EQ(FormatTimestamp(ev.time_ns), "2027-01-02T08:00:00.000Z");
+}
+
+// No year: the latest year that does not put the line more than a month ahead. A line read
+// months late (a backlog, an old file tailed) is from the past, not from next year.
+TEST(Syslog, Rfc3164YearIsTheLatestNotMoreThanAMonthAhead) {
+    DecodeOptions dec;
+    dec.now_ns = *ParseTimestamp("2026-11-23T08:00:00Z");
+    EXPECT_EQ(Decode("May  7 10:00:00 h app: x", Format::kAuto, dec).time(),
+              "2026-05-07T10:00:00.000Z");  // the closest year was 2027
+    EXPECT_EQ(Decode("Dec 20 10:00:00 h app: x", Format::kAuto, dec).time(),
+              "2026-12-20T10:00:00.000Z");  // within a month ahead
+    EXPECT_EQ(Decode("Dec 31 10:00:00 h app: x", Format::kAuto, dec).time(),
+              "2025-12-31T10:00:00.000Z");
+    EXPECT_EQ(Decode("Nov 23 07:59:00 h app: x", Format::kAuto, dec).time(),
+              "2026-11-23T07:59:00.000Z");
+}
+
+// "Nov 9" (some devices do not pad the day) is the same header as "Nov  9": without it the
+// whole line was the message, and sshd's fields (user, address) were lost to the rules.
+TEST(Syslog, Rfc3164DayWithoutPadding) {
+    for (const char* line :
+         {"<38>Nov 9 01:02:03 web01 sshd[4242]: Failed password for root from 203.0.113.77 port "
+          "50022 ssh2",
+          "<38>Nov  9 01:02:03 web01 sshd[4242]: Failed password for root from 203.0.113.77 port "
+          "50022 ssh2",
+          "<38>Nov 09 01:02:03 web01 sshd[4242]: Failed password for root from 203.0.113.77 port "
+          "50022 ssh2"}) {
+        auto d = Decode(line);
+        ASSERT_TRUE(d.status) << Error(d);
+        EXPECT_EQ(d.time(), "2026-11-09T01:02:03.000Z") << line;
+        EXPECT_EQ(d["host"], "web01") << line;
+        EXPECT_EQ(d["program"], "sshd") << line;
+        EXPECT_EQ(d.ev.logsource.service, "sshd") << line;
+        EXPECT_EQ(d["user"], "root") << line;
+    }
+    // Not a day: the header is not a time (three digits, a padded two-digit day, none).
+    EXPECT_EQ(Decode("Nov 123 01:02:03 h app: x").time(), "-");
+    EXPECT_EQ(Decode("Nov  12 01:02:03 h app: x").time(), "-");
+    EXPECT_EQ(Decode("Nov x 01:02:03 h app: x").time(), "-");
+}
+
+// The event's host is the syslog header's HOSTNAME, not a "host" key its JSON, CEF or LEEF
+// payload holds (an application logging the HTTP Host header): that one is kept as another
+// value.
+TEST(Syslog, TheHeaderHostComesBeforeThePayloads) {
+    auto d = Decode(
+        R"(<134>1 2026-11-20T08:00:00Z web01 shop 812 - - {"host":"db07.corp","path":"/login"})");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d["host"], "web01");
+    EXPECT_EQ(d.all("host"), (std::vector<std::string>{"web01", "db07.corp"}));
+    EXPECT_EQ(d["path"], "/login");
 }
 
 // A tag needs no space after its colon when it is clearly a tag (name[digits]:); "foo:bar"

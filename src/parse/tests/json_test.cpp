@@ -150,7 +150,30 @@ TEST(JsonDecoder, InvalidJsonSaysWhatAndWhere) {
 
     EXPECT_NE(DecodeError("").find("invalid JSON"), std::string::npos);
     EXPECT_NE(DecodeError(R"({"a":1} {"b":2})").find("invalid JSON"), std::string::npos);
-    EXPECT_NE(DecodeError("{\"a\":\"\xff\"}").find("UTF-8"), std::string::npos);
+}
+
+// One value a sender controls must not leave the event without fields: a byte that is not
+// UTF-8 (a file name with byte 0xFF) and a lone surrogate escape (Python's json.dumps of such
+// a name) are read as U+FFFD, and the document's other fields are kept.
+TEST(JsonDecoder, InvalidUtf8AndLoneSurrogatesAreReplacedNotFatal) {
+    const std::string fffd = "\xEF\xBF\xBD";
+    EXPECT_EQ(Decode("{\"user\":\"root\",\"file\":\"/tmp/\xff.sh\"}"),
+              (std::vector<Field>{{"user", "root", ValueKind::kString},
+                                  {"file", "/tmp/" + fffd + ".sh", ValueKind::kString}}));
+    EXPECT_EQ(Decode(R"({"user":"root","file":"/tmp/\udcff.sh","x":"\ud800"})"),
+              (std::vector<Field>{{"user", "root", ValueKind::kString},
+                                  {"file", "/tmp/" + fffd + ".sh", ValueKind::kString},
+                                  {"x", fffd, ValueKind::kString}}));
+    // A pair is a character, kept; a truncated sequence, a bad key and a number too large to
+    // hold in the same document are all read.
+    EXPECT_EQ(Decode(R"({"e":"\ud83d\ude00"})"),
+              (std::vector<Field>{{"e", "\xF0\x9F\x98\x80", ValueKind::kString}}));
+    EXPECT_EQ(Decode("{\"k\xe4\":\"\xe4\xb8\",\"n\":123456789012345678901234567890}"),
+              (std::vector<Field>{{"k" + fffd, fffd + fffd, ValueKind::kString},
+                                  {"n", "123456789012345678901234567890", ValueKind::kNumber}}));
+    // Broken JSON stays broken.
+    EXPECT_NE(DecodeError("{\"a\":\"\xff}").find("invalid JSON"), std::string::npos);
+    EXPECT_NE(DecodeError(R"({"a":"\x41"})").find("invalid JSON"), std::string::npos);
 }
 
 std::string Nested(size_t depth) {
