@@ -179,6 +179,21 @@ Status ReadStringList(const std::string& name, const YAML::Node& map, const std:
     return Ok();
 }
 
+// A "timezone" key of map: UTC, local or an offset (TimeZone::Parse).
+Status ReadZone(const std::string& name, const YAML::Node& map, const std::string& dotted,
+                std::optional<TimeZone>& out) {
+    const YAML::Node node = map["timezone"];
+    if (!node) return Ok();
+    const std::string expected =
+        "expected UTC, local or an offset such as +08:00 (for a named zone such as "
+        "Asia/Shanghai, give its offset)";
+    if (!node.IsScalar()) return Bad(name, node, dotted, expected);
+    auto zone = TimeZone::Parse(node.Scalar());
+    if (!zone) return Bad(name, node, dotted, expected);
+    out = *zone;
+    return Ok();
+}
+
 Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node& in,
                   IngestConfig& out) {
     if (auto st = ReadStringList(name, in, "ingest", "rules", out.rules); !st) return st;
@@ -205,6 +220,10 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
     out.workers = static_cast<int>(workers);
     out.spool_max_bytes = static_cast<uint64_t>(spool_mb) << 20;
     out.retention_days = static_cast<int>(retention);
+    if (std::optional<TimeZone> zone; in["timezone"]) {
+        if (auto st = ReadZone(name, in, "ingest.timezone", zone); !st) return st;
+        out.timezone = *zone;
+    }
     const YAML::Node sources = in["sources"];
     if (!sources) return Ok();
     if (!sources.IsSequence()) return Bad(name, sources, "ingest.sources", "expected a list");
@@ -213,11 +232,11 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
         const std::string at = "ingest.sources[" + std::to_string(i) + "]";
         IngestSource src;
         const char* section = at.c_str();
-        Status st = CheckSection(
-            name, s, at,
-            {"name", "type", "bind", "port", "paths", "multiline", "decoder", "product", "service",
-             "category", "host", "silent_minutes", "max_connections", "max_connections_per_peer"},
-            unknown);
+        Status st = CheckSection(name, s, at,
+                                 {"name", "type", "bind", "port", "paths", "multiline", "decoder",
+                                  "product", "service", "category", "host", "silent_minutes",
+                                  "max_connections", "max_connections_per_peer", "timezone"},
+                                 unknown);
         if (st) st = ReadString(name, s, section, "name", src.name);
         if (st) st = ReadString(name, s, section, "type", src.type);
         if (st && (src.name.empty() || src.type.empty())) {
@@ -272,6 +291,7 @@ Status ReadIngest(const std::string& name, UnknownKeys unknown, const YAML::Node
         if (st) st = ReadString(name, s, section, "service", src.service);
         if (st) st = ReadString(name, s, section, "category", src.category);
         if (st) st = ReadString(name, s, section, "host", src.host);
+        if (st) st = ReadZone(name, s, at + ".timezone", src.timezone);
         long silent = 0;
         if (st) st = ReadInt(name, s, section, "silent_minutes", 0, 100000, silent);
         src.silent_minutes = static_cast<int>(silent);
@@ -415,7 +435,8 @@ Result<ServeConfig> ParseServeConfig(const std::string& text, const fs::path& ba
                  std::tuple{ingest, "ingest",
                             std::vector<std::string_view>{"rules", "workers", "spool_max_mb",
                                                           "memory_messages", "retention_days",
-                                                          "detection_retention_days", "sources"}},
+                                                          "detection_retention_days", "timezone",
+                                                          "sources"}},
              }) {
             if (auto st = CheckSection(name, node, section, known, unknown); !st) {
                 return tl::unexpected(st.error());

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
+#include "base/time_zone.h"
 
 namespace vigil::app {
 
@@ -41,7 +43,9 @@ struct IngestSource {
     std::string decoder = "auto";    // parse::FormatByName
     // Sigma logsource for this source's events when the decoder sets none (or to override).
     std::string product, service, category;
-    std::string host;        // the asset the source belongs to (when the message has none)
+    std::string host;  // the asset the source belongs to (when the message has none)
+    // timezone: how this source's times without a zone are read; unset: ingest.timezone.
+    std::optional<TimeZone> timezone;
     int silent_minutes = 0;  // > 0: a detection when quiet this long
     // syslog-tcp, syslog-tls: connections open at once, in all and from one address.
     long max_connections = 1024;
@@ -58,6 +62,10 @@ struct IngestConfig {
     // ingest.detection_retention_days: detections older than this are deleted; 0 (unset): as
     // long as the events (retention_days).
     int detection_retention_days = 0;
+    // ingest.timezone: how times written without a zone (RFC 3164, NXLog's EventTime) are read
+    // unless a source says otherwise; the host's local zone by default, as rsyslog and
+    // syslog-ng read them.
+    TimeZone timezone = TimeZone::Local();
     int DetectionRetentionDays() const {
         return detection_retention_days > 0 ? detection_retention_days : retention_days;
     }

@@ -143,6 +143,7 @@ struct IngestPipeline::Impl {
     struct Source {
         IngestSource config;
         parse::Format format = parse::Format::kAuto;
+        TimeZone zone;  // its times without a zone: its timezone, else ingest.timezone
         ingest::SourceCounters counters;  // what the listener or tailer counted
         std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, duplicates{0}, detections{0};
         std::atomic<bool> silent{false};
@@ -254,6 +255,8 @@ struct IngestPipeline::Impl {
             se.receive_ns = m.received_ns;
             se.earlier_receipt_ns = m.earlier_receipt_ns;
             se.source = m.source;
+            const TimeZone& zone = src ? src->zone : options.config.timezone;
+            w.decoder.set_zone(zone);
             auto st = w.decoder.Decode(m.bytes, src ? src->format : parse::Format::kAuto, se.event,
                                        m.received_ns);
             if (!st) {
@@ -288,7 +291,7 @@ struct IngestPipeline::Impl {
                     ls.AddCategory(src->config.category);
                 }
             }
-            if (!pipeline.empty()) pipeline.Apply(se.event);
+            if (!pipeline.empty()) pipeline.Apply(se.event, zone);
             if (se.event.time_ns == 0) se.event.time_ns = m.received_ns;
             if (!w.matcher) continue;
             w.matches.clear();
@@ -945,6 +948,7 @@ Status IngestPipeline::Start() {
     auto http = std::make_unique<Impl::Source>();
     http->config.name = "http";
     http->config.type = "http";
+    http->zone = s.options.config.timezone;
     s.sources.emplace("http", std::move(http));
     for (const IngestSource& cfg : s.options.config.sources) {
         if (s.sources.count(cfg.name)) {
@@ -958,6 +962,7 @@ Status IngestPipeline::Start() {
         auto src = std::make_unique<Impl::Source>();
         src->config = cfg;
         src->format = *format;
+        src->zone = cfg.timezone.value_or(s.options.config.timezone);
         s.sources.emplace(cfg.name, std::move(src));
     }
     s.RestoreFromSnapshot();

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/time_zone.h"
+
 namespace vigil {
 
 std::string AsciiLower(std::string_view s) {
@@ -363,7 +365,11 @@ int YearOf(int64_t ns) {
     return static_cast<int>(static_cast<int64_t>(yoe) + era * 400 + (m <= 2));
 }
 
-std::optional<int64_t> ParseTimestamp(std::string_view s) {
+namespace {
+
+// ParseTimestamp; `zoned` tells whether s gave an offset (or Z).
+std::optional<int64_t> ParseTimestampZoned(std::string_view s, bool& zoned) {
+    zoned = false;
     s = Trim(s);
     int y, mo, d, h = 0, mi = 0, sec = 0;
     if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
@@ -400,13 +406,15 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     if (pos < s.size()) {
         if (s[pos] == 'Z' || s[pos] == 'z') {
             ++pos;
+            zoned = true;
         } else if (s[pos] == '+' || s[pos] == '-') {
             int oh, om = 0;
-            if (!Digits(s, pos + 1, 2, oh)) return std::nullopt;
+            if (!Digits(s, pos + 1, 2, oh) || oh > 23) return std::nullopt;
+            zoned = true;
             size_t p2 = pos + 3;
             if (p2 < s.size() && s[p2] == ':') ++p2;
             if (p2 < s.size()) {
-                if (!Digits(s, p2, 2, om)) return std::nullopt;
+                if (!Digits(s, p2, 2, om) || om > 59) return std::nullopt;
                 p2 += 2;
             }
             offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
@@ -415,6 +423,20 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     }
     if (pos != s.size()) return std::nullopt;
     return CivilToNs(y, mo, d, h, mi, sec, frac_ns, offset_s);
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseTimestamp(std::string_view s) {
+    bool zoned = false;
+    return ParseTimestampZoned(s, zoned);
+}
+
+std::optional<int64_t> ParseTimestamp(std::string_view s, const TimeZone& zone_less) {
+    bool zoned = false;
+    auto t = ParseTimestampZoned(s, zoned);
+    if (t && !zoned) return zone_less.ToUtc(*t);
+    return t;
 }
 
 std::string FormatTimestamp(int64_t ns) {

@@ -81,6 +81,10 @@ void AppendJsonString(std::string& out, std::string_view s);
 // Parses an ISO 8601 / RFC 3339 timestamp ("2025-11-26T05:11:27.927693Z",
 // "2025-11-26 05:11:27.908", with optional offset) into nanoseconds since the epoch.
 std::optional<int64_t> ParseTimestamp(std::string_view s);
+// The same, with a time that has no offset ("2026-11-20 10:00:00") read in zone_less instead of
+// UTC.
+struct TimeZone;
+std::optional<int64_t> ParseTimestamp(std::string_view s, const TimeZone& zone_less);
 std::string FormatTimestamp(int64_t ns);
 
 // Days since 1970-01-01 of a proleptic Gregorian date.

@@ -379,6 +379,14 @@ int RunHunt(const HuntOptions& opt) {
         return 2;
     }
     const parse::Format format = *decoder_format;
+    const auto zone = TimeZone::Parse(opt.timezone);
+    if (!zone) {
+        std::fprintf(stderr,
+                     "vigil hunt: --timezone '%s': expected UTC, local or an offset such as "
+                     "+08:00\n",
+                     opt.timezone.c_str());
+        return 2;
+    }
     const bool group_audit = format == parse::Format::kAuto || format == parse::Format::kAuditd;
     // JSON records keep the plain JSON decoder unless a JSON shape (or auto) is asked for.
     const bool decode_json = format == parse::Format::kAuto || format == parse::Format::kJson ||
@@ -460,7 +468,8 @@ int RunHunt(const HuntOptions& opt) {
             }
             total_bytes += (*in)->total_bytes();
             uint64_t prev = 0;
-            parse::LineDecoder audit_decoder({.max_line_bytes = limits::kMaxEventBytes});
+            parse::LineDecoder audit_decoder(
+                {.max_line_bytes = limits::kMaxEventBytes, .zone = *zone});
             parse::AuditdAssembler assembler(audit_decoder);
             while (!g_stop.load()) {
                 Batch b;
@@ -504,7 +513,7 @@ int RunHunt(const HuntOptions& opt) {
         workers.emplace_back([&] {
             detect::Matcher matcher(engine);
             parse::JsonDecoder decoder;
-            parse::LineDecoder lines({.max_line_bytes = limits::kMaxEventBytes});
+            parse::LineDecoder lines({.max_line_bytes = limits::kMaxEventBytes, .zone = *zone});
             event::Event ev;
             std::vector<detect::Match> matches;
             std::string out;
@@ -529,7 +538,7 @@ int RunHunt(const HuntOptions& opt) {
                         continue;
                     }
                     ev.sequence = rec.sequence;
-                    pipeline.Apply(ev);
+                    pipeline.Apply(ev, *zone);
                     if (ev.logsource.product.empty()) ev.logsource.product = default_ls.product;
                     if (ev.logsource.service.empty()) ev.logsource.service = default_ls.service;
                     for (const auto& c : default_ls.categories) ev.logsource.AddCategory(c);

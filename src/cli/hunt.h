@@ -15,6 +15,7 @@ struct HuntOptions {
     std::string format = "table";  // table | jsonl | csv
     std::string logsource;         // "product=linux,service=auth" for inputs without one
     std::string decoder = "text";  // parse::FormatByName: how text lines (and JSON) are decoded
+    std::string timezone = "UTC";  // times without a zone: UTC, local or +08:00
     int threads = 0;               // 0 = all cores
     bool stats = false;
     bool match_unrouted = false;

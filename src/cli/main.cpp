@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
                   "Decoder for text lines: auto, syslog, access, auditd, ... (default text: "
                   "lines are only seen by keyword rules); see docs/decoders.md")
         ->check(CLI::IsMember(decoders));
+    h->add_option("--timezone", hunt.timezone,
+                  "How times without a zone (RFC 3164 syslog, NXLog's EventTime) are read: UTC "
+                  "(default), local, or an offset such as +08:00");
     h->add_option("--logsource", hunt.logsource,
                   "Logsource for events without one, e.g. product=linux,service=auth");
     h->add_flag("--match-unrouted", hunt.match_unrouted,

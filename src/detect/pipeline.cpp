@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -281,6 +282,7 @@ struct ApplyState {
     std::unordered_map<std::string, Routed> routes;
     std::string key;
     std::vector<std::string_view> values;
+    std::vector<int32_t> ts_at;  // by timestamp field priority: the first such field, or -1
 };
 // The caches are bounded in bytes as well as entries: field names and routing values come from
 // the events, and a sender can make each distinct and up to a frame long. A longer name or
@@ -289,9 +291,47 @@ constexpr size_t kMaxCachedNames = 65536;
 constexpr size_t kMaxCachedNameBytes = 128;
 constexpr size_t kMaxCachedRoutes = 4096;
 constexpr size_t kMaxCachedRouteKeyBytes = 512;
+
+// An event's own time from one of its time fields: ISO 8601 / RFC 3339 (without an offset: in
+// `zone`), or a number of seconds, milliseconds, microseconds or nanoseconds since the epoch
+// (Zeek's "ts": 1763700000.123456, pino's "time": 1763700000123), told apart by their digits:
+// up to 11 seconds, 12 to 14 ms, 15 to 17 us, 18 or 19 ns.
+std::optional<int64_t> EventTime(std::string_view v, const TimeZone& zone) {
+    if (auto t = ParseTimestamp(v, zone)) return t;
+    const auto IsDigits = [](std::string_view d) {
+        return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const size_t dot = v.find('.');
+    const std::string_view whole = v.substr(0, dot);
+    const std::string_view frac = dot == std::string_view::npos ? "" : v.substr(dot + 1);
+    if (whole.empty() || whole.size() > 19 || !IsDigits(whole) ||
+        (dot != std::string_view::npos && (frac.empty() || !IsDigits(frac)))) {
+        return std::nullopt;
+    }
+    const size_t n = whole.size();
+    int64_t unit = n <= 11 ? 1000000000 : n <= 14 ? 1000000 : n <= 17 ? 1000 : 1;
+    if (unit == 1 && !frac.empty()) return std::nullopt;
+    uint64_t w = 0;
+    for (char c : whole) w = w * 10 + static_cast<uint64_t>(c - '0');
+    // Past 2262 a time in ns does not fit; a year past 2200 is no event's time anyway.
+    constexpr uint64_t kMaxNs = uint64_t{7258118400} * 1000000000;  // 2200-01-01
+    // Before 2000 a number in a time field is more likely something else (a count, a pid).
+    constexpr uint64_t kMinNs = uint64_t{946684800} * 1000000000;  // 2000-01-01
+    if (w > kMaxNs / static_cast<uint64_t>(unit) || w * static_cast<uint64_t>(unit) < kMinNs) {
+        return std::nullopt;
+    }
+    int64_t ns = static_cast<int64_t>(w) * unit;
+    int64_t scale = unit / 10;
+    for (size_t i = 0; i < frac.size() && scale > 0; ++i, scale /= 10)
+        ns += (frac[i] - '0') * scale;
+    return ns;
+}
+
 }  // namespace
 
-void Pipeline::Apply(event::Event& ev) const {
+void Pipeline::Apply(event::Event& ev) const { Apply(ev, TimeZone{}); }
+
+void Pipeline::Apply(event::Event& ev, const TimeZone& zone) const {
     const Impl& p = *impl_;
     thread_local ApplyState st;
     if (st.owner != &p) {
@@ -300,8 +340,7 @@ void Pipeline::Apply(event::Event& ev) const {
     }
     st.values.assign(p.routing_fields.size(), std::string_view());
     uint64_t seen = 0;  // routing fields are capped at 64
-    int best_ts = -1;
-    size_t ts_index = 0;
+    st.ts_at.assign(p.timestamp_fields.size(), -1);
     for (size_t i = 0; i < ev.size(); ++i) {
         std::string_view name = ev.field(i).name;
         const ApplyState::NameInfo* found = st.names.Find(name);
@@ -331,13 +370,17 @@ void Pipeline::Apply(event::Event& ev) const {
             seen |= uint64_t{1} << info.slot;
             st.values[static_cast<size_t>(info.slot)] = ev.field(i).value;
         }
-        if (info.ts >= 0 && (best_ts < 0 || info.ts < best_ts)) {
-            best_ts = info.ts;
-            ts_index = i;
+        if (info.ts >= 0 && st.ts_at[static_cast<size_t>(info.ts)] < 0) {
+            st.ts_at[static_cast<size_t>(info.ts)] = static_cast<int32_t>(i);
         }
     }
-    if (ev.time_ns == 0 && best_ts >= 0) {
-        if (auto ns = ParseTimestamp(ev.field(ts_index).value)) ev.time_ns = *ns;
+    // The first time field, by priority, whose value is a time: one a sender wrote in another
+    // form does not keep the next from giving the event its time.
+    for (size_t k = 0; ev.time_ns == 0 && k < st.ts_at.size(); ++k) {
+        if (st.ts_at[k] < 0) continue;
+        if (auto ns = EventTime(ev.field(static_cast<size_t>(st.ts_at[k])).value, zone)) {
+            ev.time_ns = *ns;
+        }
     }
     if (p.routing_fields.empty()) return;
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/time_zone.h"
 #include "config/diagnostic.h"
 #include "event/event.h"
 
@@ -48,7 +49,9 @@ public:
 
     // Applies renames, logsource and time. Existing logsource values are kept (a source
     // configured with a logsource wins over the pipeline).
+    // A time field without an offset is read in `zone` (UTC in the first form).
     void Apply(event::Event& ev) const;
+    void Apply(event::Event& ev, const TimeZone& zone) const;
 
     bool empty() const;
 

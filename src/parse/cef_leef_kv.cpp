@@ -130,7 +130,7 @@ void FortigateTime(Ctx& ctx) {
     if (date.empty() || time.empty() || tz.empty()) return;
     std::string text;
     text.append(date).append("T").append(time).append(tz);
-    if (auto t = ParseTimestamp(text)) ctx.ev.time_ns = *t;
+    if (auto t = ParseTimestamp(text, ctx.options.zone)) ctx.ev.time_ns = *t;
 }
 
 }  // namespace

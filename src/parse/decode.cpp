@@ -321,7 +321,7 @@ Status DecodeJsonLine(Ctx& ctx, std::string_view text, Format which) {
         if (ctx.ev.Find("event_type") < 0)
             return ctx.Fail("suricata", s, "no event_type: not a Suricata EVE record");
         SuricataNames(ctx);
-        if (auto t = ParseTimestamp(ctx.ev.Get("timestamp"))) ctx.ev.time_ns = *t;
+        if (auto t = ParseTimestamp(ctx.ev.Get("timestamp"), ctx.options.zone)) ctx.ev.time_ns = *t;
     } else if (which == Format::kWinJson) {
         // The built-in windows pipeline maps Winlogbeat and NXLog names and picks the
         // service and category from Channel / EventID: one mapping for every Windows shape.

@@ -21,6 +21,7 @@
 
 #include "base/limits.h"
 #include "base/result.h"
+#include "base/time_zone.h"
 #include "event/event.h"
 
 namespace vigil::parse {
@@ -59,6 +60,9 @@ struct DecodeOptions {
     // "Now" in ns since the epoch for RFC 3164 timestamps, which have no year: the year is
     // the one that puts the timestamp closest to now. 0 reads the system clock.
     int64_t now_ns = 0;
+    // How a time without a zone is read (RFC 3164's, a JSON "timestamp" without an offset, CEF
+    // rt text): UTC unless told (a source's `timezone:` in vigil serve, `vigil hunt --timezone`).
+    TimeZone zone;
 };
 
 struct DecodeStats {
@@ -87,6 +91,8 @@ public:
     Format last_format() const { return last_; }
     const DecodeStats& stats() const { return stats_; }
     const DecodeOptions& options() const { return options_; }
+    // The zone for the lines decoded from now on (one decoder serves many sources).
+    void set_zone(const TimeZone& zone) { options_.zone = zone; }
     // Decodes JSON for the JSON-based formats.
     JsonDecoder& json();
     // Counts fields dropped by AuditdAssembler, which fills events outside Decode.

@@ -115,9 +115,10 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
                                            std::chrono::day{static_cast<unsigned>(day)}}
             .ok();
     };
+    const TimeZone& zone = ctx.options.zone;
     if (year != 0) {
         auto t = CivilToNs(year, month, day, h, mi, sec, frac);
-        out = exists(year) ? t.value_or(0) : 0;
+        out = exists(year) && t ? zone.ToUtc(*t) : 0;
         return true;
     }
     // The latest year that does not put the line more than a month ahead of now (a sender's
@@ -131,8 +132,8 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
     int best_year = 0;
     for (int cand : {y + 1, y, y - 1}) {
         auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
-        if (t && *t <= now + kMaxAheadNs) {
-            best = *t;
+        if (t && zone.ToUtc(*t) <= now + kMaxAheadNs) {
+            best = zone.ToUtc(*t);
             best_year = cand;
             break;
         }
@@ -187,7 +188,7 @@ Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name)
         std::string_view ts = NextToken(s);
         // A time that is no date or past what is held (year 2300): no time of its own, the
         // rest decoded (a sender's date must not hide its line from the rules).
-        t = ParseTimestamp(ts).value_or(0);
+        t = ParseTimestamp(ts, ctx.options.zone).value_or(0);
         have_time = true;
     }
     if (!have_time && h.pri < 0) return ctx.Fail(name, s, "expected <PRI> or a timestamp");
@@ -258,7 +259,7 @@ Status Parse5424(Ctx& ctx, std::string_view s, Header& h) {
     std::string_view ts = NextToken(s);
     if (ts != "-") {
         // As in RFC 3164: a time that is no date, or past the years held, is no time.
-        ctx.ev.time_ns = ParseTimestamp(ts).value_or(0);
+        ctx.ev.time_ns = ParseTimestamp(ts, ctx.options.zone).value_or(0);
     }
     std::string_view* parts[] = {&h.host, &h.program, &h.pid, &h.msgid};
     static constexpr std::string_view kNames[] = {"HOSTNAME", "APP-NAME", "PROCID", "MSGID"};

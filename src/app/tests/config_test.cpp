@@ -47,6 +47,23 @@ retention_days: 365
         "ingest:\n  retention_days: 30\n  detection_retention_days: 400\n", "/d", "vigil.yml");
     ASSERT_TRUE(detections) << detections.error().message;
     EXPECT_EQ(detections->ingest.DetectionRetentionDays(), 400);
+    EXPECT_EQ(detections->ingest.timezone, TimeZone::Local()) << "as rsyslog reads them";
+    auto zones = ParseServeConfig(
+        "ingest:\n  timezone: \"+08:00\"\n  sources:\n    - {name: a, type: syslog-udp, port: 0}\n"
+        "    - {name: b, type: syslog-udp, port: 0, timezone: UTC}\n",
+        "/d", "vigil.yml");
+    ASSERT_TRUE(zones) << zones.error().message;
+    EXPECT_EQ(zones->ingest.timezone.offset_s, 8 * 3600);
+    EXPECT_FALSE(zones->ingest.sources[0].timezone.has_value());
+    EXPECT_EQ(zones->ingest.sources[1].timezone, TimeZone{});
+    auto named = ParseServeConfig(
+        "ingest:\n  sources:\n    - {name: a, type: syslog-udp, port: 0, timezone: "
+        "Asia/Shanghai}\n",
+        "/d", "vigil.yml");
+    ASSERT_FALSE(named);
+    EXPECT_NE(named.error().message.find("ingest.sources[0].timezone"), std::string::npos)
+        << named.error().message;
+    EXPECT_NE(named.error().message.find("give its offset"), std::string::npos);
     auto bad = ParseServeConfig("ingest:\n  detection_retention_days: 0\n", "/d", "vigil.yml");
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("ingest.detection_retention_days"), std::string::npos)
@@ -154,7 +171,7 @@ TEST(ServeConfigTest, UnknownKeysInASourceAreRefusedWithTheKeyMeant) {
     EXPECT_EQ(ErrorOf(head + "      max_frame_bytes: 100\n"),
               "vigil.yml:6:7: ingest.sources[0].max_frame_bytes: unknown key; expected one of "
               "name, type, bind, port, paths, multiline, decoder, product, service, category, "
-              "host, silent_minutes, max_connections, max_connections_per_peer");
+              "host, silent_minutes, max_connections, max_connections_per_peer, timezone");
     // The flow style `vigil init` shows, and a later source: its index and line are named.
     EXPECT_EQ(ErrorOf("ingest:\n  sources:\n"
                       "    - {name: a, type: syslog-udp, port: 514}\n"

@@ -87,6 +87,37 @@ TEST(Pipeline, EventsNamingTheirOwnLogsource) {
     EXPECT_NE(ev.time_ns, 0);
 }
 
+// An event's time from its time fields: epoch numbers (Zeek's ts in seconds with a fraction,
+// pino's time in ms, a timestamp in seconds as a string), the next field by priority when the
+// first is not a time, and a time without an offset read in the source's zone.
+TEST(Pipeline, EventTimesFromEpochNumbersTheNextFieldAndTheZone) {
+    Pipeline p = Builtin();
+    const auto time_of = [&](event::Event ev, const TimeZone& zone = {}) {
+        p.Apply(ev, zone);
+        return ev.time_ns == 0 ? std::string("-") : FormatTimestamp(ev.time_ns);
+    };
+    EXPECT_EQ(time_of(Fields({{"ts", "1763700000.123456"}})), "2025-11-21T04:40:00.123Z");
+    EXPECT_EQ(time_of(Fields({{"time", "1763700000123"}})), "2025-11-21T04:40:00.123Z");
+    EXPECT_EQ(time_of(Fields({{"timestamp", "1763700000"}})), "2025-11-21T04:40:00.000Z");
+    EXPECT_EQ(time_of(Fields({{"ts", "1763700000123456"}})), "2025-11-21T04:40:00.123Z");
+    EXPECT_EQ(time_of(Fields({{"ts", "1763700000123456789"}})), "2025-11-21T04:40:00.123Z");
+    // Not times: a small number, a fraction of ns, text.
+    EXPECT_EQ(time_of(Fields({{"time", "4242"}})), "-");
+    EXPECT_EQ(time_of(Fields({{"ts", "1763700000123456789.5"}})), "-");
+    EXPECT_EQ(time_of(Fields({{"time", "yesterday"}})), "-");
+    // "@timestamp" comes first, but one that is not a time gives way to "ts".
+    EXPECT_EQ(time_of(Fields({{"@timestamp", "n/a"}, {"ts", "1763700000"}})),
+              "2025-11-21T04:40:00.000Z");
+    EXPECT_EQ(time_of(Fields({{"ts", "1763700000"}, {"@timestamp", "2026-11-20T02:14:01Z"}})),
+              "2026-11-20T02:14:01.000Z");
+    // NXLog's EventTime is the sender's local time without an offset.
+    const TimeZone plus8 = *TimeZone::Parse("+08:00");
+    EXPECT_EQ(time_of(Fields({{"EventTime", "2026-11-20 10:14:01"}}), plus8),
+              "2026-11-20T02:14:01.000Z");
+    EXPECT_EQ(time_of(Fields({{"@timestamp", "2026-11-20T02:14:01Z"}}), plus8),
+              "2026-11-20T02:14:01.000Z");
+}
+
 // Names and routing values come from the events, as long as a frame: past a length they are
 // mapped and routed for their event without being cached (the caches stay small however many
 // distinct long names a sender makes), with the same result as short ones.

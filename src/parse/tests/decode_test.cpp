@@ -160,6 +160,28 @@ TEST(Syslog, Rfc3164YearIsTheLatestNotMoreThanAMonthAhead) {
               "2026-11-23T07:59:00.000Z");
 }
 
+// A zone for the times written without one: a UTC+8 host's "Nov 23 16:01:21" is 08:01:21Z. The
+// year is chosen on the instant, so a line just after midnight local time is not put ahead.
+TEST(Syslog, Rfc3164TimesAreReadInTheSourcesZone) {
+    DecodeOptions dec;
+    dec.now_ns = *ParseTimestamp("2026-11-23T08:05:00Z");
+    dec.zone = *TimeZone::Parse("+08:00");
+    auto d = Decode(
+        "<38>Nov 23 16:01:21 web01 sshd[4242]: Failed password for root from 203.0.113.77 "
+        "port 50022 ssh2",
+        Format::kAuto, dec);
+    EXPECT_EQ(d.time(), "2026-11-23T08:01:21.000Z");
+    EXPECT_EQ(Decode("<38>Nov 23 2026 16:01:21 web01 app: x", Format::kAuto, dec).time(),
+              "2026-11-23T08:01:21.000Z");
+    // An RFC 3339 time with its offset keeps it.
+    EXPECT_EQ(Decode("<38>2026-11-23T16:01:21+01:00 web01 app: x", Format::kAuto, dec).time(),
+              "2026-11-23T15:01:21.000Z");
+    // On New Year's Eve in UTC it is already January 1 in UTC+8: this year, not last.
+    dec.now_ns = *ParseTimestamp("2026-12-31T16:30:00Z");
+    EXPECT_EQ(Decode("Jan  1 00:29:00 h app: x", Format::kAuto, dec).time(),
+              "2026-12-31T16:29:00.000Z");
+}
+
 // "Nov 9" (some devices do not pad the day) is the same header as "Nov  9": without it the
 // whole line was the message, and sshd's fields (user, address) were lost to the rules.
 TEST(Syslog, Rfc3164DayWithoutPadding) {
