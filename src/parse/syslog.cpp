@@ -56,7 +56,13 @@ std::string_view ServiceOf(std::string_view p) {
     // OpenSSH 9.8 and later log authentication from sshd-session and sshd-auth.
     if (p == "sshd" || p == "sshd-session" || p == "sshd-auth") return "sshd";
     if (p == "sudo") return "sudo";
-    if (p == "cron" || p == "CRON" || p == "crond" || p == "anacron") return "cron";
+    // crontab logs the edits (BEGIN EDIT, REPLACE) the cron rules look for.
+    if (p == "cron" || p == "CRON" || p == "crond" || p == "anacron" || p == "crontab") {
+        return "cron";
+    }
+    // The web servers' error logs (Sigma's web/product rules: service nginx, apache).
+    if (p == "nginx") return "nginx";
+    if (p == "apache2" || p == "httpd" || p == "apache") return "apache";
     if (p == "vsftpd") return "vsftpd";
     if (p == "clamd" || p == "freshclam" || p == "clamav" || p == "clamscan") return "clamav";
     if (p == "guacd" || p == "guacamole") return "guacamole";

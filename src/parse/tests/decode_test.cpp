@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -586,6 +587,45 @@ TEST(Auth, PamAuthenticationFailure) {
 }
 
 // --- auditd ---
+
+// A 32-bit process's syscall gets its name too (i386 and ARM number them otherwise than
+// x86_64 and aarch64): a web shell's 32-bit execve is an execve to the rules.
+TEST(Auditd, SyscallNamesOf32BitProcesses) {
+    for (const auto& [arch, number, name] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"40000003", "11", "execve"},
+             {"40000028", "11", "execve"},
+             {"40000003", "358", "execveat"},
+             {"40000028", "387", "execveat"},
+             {"40000003", "362", "connect"},
+             {"40000028", "283", "connect"},
+             {"c000003e", "59", "execve"},
+             {"c00000b7", "221", "execve"}}) {
+        auto d = Decode("type=SYSCALL msg=audit(1795000000.120:902): arch=" + arch +
+                        " syscall=" + number + " success=yes exit=0 euid=33 comm=\"sh\"");
+        ASSERT_TRUE(d.status) << Error(d);
+        EXPECT_EQ(d["SYSCALL"], name) << arch << " " << number;
+    }
+}
+
+// Programs whose syslog lines Sigma's rules know by service: crontab's edits (cron), the web
+// servers' error logs (nginx, apache).
+TEST(Syslog, ServicesOfCrontabAndTheWebServers) {
+    EXPECT_EQ(
+        Decode("Nov 20 02:20:09 srv01 crontab[4412]: (root) REPLACE (root)").ev.logsource.service,
+        "cron");
+    EXPECT_EQ(Decode("Nov 20 03:40:01 web01 nginx: 2026/11/20 03:40:01 [alert] 1021#1021: "
+                     "worker process 1044 exited on signal 6 (core dumped)")
+                  .ev.logsource.service,
+              "nginx");
+    for (const char* program : {"apache2[998]", "httpd[998]"}) {
+        EXPECT_EQ(Decode(std::string("Nov 20 03:40:02 web01 ") + program +
+                         ": [core:notice] AH00052: child pid 1200 exit signal Segmentation Fault")
+                      .ev.logsource.service,
+                  "apache")
+            << program;
+    }
+}
 
 TEST(Auditd, OneRecordWithHexValues) {
     auto d = Decode(
