@@ -74,7 +74,21 @@ bool ParseClfTime(std::string_view t, int64_t& out) {
 
 }  // namespace
 
-bool LooksLikeAccess(std::string_view s) {
+// Apache's vhost_combined ("%v:%p %h %l %u %t ...", Debian's other_vhosts_access.log): the
+// length of its leading "vhost:port " (0 when s does not start with one followed by a line of
+// the common form).
+size_t VhostPrefix(std::string_view s) {
+    const size_t sp = s.find(' ');
+    if (sp == std::string_view::npos || sp > 256) return 0;
+    const size_t colon = s.rfind(':', sp);
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == sp ||
+        !IsDigits(s.substr(colon + 1, sp - colon - 1)) || sp - colon - 1 > 5) {
+        return 0;
+    }
+    return sp + 1;
+}
+
+bool LooksLikeCommon(std::string_view s) {
     // host ident user [dd/Mon/yyyy:
     size_t i = 0;
     for (int tok = 0; tok < 3; ++tok) {
@@ -86,7 +100,22 @@ bool LooksLikeAccess(std::string_view s) {
            s[i + 12] == ':';
 }
 
+bool LooksLikeAccess(std::string_view s) {
+    if (LooksLikeCommon(s)) return true;
+    const size_t vhost = VhostPrefix(s);
+    return vhost > 0 && LooksLikeCommon(s.substr(vhost));
+}
+
 Status DecodeAccess(Ctx& ctx, std::string_view s) {
+    if (!LooksLikeCommon(s)) {
+        if (const size_t vhost = VhostPrefix(s); vhost > 0 && LooksLikeCommon(s.substr(vhost))) {
+            const std::string_view v = s.substr(0, vhost - 1);
+            const size_t colon = v.rfind(':');
+            ctx.Add("cs-host", v.substr(0, colon));
+            ctx.AddNumberOrString("s-port", v.substr(colon + 1));
+            s.remove_prefix(vhost);
+        }
+    }
     size_t i = 0;
     std::string_view host = Token(s, i);
     Token(s, i);  // identd: always "-" in practice

@@ -60,11 +60,24 @@ Format DetectJson(std::string_view s) {
     return Format::kJson;
 }
 
-// "Mmm dd " / "Mmm  d " at the start, as BSD syslog files write.
+// "Mmm dd hh:", "Mmm  d hh:", "Mmm d hh:" or "Mmm dd yyyy hh:" at the start, as BSD syslog
+// files and devices write (the forms ParseBsdTime reads).
 bool StartsWithBsdDate(std::string_view s) {
-    return s.size() >= 16 && internal::MonthFromAbbrev(s.substr(0, 3)) != 0 && s[3] == ' ' &&
-           (s[4] == ' ' || (s[4] >= '0' && s[4] <= '3')) && s[5] >= '0' && s[5] <= '9' &&
-           s[6] == ' ' && s[9] == ':';
+    if (s.size() < 15 || internal::MonthFromAbbrev(s.substr(0, 3)) == 0 || s[3] != ' ') {
+        return false;
+    }
+    const auto digit = [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    size_t i = 4;
+    if (s[i] == ' ') ++i;
+    if (!digit(i)) return false;
+    i += digit(i + 1) && s[4] != ' ' ? 2 : 1;
+    if (i >= s.size() || s[i] != ' ') return false;
+    ++i;
+    if (digit(i) && digit(i + 1) && digit(i + 2) && digit(i + 3) && i + 4 < s.size() &&
+        s[i + 4] == ' ') {
+        i += 5;  // the year
+    }
+    return digit(i) && digit(i + 1) && i + 2 < s.size() && s[i + 2] == ':';
 }
 
 // "2024-05-01T10:00:00..." followed by a space: rsyslog's precise file format.

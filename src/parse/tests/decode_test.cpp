@@ -183,6 +183,18 @@ TEST(Syslog, Rfc3164TimesAreReadInTheSourcesZone) {
               "2026-12-31T16:29:00.000Z");
 }
 
+// Auto-detection knows the headers the syslog decoder reads: with a year, an unpadded day.
+TEST(Syslog, AutoDetectsBsdHeadersWithAYearOrAnUnpaddedDay) {
+    for (const char* line : {"Nov 20 2026 03:00:08 srv01 sshd[5009]: error: Corrupted MAC",
+                             "Nov 9 03:00:08 srv01 sshd[5009]: error: Corrupted MAC",
+                             "Nov  9 03:00:08 srv01 sshd[5009]: error: Corrupted MAC"}) {
+        auto d = Decode(line);
+        EXPECT_EQ(d.format, Format::kSyslog) << line;
+        EXPECT_EQ(d["program"], "sshd") << line;
+    }
+    EXPECT_NE(Decode("Nov 2026 was a month").format, Format::kSyslog);
+}
+
 // "Nov 9" (some devices do not pad the day) is the same header as "Nov  9": without it the
 // whole line was the message, and sshd's fields (user, address) were lost to the rules.
 TEST(Syslog, Rfc3164DayWithoutPadding) {
@@ -1154,6 +1166,28 @@ TEST(Access, CombinedAndCommon) {
 }
 
 // A request line with two spaces, and a line cut inside its user agent.
+// Apache's vhost_combined (Debian's other_vhosts_access.log): "vhost:port" before the client.
+TEST(Access, VhostCombined) {
+    const char* line =
+        "www.example.com:443 203.0.113.77 - - [20/Nov/2026:02:15:03 +0000] \"GET "
+        "/download.php?file=../../../etc/passwd HTTP/1.1\" 200 1822 \"-\" \"Mozilla/5.0\"";
+    for (Format f : {Format::kAuto, Format::kAccess}) {
+        auto d = Decode(line, f);
+        ASSERT_TRUE(d.status) << Error(d);
+        EXPECT_EQ(d.format, Format::kAccess);
+        EXPECT_EQ(d["cs-host"], "www.example.com");
+        EXPECT_EQ(d["s-port"], "443");
+        EXPECT_EQ(d["c-ip"], "203.0.113.77");
+        EXPECT_EQ(d["cs-uri-query"], "file=../../../etc/passwd");
+        EXPECT_EQ(d["sc-status"], "200");
+    }
+    // Not a vhost: a port that is not a number.
+    EXPECT_FALSE(Decode("www.example.com:https 203.0.113.77 - - [20/Nov/2026:02:15:03 +0000] "
+                        "\"GET / HTTP/1.1\" 200 1",
+                        Format::kAccess)
+                     .status);
+}
+
 TEST(Access, ExtraSpacesAndAnUnclosedUserAgent) {
     auto d = Decode(
         "203.0.113.66 - - [20/Nov/2026:03:01:11 +0800] \"GET  /x?a=1 HTTP/1.1\" 200 5 \"-\" "
