@@ -273,6 +273,8 @@ struct IngestPipeline::Impl {
             } else if (src) {
                 ++src->parsed;
             }
+            // Only the head of a longer message came: rules and searches can tell.
+            if (m.truncated) se.event.Add("vigil.truncated", "true");
             if (se.event.message.empty()) se.event.message = std::move(m.bytes);
             // The asset: as configured for the source, else as the message names it, else the
             // sender's address.
@@ -1182,6 +1184,7 @@ std::string IngestPipeline::Impl::StatusText(bool samples) const {
                {"connections_refused", c.connections_refused.load()},
                {"tls_failures", c.tls_failures.load()},
                {"audit_cut", c.audit_cut.load()},
+               {"compressed_skipped", c.compressed_skipped.load()},
                {"silent", src->silent.load()}};
         if (const uint16_t port = src->bound_port ? src->bound_port.load() : src->config.port) {
             o["port"] = port;
@@ -1238,7 +1241,8 @@ std::string IngestPipeline::PrometheusText() const {
          "Connections closed at once: the listener had max_connections open, or "
          "max_connections_per_peer from the same address.",
          [](const Impl::Source& x) { return x.counters.connections_refused.load(); }},
-        {"vigil_ingest_oversized_total", "Frames over the size limit, skipped.",
+        {"vigil_ingest_oversized_total",
+         "Frames and lines over the size limit, stored cut to their head.",
          [](const Impl::Source& x) { return x.counters.oversized.load(); }},
         {"vigil_ingest_paused_total", "Times a stream stopped reading because the buffer was full.",
          [](const Impl::Source& x) { return x.counters.paused.load(); }},
@@ -1251,6 +1255,9 @@ std::string IngestPipeline::PrometheusText() const {
         {"vigil_ingest_audit_cut_total",
          "Audit events stored in pieces: their records' group ended by a bound.",
          [](const Impl::Source& x) { return x.counters.audit_cut.load(); }},
+        {"vigil_ingest_compressed_skipped_total",
+         "Files a file source's globs matched that hold compressed data, skipped.",
+         [](const Impl::Source& x) { return x.counters.compressed_skipped.load(); }},
     };
     // One sample per source, the label escaped.
     auto per_source = [&](const char* name, const char* help, const char* type, auto value) {

@@ -232,7 +232,7 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
         // The transport's own trouble, shown only when there is some.
         std::string trouble;
         for (const char* key : {"kernel_drops", "oversized", "framing_errors", "tls_failures",
-                                "connections_refused", "paused"}) {
+                                "connections_refused", "paused", "compressed_skipped"}) {
             if (const uint64_t n = Num(s, key)) {
                 trouble += (trouble.empty() ? "" : ", ") + std::to_string(n) + " " + key;
             }

@@ -58,6 +58,7 @@ void AuditJoiner::Add(RawMessage m, std::vector<RawMessage>& out, uint64_t tag) 
     } else {
         held_.bytes.push_back('\n');
         held_.bytes.append(m.bytes);
+        held_.truncated = held_.truncated || m.truncated;  // a cut record cuts the event
         ++records_;
     }
     if (end) {

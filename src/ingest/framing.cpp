@@ -25,17 +25,17 @@ size_t LineEnd(std::string_view in, size_t i) {
 
 }  // namespace
 
-void SyslogFramer::Emit(std::string_view frame, const FrameFn& on_frame) {
+void SyslogFramer::Emit(std::string_view frame, bool truncated, const FrameFn& on_frame) {
     // A CR before the LF belongs to the terminator.
-    if (!frame.empty() && frame.back() == '\r') frame.remove_suffix(1);
+    if (!truncated && !frame.empty() && frame.back() == '\r') frame.remove_suffix(1);
     if (!frame.empty()) {
         ++stats_.frames;
-        on_frame(frame);
+        on_frame(frame, truncated);
     }
 }
 
-void SyslogFramer::EmitBuffered(const FrameFn& on_frame) {
-    Emit(buf_, on_frame);
+void SyslogFramer::EmitBuffered(bool truncated, const FrameFn& on_frame) {
+    Emit(buf_, truncated, on_frame);
     buf_.clear();
 }
 
@@ -76,16 +76,21 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                     buf_.clear();
                     ++i;
                     ++offset_;
+                    skip_after_ = 0;
                     if (want_ == 0) {
                         state_ = State::kStart;
-                    } else if (want_ > max_frame_) {
-                        ++stats_.oversized;
-                        stats_.last_error = "frame of " + std::to_string(want_) +
-                                            " bytes over the limit of " +
-                                            std::to_string(max_frame_) + " at stream byte " +
-                                            std::to_string(offset_);
-                        state_ = State::kSkipCounted;
                     } else {
+                        if (want_ > max_frame_) {
+                            // Its head is read as a frame of the limit's length; the rest is
+                            // skipped by its count.
+                            ++stats_.oversized;
+                            stats_.last_error = "frame of " + std::to_string(want_) +
+                                                " bytes over the limit of " +
+                                                std::to_string(max_frame_) + " at stream byte " +
+                                                std::to_string(offset_) + ": its head kept";
+                            skip_after_ = want_ - max_frame_;
+                            want_ = max_frame_;
+                        }
                         state_ = State::kCounted;
                     }
                 } else {
@@ -101,12 +106,16 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 i += take;
                 offset_ += take;
                 if (buf_.size() == want_) {
+                    const bool truncated = skip_after_ > 0;
                     // Octet-counted frames may still end with a newline some senders add.
-                    while (!buf_.empty() && (buf_.back() == '\n' || buf_.back() == '\r')) {
+                    while (!truncated && !buf_.empty() &&
+                           (buf_.back() == '\n' || buf_.back() == '\r')) {
                         buf_.pop_back();
                     }
-                    EmitBuffered(on_frame);
-                    state_ = State::kStart;
+                    EmitBuffered(truncated, on_frame);
+                    want_ = skip_after_;
+                    skip_after_ = 0;
+                    state_ = truncated ? State::kSkipCounted : State::kStart;
                 }
                 break;
             }
@@ -122,11 +131,24 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 const size_t end = LineEnd(in, i);
                 const size_t stop = end == std::string_view::npos ? in.size() : end;
                 const size_t room = max_frame_ - std::min(max_frame_, buf_.size());
-                if (stop - i > room) {
+                // A CR before the terminator is not part of the line: a CRLF line of the limit's
+                // length fits.
+                const bool cr = end != std::string_view::npos && stop > i && in[stop - 1] == '\r';
+                if (stop - i - (cr ? 1 : 0) > room) {
+                    // Over the limit: its head (the limit's length) is the frame, the rest of
+                    // the line is skipped up to its terminator however long it is.
                     ++stats_.oversized;
                     stats_.last_error = "line over the limit of " + std::to_string(max_frame_) +
-                                        " bytes at stream byte " + std::to_string(offset_);
-                    buf_.clear();
+                                        " bytes at stream byte " +
+                                        std::to_string(offset_ - buf_.size()) + ": its head kept";
+                    if (buf_.empty()) {
+                        Emit(in.substr(i, room), /*truncated=*/true, on_frame);
+                    } else {
+                        buf_.append(in.substr(i, room));
+                        EmitBuffered(/*truncated=*/true, on_frame);
+                    }
+                    i += room;
+                    offset_ += room;
                     state_ = State::kSkipLine;
                     break;
                 }
@@ -136,7 +158,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                     offset_ += stop - i + 1;
                     i = stop + 1;
                     state_ = State::kStart;
-                    Emit(line, on_frame);
+                    Emit(line, /*truncated=*/false, on_frame);
                     break;
                 }
                 buf_.append(in.substr(i, stop - i));
@@ -145,7 +167,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 if (end != std::string_view::npos) {
                     ++i;
                     ++offset_;
-                    EmitBuffered(on_frame);
+                    EmitBuffered(/*truncated=*/false, on_frame);
                     state_ = State::kStart;
                 }
                 break;
@@ -168,10 +190,10 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
 
 void SyslogFramer::Finish(const FrameFn& on_frame) {
     if (state_ == State::kLine || state_ == State::kCount) {
-        EmitBuffered(on_frame);
+        EmitBuffered(/*truncated=*/false, on_frame);
     } else if (state_ == State::kCounted) {
         Malformed("stream ended inside an octet-counted frame (" + std::to_string(buf_.size()) +
-                  " of " + std::to_string(want_) + " bytes)");
+                  " of " + std::to_string(want_ + skip_after_) + " bytes)");
     }
     buf_.clear();
     state_ = State::kStart;

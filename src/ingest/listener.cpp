@@ -71,12 +71,14 @@ struct SyslogListener::Impl {
         return true;
     }
 
-    RawMessage Message(std::string_view frame, const std::string& peer) const {
+    RawMessage Message(std::string_view frame, const std::string& peer,
+                       bool truncated = false) const {
         RawMessage m;
         m.source = options.source;
         m.peer = peer;
         m.received_ns = NowNs();
         m.bytes.assign(frame);
+        m.truncated = truncated;
         return m;
     }
 
@@ -212,9 +214,9 @@ private:
         }
         const auto before = framer_.stats();
         bool framed = false;
-        auto add = [this, &framed](std::string_view frame) {
+        auto add = [this, &framed](std::string_view frame, bool truncated) {
             framed = true;
-            joiner_.Add(impl_.Message(frame, peer_), batch_);
+            joiner_.Add(impl_.Message(frame, peer_, truncated), batch_);
         };
         if (n > 0) framer_.Feed(std::string_view(buf_.data(), n), add);
         const bool end = static_cast<bool>(ec);
@@ -351,9 +353,11 @@ void SyslogListener::Impl::OnDatagram(size_t n) {
            (dgram.back() == '\n' || dgram.back() == '\0' || dgram.back() == '\r')) {
         dgram.remove_suffix(1);
     }
-    if (dgram.size() > options.max_frame_bytes) {
+    // Over the limit (one lower than a datagram's size): its head, marked, as on a stream.
+    const bool truncated = dgram.size() > options.max_frame_bytes;
+    if (truncated) {
         ++counters.oversized;
-        return;
+        dgram = dgram.substr(0, options.max_frame_bytes);
     }
     if (dgram.empty()) {
         ++counters.malformed;  // no message in it: counted, not stored
@@ -368,7 +372,7 @@ void SyslogListener::Impl::OnDatagram(size_t n) {
         std::lock_guard lock(udp_mu);
         auto [it, added] = udp_joiners.try_emplace(peer, kUdpJoinLimits);
         if (added) it->second.CountCutsIn(&counters.audit_cut);
-        it->second.Add(Message(dgram, peer), batch);
+        it->second.Add(Message(dgram, peer, truncated), batch);
         if (!it->second.holding()) udp_joiners.erase(it);
         if (udp_joiners.size() > kMaxUdpJoiners) {
             // One sender too many: the event that has waited longest goes on as it is (the
@@ -383,7 +387,7 @@ void SyslogListener::Impl::OnDatagram(size_t n) {
         udp_open = udp_joiners.size();
         if (!udp_joiners.empty()) ArmUdpFlush();
     } else {
-        batch.push_back(Message(dgram, peer));
+        batch.push_back(Message(dgram, peer, truncated));
     }
     if (!Offer(batch)) counters.refused += batch.size();  // UDP cannot push back
 }

@@ -26,6 +26,10 @@ struct RawMessage {
     // get a new receive time; the store then also looks for their copies under the day they
     // were first filed under (store::StoredEvent::earlier_receipt_ns).
     int64_t earlier_receipt_ns = 0;
+    // The message is the head of a longer one, cut at the producer's size limit (a syslog frame
+    // or datagram over max_frame_bytes, a file line over max_line_bytes); the rest was skipped.
+    // The event gets the field vigil.truncated.
+    bool truncated = false;
 };
 
 // What a message takes in memory, roughly: the struct and its strings. The memory queue and
@@ -54,7 +58,7 @@ struct SourceCounters {
     std::atomic<uint64_t> received{0};   // messages handed to the sink
     std::atomic<uint64_t> bytes{0};      // their bytes
     std::atomic<uint64_t> malformed{0};  // framing errors (bad octet count, ...)
-    std::atomic<uint64_t> oversized{0};  // frames over the size limit, skipped
+    std::atomic<uint64_t> oversized{0};  // frames over the size limit, their head kept
     std::atomic<uint64_t> refused{0};    // messages the sink refused and that were lost (UDP)
     // UDP datagrams the kernel dropped before Vigil read them (the socket's buffer was full).
     std::atomic<uint64_t> kernel_drops{0};
@@ -67,6 +71,9 @@ struct SourceCounters {
     // Audit events stored in pieces: their record group ended by a bound (records, bytes, the
     // UDP listener's number of senders) before its last record (ingest/audit_join.h).
     std::atomic<uint64_t> audit_cut{0};
+    // Files a file source's globs matched that hold compressed data (gzip, bzip2, xz, zstd, lz4,
+    // zip: logrotate's rotated access.log.2.gz), by their first bytes: skipped, once each.
+    std::atomic<uint64_t> compressed_skipped{0};
     std::atomic<int64_t> last_received_ns{0};
 };
 

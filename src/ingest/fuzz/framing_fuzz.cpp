@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<vigil::ingest::RawMessage> out;
     std::string frames;  // every frame, '\n' after each
     size_t total = 0;
-    auto on_frame = [&](std::string_view frame) {
+    auto on_frame = [&](std::string_view frame, bool) {
         if (frame.empty() || frame.size() > 256) __builtin_trap();
         total += frame.size();
         frames.append(frame).push_back('\n');

@@ -1,5 +1,5 @@
 // The syslog listeners on real loopback sockets: UDP, TCP with both framings, TLS 1.3 (1.2
-// refused), back-pressure without loss, garbage and oversized frames counted.
+// refused), back-pressure without loss, garbage counted, oversized frames cut to their head.
 #include "ingest/listener.h"
 
 #include <unistd.h>
@@ -218,15 +218,64 @@ TEST_F(ListenerTest, TcpTakesBothFramingsAndCountsGarbage) {
     int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
     ASSERT_GE(fd, 0);
     SendAll(fd, "<13>line one\n11 <13>a b\nc d<13>line two\n");
-    SendAll(fd, std::string(500, 'G') + "\n");         // oversized: skipped, counted
+    SendAll(fd, std::string(500, 'G') + "\n");         // oversized: its head, counted
     SendAll(fd, "999999999999 x\n<13>after garbage");  // bad count; last line unterminated
     ::close(fd);
-    ASSERT_TRUE(sink_.WaitFor(4));
-    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"<13>line one", "<13>a b\nc d",
-                                                       "<13>line two", "<13>after garbage"}));
+    ASSERT_TRUE(sink_.WaitFor(5));
+    EXPECT_EQ(sink_.Texts(),
+              (std::vector<std::string>{"<13>line one", "<13>a b\nc d", "<13>line two",
+                                        std::string(64, 'G'), "<13>after garbage"}));
+    EXPECT_TRUE(sink_.messages[3].truncated);
+    EXPECT_FALSE(sink_.messages[4].truncated);
     EXPECT_EQ(counters_.oversized, 1u);
     EXPECT_EQ(counters_.malformed, 1u);
     EXPECT_EQ(counters_.connections, 1u);
+}
+
+// A message padded past the frame limit is not lost: its head arrives, marked truncated, over
+// TCP (either framing), TLS and UDP, and the connection's next messages are intact.
+TEST_F(ListenerTest, OversizedFramesKeepTheirHead) {
+    const std::string big =
+        "<13>1 - ws01 powershell 4104 - - ScriptBlock MARKER_BIG IEX " + std::string(5000, '#');
+    const std::string head = big.substr(0, 1024);
+    {
+        auto l = Start(ListenerOptions::Kind::kTcp);
+        int fd = api::testing::ConnectLoopback(l->port(), SOCK_STREAM);
+        ASSERT_GE(fd, 0);
+        SendAll(fd, big + "\n<13>after line\n" + std::to_string(big.size()) + " " + big +
+                        "15 <13>after count");
+        ::close(fd);
+        ASSERT_TRUE(sink_.WaitFor(4));
+        EXPECT_EQ(sink_.Texts(),
+                  (std::vector<std::string>{head, "<13>after line", head, "<13>after count"}));
+        for (size_t i = 0; i < 4; ++i) EXPECT_EQ(sink_.messages[i].truncated, i % 2 == 0) << i;
+        EXPECT_EQ(counters_.oversized, 2u);
+        EXPECT_EQ(counters_.malformed, 0u);
+    }
+    sink_.messages.clear();
+    {
+        auto l = Start(ListenerOptions::Kind::kTls);
+        ASSERT_TRUE(SendTls(l->port(), big + "\n<13>after tls\n"));
+        ASSERT_TRUE(sink_.WaitFor(2));
+        EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{head, "<13>after tls"}));
+        EXPECT_TRUE(sink_.messages[0].truncated);
+        EXPECT_FALSE(sink_.messages[1].truncated);
+    }
+    sink_.messages.clear();
+    {
+        auto l = Start(ListenerOptions::Kind::kUdp);
+        int fd = api::testing::ConnectLoopback(l->port(), SOCK_DGRAM);
+        ASSERT_GE(fd, 0);
+        for (const std::string& msg : {big, std::string("<13>after datagram")}) {
+            ASSERT_EQ(::send(fd, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+        }
+        ::close(fd);
+        ASSERT_TRUE(sink_.WaitFor(2));
+        EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{head, "<13>after datagram"}));
+        EXPECT_TRUE(sink_.messages[0].truncated);
+        EXPECT_FALSE(sink_.messages[1].truncated);
+    }
+    EXPECT_EQ(counters_.oversized, 4u);
 }
 
 TEST_F(ListenerTest, TlsThirteenWorksAndTwelveIsRefused) {

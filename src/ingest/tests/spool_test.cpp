@@ -81,14 +81,23 @@ TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
     for (int i = 0; i < 200; ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i));
     EXPECT_TRUE(s->empty());
     EXPECT_LE(s->stats().segments, 1u);
-    // The fields survive, the earlier receipt of a message read again too; read into a message
-    // reused from one that had an earlier receipt, a record without one has none.
-    auto batch = Batch(7, 2);
+    // The fields survive, the earlier receipt of a message read again and the mark of a cut
+    // one too (alone or together); read into a message reused from one that had them, a record
+    // without them has none.
+    auto batch = Batch(7, 4);
     batch[0].earlier_receipt_ns = 999;
+    batch[0].truncated = true;
+    batch[2].truncated = true;
+    batch[3].earlier_receipt_ns = 5;
     ASSERT_TRUE(s->Append(batch));
     SpoolCursor next;
     auto got = s->Read(10, next);
-    ASSERT_TRUE(got && got->size() == 2);
+    ASSERT_TRUE(got && got->size() == 4);
+    for (size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ((*got)[i].truncated, batch[i].truncated) << i;
+        EXPECT_EQ((*got)[i].earlier_receipt_ns, batch[i].earlier_receipt_ns) << i;
+        EXPECT_EQ((*got)[i].bytes, batch[i].bytes) << i;
+    }
     EXPECT_EQ((*got)[0].source, "syslog-tcp");
     EXPECT_EQ((*got)[0].peer, "10.0.0.1:514");
     EXPECT_EQ((*got)[0].received_ns, 1007);
@@ -101,6 +110,7 @@ TEST_F(SpoolTest, RoundTripInOrderAcrossSegmentsAndSegmentsAreDeleted) {
     ASSERT_TRUE(got && got->size() == 1);
     EXPECT_EQ((*got)[0].id, "id-9");
     EXPECT_EQ((*got)[0].earlier_receipt_ns, 0);
+    EXPECT_FALSE((*got)[0].truncated);
 }
 
 // The consumer hands a stored batch's messages back to Read, which decodes the next records

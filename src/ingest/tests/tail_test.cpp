@@ -385,6 +385,9 @@ TEST_F(TailTest, OverlongLinesAreCutAndCounted) {
     ASSERT_EQ(texts.size(), 2u);
     EXPECT_EQ(texts[0], std::string(10, 'x'));
     EXPECT_EQ(texts[1], "short");
+    // The cut record says so (the event gets vigil.truncated); a whole one does not.
+    EXPECT_TRUE(sink_.messages[0].truncated);
+    EXPECT_FALSE(sink_.messages[1].truncated);
     EXPECT_EQ(counters_.oversized, 1u);
 }
 
@@ -401,6 +404,8 @@ TEST_F(TailTest, AMultiLineRecordLongerThanAChunkIsOneRecord) {
     ASSERT_EQ(texts.size(), 2u);
     EXPECT_EQ(texts[0], trace.substr(0, kDefaultMaxFrameBytes));
     EXPECT_EQ(texts[1], "INFO next\n  detail");
+    EXPECT_TRUE(sink_.messages[0].truncated);
+    EXPECT_FALSE(sink_.messages[1].truncated);
     EXPECT_EQ(counters_.oversized, 1u);
 }
 
@@ -674,6 +679,68 @@ TEST_F(TailTest, AFileOnADeletedFilesInodeGetsOtherIds) {
     EXPECT_NE(sink_.messages[0].id, sink_.messages[2].id);
     EXPECT_NE(sink_.messages[1].id, sink_.messages[3].id);
     EXPECT_EQ(sink_.messages[2].id, IdOf("app.log") + ":0");
+}
+
+// logrotate's compress leaves access.log.2.gz beside the log, and the rotation glob
+// "access.log*" matches it: a compressed file is skipped by its first bytes, whatever its name,
+// and counted once (not at every poll), so its bytes never become garbage events.
+TEST_F(TailTest, CompressedFilesAreSkippedByTheirFirstBytes) {
+    TailOptions o = Options();
+    o.paths = {(dir_ / "logs" / "access.log*").string()};
+    FileTailer t(o, sink_, counters_);
+    Append("access.log", "live line\n");
+    const std::string body = "\n\x01\x02 binary\nbytes\n";
+    Append("access.log.1.gz", std::string("\x1f\x8b\x08\x00", 4) + body);
+    Append("access.log.2.bz2", "BZh91AY&SY" + body);
+    Append("access.log.3.xz", std::string("\xfd\x37\x7a\x58\x5a\x00", 6) + body);
+    Append("access.log.4.zst", "\x28\xb5\x2f\xfd" + body);
+    Append("access.log.5.lz4", "\x04\x22\x4d\x18" + body);
+    Append("access.log.6.zip", "PK\x03\x04" + body);
+    Append("access.log.7", std::string("\x1f\x8b\x08\x00", 4) + body);  // renamed: still gzip
+    Poll(t);
+    Poll(t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"live line"}));
+    EXPECT_EQ(counters_.compressed_skipped, 7u);
+    EXPECT_EQ(t.stats().files, 1u) << "skipped files hold no descriptor";
+    // One still being compressed grows: looked at again, not counted again.
+    Append("access.log.1.gz", body);
+    Poll(t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"live line"}));
+    EXPECT_EQ(counters_.compressed_skipped, 7u);
+    // Another file on a skipped file's inode, text now (rewritten in place): read.
+    {
+        std::ofstream out(Log("access.log.7"), std::ios::trunc | std::ios::binary);
+        out << "rewritten as text\n";
+    }
+    Poll(t);
+    EXPECT_EQ(sink_.Texts(), (std::vector<std::string>{"live line", "rewritten as text"}));
+    EXPECT_EQ(counters_.compressed_skipped, 7u);
+}
+
+// Only the first bytes decide: an empty file is read once it is written, and one whose first
+// bytes merely begin a magic number ("B" of bzip2's "BZh") waits for more before it is read.
+TEST_F(TailTest, AFileIsJudgedOnItsFirstBytesOnceItHasThem) {
+    TailOptions o = Options();
+    o.paths = {(dir_ / "logs" / "access.log*").string()};
+    FileTailer t(o, sink_, counters_);
+    Append("access.log", "");
+    Append("access.log.1", "B");
+    Poll(t);
+    Poll(t);
+    EXPECT_TRUE(sink_.Texts().empty());
+    Append("access.log", "first line\n");
+    Append("access.log.1", "Z is no bzip2 header\n");
+    Append("access.log.2", "PK are the initials\n");
+    Poll(t);
+    std::vector<std::string> texts = sink_.Texts();
+    std::sort(texts.begin(), texts.end());
+    EXPECT_EQ(texts, (std::vector<std::string>{"BZ is no bzip2 header", "PK are the initials",
+                                               "first line"}));
+    EXPECT_EQ(counters_.compressed_skipped, 0u);
+    // Decided once: gzip's magic number written later into a text file is read as text.
+    Append("access.log", std::string("\x1f\x8b", 2) + "x\n");
+    Poll(t);
+    EXPECT_EQ(sink_.Texts().size(), 4u);
 }
 
 }  // namespace
