@@ -213,6 +213,7 @@ export interface IngestSource {
   connections_refused: number;
   kernel_drops: number;
   audit_cut: number;
+  compressed_skipped: number;
   last_received_at: string | null;
   silent: boolean;
 }

@@ -319,6 +319,7 @@ const en = {
   'sources.connectionsRefused': 'Connections refused (limit)',
   'sources.kernelDrops': 'Dropped by the kernel (UDP buffer full)',
   'sources.auditCut': 'Audit events stored in pieces',
+  'sources.compressedSkipped': 'Compressed files skipped',
   'sources.duplicates': 'Duplicates (already stored, not stored again)',
   'sources.problems': 'Errors',
   'sources.noProblems': 'none',

@@ -320,6 +320,7 @@ const zhCN: Record<keyof typeof en, string> = {
   'sources.connectionsRefused': '拒绝的连接（超出上限）',
   'sources.kernelDrops': '内核丢弃（UDP 缓冲区满）',
   'sources.auditCut': '被拆分存储的审计事件',
+  'sources.compressedSkipped': '跳过的压缩文件',
   'sources.duplicates': '重复事件（已存储，未再次存储）',
   'sources.problems': '错误',
   'sources.noProblems': '无',

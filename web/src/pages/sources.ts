@@ -42,6 +42,7 @@ const PROBLEMS: [keyof IngestSource, Key][] = [
   ['tls_failures', 'sources.tlsFailures'],
   ['connections_refused', 'sources.connectionsRefused'],
   ['audit_cut', 'sources.auditCut'],
+  ['compressed_skipped', 'sources.compressedSkipped'],
   ['paused', 'sources.paused'],
 ];
 
@@ -62,6 +63,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['connections_refused', 'sources.connectionsRefused'],
   ['tls_failures', 'sources.tlsFailures'],
   ['audit_cut', 'sources.auditCut'],
+  ['compressed_skipped', 'sources.compressedSkipped'],
 ];
 
 export async function renderSources(content: HTMLElement, ctx: PageContext): Promise<void> {
