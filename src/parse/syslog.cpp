@@ -11,6 +11,7 @@
 #include "base/audit_record.h"
 #include "base/strings.h"
 #include "parse/decoders.h"
+#include "parse/evtx_xml.h"
 
 namespace vigil::parse::internal {
 
@@ -309,6 +310,13 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
     if (m.front() == '{') {
         (void)DecodeJsonLine(ctx, m, Detect(m));
         return {};
+    }
+    // Sysmon for Linux: the event's XML, as Windows writes it (Event.System.*,
+    // Event.EventData.*). The field-mapping pipeline names its fields and sets its logsource
+    // from Channel and EventID (pipelines/sysmon_linux.yml); unreadable XML stays a syslog line.
+    if (h.program == "sysmon" && StartsWith(m, "<Event>")) {
+        if (ctx.decoder.xml().Convert(m, ctx.ev)) return {};
+        return {service};
     }
     if (service == "sshd" || service == "sudo" || service == "auth" || LooksLikePam(m)) {
         // The auth decoder knows sshd's messages by the name "sshd", whichever process wrote them.
