@@ -288,6 +288,22 @@ bool DecodePam(Ctx& ctx, std::string_view m) {
 
 // "FAILED su for root by alice" / "Successful su for root by alice"
 bool DecodeSu(Ctx& ctx, std::string_view m) {
+    // util-linux's su (Debian, Ubuntu, RHEL): "FAILED SU (to root) alice on pts/1" and
+    // "(to root) alice on pts/1" for a success.
+    const bool failed_to = StartsWith(m, "FAILED SU (to ");
+    if (failed_to || StartsWith(m, "(to ")) {
+        std::string_view s = m.substr(failed_to ? 14 : 4);
+        const size_t close = s.find(") ");
+        if (close == std::string_view::npos || close == 0) return false;
+        ctx.Add("user", s.substr(0, close));
+        s.remove_prefix(close + 2);
+        const size_t on = s.find(" on ");
+        const std::string_view by = s.substr(0, on);
+        if (!by.empty() && by.find(' ') == std::string_view::npos) ctx.Add("src_user", by);
+        if (on != std::string_view::npos) ctx.Add("tty", s.substr(on + 4));
+        Outcome(ctx, !failed_to);
+        return true;
+    }
     bool ok = StartsWith(m, "Successful su for ");
     if (!ok && !StartsWith(m, "FAILED su for ")) return false;
     std::string_view s = m.substr(ok ? 18 : 14);

@@ -622,6 +622,24 @@ TEST(Auditd, SyscallNamesOf32BitProcesses) {
 
 // Programs whose syslog lines Sigma's rules know by service: crontab's edits (cron), the web
 // servers' error logs (nginx, apache).
+// util-linux's su (Debian, Ubuntu, RHEL) writes its own wording.
+TEST(Auth, UtilLinuxSu) {
+    auto failed = Decode("Nov 20 03:20:23 srv01 su[6023]: FAILED SU (to root) alice on pts/1");
+    EXPECT_EQ(failed["user"], "root");
+    EXPECT_EQ(failed["src_user"], "alice");
+    EXPECT_EQ(failed["tty"], "pts/1");
+    EXPECT_EQ(failed["outcome"], "failure");
+    EXPECT_EQ(failed.ev.logsource.service, "auth");
+    auto ok = Decode("Nov 20 03:20:25 srv01 su[6025]: (to root) alice on pts/1");
+    EXPECT_EQ(ok["user"], "root");
+    EXPECT_EQ(ok["src_user"], "alice");
+    EXPECT_EQ(ok["outcome"], "success");
+    auto old = Decode("Nov 20 03:20:26 srv01 su[6026]: FAILED su for root by alice");
+    EXPECT_EQ(old["user"], "root");
+    EXPECT_EQ(old["src_user"], "alice");
+    EXPECT_EQ(old["outcome"], "failure");
+}
+
 TEST(Syslog, ServicesOfCrontabAndTheWebServers) {
     EXPECT_EQ(
         Decode("Nov 20 02:20:09 srv01 crontab[4412]: (root) REPLACE (root)").ev.logsource.service,
