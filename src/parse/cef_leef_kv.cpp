@@ -111,8 +111,23 @@ bool TimeFromEpoch(Ctx& ctx, std::string_view v, int64_t unit_ns) {
     return true;
 }
 
-// Milliseconds since the epoch in a digits-only value.
-void TimeFromMillis(Ctx& ctx, std::string_view v) { (void)TimeFromEpoch(ctx, v, 1000000); }
+// CEF's rt and LEEF's devTime: milliseconds since the epoch, or a date as the CEF specification
+// lists them, "MMM dd[ yyyy] HH:mm:ss[.SSS][ zzz]" (LEEF's devTimeFormat is mostly one of these):
+// the zone UTC, GMT, Z or an offset (+08:00, +0800); without one, the source's zone. Another zone
+// name (CST is three zones) leaves the event without a time of its own.
+void TimeFromMillis(Ctx& ctx, std::string_view v) {
+    if (TimeFromEpoch(ctx, v, 1000000)) return;
+    TimeZone zone = ctx.options.zone;
+    const size_t sp = v.rfind(' ');
+    if (sp != std::string_view::npos && sp + 1 < v.size() && (v[sp + 1] < '0' || v[sp + 1] > '9')) {
+        auto named = TimeZone::Parse(v.substr(sp + 1));
+        if (!named || named->kind == TimeZone::Kind::kLocal) return;
+        zone = *named;
+        v = v.substr(0, sp);
+    }
+    int64_t t = 0;
+    if (ParseBsdDate(ctx, v, t, zone) && v.empty() && t != 0) ctx.ev.time_ns = t;
+}
 
 // A FortiGate line's time: `eventtime` (seconds, milliseconds, microseconds or nanoseconds
 // since the epoch, by its length), else `date` and `time` in the zone `tz` ("+0800"). Without

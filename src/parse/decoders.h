@@ -84,6 +84,11 @@ Status DecodeAuditRecord(Ctx& ctx, std::string_view text, AuditRecordInfo& info)
 // Derived fields of a complete audit event: SYSCALL name, process_creation fields.
 void FinishAuditEvent(event::Event& ev, size_t max_fields);
 
+// RFC 3164's "Mmm dd [yyyy ]hh:mm:ss[.frac]" (the day padded or not) at the start of s, read
+// in `zone`, the year inferred when absent; consumed from s (and a space after it). out is 0
+// when the date does not exist. False when s does not start with one.
+bool ParseBsdDate(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone);
+
 // --- small shared helpers ---
 // "Jan".."Dec" -> 1..12, 0 otherwise.
 int MonthFromAbbrev(std::string_view s);

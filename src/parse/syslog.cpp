@@ -81,7 +81,7 @@ struct Header {
 // does not put it more than a month ahead of now). The day may be space-padded ("Nov  9", as
 // RFC 3164 has it) or not ("Nov 9", as some devices write it). Consumes it from s; false when s
 // does not start with one.
-bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
+bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone) {
     if (s.size() < 14) return false;
     int month = MonthFromAbbrev(s.substr(0, 3));
     if (month == 0 || s[3] != ' ') return false;
@@ -122,7 +122,6 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out) {
                                            std::chrono::day{static_cast<unsigned>(day)}}
             .ok();
     };
-    const TimeZone& zone = ctx.options.zone;
     if (year != 0) {
         auto t = CivilToNs(year, month, day, h, mi, sec, frac);
         out = exists(year) && t ? zone.ToUtc(*t) : 0;
@@ -190,7 +189,7 @@ bool TakeTag(std::string_view& s, Header& h) {
 
 Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name) {
     int64_t t = 0;
-    bool have_time = ParseBsdTime(ctx, s, t);
+    bool have_time = ParseBsdTime(ctx, s, t, ctx.options.zone);
     if (!have_time && s.size() > 10 && s[4] == '-' && s[10] == 'T') {  // rsyslog's RFC 3339
         std::string_view ts = NextToken(s);
         // A time that is no date or past what is held (year 2300): no time of its own, the
@@ -357,6 +356,10 @@ std::optional<std::string_view> UnwrapRepeated(std::string_view msg, std::string
 }
 
 }  // namespace
+
+bool ParseBsdDate(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone) {
+    return ParseBsdTime(ctx, s, out, zone);
+}
 
 Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     const std::string_view name = FormatName(which);

@@ -984,6 +984,29 @@ TEST(Cef, HeaderAndExtensionEscapes) {
               "cef: at byte 19: expected key=value in the extension");
 }
 
+// CEF's rt in the date forms its specification lists, and LEEF's devTime alike.
+TEST(Cef, ReceiptTimeInDateForms) {
+    const auto time_of = [](const std::string& rt, DecodeOptions opt = {}) {
+        return Decode("CEF:0|V|IPS|1.0|100|Attack|8|rt=" + rt + " src=10.0.0.1", Format::kAuto, opt)
+            .time();
+    };
+    EXPECT_EQ(time_of("1763712000123"), "2025-11-21T08:00:00.123Z");
+    EXPECT_EQ(time_of("Nov 19 2026 08:02:46"), "2026-11-19T08:02:46.000Z");
+    EXPECT_EQ(time_of("Nov 19 2026 08:02:46.250 UTC"), "2026-11-19T08:02:46.250Z");
+    EXPECT_EQ(time_of("Nov 19 2026 16:02:46 +08:00"), "2026-11-19T08:02:46.000Z");
+    EXPECT_EQ(time_of("Nov 19 08:02:46"), "2026-11-19T08:02:46.000Z");  // the year inferred
+    DecodeOptions plus8;
+    plus8.zone = *TimeZone::Parse("+08:00");
+    EXPECT_EQ(time_of("Nov 19 2026 16:02:46", plus8), "2026-11-19T08:02:46.000Z");
+    // A zone name that is not one zone, or no date: no time of the event's own.
+    EXPECT_EQ(time_of("Nov 19 2026 08:02:46 CST"), "-");
+    EXPECT_EQ(time_of("yesterday"), "-");
+    EXPECT_EQ(Decode("LEEF:2.0|V|FW|1.0|deny|^|devTime=Nov 19 2026 08:02:46^devTimeFormat=MMM dd "
+                     "yyyy HH:mm:ss^src=10.0.0.1")
+                  .time(),
+              "2026-11-19T08:02:46.000Z");
+}
+
 TEST(Leef, Versions1And2) {
     auto a = Decode(
         "LEEF:1.0|Acme|IDS|2.0|portscan|src=203.0.113.5\tdst=198.51.100.7\t"
