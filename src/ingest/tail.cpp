@@ -454,6 +454,18 @@ struct FileTailer::Impl {
                     }
                     if (at < f.read_before_end) m.earlier_receipt_ns = saved_at_ns;
                     m.bytes.assign(text);
+                    // A record of CRLF lines joins them with LF, as the last line's CR goes.
+                    if (options.multiline_indented && m.bytes.find('\r') != std::string::npos) {
+                        size_t out = 0;
+                        for (size_t i = 0; i < m.bytes.size(); ++i) {
+                            if (m.bytes[i] == '\r' && i + 1 < m.bytes.size() &&
+                                m.bytes[i + 1] == '\n') {
+                                continue;
+                            }
+                            m.bytes[out++] = m.bytes[i];
+                        }
+                        m.bytes.resize(out);
+                    }
                     m.truncated = cut;
                     joiner.Add(std::move(m), batch, start);
                 }

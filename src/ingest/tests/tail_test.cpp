@@ -373,6 +373,16 @@ TEST_F(TailTest, IndentedLinesContinueARecord) {
               (std::vector<std::string>{"ERROR boom\n  at a()\n\tat b()", "INFO next\n  detail"}));
 }
 
+// A Windows application's log (CRLF lines): the record's lines are joined by LF, no CR kept.
+TEST_F(TailTest, IndentedRecordsOfCrlfLinesKeepNoCr) {
+    auto t = Tailer(/*multiline=*/true);
+    Append("app.log", "ERROR boom\r\n  at a()\r\n  at b()\r\nINFO next\r\n");
+    Poll(*t);
+    Poll(*t);
+    EXPECT_EQ(sink_.Texts(),
+              (std::vector<std::string>{"ERROR boom\n  at a()\n  at b()", "INFO next"}));
+}
+
 TEST_F(TailTest, OverlongLinesAreCutAndCounted) {
     TailOptions o;
     o.source = "files";
