@@ -338,44 +338,40 @@ struct App::Impl {
         return Ok();
     }
 
+    // One retention pass over the event store: an error on stderr, a deletion in the audit
+    // trail ("deleted 3 day partitions older than 180 days").
+    void ReportStoreRetention(const char* what, const char* action, const char* unit, int days,
+                              const Result<size_t>& deleted) {
+        if (!deleted) {
+            std::fprintf(stderr, "vigil serve: %s retention: %s\n", what,
+                         deleted.error().message.c_str());
+            return;
+        }
+        if (*deleted == 0) return;
+        audit::Record r;
+        r.time_ns = Now();
+        r.actor = "system";
+        r.action = action;
+        r.object = "event-store";
+        r.result = "success";
+        r.detail = "deleted " + std::to_string(*deleted) + " " + unit + " older than " +
+                   std::to_string(days) + " days";
+        auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
+    }
+
     // Applies the retention of events, detections and the audit trail once; the outcome is
     // itself an audit record when anything was deleted or the trail refused it.
     void ApplyRetention() {
-        // Events: whole day partitions older than ingest.retention_days.
+        // Events: whole day partitions older than ingest.retention_days. Detections: rows older
+        // than ingest.detection_retention_days (the events' by default), so a sender who makes
+        // rules fire cannot grow detections.db for ever.
         if (events) {
-            auto dropped = events->ApplyRetention(config.ingest.retention_days, Now());
-            if (!dropped) {
-                std::fprintf(stderr, "vigil serve: event retention: %s\n",
-                             dropped.error().message.c_str());
-            } else if (*dropped > 0) {
-                audit::Record r;
-                r.time_ns = Now();
-                r.actor = "system";
-                r.action = "events.retention";
-                r.object = "event-store";
-                r.result = "success";
-                r.detail = "deleted " + std::to_string(*dropped) + " day partitions older than " +
-                           std::to_string(config.ingest.retention_days) + " days";
-                auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
-            }
-            // Detections: rows older than ingest.detection_retention_days (the events' by
-            // default), so a sender who makes rules fire cannot grow detections.db for ever.
-            const int days = config.ingest.DetectionRetentionDays();
-            auto deleted = events->ApplyDetectionRetention(days, Now());
-            if (!deleted) {
-                std::fprintf(stderr, "vigil serve: detection retention: %s\n",
-                             deleted.error().message.c_str());
-            } else if (*deleted > 0) {
-                audit::Record r;
-                r.time_ns = Now();
-                r.actor = "system";
-                r.action = "detections.retention";
-                r.object = "event-store";
-                r.result = "success";
-                r.detail = "deleted " + std::to_string(*deleted) + " detections older than " +
-                           std::to_string(days) + " days";
-                auth_api->Exclusive([&] { (void)audit->Append(std::move(r)); });
-            }
+            const int event_days = config.ingest.retention_days;
+            ReportStoreRetention("event", "events.retention", "day partitions", event_days,
+                                 events->ApplyRetention(event_days, Now()));
+            const int detection_days = config.ingest.DetectionRetentionDays();
+            ReportStoreRetention("detection", "detections.retention", "detections", detection_days,
+                                 events->ApplyDetectionRetention(detection_days, Now()));
         }
         auth_api->Exclusive([this] {
             auto dropped = audit->ApplyRetention(*audit_public_key, Now(), config.retention_days);

@@ -3,6 +3,7 @@
 // (type, a0, exe, comm, key, name, nametype, ...) as the SigmaHQ auditd rules read them; a
 // grouped event repeats `type` once per record, so `type: EXECVE` and `type: PATH` both hold.
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,50 +70,35 @@ constexpr Syscall kAarch64[] = {
     {281, "execveat"},
 };
 
-// 32-bit processes: i386 (also on x86_64 kernels, arch=40000003) and ARM EABI (40000028), which
-// share the old Linux numbers below 191 (a 32-bit execve is what a web shell on an old or
-// multiarch host runs, and SigmaHQ's audit rule sets watch arch=b32 too).
+// 32-bit processes: i386 (also on x86_64 kernels, arch=40000003) and ARM EABI (40000028). They
+// share the old Linux numbers below 191 and number the later calls each their own way (a
+// 32-bit execve is what a web shell on an old or multiarch host runs, and SigmaHQ's audit
+// rule sets watch arch=b32 too).
+constexpr Syscall kLegacy32[] = {
+    {2, "fork"},          {5, "open"},
+    {9, "link"},          {10, "unlink"},
+    {11, "execve"},       {14, "mknod"},
+    {15, "chmod"},        {21, "mount"},
+    {26, "ptrace"},       {37, "kill"},
+    {38, "rename"},       {39, "mkdir"},
+    {40, "rmdir"},        {83, "symlink"},
+    {88, "reboot"},       {94, "fchmod"},
+    {103, "syslog"},      {116, "sysinfo"},
+    {120, "clone"},       {122, "uname"},
+    {128, "init_module"}, {129, "delete_module"},
+    {136, "personality"}, {190, "vfork"},
+    {213, "setuid"},      {214, "setgid"},
+};
 constexpr Syscall kI386[] = {
-    {2, "fork"},           {5, "open"},
-    {9, "link"},           {10, "unlink"},
-    {11, "execve"},        {14, "mknod"},
-    {15, "chmod"},         {21, "mount"},
-    {26, "ptrace"},        {37, "kill"},
-    {38, "rename"},        {39, "mkdir"},
-    {40, "rmdir"},         {83, "symlink"},
-    {88, "reboot"},        {94, "fchmod"},
-    {103, "syslog"},       {116, "sysinfo"},
-    {120, "clone"},        {122, "uname"},
-    {128, "init_module"},  {129, "delete_module"},
-    {136, "personality"},  {190, "vfork"},
-    {213, "setuid"},       {214, "setgid"},
-    {295, "openat"},       {297, "mknodat"},
-    {301, "unlinkat"},     {302, "renameat"},
-    {306, "fchmodat"},     {350, "finit_module"},
-    {356, "memfd_create"}, {357, "bpf"},
-    {358, "execveat"},     {359, "socket"},
-    {361, "bind"},         {362, "connect"},
+    {295, "openat"},   {297, "mknodat"},      {301, "unlinkat"},     {302, "renameat"},
+    {306, "fchmodat"}, {350, "finit_module"}, {356, "memfd_create"}, {357, "bpf"},
+    {358, "execveat"}, {359, "socket"},       {361, "bind"},         {362, "connect"},
     {363, "listen"},
 };
 constexpr Syscall kArm[] = {
-    {2, "fork"},           {5, "open"},
-    {9, "link"},           {10, "unlink"},
-    {11, "execve"},        {14, "mknod"},
-    {15, "chmod"},         {21, "mount"},
-    {26, "ptrace"},        {37, "kill"},
-    {38, "rename"},        {39, "mkdir"},
-    {40, "rmdir"},         {83, "symlink"},
-    {88, "reboot"},        {94, "fchmod"},
-    {103, "syslog"},       {116, "sysinfo"},
-    {120, "clone"},        {122, "uname"},
-    {128, "init_module"},  {129, "delete_module"},
-    {136, "personality"},  {190, "vfork"},
-    {213, "setuid"},       {214, "setgid"},
-    {281, "socket"},       {282, "bind"},
-    {283, "connect"},      {284, "listen"},
-    {285, "accept"},       {322, "openat"},
-    {379, "finit_module"}, {385, "memfd_create"},
-    {386, "bpf"},          {387, "execveat"},
+    {281, "socket"}, {282, "bind"},     {283, "connect"},      {284, "listen"},
+    {285, "accept"}, {322, "openat"},   {379, "finit_module"}, {385, "memfd_create"},
+    {386, "bpf"},    {387, "execveat"},
 };
 
 // Fields whose unquoted values auditd writes hex-encoded (they may hold any bytes).
@@ -213,18 +199,16 @@ void ParsePairs(Ctx& ctx, std::string_view s, bool execve, int depth, std::strin
 std::string_view SyscallName(std::string_view arch, std::string_view number) {
     auto n = ParseInt(number);
     if (!n) return {};
-    if (arch == "c000003e") {
-        for (const auto& s : kX86_64)
+    const auto find = [&](std::span<const Syscall> table) -> std::string_view {
+        for (const auto& s : table)
             if (s.number == *n) return s.name;
-    } else if (arch == "c00000b7") {
-        for (const auto& s : kAarch64)
-            if (s.number == *n) return s.name;
-    } else if (arch == "40000003") {
-        for (const auto& s : kI386)
-            if (s.number == *n) return s.name;
-    } else if (arch == "40000028") {
-        for (const auto& s : kArm)
-            if (s.number == *n) return s.name;
+        return {};
+    };
+    if (arch == "c000003e") return find(kX86_64);
+    if (arch == "c00000b7") return find(kAarch64);
+    if (arch == "40000003" || arch == "40000028") {
+        if (auto name = find(kLegacy32); !name.empty()) return name;
+        return find(arch == "40000003" ? std::span<const Syscall>(kI386) : kArm);
     }
     return {};
 }
