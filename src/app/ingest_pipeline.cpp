@@ -48,6 +48,7 @@ constexpr size_t kMaxIntakeLines = 100000;
 constexpr size_t kMaxSamples = 5;
 constexpr size_t kMaxSampleBytes = 300;
 constexpr int64_t kNsPerMinute = int64_t{60} * 1000000000;
+constexpr int64_t kDatedAheadNs = 15 * kNsPerMinute;
 
 // A stable event id for a producer's replayable id (file offset, intake id): the same
 // message replayed gets the same id, so the store keeps it once.
@@ -163,6 +164,9 @@ struct IngestPipeline::Impl {
         TimeZone zone;  // its times without a zone: its timezone, else ingest.timezone
         ingest::SourceCounters counters;  // what the listener or tailer counted
         std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, duplicates{0}, detections{0};
+        // Events whose own time is more than kDatedAheadNs after their receipt: a sender's
+        // clock ahead, or its times without a zone read in the wrong one (its `timezone`).
+        std::atomic<uint64_t> dated_ahead{0};
         std::atomic<bool> silent{false};
         std::atomic<uint16_t> bound_port{0};  // a listener's port once bound (port 0: any)
         // Messages per second received over the last rate window (updated by Tick).
@@ -294,7 +298,7 @@ struct IngestPipeline::Impl {
             if (m.truncated) se.event.Add("vigil.truncated", "true");
             if (se.event.message.empty()) se.event.message = std::move(m.bytes);
             // A tailed line keeps the file it was read from.
-            const bool from_file = !m.peer.empty() && m.peer.front() == '/';
+            const bool from_file = src && src->config.type == "file";
             if (from_file) se.event.Add("log.file.path", m.peer);
             // The asset: as configured for the source, else as the message names it, else this
             // machine for a file it tails, else the sender's address.
@@ -319,6 +323,7 @@ struct IngestPipeline::Impl {
                 }
             }
             if (!pipeline.empty()) pipeline.Apply(se.event, zone);
+            if (src && se.event.time_ns > m.received_ns + kDatedAheadNs) ++src->dated_ahead;
             if (se.event.time_ns == 0) se.event.time_ns = m.received_ns;
             if (!w.matcher) continue;
             w.matches.clear();
@@ -1211,6 +1216,7 @@ std::string IngestPipeline::Impl::StatusText(bool samples) const {
                {"tls_failures", c.tls_failures.load()},
                {"audit_cut", c.audit_cut.load()},
                {"compressed_skipped", c.compressed_skipped.load()},
+               {"dated_ahead", src->dated_ahead.load()},
                {"silent", src->silent.load()}};
         if (const uint16_t port = src->bound_port ? src->bound_port.load() : src->config.port) {
             o["port"] = port;
@@ -1284,6 +1290,10 @@ std::string IngestPipeline::PrometheusText() const {
         {"vigil_ingest_compressed_skipped_total",
          "Files a file source's globs matched that hold compressed data, skipped.",
          [](const Impl::Source& x) { return x.counters.compressed_skipped.load(); }},
+        {"vigil_ingest_dated_ahead_total",
+         "Events whose own time is more than 15 minutes after their receipt: a sender's clock "
+         "ahead, or a wrong timezone for its times without a zone.",
+         [](const Impl::Source& x) { return x.dated_ahead.load(); }},
     };
     // One sample per source, the label escaped.
     auto per_source = [&](const char* name, const char* help, const char* type, auto value) {

@@ -160,7 +160,17 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, size_t first_
 // The scheduled backups, from the state vigil serve publishes (app::kBackupStatusFile): how
 // long since the last good archive, when the next is due, and a warning when the last run
 // failed or no archive was written for two intervals.
-void PrintBackups(const std::optional<Snapshot>& state, int64_t now, bool running) {
+struct Backups {
+    std::optional<Snapshot> state;
+    std::string error;  // the file is there but cannot be read
+};
+
+void PrintBackups(const Backups& backups, int64_t now, bool running) {
+    const std::optional<Snapshot>& state = backups.state;
+    if (!backups.error.empty()) {
+        std::printf("Backups: status unreadable: %s\n", Printable(backups.error).c_str());
+        return;
+    }
     if (!state) {
         std::printf("Backups: no backup status yet (vigil serve writes it at start)\n");
         return;
@@ -204,11 +214,12 @@ void PrintBackups(const std::optional<Snapshot>& state, int64_t now, bool runnin
 }
 
 void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
-                   const std::optional<Snapshot>& backups) {
+                   const Backups& backups) {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"SOURCE", "TYPE", "DECODER", "STATE", "RATE/S", "RECEIVED", "STORED",
                     "MALFORMED", "REFUSED", "DETECTIONS", "LAST EVENT"});
     std::vector<std::string> problems, samples;
+    bool dated_ahead = false;  // a source whose events are dated after their receipt
     const json sources = j.contains("sources") && j["sources"].is_array() ? j["sources"] : json();
     for (const json& s : sources) {
         if (!s.is_object()) continue;
@@ -231,13 +242,15 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
                         Count(s, "refused"), Count(s, "detections"), last});
         // The transport's own trouble, shown only when there is some.
         std::string trouble;
-        for (const char* key : {"kernel_drops", "oversized", "framing_errors", "tls_failures",
-                                "connections_refused", "paused", "compressed_skipped"}) {
+        for (const char* key :
+             {"kernel_drops", "oversized", "framing_errors", "tls_failures", "connections_refused",
+              "paused", "compressed_skipped", "dated_ahead"}) {
             if (const uint64_t n = Num(s, key)) {
                 trouble += (trouble.empty() ? "" : ", ") + std::to_string(n) + " " + key;
             }
         }
         if (!trouble.empty()) problems.push_back("  " + name + ": " + trouble);
+        dated_ahead = dated_ahead || Num(s, "dated_ahead") > 0;
         if (s.contains("malformed_samples") && s["malformed_samples"].is_array() &&
             !s["malformed_samples"].empty()) {
             samples.push_back("  " + name + ":");
@@ -295,6 +308,12 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
     if (!problems.empty()) {
         std::printf("\nTransport problems:\n");
         for (const auto& p : problems) std::printf("%s\n", p.c_str());
+        if (dated_ahead) {
+            std::printf(
+                "  (dated_ahead: events dated more than 15 min after they arrived: the sender's "
+                "clock is ahead, or its times without a zone are read in the wrong one; set the "
+                "source's timezone, docs/ingestion.md)\n");
+        }
     }
     if (!samples.empty()) {
         std::printf(
@@ -356,15 +375,17 @@ int RunStatus(const StatusOptions& opt) {
     const bool stale = running && (!from_this_run || age_s > kStaleSeconds);
     const int code = !running ? kStatusExitNotRunning : stale ? kStatusExitStale : 0;
 
-    auto backups = ReadSnapshot(dir / app::kBackupStatusFile);
-    if (!backups) {
-        std::fprintf(stderr, "%s: %s\n", kCmd, backups.error().message.c_str());
-        return 1;
+    // The backup state is a side line: unreadable, it is said so, and the rest still shown.
+    Backups backups;
+    if (auto read = ReadSnapshot(dir / app::kBackupStatusFile)) {
+        backups.state = std::move(*read);
+    } else {
+        backups.error = read.error().message;
     }
 
     if (opt.json) {
         json out = snap ? snap->doc : json::object();
-        if (*backups) out["backup"] = (*backups)->doc;
+        if (backups.state) out["backup"] = backups.state->doc;
         out["running"] = running;
         out["age_seconds"] = snap ? json(age_s) : json(nullptr);
         out["stale"] = stale;
@@ -388,7 +409,7 @@ int RunStatus(const StatusOptions& opt) {
                             : "No status snapshot: ingestion has not run on this data "
                               "directory (%s)\n",
                     (dir / kSnapshot).string().c_str());
-        PrintBackups(*backups, now, running);
+        PrintBackups(backups, now, running);
         return code;
     }
     const std::string at = FormatTimestamp(snap->updated_ns);
@@ -411,7 +432,7 @@ int RunStatus(const StatusOptions& opt) {
     }
     std::printf("\n");
     try {
-        PrintSnapshot(snap->doc, snap->updated_ns, now, running, *backups);
+        PrintSnapshot(snap->doc, snap->updated_ns, now, running, backups);
     } catch (const json::exception& e) {
         std::fprintf(stderr, "%s: %s is not a status snapshot: %s\n", kCmd,
                      (dir / kSnapshot).string().c_str(), e.what());

@@ -1,6 +1,7 @@
 #include "detect/pipeline.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -67,9 +68,18 @@ bool StripPrefix(std::string_view name, std::string_view prefix, std::string_vie
 
 }  // namespace
 
+// A number for each state a pipeline's rules are in (at construction, and after each load): a
+// thread's cache of decisions belongs to one. An address would not do: a pipeline made where
+// another was freed would take over its cache.
+static std::atomic<uint64_t> next_pipeline_version{1};
+
 struct Pipeline::Impl {
+    uint64_t version = next_pipeline_version.fetch_add(1);
     std::vector<Transform> transforms;
     std::vector<std::string> timestamp_fields;
+    // Time fields whose values are UTC when they carry no offset (Sysmon's UtcTime), whatever
+    // the source's zone.
+    std::vector<std::string> timestamp_utc;
     std::vector<LogSourceRule> logsources;
     std::string product_field, service_field, category_field;  // logsource_fields
     // Fields whose values decide the logsource: every `match` field and logsource_fields.
@@ -116,6 +126,7 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
                             config::Diagnostics& diags) {
     if (yaml.size() > limits::kMaxRuleFileBytes)
         return InvalidArgument(file + ": pipeline larger than the 1 MiB limit");
+    impl_->version = next_pipeline_version.fetch_add(1);  // cached decisions are stale
     YAML::Node root;
     try {
         root = YAML::Load(std::string(yaml));
@@ -166,11 +177,14 @@ Status Pipeline::LoadString(std::string_view yaml, const std::string& file,
                 impl_->transforms.push_back(std::move(tr));
             }
         }
-        if (auto t = root["timestamp"]; t) {
-            if (t.IsSequence()) {
-                for (const auto& f : t) impl_->timestamp_fields.push_back(f.Scalar());
-            } else {
-                impl_->timestamp_fields.push_back(t.Scalar());
+        for (const auto& [key, list] : {std::pair{"timestamp", &impl_->timestamp_fields},
+                                        std::pair{"timestamp_utc", &impl_->timestamp_utc}}) {
+            if (auto t = root[key]; t) {
+                if (t.IsSequence()) {
+                    for (const auto& f : t) list->push_back(f.Scalar());
+                } else {
+                    list->push_back(t.Scalar());
+                }
             }
         }
         if (auto lf = root["logsource_fields"]; lf && lf.IsMap()) {
@@ -271,7 +285,7 @@ namespace {
 // Per-thread memory of what the pipeline decided for each field name and for recent routing
 // values, so the work per event is one lookup per field. Bounded.
 struct ApplyState {
-    const void* owner = nullptr;
+    uint64_t owner = 0;  // the Pipeline::Impl::version the caches were made for
     struct NameInfo {
         std::string final;  // after transformations
         bool renamed = false;
@@ -282,7 +296,8 @@ struct ApplyState {
     std::unordered_map<std::string, Routed> routes;
     std::string key;
     std::vector<std::string_view> values;
-    std::vector<int32_t> ts_at;  // by timestamp field priority: the first such field, or -1
+    std::vector<int32_t> value_at;  // by routing field: the first such field, or -1
+    std::vector<int32_t> ts_at;     // by timestamp field priority: the first such field, or -1
 };
 // The caches are bounded in bytes as well as entries: field names and routing values come from
 // the events, and a sender can make each distinct and up to a frame long. A longer name or
@@ -334,11 +349,12 @@ void Pipeline::Apply(event::Event& ev) const { Apply(ev, TimeZone{}); }
 void Pipeline::Apply(event::Event& ev, const TimeZone& zone) const {
     const Impl& p = *impl_;
     thread_local ApplyState st;
-    if (st.owner != &p) {
+    if (st.owner != p.version) {
         st = ApplyState{};
-        st.owner = &p;
+        st.owner = p.version;
     }
     st.values.assign(p.routing_fields.size(), std::string_view());
+    st.value_at.assign(p.routing_fields.size(), -1);
     uint64_t seen = 0;  // routing fields are capped at 64
     st.ts_at.assign(p.timestamp_fields.size(), -1);
     for (size_t i = 0; i < ev.size(); ++i) {
@@ -368,7 +384,7 @@ void Pipeline::Apply(event::Event& ev, const TimeZone& zone) const {
         if (info.renamed) ev.Rename(i, info.final);
         if (info.slot >= 0 && !(seen >> info.slot & 1)) {
             seen |= uint64_t{1} << info.slot;
-            st.values[static_cast<size_t>(info.slot)] = ev.field(i).value;
+            st.value_at[static_cast<size_t>(info.slot)] = static_cast<int32_t>(i);
         }
         if (info.ts >= 0 && st.ts_at[static_cast<size_t>(info.ts)] < 0) {
             st.ts_at[static_cast<size_t>(info.ts)] = static_cast<int32_t>(i);
@@ -378,11 +394,19 @@ void Pipeline::Apply(event::Event& ev, const TimeZone& zone) const {
     // form does not keep the next from giving the event its time.
     for (size_t k = 0; ev.time_ns == 0 && k < st.ts_at.size(); ++k) {
         if (st.ts_at[k] < 0) continue;
-        if (auto ns = EventTime(ev.field(static_cast<size_t>(st.ts_at[k])).value, zone)) {
+        const bool utc = std::find(p.timestamp_utc.begin(), p.timestamp_utc.end(),
+                                   p.timestamp_fields[k]) != p.timestamp_utc.end();
+        if (auto ns = EventTime(ev.field(static_cast<size_t>(st.ts_at[k])).value,
+                                utc ? TimeZone{} : zone)) {
             ev.time_ns = *ns;
         }
     }
     if (p.routing_fields.empty()) return;
+    // The routing values, read once every rename is done: a longer name may have moved the
+    // event's text.
+    for (size_t k = 0; k < st.value_at.size(); ++k) {
+        if (st.value_at[k] >= 0) st.values[k] = ev.field(static_cast<size_t>(st.value_at[k])).value;
+    }
 
     st.key.clear();
     for (auto v : st.values) {

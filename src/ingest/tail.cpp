@@ -72,22 +72,24 @@ std::optional<FileId> IdentifyFile(int fd, const char* path, uint64_t* size = nu
 enum class Content { kText, kCompressed, kUnknown };
 
 Content SniffContent(std::string_view head) {
-    // gzip, bzip2 (with its block size digit), xz, zstd, lz4 (frame format), zip.
+    // gzip (deflate, the one method in use), bzip2 (its block size digit and the first block's
+    // magic: "BZh1" alone is text a line could start with, and the file would be skipped for
+    // good), xz, zstd, lz4 (frame format), zip.
     static constexpr std::string_view kMagic[] = {
-        std::string_view("\x1f\x8b", 2),
+        std::string_view("\x1f\x8b\x08", 3),
         std::string_view("\xfd\x37\x7a\x58\x5a\x00", 6),
         std::string_view("\x28\xb5\x2f\xfd", 4),
         std::string_view("\x04\x22\x4d\x18", 4),
         std::string_view("PK\x03\x04", 4),
-        "BZh1",
-        "BZh2",
-        "BZh3",
-        "BZh4",
-        "BZh5",
-        "BZh6",
-        "BZh7",
-        "BZh8",
-        "BZh9",
+        "BZh11AY&SY",
+        "BZh21AY&SY",
+        "BZh31AY&SY",
+        "BZh41AY&SY",
+        "BZh51AY&SY",
+        "BZh61AY&SY",
+        "BZh71AY&SY",
+        "BZh81AY&SY",
+        "BZh91AY&SY",
     };
     if (head.empty()) return Content::kUnknown;
     bool maybe = false;
@@ -99,7 +101,7 @@ Content SniffContent(std::string_view head) {
 }
 
 // Bytes enough to tell any of SniffContent's formats.
-constexpr size_t kSniffBytes = 6;
+constexpr size_t kSniffBytes = 10;
 
 constexpr size_t kFingerprintBytes = 64;
 constexpr std::string_view kStateHeader = "vigil-tail-offsets 3";

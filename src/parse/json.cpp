@@ -203,7 +203,8 @@ Error JsonDecoder::Impl::ParseError(simdjson::error_code code, std::string_view 
 }
 
 Status JsonDecoder::Impl::Decode(std::string_view json, bool padded, event::Event& ev) {
-    if (json.size() > limits.max_bytes) {
+    // A repaired document may be up to three times the one that passed (U+FFFD for a byte).
+    if (json.size() > limits.max_bytes && !repairing) {
         return ResourceExhausted("JSON document of " + std::to_string(json.size()) +
                                  " bytes exceeds the limit of " + std::to_string(limits.max_bytes) +
                                  " bytes");

@@ -137,6 +137,7 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& z
     int64_t best = 0;
     int best_year = 0;
     for (int cand : {y + 1, y, y - 1}) {
+        if (!exists(cand)) continue;  // Feb 29: the latest leap year of the three
         auto t = CivilToNs(cand, month, day, h, mi, sec, frac);
         if (t && zone.ToUtc(*t) <= now + kMaxAheadNs) {
             best = zone.ToUtc(*t);

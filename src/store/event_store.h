@@ -225,8 +225,8 @@ public:
     Result<size_t> ApplyRetention(int days, int64_t now_ns);
 
     Result<size_t> AppendDetections(std::span<Detection> detections, int64_t now_ns = 0);
-    // Deletes the detections whose time lies before now - days (days at least 1), in chunks so
-    // that appends are not held up. Returns how many were deleted.
+    // Deletes the detections whose time and creation both lie before now - days (days at least
+    // 1), in chunks so that appends are not held up. Returns how many were deleted.
     Result<size_t> ApplyDetectionRetention(int days, int64_t now_ns);
     Result<DetectionPage> ListDetections(const DetectionQuery& query);
 

@@ -1618,6 +1618,8 @@ Result<size_t> SqliteEventStore::DoDeleteDetectionsBefore(int64_t before_ns) {
     if (options_.read_only) {
         return MakeError(Code::kFailedPrecondition, "the event store was opened read-only");
     }
+    // Old by its event's time and by when it was raised: a sender can date its lines up to 30
+    // days back (max_event_age), and must not have its detections deleted at the next pass.
     // Rows per DELETE: each is its own transaction, so a retention run after a flood of
     // detections lets the pipeline's appends in between.
     constexpr int64_t kChunk = 10000;
@@ -1629,7 +1631,7 @@ Result<size_t> SqliteEventStore::DoDeleteDetectionsBefore(int64_t before_ns) {
         if (!db) return tl::unexpected(std::move(db.error()));
         auto stmt = (*db)->Cached(
             "DELETE FROM detections WHERE seq IN (SELECT seq FROM detections WHERE time_ns < ?1 "
-            "LIMIT ?2)");
+            "AND created_ns < ?1 LIMIT ?2)");
         if (!stmt) return Fail(stmt, "deleting old detections");
         Status st = (*stmt)->BindInt64(1, before_ns);
         if (st) st = (*stmt)->BindInt64(2, kChunk);

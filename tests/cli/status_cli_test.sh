@@ -165,6 +165,11 @@ check "backups failing, --json: the backup section" py "
 import json, sys
 s = json.load(sys.stdin)
 assert s['backup']['last_result'] == 'failure' and s['backup']['failures'] == 4, s['backup']"
+echo "not json" >"$DIR/run/backup-status.json"
+vigil status --data "$DIR"
+check "backup status unreadable: the rest is still shown, exit 3 as before" rc_is 3
+check "backup status unreadable: says so" out_has "Backups: status unreadable:"
+check "backup status unreadable: the sources' table is there" grep -qE '^weblog +file +access ' "$TMP/out"
 rm "$DIR/run/backup-status.json"
 vigil status --data "$DIR"
 check "no backup status file: says so" out_has "Backups: no backup status yet (vigil serve writes it at start)"

@@ -214,6 +214,7 @@ export interface IngestSource {
   kernel_drops: number;
   audit_cut: number;
   compressed_skipped: number;
+  dated_ahead: number;
   last_received_at: string | null;
   silent: boolean;
 }

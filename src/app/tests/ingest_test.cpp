@@ -122,10 +122,13 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
         "a2=\"http://203.0.113.9/x.sh\"\n"
         "{\"message\":\"hello from the intake\",\"app\":\"payments\"}\n"
         // NXLog's shape: the machine is its Hostname, not the collector that posted it.
-        "{\"Hostname\":\"WS-07\",\"EventID\":4624,\"Channel\":\"Security\"}\n";
+        "{\"Hostname\":\"WS-07\",\"EventID\":4624,\"Channel\":\"Security\"}\n"
+        // Dated two hours after it arrives: counted in dated_ahead (a wrong timezone's sign).
+        "{\"message\":\"from the future\",\"@timestamp\":\"" +
+        FormatTimestamp(now_.load() + 2 * 3600 * kSecond) + "\"}\n";  // the intake's clock
     HttpReply intake = PostEvents(token, ndjson);
     ASSERT_EQ(intake.status, 202) << intake.body;
-    EXPECT_EQ(Json(intake)["accepted"], 3);
+    EXPECT_EQ(Json(intake)["accepted"], 4);
     // A token without the scope is refused.
     HttpReply r =
         Send("POST", "/api/v1/tokens",
@@ -136,7 +139,8 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
                   .status,
               403);
 
-    // Wait until the tailer has polled and everything is stored (15 messages in all).
+    // Wait until the tailer has polled and everything is stored (16 messages in all; the one
+    // dated two hours ahead is not in a search up to now).
     Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
     for (int i = 0; i < 200; ++i) {
         if (app_->WaitIngestIdle(100ms)) {
@@ -230,7 +234,9 @@ TEST_F(IngestTest, EveryIntakeStoresSearchableEventsAndRulesFire) {
         if (s["name"] == "syslog-tcp") {
             EXPECT_EQ(s["received"], 6);
             EXPECT_EQ(s["stored"], 6);
+            EXPECT_EQ(s["dated_ahead"], 0);
         }
+        if (s["name"] == "http") EXPECT_EQ(s["dated_ahead"], 1) << s;
     }
     // ... with where the memory goes: the process's, and SQLite's part of it.
     const json& process = status["process"];

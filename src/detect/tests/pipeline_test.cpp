@@ -87,6 +87,27 @@ TEST(Pipeline, EventsNamingTheirOwnLogsource) {
     EXPECT_NE(ev.time_ns, 0);
 }
 
+// A rename to a longer name can move the event's text: the routing values are read after the
+// renames (they were views into the old text, and routed a thousand events wrongly).
+TEST(Pipeline, RoutingAfterARenameToALongerName) {
+    Pipeline p;
+    config::Diagnostics d;
+    const std::string longer(300, 'n');
+    ASSERT_TRUE(p.LoadString("name: t\ntransformations:\n  - rename: {a: " + longer +
+                                 "}\nlogsources:\n  - {match: {kind: proc}, product: linux, "
+                                 "category: process_creation}\n",
+                             "t.yml", d));
+    for (int i = 0; i < 1000; ++i) {
+        event::Event ev;
+        ev.Add("a", "x" + std::to_string(i));
+        ev.Add("kind", "proc");
+        p.Apply(ev);
+        ASSERT_EQ(ev.logsource.product, "linux") << i;
+        ASSERT_TRUE(ev.logsource.HasCategory("process_creation")) << i;
+        ASSERT_EQ(ev.Get(longer), "x" + std::to_string(i));
+    }
+}
+
 // An event's time from its time fields: epoch numbers (Zeek's ts in seconds with a fraction,
 // pino's time in ms, a timestamp in seconds as a string), the next field by priority when the
 // first is not a time, and a time without an offset read in the source's zone.
@@ -116,11 +137,16 @@ TEST(Pipeline, EventTimesFromEpochNumbersTheNextFieldAndTheZone) {
               "2026-11-20T02:14:01.000Z");
     EXPECT_EQ(time_of(Fields({{"@timestamp", "2026-11-20T02:14:01Z"}}), plus8),
               "2026-11-20T02:14:01.000Z");
-    // A Sysmon event from NXLog has both: Sysmon's UtcTime is UTC and comes first.
-    EXPECT_EQ(time_of(Fields({{"EventTime", "2026-11-20 03:40:01"},
-                              {"UtcTime", "2026-11-20 02:40:01.120"},
-                              {"Channel", "Microsoft-Windows-Sysmon/Operational"}})),
-              "2026-11-20T02:40:01.120Z");
+    // A Sysmon event from NXLog has both: Sysmon's UtcTime is UTC (in any source's zone) and
+    // comes first.
+    for (const TimeZone& zone : {TimeZone{}, plus8}) {
+        EXPECT_EQ(time_of(Fields({{"EventTime", "2026-11-20 10:40:01"},
+                                  {"UtcTime", "2026-11-20 02:40:01.120"},
+                                  {"Channel", "Microsoft-Windows-Sysmon/Operational"}}),
+                          zone),
+                  "2026-11-20T02:40:01.120Z")
+            << zone.Name();
+    }
 }
 
 // Names and routing values come from the events, as long as a frame: past a length they are

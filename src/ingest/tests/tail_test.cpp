@@ -741,16 +741,20 @@ TEST_F(TailTest, AFileIsJudgedOnItsFirstBytesOnceItHasThem) {
     Append("access.log", "first line\n");
     Append("access.log.1", "Z is no bzip2 header\n");
     Append("access.log.2", "PK are the initials\n");
+    // A line a sender wrote that starts like bzip2's header is text: the whole header is
+    // needed ("BZh91AY&SY"), so a log cannot be skipped for good by its first line.
+    Append("access.log.3", "BZh9 is what an attacker typed\n");
     Poll(t);
     std::vector<std::string> texts = sink_.Texts();
     std::sort(texts.begin(), texts.end());
-    EXPECT_EQ(texts, (std::vector<std::string>{"BZ is no bzip2 header", "PK are the initials",
-                                               "first line"}));
+    EXPECT_EQ(texts,
+              (std::vector<std::string>{"BZ is no bzip2 header", "BZh9 is what an attacker typed",
+                                        "PK are the initials", "first line"}));
     EXPECT_EQ(counters_.compressed_skipped, 0u);
     // Decided once: gzip's magic number written later into a text file is read as text.
     Append("access.log", std::string("\x1f\x8b", 2) + "x\n");
     Poll(t);
-    EXPECT_EQ(sink_.Texts().size(), 4u);
+    EXPECT_EQ(sink_.Texts().size(), 5u);
 }
 
 }  // namespace

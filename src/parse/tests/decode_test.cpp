@@ -159,6 +159,11 @@ TEST(Syslog, Rfc3164YearIsTheLatestNotMoreThanAMonthAhead) {
               "2025-12-31T10:00:00.000Z");
     EXPECT_EQ(Decode("Nov 23 07:59:00 h app: x", Format::kAuto, dec).time(),
               "2026-11-23T07:59:00.000Z");
+    // Feb 29 read in a year without one is the last leap year's (here 2024: no Feb 29 in 2025
+    // to 2027).
+    dec.now_ns = *ParseTimestamp("2025-03-15T08:00:00Z");
+    EXPECT_EQ(Decode("Feb 29 10:00:00 h app: x", Format::kAuto, dec).time(),
+              "2024-02-29T10:00:00.000Z");
 }
 
 // A zone for the times written without one: a UTC+8 host's "Nov 23 16:01:21" is 08:01:21Z. The

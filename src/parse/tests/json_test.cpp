@@ -171,6 +171,14 @@ TEST(JsonDecoder, InvalidUtf8AndLoneSurrogatesAreReplacedNotFatal) {
     EXPECT_EQ(Decode("{\"k\xe4\":\"\xe4\xb8\",\"n\":123456789012345678901234567890}"),
               (std::vector<Field>{{"k" + fffd, fffd + fffd, ValueKind::kString},
                                   {"n", "123456789012345678901234567890", ValueKind::kNumber}}));
+    // The limit applies to the document as sent, not as repaired (each byte three).
+    {
+        JsonDecoder small(JsonLimits{.max_bytes = 20});
+        event::Event ev;
+        Status st = small.Decode("{\"a\":\"\xff\xff\xff\xff\xff\xff\"}", ev);
+        EXPECT_TRUE(st) << st.error().message;
+        EXPECT_EQ(ev.Get("a"), fffd + fffd + fffd + fffd + fffd + fffd);
+    }
     // Broken JSON stays broken.
     EXPECT_NE(DecodeError("{\"a\":\"\xff}").find("invalid JSON"), std::string::npos);
     EXPECT_NE(DecodeError(R"({"a":"\x41"})").find("invalid JSON"), std::string::npos);

@@ -1152,26 +1152,32 @@ TEST(EventStore, DetectionRetentionDeletesOnlyTheOlderDetectionsInChunks) {
     EXPECT_EQ(*store->ApplyDetectionRetention(180, now), 0u);  // no detections.db yet
     EXPECT_FALSE(fs::exists(dir.path() / "events" / "detections.db")) << "not created by it";
     EXPECT_FALSE(store->ApplyDetectionRetention(0, now).has_value());
-    // 25,000 old ones (more than one chunk of the DELETE) and 10 within the retention.
-    std::vector<Detection> ds(25010);
+    // 25,000 old ones (more than one chunk of the DELETE), 10 within the retention, and one
+    // dated back by its sender but raised now.
+    std::vector<Detection> ds(25011);
     for (size_t i = 0; i < ds.size(); ++i) {
         ds[i].rule_id = "rule";
         ds[i].rule_title = "Brute force";
         ds[i].level = "high";
         ds[i].time_ns = i < 25000 ? kDay0 + static_cast<int64_t>(i) * kSec
                                   : now - static_cast<int64_t>(i - 24990) * (24 * kHour);
+        ds[i].created_ns = ds[i].time_ns + kSec;
     }
+    ds.back().time_ns = kDay0;
+    ds.back().created_ns = now - kHour;
     ASSERT_EQ(*store->AppendDetections(ds), ds.size());
     auto deleted = store->ApplyDetectionRetention(180, now);
     ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
     EXPECT_EQ(*deleted, 25000u);
-    EXPECT_EQ(store->Stats()->detections, 10u);
+    EXPECT_EQ(store->Stats()->detections, 11u);
     DetectionQuery q;
     q.limit = 100;
     auto page = store->ListDetections(q);
     ASSERT_TRUE(page.has_value());
-    ASSERT_EQ(page->detections.size(), 10u);
-    for (const auto& d : page->detections) EXPECT_GE(d.time_ns, now - 180 * (24 * kHour));
+    ASSERT_EQ(page->detections.size(), 11u);
+    for (const auto& d : page->detections) {
+        EXPECT_GE(std::max(d.time_ns, d.created_ns), now - 180 * (24 * kHour));
+    }
     EXPECT_EQ(*store->ApplyDetectionRetention(180, now), 0u);
 }
 

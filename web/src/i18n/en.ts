@@ -320,6 +320,7 @@ const en = {
   'sources.kernelDrops': 'Dropped by the kernel (UDP buffer full)',
   'sources.auditCut': 'Audit events stored in pieces',
   'sources.compressedSkipped': 'Compressed files skipped',
+  'sources.datedAhead': 'Dated over 15 min after arrival (check the source\'s time zone)',
   'sources.duplicates': 'Duplicates (already stored, not stored again)',
   'sources.problems': 'Errors',
   'sources.noProblems': 'none',

@@ -321,6 +321,7 @@ const zhCN: Record<keyof typeof en, string> = {
   'sources.kernelDrops': '内核丢弃（UDP 缓冲区满）',
   'sources.auditCut': '被拆分存储的审计事件',
   'sources.compressedSkipped': '跳过的压缩文件',
+  'sources.datedAhead': '时间晚于接收时间 15 分钟以上（请检查该来源的时区）',
   'sources.duplicates': '重复事件（已存储，未再次存储）',
   'sources.problems': '错误',
   'sources.noProblems': '无',

@@ -43,6 +43,7 @@ const PROBLEMS: [keyof IngestSource, Key][] = [
   ['connections_refused', 'sources.connectionsRefused'],
   ['audit_cut', 'sources.auditCut'],
   ['compressed_skipped', 'sources.compressedSkipped'],
+  ['dated_ahead', 'sources.datedAhead'],
   ['paused', 'sources.paused'],
 ];
 
@@ -64,6 +65,7 @@ const DETAIL: [keyof IngestSource, Key][] = [
   ['tls_failures', 'sources.tlsFailures'],
   ['audit_cut', 'sources.auditCut'],
   ['compressed_skipped', 'sources.compressedSkipped'],
+  ['dated_ahead', 'sources.datedAhead'],
 ];
 
 export async function renderSources(content: HTMLElement, ctx: PageContext): Promise<void> {
