@@ -109,6 +109,13 @@ INSERT INTO events_meta(key, value)
     SELECT 'fts_exact_blk', CASE WHEN u.value = 0 THEN 0 ELSE u.value / r.value + 1 END
     FROM events_meta u, events_meta r WHERE u.key = 'fts_upto' AND r.key = 'fts_blk_rows';
 )sql"},
+        // FTS5 merges a level whole ("crisis merge") once it holds crisismerge segments, in the
+        // transaction that wrote the last one, whatever its size; at the default (16, equal to
+        // the automerge above) every merge was one, and a large level's took seconds with the
+        // partition's one writer held: appends stalled. Above automerge, the incremental
+        // merges (bounded per transaction) do the work and a crisis stays the exception.
+        {7, "text index: crisis merges only past 64 segments of a level",
+         "INSERT INTO events_blk(events_blk, rank) VALUES('crisismerge', 64);"},
     };
     return kMigrations;
 }
