@@ -10,6 +10,7 @@ PACKAGES=(
   libvectorscan-dev libre2-dev libcli11-dev libspdlog-dev libfmt-dev
   libevtx-dev libbfio-dev libexpat1-dev libxxhash-dev libssl-dev libargon2-dev
   libsqlite3-dev sqlite3 libboost-dev python3
+  tzdata  # TimeZone tests read America/New_York (daylight saving time)
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
 )

@@ -1776,7 +1776,9 @@ BackupScheduler::BackupScheduler(BackupSchedulerOptions options) : options_(std:
 
 BackupScheduler::~BackupScheduler() { Stop(); }
 
-std::string BackupSchedulerStateJson(const BackupSchedulerState& st) {
+namespace {
+
+nlohmann::json StateToJson(const BackupSchedulerState& st) {
     nlohmann::json j{{"enabled", st.enabled},
                      {"interval_seconds", st.interval.count()},
                      {"dir", st.dir.string()},
@@ -1795,7 +1797,13 @@ std::string BackupSchedulerStateJson(const BackupSchedulerState& st) {
         j["last_bytes"] = st.last_bytes;
         if (!st.last_error.empty()) j["last_error"] = st.last_error;
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return j;
+}
+
+}  // namespace
+
+std::string BackupSchedulerStateJson(const BackupSchedulerState& st) {
+    return StateToJson(st).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void BackupScheduler::Publish() {
@@ -1803,9 +1811,9 @@ void BackupScheduler::Publish() {
     std::string text;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        nlohmann::json j = nlohmann::json::parse(BackupSchedulerStateJson(state_));
+        nlohmann::json j = StateToJson(state_);
         j["updated_at"] = FormatTimestamp(Now());
-        text = j.dump() + "\n";
+        text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
     const fs::path path = options_.data_dir / kBackupStatusFile;
     std::error_code ec;

@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -430,6 +431,35 @@ std::optional<int64_t> ParseTimestampZoned(std::string_view s, bool& zoned) {
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
     bool zoned = false;
     return ParseTimestampZoned(s, zoned);
+}
+
+std::optional<int64_t> ParseEpochTime(std::string_view v) {
+    const auto all_digits = [](std::string_view d) {
+        return !d.empty() &&
+               std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const size_t dot = v.find('.');
+    const std::string_view whole = v.substr(0, dot);
+    const std::string_view frac = dot == std::string_view::npos ? "" : v.substr(dot + 1);
+    if (whole.size() > 19 || !all_digits(whole) ||
+        (dot != std::string_view::npos && !all_digits(frac))) {
+        return std::nullopt;
+    }
+    const size_t n = whole.size();
+    const int64_t unit = n <= 11 ? 1000000000 : n <= 14 ? 1000000 : n <= 17 ? 1000 : 1;
+    if (unit == 1 && !frac.empty()) return std::nullopt;
+    uint64_t w = 0;
+    for (char c : whole) w = w * 10 + static_cast<uint64_t>(c - '0');
+    constexpr uint64_t kMaxNs = uint64_t{7258118400} * 1000000000;  // 2200-01-01
+    constexpr uint64_t kMinNs = uint64_t{946684800} * 1000000000;   // 2000-01-01
+    if (w > kMaxNs / static_cast<uint64_t>(unit) || w * static_cast<uint64_t>(unit) < kMinNs) {
+        return std::nullopt;
+    }
+    auto ns = static_cast<int64_t>(w) * unit;
+    int64_t scale = unit / 10;
+    for (size_t i = 0; i < frac.size() && scale > 0; ++i, scale /= 10)
+        ns += (frac[i] - '0') * scale;
+    return ns;
 }
 
 std::optional<int64_t> ParseTimestamp(std::string_view s, const TimeZone& zone_less) {

@@ -85,6 +85,11 @@ std::optional<int64_t> ParseTimestamp(std::string_view s);
 // UTC.
 struct TimeZone;
 std::optional<int64_t> ParseTimestamp(std::string_view s, const TimeZone& zone_less);
+// A count of seconds, milliseconds, microseconds or nanoseconds since the epoch, told apart by
+// its digits (up to 11, 12 to 14, 15 to 17, 18 or 19; a fraction for all but ns): Zeek's
+// 1763700000.123456, pino's 1763700000123, FortiGate's eventtime. nullopt for anything else
+// and for a time outside 2000 to 2200 (a number before is more likely a count or a pid).
+std::optional<int64_t> ParseEpochTime(std::string_view s);
 std::string FormatTimestamp(int64_t ns);
 
 // Days since 1970-01-01 of a proleptic Gregorian date.

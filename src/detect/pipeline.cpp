@@ -308,38 +308,10 @@ constexpr size_t kMaxCachedRoutes = 4096;
 constexpr size_t kMaxCachedRouteKeyBytes = 512;
 
 // An event's own time from one of its time fields: ISO 8601 / RFC 3339 (without an offset: in
-// `zone`), or a number of seconds, milliseconds, microseconds or nanoseconds since the epoch
-// (Zeek's "ts": 1763700000.123456, pino's "time": 1763700000123), told apart by their digits:
-// up to 11 seconds, 12 to 14 ms, 15 to 17 us, 18 or 19 ns.
+// `zone`), or a count since the epoch (ParseEpochTime).
 std::optional<int64_t> EventTime(std::string_view v, const TimeZone& zone) {
     if (auto t = ParseTimestamp(v, zone)) return t;
-    const auto IsDigits = [](std::string_view d) {
-        return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
-    const size_t dot = v.find('.');
-    const std::string_view whole = v.substr(0, dot);
-    const std::string_view frac = dot == std::string_view::npos ? "" : v.substr(dot + 1);
-    if (whole.empty() || whole.size() > 19 || !IsDigits(whole) ||
-        (dot != std::string_view::npos && (frac.empty() || !IsDigits(frac)))) {
-        return std::nullopt;
-    }
-    const size_t n = whole.size();
-    int64_t unit = n <= 11 ? 1000000000 : n <= 14 ? 1000000 : n <= 17 ? 1000 : 1;
-    if (unit == 1 && !frac.empty()) return std::nullopt;
-    uint64_t w = 0;
-    for (char c : whole) w = w * 10 + static_cast<uint64_t>(c - '0');
-    // Past 2262 a time in ns does not fit; a year past 2200 is no event's time anyway.
-    constexpr uint64_t kMaxNs = uint64_t{7258118400} * 1000000000;  // 2200-01-01
-    // Before 2000 a number in a time field is more likely something else (a count, a pid).
-    constexpr uint64_t kMinNs = uint64_t{946684800} * 1000000000;  // 2000-01-01
-    if (w > kMaxNs / static_cast<uint64_t>(unit) || w * static_cast<uint64_t>(unit) < kMinNs) {
-        return std::nullopt;
-    }
-    int64_t ns = static_cast<int64_t>(w) * unit;
-    int64_t scale = unit / 10;
-    for (size_t i = 0; i < frac.size() && scale > 0; ++i, scale /= 10)
-        ns += (frac[i] - '0') * scale;
-    return ns;
+    return ParseEpochTime(v);
 }
 
 }  // namespace

@@ -101,22 +101,15 @@ std::string_view ExtensionText(std::string_view raw, std::string& scratch) {
     return scratch;
 }
 
-// Sets the event's time from a digits-only count of `unit_ns` nanoseconds since the epoch;
-// false (and no time) when v is not one or the time does not fit.
-bool TimeFromEpoch(Ctx& ctx, std::string_view v, int64_t unit_ns) {
-    if (v.empty() || !IsDigits(v) || v.size() > 19) return false;
-    const auto n = ParseInt(v);
-    if (!n || *n > INT64_MAX / unit_ns) return false;  // "9999999999" seconds would overflow
-    ctx.ev.time_ns = *n * unit_ns;
-    return true;
-}
-
-// CEF's rt and LEEF's devTime: milliseconds since the epoch, or a date as the CEF specification
-// lists them, "MMM dd[ yyyy] HH:mm:ss[.SSS][ zzz]" (LEEF's devTimeFormat is mostly one of these):
-// the zone UTC, GMT, Z or an offset (+08:00, +0800); without one, the source's zone. Another zone
-// name (CST is three zones) leaves the event without a time of its own.
-void TimeFromMillis(Ctx& ctx, std::string_view v) {
-    if (TimeFromEpoch(ctx, v, 1000000)) return;
+// CEF's rt and LEEF's devTime: milliseconds since the epoch (ParseEpochTime), or a date as the CEF
+// specification lists them, "MMM dd[ yyyy] HH:mm:ss[.SSS][ zzz]" (LEEF's devTimeFormat is mostly
+// one of these): the zone UTC, GMT, Z or an offset (+08:00, +0800); without one, the source's zone.
+// Another zone name (CST is three zones) leaves the event without a time of its own.
+void DeviceTime(Ctx& ctx, std::string_view v) {
+    if (auto t = ParseEpochTime(v)) {
+        ctx.ev.time_ns = *t;
+        return;
+    }
     TimeZone zone = ctx.options.zone;
     const size_t sp = v.rfind(' ');
     if (sp != std::string_view::npos && sp + 1 < v.size() && (v[sp + 1] < '0' || v[sp + 1] > '9')) {
@@ -134,12 +127,10 @@ void TimeFromMillis(Ctx& ctx, std::string_view v) {
 // either the line keeps no time of its own and the receive time is used: `date` and `time`
 // are the device's local time, and read as UTC they would be hours off wherever it is not.
 void FortigateTime(Ctx& ctx) {
-    const std::string_view et = ctx.ev.Get("eventtime");
-    const int64_t unit_ns = et.size() <= 10   ? 1000000000
-                            : et.size() <= 13 ? 1000000
-                            : et.size() <= 16 ? 1000
-                                              : 1;
-    if (TimeFromEpoch(ctx, et, unit_ns)) return;
+    if (auto t = ParseEpochTime(ctx.ev.Get("eventtime"))) {
+        ctx.ev.time_ns = *t;
+        return;
+    }
     const std::string_view date = ctx.ev.Get("date"), time = ctx.ev.Get("time"),
                            tz = ctx.ev.Get("tz");
     if (date.empty() || time.empty() || tz.empty()) return;
@@ -185,7 +176,7 @@ Status DecodeCef(Ctx& ctx, std::string_view text) {
     for (const auto& [k, raw] : pairs) {
         const std::string_view v = ExtensionText(raw, scratch);
         ctx.AddNumberOrString(k, v);
-        if (k == "rt") TimeFromMillis(ctx, v);
+        if (k == "rt") DeviceTime(ctx, v);
     }
     // cs1Label=Rule cs1=Block-SSH: the label names the custom field.
     if (labels) {
@@ -269,7 +260,7 @@ Status DecodeLeef(Ctx& ctx, std::string_view text) {
         if (eq == std::string_view::npos || eq == 0) continue;
         std::string_view k = Trim(pair.substr(0, eq)), v = pair.substr(eq + 1);
         ctx.AddNumberOrString(k, v);
-        if (k == "devTime") TimeFromMillis(ctx, v);
+        if (k == "devTime") DeviceTime(ctx, v);
     }
     return Ok();
 }

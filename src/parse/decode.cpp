@@ -62,7 +62,7 @@ Format DetectJson(std::string_view s) {
 }
 
 // "Mmm dd hh:", "Mmm  d hh:", "Mmm d hh:" or "Mmm dd yyyy hh:" at the start, as BSD syslog
-// files and devices write (the forms ParseBsdTime reads).
+// files and devices write (the forms ParseBsdDate reads).
 bool StartsWithBsdDate(std::string_view s) {
     if (s.size() < 15 || internal::MonthFromAbbrev(s.substr(0, 3)) == 0 || s[3] != ' ') {
         return false;

@@ -37,8 +37,6 @@ const char* TypeName(dom::element_type t) {
     return "unknown";
 }
 
-}  // namespace
-
 // Bad text a sender's JSON may hold that a strict parser refuses with the whole document:
 // bytes that are not UTF-8 (a file name with byte 0xFF) and \u escapes of lone surrogates (what
 // Python's json.dumps writes for such a name: "\udcff"). Each is replaced by U+FFFD (the raw
@@ -52,11 +50,7 @@ bool RepairText(std::string_view json, std::string& out) {
         if (at + 4 > json.size()) return -1;
         int v = 0;
         for (size_t k = at; k < at + 4; ++k) {
-            const char c = json[k];
-            const int d = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
+            const int d = HexDigit(json[k]);
             if (d < 0) return -1;
             v = v * 16 + d;
         }
@@ -106,6 +100,8 @@ bool RepairText(std::string_view json, std::string& out) {
     }
     return changed;
 }
+
+}  // namespace
 
 struct JsonDecoder::Impl {
     explicit Impl(JsonLimits l) : limits(l) {}

@@ -77,11 +77,13 @@ struct Header {
     std::string_view host, program, pid, msgid, msg;
 };
 
+}  // namespace
+
 // BSD timestamp "Mmm dd [yyyy ]hh:mm:ss[.frac]" (no zone: UTC; no year: the latest year that
 // does not put it more than a month ahead of now). The day may be space-padded ("Nov  9", as
 // RFC 3164 has it) or not ("Nov 9", as some devices write it). Consumes it from s; false when s
 // does not start with one.
-bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone) {
+bool ParseBsdDate(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone) {
     if (s.size() < 14) return false;
     int month = MonthFromAbbrev(s.substr(0, 3));
     if (month == 0 || s[3] != ' ') return false;
@@ -149,6 +151,8 @@ bool ParseBsdTime(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& z
     return true;
 }
 
+namespace {
+
 // "program[pid]:" or "program:"; false when the token is not a tag.
 bool ParseTag(std::string_view tok, Header& h) {
     if (tok.empty() || tok.size() > kMaxTagBytes) return false;
@@ -190,7 +194,7 @@ bool TakeTag(std::string_view& s, Header& h) {
 
 Status Parse3164(Ctx& ctx, std::string_view s, Header& h, std::string_view name) {
     int64_t t = 0;
-    bool have_time = ParseBsdTime(ctx, s, t, ctx.options.zone);
+    bool have_time = ParseBsdDate(ctx, s, t, ctx.options.zone);
     if (!have_time && s.size() > 10 && s[4] == '-' && s[10] == 'T') {  // rsyslog's RFC 3339
         std::string_view ts = NextToken(s);
         // A time that is no date or past what is held (year 2300): no time of its own, the
@@ -357,10 +361,6 @@ std::optional<std::string_view> UnwrapRepeated(std::string_view msg, std::string
 }
 
 }  // namespace
-
-bool ParseBsdDate(Ctx& ctx, std::string_view& s, int64_t& out, const TimeZone& zone) {
-    return ParseBsdTime(ctx, s, out, zone);
-}
 
 Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     const std::string_view name = FormatName(which);
