@@ -31,6 +31,7 @@ const char* kRulePaths[] = {
     "rules/windows/powershell/powershell_classic",
     "rules-emerging-threats/2019/Exploits/CVE-2019-14287",
     "rules-emerging-threats/2021/Exploits/CVE-2021-4034",
+    "rules-emerging-threats/2023/Exploits/CVE-2023-20198",
 };
 
 struct Loaded {
@@ -262,6 +263,41 @@ TEST_F(DecoderSigma, FirewallDnsAndProxy) {
         Fire(
             {R"({"event_type":"http","src_ip":"10.0.0.5","dest_ip":"192.0.2.80","http":{"hostname":"files.example","url":"/payload.ps1","http_user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","http_method":"GET","status":200}})"})
             .count("e09aed7a-09e0-4c9a-90dd-f0d52507347e"));
+}
+
+TEST_F(DecoderSigma, NetworkDevicesThroughSyslog) {
+    // A router's command log (`archive / log config / notify syslog`): Cisco Disabling Logging.
+    EXPECT_TRUE(Fire({"<189>77: Nov 20 10:01:02.001 UTC: %PARSER-5-CFGLOG_LOGGEDCMD: "
+                      "User:netops  logged command:no logging host 192.0.2.50"})
+                    .count("9e8f6035-88bf-4a63-96b6-b17c0508257e"));
+    // The same from an ASA: Cisco Clear Logs.
+    EXPECT_TRUE(Fire({"<165>%ASA-5-111010: User 'admin', running 'CLI' from IP 10.1.1.1, "
+                      "executed 'clear logging buffer'"})
+                    .count("ceb407f6-8277-439b-951f-e4210e3ed956"));
+    // TCP-MD5 failures on BGP's port: Cisco, Huawei and Juniper.
+    EXPECT_TRUE(Fire({"<187>88: Nov 20 10:01:02 UTC: %IP-TCP-3-BADAUTH: Invalid MD5 digest from "
+                      "192.0.2.1:179 to 192.0.2.2:11003"})
+                    .count("56fa3cd6-f8d6-4520-a8c7-607292971886"));
+    EXPECT_TRUE(Fire({"<187>Nov 20 2026 10:01:02 PE-1 %%01BGP/3/BGP_AUTH_FAILED(l)[5]:BGP "
+                      "session authentication failed. (PeerAddress=192.0.2.1:179)"})
+                    .count("a557ffe6-ac54-43d2-ae69-158027082350"));
+    EXPECT_TRUE(Fire({"<28>Nov 20 10:01:02 mx-1 /kernel: tcp_auth_ok: Packet from "
+                      "192.0.2.1:179 missing MD5 digest"})
+                    .count("a7c0ae48-8df8-42bf-91bd-2ea57e2f9d43"));
+    // IOS XE's web UI implant (CVE-2023-20198): a web login by the account it creates.
+    EXPECT_TRUE(Fire({"<189>1 2026-11-20T10:01:02.123Z rtr-1 - - - - "
+                      "%SEC_LOGIN-5-WEBLOGIN_SUCCESS: Login Success [user: cisco_tac_admin] "
+                      "[Source: 198.51.100.4] [localport: 443] at 10:01:02 UTC Fri Nov 20 2026"})
+                    .count("2ece8816-b7a0-4d9b-b0e8-ae7ad18bc02b"));
+    // Telnet let through an ASA: Cleartext Protocol Usage (category firewall).
+    EXPECT_TRUE(Fire({"<166>%ASA-6-302013: Built inbound TCP connection 9 for "
+                      "outside:203.0.113.9/51234 (203.0.113.9/51234) to inside:10.0.0.5/23 "
+                      "(198.51.100.5/23)"})
+                    .count("d7fb8f0e-bd5f-45c2-b467-19571c490d7e"));
+    // A router's interface going down fires none of them.
+    EXPECT_TRUE(Fire({"<189>52: *Mar  1 00:01:36.619: %LINK-3-UPDOWN: Interface "
+                      "GigabitEthernet0/1, changed state to down"})
+                    .empty());
 }
 
 TEST_F(DecoderSigma, WindowsJsonShapes) {

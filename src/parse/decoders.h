@@ -72,6 +72,38 @@ bool LooksLikeAccess(std::string_view text);
 // "key=value key=value": at least two pairs, the first token a key.
 bool LooksLikeKv(std::string_view text);
 
+// A syslog line's header, as RFC 3164 / 5424 or a network device's prefix gives it.
+struct SyslogHeader {
+    int pri = -1;
+    std::string_view host, program, pid, msgid, msg;
+};
+
+// A network device's message tag (network_device.cpp): Cisco's "%SYS-5-CONFIG_I:" and
+// "%ASA-6-302013:", Huawei's "%%01SHELL/5/CMDRECORD(s)[0]:", H3C's "%%10SHELL/5/SHELL_CMD:".
+struct DeviceTag {
+    enum class Vendor : uint8_t { kNone, kCisco, kCiscoAsa, kHuawei, kH3c };
+    Vendor vendor = Vendor::kNone;
+    std::string_view facility;   // SYS, ASA, ROUTING-BGP, SHELL
+    int severity = 0;            // 0..7
+    std::string_view mnemonic;   // CONFIG_I, 302013, CMDRECORD
+    std::string_view text;       // from the tag on
+    std::string_view body;       // after the tag
+    std::string_view seq, node;  // the prefix's sequence number and IOS XR node
+};
+// The tag at the start of s.
+bool ParseDeviceTag(std::string_view s, DeviceTag& tag);
+// A device's line after <PRI> (its prefix, then its tag): the header's host, program and msg
+// (from the tag on), the event's time (a clock marked unsynchronised is not used), the tag.
+// False, with nothing changed but tag, when s is not one.
+bool ParseDeviceHeader(Ctx& ctx, std::string_view s, SyslogHeader& h, DeviceTag& tag);
+// The fields of a device's message and its Sigma logsource (cisco / huawei / h3c, service
+// aaa, bgp, ldp or syslog; category firewall for ASA's connections and access lists).
+void DecodeDeviceMessage(Ctx& ctx, const DeviceTag& tag);
+// Juniper Junos: its daemons, its structured data, its daemons' event tags.
+bool IsJunos(std::string_view program, std::string_view msgid, std::string_view msg,
+             std::string_view line);
+void DecodeJunos(Ctx& ctx, std::string_view program, std::string_view msgid, std::string_view msg);
+
 // Audit record pieces for AuditdAssembler.
 struct AuditRecordInfo {
     std::string_view type;  // SYSCALL, EXECVE, EOE, ...

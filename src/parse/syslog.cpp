@@ -72,10 +72,7 @@ std::string_view ServiceOf(std::string_view p) {
     return "syslog";
 }
 
-struct Header {
-    int pri = -1;
-    std::string_view host, program, pid, msgid, msg;
-};
+using Header = SyslogHeader;
 
 }  // namespace
 
@@ -322,6 +319,10 @@ Payload DecodeMessage(Ctx& ctx, const Header& h) {
         if (ctx.decoder.xml().Convert(m, ctx.ev)) return {};
         return {service};
     }
+    if (IsJunos(h.program, h.msgid, m, ctx.line)) {
+        DecodeJunos(ctx, h.program, h.msgid, m);
+        return {};
+    }
     if (service == "sshd" || service == "sudo" || service == "auth" || LooksLikePam(m)) {
         // The auth decoder knows sshd's messages by the name "sshd", whichever process wrote them.
         (void)DecodeAuth(ctx, service == "sshd" ? service : h.program, m);
@@ -380,9 +381,15 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     }
     const bool is5424 = s.size() >= 2 && s[0] == '1' && s[1] == ' ';
     Status st;
+    // A network device's line (network_device.cpp): its own prefix before its tag.
+    DeviceTag device;
+    bool is_device = false;
     if (which == Format::kRfc5424 || (which == Format::kSyslog && is5424)) {
         if (!is5424) return ctx.Fail(name, s, "expected version 1 after PRI");
         st = Parse5424(ctx, s, h);
+        is_device = st && StartsWith(h.msg, "%") && ParseDeviceTag(h.msg, device);
+    } else if (ParseDeviceHeader(ctx, s, h, device)) {
+        is_device = true;
     } else {
         st = Parse3164(ctx, s, h, name);
     }
@@ -396,7 +403,12 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
     Header inner = h;
     std::string_view repeated;
     if (auto m = UnwrapRepeated(h.msg, repeated)) inner.msg = *m;
-    const Payload payload = DecodeMessage(ctx, inner);
+    Payload payload;
+    if (is_device) {
+        DecodeDeviceMessage(ctx, device);
+    } else {
+        payload = DecodeMessage(ctx, inner);
+    }
     if (!repeated.empty()) ctx.Add("repeated", repeated, event::ValueKind::kNumber);
     if (!payload.service.empty()) {
         ctx.ev.logsource.product = "linux";

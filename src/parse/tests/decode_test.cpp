@@ -1311,6 +1311,261 @@ TEST(Json, WindowsShapes) {
               "suricata: at byte 0: no event_type: not a Suricata EVE record");
 }
 
+// --- network devices ---
+
+TEST(NetworkDevice, CiscoIosSequenceNumberAndUnsynchronisedClock) {
+    // The sequence number ("52:") was taken for a program and the tag left in the message; a
+    // clock marked '*' (not synchronised: a router's clock from boot) is not the event's time.
+    auto d = Decode(
+        "<189>52: *Mar  1 00:01:36.619: %LINK-3-UPDOWN: Interface "
+        "GigabitEthernet0/1, changed state to up");
+    ASSERT_TRUE(d.status) << Error(d);
+    EXPECT_EQ(d.format, Format::kSyslog);
+    EXPECT_EQ(d.ev.logsource.product, "cisco");
+    EXPECT_EQ(d.ev.logsource.service, "syslog");
+    EXPECT_EQ(d["device.seq"], "52");
+    EXPECT_EQ(d["device.facility"], "LINK");
+    EXPECT_EQ(d["device.severity"], "3");
+    EXPECT_EQ(d["device.mnemonic"], "UPDOWN");
+    EXPECT_FALSE(d.has("program"));
+    EXPECT_FALSE(d.has("host"));
+    EXPECT_EQ(d["message"], "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to up");
+    EXPECT_EQ(d.time(), "-");
+    EXPECT_EQ(d["facility"], "local7");
+}
+
+TEST(NetworkDevice, CiscoClocksWithYearZoneAndRelayHeader) {
+    // The device's own clock, with its year and a zone name (UTC read as UTC, another name in
+    // the source's zone: CST is China's and America's).
+    auto a = Decode(
+        "<189>1234: Nov 20 2026 10:01:02.123 UTC: %SYS-5-CONFIG_I: Configured from "
+        "console by admin on vty0 (10.1.1.1)");
+    ASSERT_TRUE(a.status) << Error(a);
+    EXPECT_EQ(a.time(), "2026-11-20T10:01:02.123Z");
+    EXPECT_EQ(a["user"], "admin");
+    EXPECT_EQ(a["source_ip"], "10.1.1.1");
+    EXPECT_EQ(a.ev.logsource.service, "syslog");
+    DecodeOptions plus8;
+    plus8.zone = *TimeZone::Parse("+08:00");
+    auto b = Decode(
+        "<189>Nov 20 10:01:02.123 CST: %SYS-5-CONFIG_I: Configured from console by "
+        "admin on vty0 (10.1.1.1)",
+        Format::kAuto, plus8);
+    ASSERT_TRUE(b.status) << Error(b);
+    EXPECT_EQ(b.time(), "2026-11-20T02:01:02.123Z");
+    EXPECT_FALSE(b.has("host"));
+    // A relay (rsyslog's file output, forwarded) put its header before the device's: the
+    // sender's address is the host; the device's unsynchronised clock yields to the relay's.
+    auto c = Decode(
+        "Nov 20 10:01:02 10.0.0.1 52: *Mar  1 00:01:36.619: %SEC_LOGIN-4-LOGIN_FAILED: "
+        "Login failed [user: admin] [Source: 203.0.113.9] [localport: 22] [Reason: "
+        "Login Authentication Failed] at 00:01:36 UTC Mon Mar 1 1993");
+    ASSERT_TRUE(c.status) << Error(c);
+    EXPECT_EQ(c.time(), "2026-11-20T10:01:02.000Z");
+    EXPECT_EQ(c["host"], "10.0.0.1");
+    EXPECT_EQ(c["device.seq"], "52");
+    EXPECT_EQ(c["user"], "admin");
+    EXPECT_EQ(c["source_ip"], "203.0.113.9");
+    EXPECT_EQ(c["dst_port"], "22");
+    EXPECT_EQ(c["outcome"], "failure");
+    // The device's name after its clock.
+    auto n = Decode(
+        "<166>Nov 20 2026 10:01:02 asa-edge-1 : %ASA-6-605005: Login permitted from "
+        "10.1.1.1/51234 to inside:10.0.0.1/ssh for user \"admin\"");
+    ASSERT_TRUE(n.status) << Error(n);
+    EXPECT_EQ(n["host"], "asa-edge-1");
+    EXPECT_EQ(n.time(), "2026-11-20T10:01:02.000Z");
+    EXPECT_EQ(n["outcome"], "success");
+    EXPECT_EQ(n["user"], "admin");
+    EXPECT_EQ(n["source_ip"], "10.1.1.1");
+    // NX-OS: the year first.
+    auto x = Decode(
+        "<189>: 2026 Nov 20 10:01:02 UTC: %ETHPORT-5-IF_DOWN_LINK_FAILURE: Interface "
+        "Ethernet1/1 is down (Link failure)");
+    ASSERT_TRUE(x.status) << Error(x);
+    EXPECT_EQ(x.time(), "2026-11-20T10:01:02.000Z");
+    EXPECT_EQ(x["device.facility"], "ETHPORT");
+}
+
+TEST(NetworkDevice, CiscoServicesForSigmasNetworkRules) {
+    // Commands logged by `archive / log config / notify syslog`: service aaa, which SigmaHQ's
+    // cisco_cli_* rules read.
+    auto cmd = Decode(
+        "<189>77: Nov 20 10:01:02.001 UTC: %PARSER-5-CFGLOG_LOGGEDCMD: "
+        "User:netops  logged command:no logging host 192.0.2.50");
+    ASSERT_TRUE(cmd.status) << Error(cmd);
+    EXPECT_EQ(cmd.ev.logsource.product, "cisco");
+    EXPECT_EQ(cmd.ev.logsource.service, "aaa");
+    EXPECT_EQ(cmd["user"], "netops");
+    EXPECT_EQ(cmd["command"], "no logging host 192.0.2.50");
+    auto bgp = Decode(
+        "<187>88: Nov 20 10:01:02 UTC: %IP-TCP-3-BADAUTH: Invalid MD5 digest from "
+        "192.0.2.1:179 to 192.0.2.2:11003");
+    ASSERT_TRUE(bgp.status) << Error(bgp);
+    EXPECT_EQ(bgp["device.facility"], "IP-TCP");
+    EXPECT_EQ(bgp.ev.logsource.service, "bgp");
+    // IOS XR: node, clock, process and a tag with " :".
+    auto xr = Decode(
+        "<189>1234: RP/0/RSP0/CPU0:Nov 20 10:01:02.123 UTC: bgp[1052]: "
+        "%ROUTING-BGP-5-ADJCHANGE : neighbor 192.0.2.9 Down - BGP Notification sent");
+    ASSERT_TRUE(xr.status) << Error(xr);
+    EXPECT_EQ(xr["device.node"], "RP/0/RSP0/CPU0");
+    EXPECT_EQ(xr["program"], "bgp");
+    EXPECT_EQ(xr["pid"], "1052");
+    EXPECT_EQ(xr["device.facility"], "ROUTING-BGP");
+    EXPECT_EQ(xr.ev.logsource.service, "bgp");
+    EXPECT_EQ(xr.time(), "2026-11-20T10:01:02.123Z");
+    auto ldp = Decode(
+        "<188>9: Nov 20 10:01:02 UTC: %MPLS_LDP-4-PWDRCVD: Password received from "
+        "192.0.2.7:646");
+    EXPECT_EQ(ldp.ev.logsource.service, "ldp");
+    // RFC 5424 from IOS XE: the tag leads the MSG.
+    auto r = Decode(
+        "<189>1 2026-11-20T10:01:02.123Z rtr-1 - - - - %SEC_LOGIN-5-WEBLOGIN_SUCCESS: "
+        "Login Success [user: cisco_tac_admin] [Source: 198.51.100.4]");
+    ASSERT_TRUE(r.status) << Error(r);
+    EXPECT_EQ(r.ev.logsource.product, "cisco");
+    EXPECT_EQ(r.ev.logsource.service, "syslog");
+    EXPECT_EQ(r["host"], "rtr-1");
+    EXPECT_EQ(r["user"], "cisco_tac_admin");
+    EXPECT_EQ(r["outcome"], "success");
+}
+
+TEST(NetworkDevice, AsaCommandsAndConnectionsForTheFirewallCategory) {
+    auto cmd = Decode(
+        "<165>%ASA-5-111010: User 'admin', running 'CLI' from IP 10.1.1.1, executed "
+        "'clear logging buffer'");
+    ASSERT_TRUE(cmd.status) << Error(cmd);
+    EXPECT_EQ(cmd.ev.logsource.product, "cisco");
+    EXPECT_EQ(cmd.ev.logsource.service, "aaa");
+    EXPECT_EQ(cmd["user"], "admin");
+    EXPECT_EQ(cmd["source_ip"], "10.1.1.1");
+    EXPECT_EQ(cmd["command"], "clear logging buffer");
+    EXPECT_EQ(cmd["device.mnemonic"], "111010");
+    auto c9 = Decode("<167>%ASA-7-111009: User 'admin' executed cmd: show running-config");
+    EXPECT_EQ(c9["command"], "show running-config");
+    // Inbound: the first side is the source; outbound: the destination.
+    auto in = Decode(
+        "<166>%ASA-6-302013: Built inbound TCP connection 9 for "
+        "outside:203.0.113.9/51234 (203.0.113.9/51234) to inside:10.0.0.5/23 "
+        "(198.51.100.5/23)");
+    ASSERT_TRUE(in.status) << Error(in);
+    EXPECT_TRUE(in.ev.logsource.HasCategory("firewall"));
+    EXPECT_EQ(in["src_ip"], "203.0.113.9");
+    EXPECT_EQ(in["dst_ip"], "10.0.0.5");
+    EXPECT_EQ(in["dst_port"], "23");
+    EXPECT_EQ(in["protocol"], "tcp");
+    EXPECT_EQ(in["action"], "accept");
+    auto out = Decode(
+        "<166>%ASA-6-302013: Built outbound TCP connection 10 for "
+        "outside:93.184.216.34/443 (93.184.216.34/443) to inside:10.0.0.5/51000 "
+        "(198.51.100.5/40000)");
+    EXPECT_EQ(out["src_ip"], "10.0.0.5");
+    EXPECT_EQ(out["dst_ip"], "93.184.216.34");
+    EXPECT_EQ(out["dst_port"], "443");
+    auto deny = Decode(
+        "<164>%ASA-4-106023: Deny tcp src outside:203.0.113.9/51234 dst "
+        "inside:10.0.0.5/3389 by access-group \"OUTSIDE_IN\" [0x0, 0x0]");
+    EXPECT_EQ(deny["action"], "drop");
+    EXPECT_EQ(deny["blocked"], "true");
+    EXPECT_EQ(deny["dst_port"], "3389");
+    EXPECT_EQ(deny["rule"], "OUTSIDE_IN");
+    auto acl = Decode(
+        "<166>%ASA-6-106100: access-list OUTSIDE_IN permitted tcp "
+        "outside/203.0.113.9(51234) -> inside/10.0.0.5(21) hit-cnt 1 first hit "
+        "[0x1, 0x0]");
+    EXPECT_EQ(acl["action"], "accept");
+    EXPECT_EQ(acl["src_ip"], "203.0.113.9");
+    EXPECT_EQ(acl["dst_port"], "21");
+    auto aaa = Decode(
+        "<164>%ASA-4-113015: AAA user authentication Rejected : reason = Invalid "
+        "password : local database : user = admin : user IP = 203.0.113.9");
+    EXPECT_EQ(aaa["user"], "admin");
+    EXPECT_EQ(aaa["source_ip"], "203.0.113.9");
+    EXPECT_EQ(aaa["outcome"], "failure");
+}
+
+TEST(NetworkDevice, HuaweiAndH3cCommandRecords) {
+    auto hw = Decode(
+        "<189>Nov 20 2026 10:01:02+08:00 CORE-SW-1 %%01SHELL/5/CMDRECORD(s)[0]:"
+        "Recorded command information. (Task=VT0, Ip=10.1.1.1, VpnName=, User=admin, "
+        "AuthenticationMethod=\"Local-user\", Command=\"display current-configuration\", "
+        "Result=Success)");
+    ASSERT_TRUE(hw.status) << Error(hw);
+    EXPECT_EQ(hw.ev.logsource.product, "huawei");
+    EXPECT_EQ(hw.time(), "2026-11-20T02:01:02.000Z");
+    EXPECT_EQ(hw["host"], "CORE-SW-1");
+    EXPECT_EQ(hw["device.facility"], "SHELL");
+    EXPECT_EQ(hw["device.mnemonic"], "CMDRECORD");
+    EXPECT_EQ(hw["user"], "admin");
+    EXPECT_EQ(hw["source_ip"], "10.1.1.1");
+    EXPECT_EQ(hw["command"], "display current-configuration");
+    EXPECT_EQ(hw["Result"], "Success");
+    EXPECT_FALSE(hw.has("VpnName"));
+    auto bgp = Decode(
+        "<187>Nov 20 2026 10:01:02 PE-1 %%01BGP/3/BGP_AUTH_FAILED(l)[5]:BGP "
+        "session authentication failed. (PeerAddress=192.0.2.1:179, "
+        "TcpConnSocket=12)");
+    ASSERT_TRUE(bgp.status) << Error(bgp);
+    EXPECT_EQ(bgp.ev.logsource.product, "huawei");
+    EXPECT_EQ(bgp.ev.logsource.service, "bgp");
+    // H3C: milliseconds after a colon, the year after the clock.
+    auto h3c = Decode(
+        "<189>Nov 20 10:01:02:123 2026 H3C-AGG-2 %%10SHELL/5/SHELL_CMD: "
+        "-Line=vty0-IPAddr=10.1.1.1-User=net-ops; Command is "
+        "display current-configuration");
+    ASSERT_TRUE(h3c.status) << Error(h3c);
+    EXPECT_EQ(h3c.ev.logsource.product, "h3c");
+    EXPECT_EQ(h3c.time(), "2026-11-20T10:01:02.123Z");
+    EXPECT_EQ(h3c["host"], "H3C-AGG-2");
+    EXPECT_EQ(h3c["user"], "net-ops");
+    EXPECT_EQ(h3c["source_ip"], "10.1.1.1");
+    EXPECT_EQ(h3c["command"], "display current-configuration");
+}
+
+TEST(NetworkDevice, JunosDaemonsAndTags) {
+    auto cmd = Decode(
+        "<189>Nov 20 10:01:02 mx-1 mgd[4242]: UI_CMDLINE_READ_LINE: User 'netops', "
+        "command 'show configuration '");
+    ASSERT_TRUE(cmd.status) << Error(cmd);
+    EXPECT_EQ(cmd.ev.logsource.product, "juniper");
+    EXPECT_EQ(cmd["device.mnemonic"], "UI_CMDLINE_READ_LINE");
+    EXPECT_EQ(cmd["user"], "netops");
+    EXPECT_EQ(cmd["command"], "show configuration");
+    auto md5 = Decode(
+        "<28>Nov 20 10:01:02 mx-1 /kernel: tcp_auth_ok: Packet from 192.0.2.1:179 "
+        "missing MD5 digest");
+    EXPECT_EQ(md5.ev.logsource.product, "juniper");
+    EXPECT_EQ(md5.ev.logsource.service, "bgp");
+    auto ssh = Decode(
+        "<38>Nov 20 10:01:02 srx-1 sshd[999]: SSHD_LOGIN_FAILED: Login failed for "
+        "user 'root' from host '203.0.113.9'");
+    EXPECT_EQ(ssh.ev.logsource.product, "juniper");
+    EXPECT_EQ(ssh["user"], "root");
+    EXPECT_EQ(ssh["source_ip"], "203.0.113.9");
+    EXPECT_EQ(ssh["outcome"], "failure");
+    auto sd = Decode(
+        "<189>1 2026-11-20T10:01:02.5Z mx-1 mgd 4242 UI_CMDLINE_READ_LINE "
+        "[junos@2636.1.1.1.2.57 username=\"netops\" command=\"request system zeroize\"] "
+        "User 'netops', command 'request system zeroize '");
+    EXPECT_EQ(sd.ev.logsource.product, "juniper");
+    EXPECT_EQ(sd["command"], "request system zeroize");
+}
+
+TEST(NetworkDevice, LinuxLinesWithPercentSignsStayLinux) {
+    // A '%' in an ordinary line is no tag, and a second name before the tag (a program) is no
+    // device's prefix.
+    for (std::string_view line : {"<30>Nov 20 10:01:02 web-1 backup[12]: 50% done, %s placeholder",
+                                  "<30>Nov 20 10:01:02 web-1 kernel: %FOO-1-BAR: not a router",
+                                  "<30>Nov 20 10:01:02 web-1 app: value=%ASA-6-1234567: no"}) {
+        auto d = Decode(line);
+        ASSERT_TRUE(d.status) << Error(d);
+        EXPECT_EQ(d.ev.logsource.product, "linux") << line;
+        EXPECT_EQ(d["host"], "web-1") << line;
+        EXPECT_FALSE(d.has("device.facility")) << line;
+    }
+}
+
 // --- detection, limits ---
 
 TEST(Detect, PicksTheRightDecoder) {
