@@ -133,7 +133,10 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                 const size_t room = max_frame_ - std::min(max_frame_, buf_.size());
                 // A CR before the terminator is not part of the line: a CRLF line of the limit's
                 // length fits.
-                const bool cr = end != std::string_view::npos && stop > i && in[stop - 1] == '\r';
+                // So is a CR that ends this read with no terminator yet: the LF may be the next
+                // read's first byte (the line then has one byte more than the limit in buf_
+                // until it comes, and is cut to the limit if it does not).
+                const bool cr = stop > i && in[stop - 1] == '\r';
                 if (stop - i - (cr ? 1 : 0) > room) {
                     // Over the limit: its head (the limit's length) is the frame, the rest of
                     // the line is skipped up to its terminator however long it is.
@@ -145,6 +148,7 @@ void SyslogFramer::Feed(std::string_view in, const FrameFn& on_frame) {
                         Emit(in.substr(i, room), /*truncated=*/true, on_frame);
                     } else {
                         buf_.append(in.substr(i, room));
+                        buf_.resize(std::min(buf_.size(), max_frame_));  // a held CR past it
                         EmitBuffered(/*truncated=*/true, on_frame);
                     }
                     i += room;
@@ -192,8 +196,12 @@ void SyslogFramer::Finish(const FrameFn& on_frame) {
     if (state_ == State::kLine || state_ == State::kCount) {
         EmitBuffered(/*truncated=*/false, on_frame);
     } else if (state_ == State::kCounted) {
+        // The sender closed inside a frame: what came of it is kept, marked cut (as an
+        // oversized frame's head), and counted with the reason.
         Malformed("stream ended inside an octet-counted frame (" + std::to_string(buf_.size()) +
-                  " of " + std::to_string(want_ + skip_after_) + " bytes)");
+                  " of " + std::to_string(want_ + skip_after_) + " bytes)" +
+                  (buf_.empty() ? "" : ": what came kept, marked truncated"));
+        EmitBuffered(/*truncated=*/true, on_frame);
     }
     buf_.clear();
     state_ = State::kStart;

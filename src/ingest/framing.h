@@ -41,7 +41,8 @@ public:
     // max_frame_bytes. The view is valid during the call only.
     void Feed(std::string_view bytes, const FrameFn& on_frame);
     // At end of stream: a pending non-transparent frame without its terminator is delivered
-    // (a sender closing after its last message); a partial octet-counted frame is malformed.
+    // (a sender closing after its last message); a partial octet-counted frame is counted
+    // malformed and what came of it delivered marked truncated.
     void Finish(const FrameFn& on_frame);
 
     const Stats& stats() const { return stats_; }

@@ -91,12 +91,33 @@ TEST(SyslogFramer, BadOctetCountsResynchroniseAtTheNextLine) {
               (std::vector<std::string>{"2026-11-21 app started"}));
 }
 
-TEST(SyslogFramer, TruncatedOctetCountedFrameAtEndIsMalformed) {
+// A sender closing inside an octet-counted frame: the part that came is kept, marked cut, and
+// the frame counted malformed with the reason.
+TEST(SyslogFramer, TruncatedOctetCountedFrameAtEndIsKeptCutAndMalformed) {
     SyslogFramer f;
-    auto frames = FrameAll(f, {"30 <13>only part"});
-    EXPECT_TRUE(frames.empty());
+    auto frames = FrameAll(f, {"9 <13>whole30 <13>only part"});
+    EXPECT_EQ(frames, (std::vector<std::string>{"<13>whole", "<13>only part [cut]"}));
     EXPECT_EQ(f.stats().malformed, 1u);
     EXPECT_NE(f.stats().last_error.find("ended inside"), std::string::npos);
+    EXPECT_NE(f.stats().last_error.find("kept"), std::string::npos);
+    // Closed right after the count: nothing to keep, still counted.
+    SyslogFramer g;
+    EXPECT_TRUE(FrameAll(g, {"30 "}).empty());
+    EXPECT_EQ(g.stats().malformed, 1u);
+}
+
+// A CRLF line of exactly the limit is whole wherever the reads split it, between its CR and LF
+// too; a lone CR past the limit is cut like any other byte.
+TEST(SyslogFramer, CrLfLineOfTheLimitsLengthIsWholeAtEverySplit) {
+    const std::string line = "<13>" + std::string(12, 'a');
+    const std::string stream = line + "\r\n" + line + "\rb\n<13>after\n";
+    for (size_t cut = 0; cut <= stream.size(); ++cut) {
+        SyslogFramer f(16);
+        auto frames = FrameAll(f, {stream.substr(0, cut), stream.substr(cut)});
+        EXPECT_EQ(frames, (std::vector<std::string>{line, line + " [cut]", "<13>after"}))
+            << "cut at " << cut;
+        EXPECT_EQ(f.stats().oversized, 1u) << "cut at " << cut;
+    }
 }
 
 TEST(SyslogFramer, MemoryStaysBoundedOnAnEndlessLine) {
