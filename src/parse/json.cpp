@@ -122,7 +122,7 @@ struct JsonDecoder::Impl {
     std::string padded;                           // a copy of that document, padded
     std::string key;                              // dotted name of the current value
     size_t fields = 0;                            // fields added by the current Decode
-    char number[32];
+    char number[64];  // a double in full: up to 21 digits before the point, 24 after
 };
 
 Status JsonDecoder::Impl::Add(std::string_view value, event::ValueKind kind, event::Event& ev) {
@@ -168,9 +168,16 @@ Status JsonDecoder::Impl::Walk(dom::element el, size_t depth, event::Event& ev) 
             return Add(std::string_view(number, r.ptr - number), ValueKind::kNumber, ev);
         }
         case dom::element_type::DOUBLE: {
-            // The DOM keeps no source text; shortest round-trip gives back "1.5" for 1.5
-            // (but "1" for 1.0 and "1e+30" for 1E30).
-            auto r = std::to_chars(number, number + sizeof(number), el.get_double().value_unsafe());
+            // The DOM keeps no source text; shortest round-trip gives back "1.5" for 1.5 (but
+            // "1" for 1.0). Written out in full between 1e-7 and 1e21, as JavaScript prints
+            // numbers: the shortest form of 1763000000.0 is "1.763e+09", which neither an epoch
+            // time field nor a rule's value reads.
+            const double d = el.get_double().value_unsafe();
+            const double a = d < 0 ? -d : d;
+            const auto r =
+                a == 0 || (a >= 1e-7 && a < 1e21)
+                    ? std::to_chars(number, number + sizeof(number), d, std::chars_format::fixed)
+                    : std::to_chars(number, number + sizeof(number), d);
             return Add(std::string_view(number, r.ptr - number), ValueKind::kNumber, ev);
         }
         case dom::element_type::BOOL:

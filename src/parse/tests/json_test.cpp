@@ -75,7 +75,8 @@ TEST(JsonDecoder, ScalarKinds) {
 
 TEST(JsonDecoder, NumbersKeepTheirValueExactly) {
     EXPECT_EQ(Decode(R"({"a":0,"b":-42,"c":9223372036854775807,"d":-9223372036854775808,)"
-                     R"("e":18446744073709551615,"f":1.5,"g":-0.25,"h":1e-7,"i":0.1})"),
+                     R"("e":18446744073709551615,"f":1.5,"g":-0.25,"h":1e-7,"i":0.1,)"
+                     R"("j":1763000000.0,"k":1.76300000025e9,"l":1e30,"m":-2.5e-8})"),
               (std::vector<Field>{{"a", "0", ValueKind::kNumber},
                                   {"b", "-42", ValueKind::kNumber},
                                   {"c", "9223372036854775807", ValueKind::kNumber},
@@ -83,8 +84,13 @@ TEST(JsonDecoder, NumbersKeepTheirValueExactly) {
                                   {"e", "18446744073709551615", ValueKind::kNumber},
                                   {"f", "1.5", ValueKind::kNumber},
                                   {"g", "-0.25", ValueKind::kNumber},
-                                  {"h", "1e-07", ValueKind::kNumber},
-                                  {"i", "0.1", ValueKind::kNumber}}));
+                                  {"h", "0.0000001", ValueKind::kNumber},
+                                  {"i", "0.1", ValueKind::kNumber},
+                                  // An epoch time sent as a double reads as one (not 1.763e+09).
+                                  {"j", "1763000000", ValueKind::kNumber},
+                                  {"k", "1763000000.25", ValueKind::kNumber},
+                                  {"l", "1e+30", ValueKind::kNumber},
+                                  {"m", "-2.5e-08", ValueKind::kNumber}}));
 }
 
 // simdjson's DOM refuses these numbers, and would refuse the whole event with them: a number a
