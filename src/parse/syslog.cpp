@@ -415,8 +415,11 @@ Status DecodeSyslog(Ctx& ctx, std::string_view text, Format which) {
         ctx.ev.logsource.service = payload.service;
     }
     if (h.pri >= 0) {
-        ctx.Add("facility", kFacilities[h.pri / 8]);
-        ctx.Add("severity", kSeverities[h.pri % 8]);
+        // A payload with a severity of its own (CEF's header, a JSON document's) keeps the name:
+        // the PRI's go under syslog., so a rule on `severity` reads one value, the device's.
+        const bool own = ctx.ev.Find("severity") >= 0 || ctx.ev.Find("facility") >= 0;
+        ctx.Add(own ? "syslog.facility" : "facility", kFacilities[h.pri / 8]);
+        ctx.Add(own ? "syslog.severity" : "severity", kSeverities[h.pri % 8]);
     }
     if (!h.program.empty()) ctx.Add("program", h.program);
     if (!h.pid.empty()) ctx.AddNumberOrString("pid", h.pid);

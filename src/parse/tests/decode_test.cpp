@@ -982,6 +982,11 @@ TEST(Cef, HeaderAndExtensionEscapes) {
     EXPECT_EQ(s["src"], "192.0.2.1");
     EXPECT_EQ(s["host"], "waf-01");
     EXPECT_EQ(s.ev.logsource.product, "");  // CEF carries no Sigma logsource
+    // One severity, the device's; the PRI's under syslog.
+    EXPECT_EQ(s.all("severity"), (std::vector<std::string>{"3"}));
+    EXPECT_EQ(s["syslog.severity"], "info");
+    EXPECT_EQ(s["syslog.facility"], "local0");
+    EXPECT_FALSE(s.has("facility"));
 
     EXPECT_EQ(Error(Decode("CEF:0|Acme|WAF|1", Format::kCef)),
               "cef: at byte 16: expected 7 |-separated header fields, found 3");
