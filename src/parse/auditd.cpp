@@ -264,6 +264,10 @@ Status DecodeAuditRecord(Ctx& ctx, std::string_view text, AuditRecordInfo& info)
     if (!IsDigits(secs) || secs.size() > 11 || !IsDigits(serial) || serial.size() > 19 ||
         (dot != std::string_view::npos && (!IsDigits(frac) || frac.size() > 9)))
         return ctx.Fail("auditd", s, "bad TIME:SERIAL in msg=audit(");
+    // Seconds past what a time holds (year 2262) would overflow the nanoseconds.
+    constexpr int64_t kMaxSecs = INT64_MAX / 1000000000LL - 1;
+    if (*ParseInt(secs) > kMaxSecs)
+        return ctx.Fail("auditd", s, "TIME in msg=audit( is past the year 2262");
     int64_t ns = *ParseInt(secs) * 1000000000LL;
     int64_t scale = 100000000;
     for (char c : frac) {

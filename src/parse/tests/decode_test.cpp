@@ -862,6 +862,9 @@ TEST(Auditd, Malformed) {
               "auditd: at byte 23: bad TIME:SERIAL in msg=audit(");
     EXPECT_EQ(Error(Decode("type=SYSCALL arch=x", Format::kAuditd)),
               "auditd: at byte 13: expected msg=audit(TIME:SERIAL)");
+    // Seconds past what a time holds (found by fuzzing: the nanoseconds overflowed).
+    EXPECT_EQ(Error(Decode("type=SYSCALL msg=audit(99999999999.5:5): a=1", Format::kAuditd)),
+              "auditd: at byte 23: TIME in msg=audit( is past the year 2262");
 }
 
 // --- netfilter ---
