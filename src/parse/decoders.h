@@ -89,6 +89,7 @@ struct DeviceTag {
     std::string_view text;       // from the tag on
     std::string_view body;       // after the tag
     std::string_view seq, node;  // the prefix's sequence number and IOS XR node
+    std::string_view name;       // the device's own name, when a relay's header named it too
 };
 // The tag at the start of s.
 bool ParseDeviceTag(std::string_view s, DeviceTag& tag);

@@ -7,6 +7,7 @@
 // network rules (product cisco / huawei / juniper) apply.
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,88 @@ size_t DigitsAt(std::string_view s, size_t at, size_t max) {
     return n;
 }
 
+// A zone's name as IOS writes it after its clock (whatever `clock timezone NAME` was given):
+// UTC, GMT, Z -> UTC; "UTC+8", "GMT-5:30" -> that offset (east, as people write it); "+08:00",
+// "-0500" -> that offset; another name made like one ("CST", "BJ", "EST5EDT", "CET-1") -> the
+// source's zone (CST is China's and America's, POSIX names count west). Nullopt when `name` is
+// not made like a zone's name.
+std::optional<TimeZone> ZoneName(std::string_view name, const TimeZone& source) {
+    if (name.empty() || name.size() > 10) return std::nullopt;
+    if (name.front() == '+' || name.front() == '-') return TimeZone::Parse(name);
+    size_t letters = 0;
+    while (letters < name.size() && Upper(name[letters])) ++letters;
+    if (letters == 0 || letters > 5) return std::nullopt;
+    const std::string_view base = name.substr(0, letters), rest = name.substr(letters);
+    const bool utc = base == "UTC" || base == "GMT" || base == "Z" || base == "UT";
+    if (rest.empty()) return utc ? TimeZone{} : source;
+    if (utc && (rest.front() == '+' || rest.front() == '-')) {
+        // "+8", "-5:30": hours (and minutes) east of UTC.
+        const size_t h = DigitsAt(rest, 1, 2);
+        if (h == 0) return std::nullopt;
+        std::string offset(1, rest.front());
+        if (h == 1) offset += '0';
+        offset.append(rest.substr(1, h));
+        const std::string_view minutes = rest.substr(1 + h);
+        if (minutes.empty()) {
+            offset += ":00";
+        } else if (minutes.size() == 3 && minutes[0] == ':' && DigitsAt(minutes, 1, 2) == 2) {
+            offset.append(minutes);
+        } else {
+            return std::nullopt;
+        }
+        return TimeZone::Parse(offset);
+    }
+    // POSIX-like "EST5EDT", "CET-1": read in the source's zone.
+    for (char c : rest) {
+        if (!(Upper(c) || Digit(c) || c == '+' || c == '-')) return std::nullopt;
+    }
+    return source;
+}
+
+// "2026-11-20T10:01:02[.123][Z|+08:00]" (ASA's `logging timestamp rfc5424`, a relay's RFC
+// 3339) or "2026-11-20 10:01:02[.123]" (Huawei, H3C) at the start of s, then ':' or a space or
+// the end; consumed from s, its instant in out.
+bool TakeIsoTime(Ctx& ctx, std::string_view& s, int64_t& out) {
+    if (s.size() < 19 || DigitsAt(s, 0, 4) != 4 || s[4] != '-' || DigitsAt(s, 5, 2) != 2 ||
+        s[7] != '-' || DigitsAt(s, 8, 2) != 2 || (s[10] != 'T' && s[10] != ' ') ||
+        DigitsAt(s, 11, 2) != 2 || s[13] != ':')
+        return false;
+    size_t end = 19;
+    if (end < s.size() && s[end] == '.') end += 1 + DigitsAt(s, end + 1, 9);
+    if (end < s.size() && s[end] == 'Z') {
+        ++end;
+    } else if (end + 6 <= s.size() && (s[end] == '+' || s[end] == '-') && s[end + 3] == ':') {
+        end += 6;
+    }
+    std::string iso(s.substr(0, end));
+    iso[10] = 'T';
+    auto t = ParseTimestamp(iso, ctx.options.zone);
+    if (!t) return false;
+    if (end < s.size() && s[end] == ':') ++end;
+    if (end < s.size() && s[end] != ' ') return false;
+    out = *t;
+    s.remove_prefix(end);
+    return true;
+}
+
+// A router's uptime where its clock would be (`service timestamps log uptime`): "1w2d",
+// "2d03h", "1y3w", "00:01:36".
+bool Uptime(std::string_view t) {
+    if (t.size() == 8 && DigitsAt(t, 0, 2) == 2 && t[2] == ':' && DigitsAt(t, 3, 2) == 2 &&
+        t[5] == ':' && DigitsAt(t, 6, 2) == 2)
+        return true;
+    size_t i = 0, groups = 0;
+    while (i < t.size()) {
+        const size_t n = DigitsAt(t, i, 4);
+        if (n == 0 || i + n >= t.size()) return false;
+        const char unit = t[i + n];
+        if (unit != 'y' && unit != 'w' && unit != 'd' && unit != 'h' && unit != 'm') return false;
+        i += n + 1;
+        ++groups;
+    }
+    return groups >= 2;
+}
+
 // A device's clock at the start of s, in the forms these devices write it:
 //   "Mar  1 00:01:36.619", "Nov 23 2026 10:01:02.123 CST"   (Cisco; the zone name optional)
 //   "2026 Nov 23 10:01:02"                                 (NX-OS)
@@ -43,6 +126,7 @@ size_t DigitsAt(std::string_view s, size_t at, size_t max) {
 // when the date does not exist). A zone name other than UTC or GMT is not read (CST is China's
 // and America's): the source's zone stands.
 bool TakeDeviceTime(Ctx& ctx, std::string_view& s, int64_t& out) {
+    if (TakeIsoTime(ctx, s, out)) return true;
     size_t i = 0;
     std::string_view year;
     if (s.size() > 9 && DigitsAt(s, 0, 4) == 4 && s[4] == ' ' &&
@@ -88,19 +172,16 @@ bool TakeDeviceTime(Ctx& ctx, std::string_view& s, int64_t& out) {
         i += 6;
         if (s.substr(i, 4) == " DST") i += 4;  // Huawei: the offset given includes it
     } else if (i + 1 < s.size() && s[i] == ' ') {
-        // Only the names devices are set to, followed by ':' as Cisco writes them: a relay's
-        // header has the sender's name there ("10:01:02 RTR %SYS-...").
-        static constexpr std::string_view kZones[] = {
-            "UTC", "GMT",  "CST", "CDT", "EST", "EDT", "MST", "MDT", "PST", "PDT", "CET",  "CEST",
-            "EET", "EEST", "WET", "BST", "IST", "MSK", "JST", "KST", "HKT", "SGT", "AEST", "AEDT"};
-        size_t n = 0;
-        while (i + 1 + n < s.size() && n < 5 && Upper(s[i + 1 + n])) ++n;
-        const size_t end = i + 1 + n;
-        const std::string_view name = s.substr(i + 1, n);
-        if (end < s.size() && s[end] == ':' &&
-            std::find(std::begin(kZones), std::end(kZones), name) != std::end(kZones)) {
-            if (name == "UTC" || name == "GMT") zone = TimeZone{};
-            i = end;
+        // IOS's `show-timezone`: the name `clock timezone` was given, then ':'.
+        // The name ends at the colon before a space ("UTC+5:30: %SYS...").
+        const size_t space = std::min(s.find(' ', i + 1), s.size());
+        const size_t colon =
+            space > i + 1 && s[space - 1] == ':' ? space - 1 : std::string_view::npos;
+        if (colon != std::string_view::npos && colon > i + 1) {
+            if (auto z = ZoneName(s.substr(i + 1, colon - i - 1), ctx.options.zone)) {
+                zone = *z;
+                i = colon;
+            }
         }
     }
     if (i < s.size() && s[i] == ':') ++i;
@@ -194,19 +275,20 @@ bool HostLike(std::string_view t) {
     return true;
 }
 
-// The prefix before a device's tag, token by token: [a relay's "date host"] [sequence number:]
-// [name:] [the device's clock[:]] [name :]. IOS XR: "node:clock : process[pid]:". False when a
-// token is none of these (the line is not a device's).
+// The prefix before a device's tag, token by token: [a relay's "clock host"] [message number:]
+// [the device's name:] [its sequence number:] [its clock or uptime:] [its name :]. IOS XR:
+// "node:clock : process[pid]:". False when a token is none of these (the line is not a
+// device's).
 struct Prefix {
     int64_t time_ns = 0;
     bool have_time = false;
-    std::string_view host, seq, node, program, pid;
+    std::string_view host, name, seq, node, program, pid;
 };
 
 bool ParsePrefix(Ctx& ctx, std::string_view s, Prefix& p) {
-    // At most one name per clock (a relay's header names the sender, the device names itself
-    // after its own clock): a second name with no clock between is not a device's prefix.
-    bool name_since_clock = false;
+    // At most one bare name per clock (a relay's header names the sender, the ASA names itself
+    // after its own clock), and one name with a colon (IOS's `logging origin-id hostname`).
+    bool bare_since_clock = false;
     while (true) {
         SkipSpaces(s);
         if (s.empty()) return true;
@@ -226,7 +308,7 @@ bool ParsePrefix(Ctx& ctx, std::string_view s, Prefix& p) {
                 p.time_ns = t;
                 p.have_time = true;
             }
-            name_since_clock = false;
+            bare_since_clock = false;
             s = at;
             continue;
         }
@@ -242,13 +324,15 @@ bool ParsePrefix(Ctx& ctx, std::string_view s, Prefix& p) {
             s = std::string_view(clock, static_cast<size_t>(s.data() + s.size() - clock));
             continue;
         }
-        if (token.ends_with(':')) token.remove_suffix(1);
+        const bool colon = token.ends_with(':');
+        if (colon) token.remove_suffix(1);
         if (token.empty()) continue;
-        if (p.seq.empty() && DigitsAt(token, 0, token.size()) == token.size() &&
-            token.size() <= 20) {
-            p.seq = token;
+        if (DigitsAt(token, 0, token.size()) == token.size() && token.size() <= 20) {
+            // The message number, or `service sequence-numbers`' own ("000072").
+            if (p.seq.empty()) p.seq = token;
             continue;
         }
+        if (Uptime(token)) continue;
         if (!p.node.empty() && p.program.empty()) {  // IOS XR's "bgp[1052]"
             const size_t lb = token.find('[');
             if (lb != std::string_view::npos && lb > 0 && token.back() == ']') {
@@ -257,8 +341,19 @@ bool ParsePrefix(Ctx& ctx, std::string_view s, Prefix& p) {
                 continue;
             }
         }
-        if (name_since_clock || !HostLike(token)) return false;
-        name_since_clock = true;
+        if (!HostLike(token)) return false;
+        if (colon) {
+            // The device's name: before its number, clock or uptime, or after a message number.
+            // A Linux program's "kernel:" comes right before the text, with no number before.
+            // (The prefix ends where the tag starts.)
+            std::string_view next = s;
+            SkipSpaces(next);
+            if (!p.name.empty() || (p.seq.empty() && next.empty())) return false;
+            p.name = token;
+            continue;
+        }
+        if (bare_since_clock) return false;
+        bare_since_clock = true;
         if (p.host.empty()) p.host = token;
     }
 }
@@ -299,13 +394,12 @@ struct AsaEndpoint {
 AsaEndpoint ParseAsaEndpoint(std::string_view t) {
     AsaEndpoint e;
     const size_t colon = t.find(':');
-    const size_t slash = t.rfind('/');
-    if (colon == std::string_view::npos || slash == std::string_view::npos || slash < colon) {
-        return e;
-    }
+    if (colon == std::string_view::npos) return e;
+    size_t slash = t.rfind('/');
+    if (slash == std::string_view::npos || slash < colon) slash = t.size();  // no port (ICMP)
     e.iface = t.substr(0, colon);
     e.ip = t.substr(colon + 1, slash - colon - 1);
-    e.port = t.substr(slash + 1);
+    if (slash < t.size()) e.port = t.substr(slash + 1);
     return e;
 }
 
@@ -313,10 +407,10 @@ void AddFlow(Ctx& ctx, const AsaEndpoint& src, const AsaEndpoint& dst, std::stri
              bool allowed) {
     if (!LooksLikeIp(src.ip) || !LooksLikeIp(dst.ip)) return;
     ctx.Add("src_ip", src.ip);
-    ctx.AddNumberOrString("src_port", src.port);
+    if (!src.port.empty()) ctx.AddNumberOrString("src_port", src.port);
     ctx.Add("src_interface", src.iface);
     ctx.Add("dst_ip", dst.ip);
-    ctx.AddNumberOrString("dst_port", dst.port);
+    if (!dst.port.empty()) ctx.AddNumberOrString("dst_port", dst.port);
     ctx.Add("dst_interface", dst.iface);
     if (!protocol.empty()) ctx.Add("protocol", AsciiLower(protocol));
     ctx.Add("action", allowed ? "accept" : "drop");
@@ -397,11 +491,18 @@ std::string_view DecodeAsa(Ctx& ctx, const DeviceTag& tag) {
         }
         return "syslog";
     }
-    if (id == "106023" && w.size() >= 6 && w[0] == "Deny" && w[2] == "src" && w[4] == "dst") {
+    // "Deny protocol 47 src ...": the protocol by number.
+    const size_t shift = w.size() > 2 && w[1] == "protocol" ? 1 : 0;
+    if (id == "106023" && w.size() >= 6 + shift && w[0] == "Deny" && w[2 + shift] == "src" &&
+        w[4 + shift] == "dst") {
         // "Deny tcp src outside:203.0.113.9/51234 dst inside:10.0.0.5/23 by access-group ..."
-        AddFlow(ctx, ParseAsaEndpoint(w[3]), ParseAsaEndpoint(w[5]), w[1], false);
-        if (w.size() >= 9 && w[6] == "by" && w[7] == "access-group") {
-            std::string_view rule = w[8];
+        // (ICMP's and a protocol's have no ports: "src outside:203.0.113.5 dst ...")
+        AddFlow(ctx, ParseAsaEndpoint(w[3 + shift]), ParseAsaEndpoint(w[5 + shift]), w[1 + shift],
+                false);
+        size_t by = 6 + shift;
+        while (by < w.size() && w[by] != "by") ++by;
+        if (by + 2 < w.size() && w[by + 1] == "access-group") {
+            std::string_view rule = w[by + 2];
             if (rule.size() >= 2 && rule.front() == '"' && rule.back() == '"') {
                 rule = rule.substr(1, rule.size() - 2);
             }
@@ -422,7 +523,7 @@ std::string_view DecodeAsa(Ctx& ctx, const DeviceTag& tag) {
             e.port = t.substr(lp + 1, rp - lp - 1);
             return e;
         };
-        const bool allowed = w[2] == "permitted";
+        const bool allowed = w[2] == "permitted" || w[2] == "est-allowed";
         if (allowed || w[2] == "denied") {
             AddFlow(ctx, endpoint(w[4]), endpoint(w[6]), w[3], allowed);
             ctx.Add("rule", w[1]);
@@ -456,8 +557,15 @@ std::string_view DecodeIos(Ctx& ctx, const DeviceTag& tag) {
         return "syslog";
     }
     if (f == "SYS" && m.starts_with("CONFIG")) {
-        // "Configured from console by admin on vty0 (10.1.1.1)"
-        const std::string_view user = WordAfter(b, " by ");
+        // "Configured from console by admin on vty0 (10.1.1.1)"; with no user name configured
+        // "by vty0 (10.1.1.1)" (the line); CONFIG_P "Configured programmatically by process
+        // SEP_webui_wsma_http from console as cisco_tac_admin on vty31".
+        std::string_view user = WordAfter(b, " as ");
+        const std::string_view by = WordAfter(b, " by ");
+        if (user.empty() && !by.empty() && by != "process" &&
+            b.find(std::string(" by ").append(by).append(" on ")) != std::string_view::npos) {
+            user = by;
+        }
         if (!user.empty()) ctx.Add("user", user);
         const size_t lp = b.rfind('(');
         if (lp != std::string_view::npos && b.back() == ')') {
@@ -570,7 +678,11 @@ bool ParseDeviceHeader(Ctx& ctx, std::string_view s, SyslogHeader& h, DeviceTag&
         Prefix prefix;
         if (!ParsePrefix(ctx, s.substr(0, p), prefix)) return false;
         ctx.ev.time_ns = prefix.have_time ? prefix.time_ns : 0;
-        h.host = prefix.host;
+        // The relay's name for the sender first, else the device's own.
+        h.host = prefix.host.empty() ? prefix.name : prefix.host;
+        if (!prefix.host.empty() && !prefix.name.empty() && prefix.name != prefix.host) {
+            tag.name = prefix.name;
+        }
         h.program = prefix.program;
         h.pid = prefix.pid;
         h.msg = s.substr(p);
@@ -605,6 +717,7 @@ void DecodeDeviceMessage(Ctx& ctx, const DeviceTag& tag) {
     }
     if (!tag.seq.empty()) ctx.AddNumberOrString("device.seq", tag.seq);
     if (!tag.node.empty()) ctx.Add("device.node", tag.node);
+    if (!tag.name.empty()) ctx.Add("device.name", tag.name);
     ctx.Add("device.facility", tag.facility);
     ctx.AddNumberOrString("device.severity", std::string(1, static_cast<char>('0' + tag.severity)));
     ctx.Add("device.mnemonic", tag.mnemonic);
@@ -612,39 +725,56 @@ void DecodeDeviceMessage(Ctx& ctx, const DeviceTag& tag) {
     ctx.ev.logsource.service = service;
 }
 
+namespace {
+
+// A Junos event tag at the start of m ("UI_CMDLINE_READ_LINE: ..."), or with the priority
+// `explicit-priority` puts before it ("%INTERACTIVE-6-UI_CMDLINE_READ_LINE: ..."): the tag
+// and the text after it, or an empty tag.
+std::pair<std::string_view, std::string_view> JunosTag(std::string_view m) {
+    if (m.starts_with('%')) {
+        DeviceTag t;
+        if (!ParseCiscoTag(m, t) || t.mnemonic.find('_') == std::string_view::npos) return {};
+        return {t.mnemonic, t.body};
+    }
+    size_t n = 0;
+    while (n < m.size() && TagChar(m[n])) ++n;
+    if (n > 2 && n + 1 < m.size() && m[n] == ':' && m[n + 1] == ' ' && Upper(m[0]) &&
+        m.substr(0, n).find('_') != std::string_view::npos) {
+        return {m.substr(0, n), m.substr(n + 2)};
+    }
+    return {};
+}
+
+}  // namespace
+
 bool IsJunos(std::string_view program, std::string_view msgid, std::string_view msg,
              std::string_view line) {
-    // Its daemons (names no other system's syslog uses), its kernel ("/kernel"), and the
-    // enterprise number in its RFC 5424 structured data.
+    // Its daemons (names no other system's syslog uses: FRRouting has a bfdd, so not that), its
+    // kernel ("/kernel"), SRX's flow and screen logs, and the enterprise number in its RFC 5424
+    // structured data.
     static constexpr std::string_view kDaemons[] = {
-        "/kernel", "mgd",  "rpd",   "chassisd", "dcd",  "eventd", "kmd",  "mib2d", "alarmd",
-        "craftd",  "dfwd", "jsrpd", "jddosd",   "pfed", "ppmd",   "bfdd", "lacpd", "l2ald"};
+        "/kernel", "mgd",   "rpd",    "chassisd", "dcd",    "kmd",       "craftd",
+        "dfwd",    "jsrpd", "jddosd", "RT_FLOW",  "RT_IDS", "RT_SCREEN", "RT_UTM"};
     for (std::string_view d : kDaemons) {
         if (program == d) return true;
     }
     // Its RFC 5424 lines carry the event tag as MSGID.
     if (!msgid.empty() && line.find("[junos@2636") != std::string_view::npos) return true;
-    // Junos' sshd and others lead with an event tag of their own: "SSHD_LOGIN_FAILED: ...".
-    static constexpr std::string_view kTags[] = {
-        "SSHD_", "UI_", "RPD_", "BGP_", "RT_FLOW_", "RT_IDS_", "RT_SCREEN_", "CHASSISD_", "SNMPD_"};
-    for (std::string_view t : kTags) {
-        if (!msg.starts_with(t)) continue;
-        size_t n = t.size();
-        while (n < msg.size() && TagChar(msg[n])) ++n;
-        return n + 1 < msg.size() && msg[n] == ':' && msg[n + 1] == ' ';
+    // Its sshd and login lead with an event tag of their own ("SSHD_LOGIN_FAILED: ...",
+    // "LOGIN_FAILED: ..."), which OpenSSH's and util-linux's never do.
+    if (program == "sshd" || program == "login" || program == "cli") {
+        const std::string_view tag = JunosTag(msg).first;
+        return tag.starts_with("SSHD_") || tag.starts_with("LOGIN_") || tag.starts_with("UI_");
     }
     return false;
 }
 
 void DecodeJunos(Ctx& ctx, std::string_view program, std::string_view msgid, std::string_view m) {
-    // The event tag: RFC 5424's MSGID, or the first word of the message.
-    std::string_view tag = msgid;
-    std::string_view b = m;
-    size_t n = 0;
-    while (n < m.size() && TagChar(m[n])) ++n;
-    if (n > 2 && n + 1 < m.size() && m[n] == ':' && m[n + 1] == ' ' && Upper(m[0])) {
-        tag = m.substr(0, n);
-        b = m.substr(n + 2);
+    // The event tag: the first word of the message, or RFC 5424's MSGID.
+    auto [tag, b] = JunosTag(m);
+    if (tag.empty()) {
+        tag = msgid;
+        b = m;
     }
     if (!tag.empty()) ctx.Add("device.mnemonic", tag);
     if (tag == "UI_CMDLINE_READ_LINE") {
@@ -655,7 +785,7 @@ void DecodeJunos(Ctx& ctx, std::string_view program, std::string_view msgid, std
         // "User 'admin' login, class ... ssh-connection '10.1.1.1 51234 10.0.0.1 22'";
         // "Login failed for user 'admin' from host '10.1.1.1'"
         std::string_view user = Between(b, "User ", '\'', '\'');
-        if (user.empty()) user = Between(b, "for user ", '\'', '\'');
+        if (user.empty()) user = Between(b, "user ", '\'', '\'');  // "Authenticated user '...'"
         if (!user.empty()) ctx.Add("user", user);
         std::string_view from = Between(b, "from host ", '\'', '\'');
         if (from.empty()) {

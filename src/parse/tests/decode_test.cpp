@@ -1560,6 +1560,121 @@ TEST(NetworkDevice, JunosDaemonsAndTags) {
     EXPECT_EQ(sd["command"], "request system zeroize");
 }
 
+// Found by a review: the forms below lost the whole line (Linux syslog, program "52").
+TEST(NetworkDevice, IsoClocksZoneNamesAndPrefixesOfEveryShape) {
+    // rsyslog's RFC 3339 file format as the relay's header; ASA's `logging timestamp rfc5424`;
+    // Huawei VRP8's and H3C's ISO clocks.
+    auto relay = Decode(
+        "2026-11-20T10:01:05.123+00:00 10.0.0.1 52: Nov 20 10:01:02.123 UTC: "
+        "%PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:no logging host "
+        "10.9.9.9");
+    ASSERT_TRUE(relay.status) << Error(relay);
+    EXPECT_EQ(relay.ev.logsource.service, "aaa");
+    EXPECT_EQ(relay["host"], "10.0.0.1");
+    EXPECT_EQ(relay.time(), "2026-11-20T10:01:02.123Z");
+    auto asa = Decode(
+        "<166>2026-11-20T10:01:02Z asa-edge-1 : %ASA-5-111008: User 'admin' "
+        "executed the 'no logging enable' command.");
+    EXPECT_EQ(asa.ev.logsource.service, "aaa");
+    EXPECT_EQ(asa["host"], "asa-edge-1");
+    EXPECT_EQ(asa["command"], "no logging enable");
+    EXPECT_EQ(asa.time(), "2026-11-20T10:01:02.000Z");
+    auto hw = Decode(
+        "<189>2026-11-20 10:01:02 CORE-SW-1 %%01BGP/3/BGP_AUTH_FAILED(l)[1]:BGP "
+        "session authentication failed. (PeerAddress=192.0.2.1:179)");
+    EXPECT_EQ(hw.ev.logsource.product, "huawei");
+    EXPECT_EQ(hw["host"], "CORE-SW-1");
+    EXPECT_EQ(hw.time(), "2026-11-20T10:01:02.000Z");
+    // IOS's `show-timezone` prints the name `clock timezone` was given.
+    const auto zoned = [](std::string_view zone) {
+        return Decode("<189>53: Nov 20 2026 10:01:02.123 " + std::string(zone) +
+                      ": %SYS-5-CONFIG_I: Configured from console by admin on vty0 (10.1.1.1)");
+    };
+    EXPECT_EQ(zoned("GMT+8").time(), "2026-11-20T02:01:02.123Z");
+    EXPECT_EQ(zoned("UTC+5:30").time(), "2026-11-20T04:31:02.123Z");
+    EXPECT_EQ(zoned("+08:00").time(), "2026-11-20T02:01:02.123Z");
+    for (std::string_view name : {"BJ", "EST5EDT", "CET-1", "Z"}) {
+        auto d = zoned(name);
+        EXPECT_EQ(d.ev.logsource.product, "cisco") << name;
+        EXPECT_FALSE(d.has("host")) << name;
+        EXPECT_EQ(d.time(), "2026-11-20T10:01:02.123Z") << name;  // the source's zone: UTC
+    }
+    // `logging origin-id hostname`, `service sequence-numbers`, `service timestamps log uptime`.
+    auto origin = Decode(
+        "Nov 20 10:01:05 10.0.0.1 71: CORE-RTR-1: *Mar  1 00:01:36.619: "
+        "%PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:no logging on");
+    ASSERT_TRUE(origin.status) << Error(origin);
+    EXPECT_EQ(origin.ev.logsource.service, "aaa");
+    EXPECT_EQ(origin["host"], "10.0.0.1");
+    EXPECT_EQ(origin["device.name"], "CORE-RTR-1");
+    EXPECT_EQ(origin.time(), "2026-11-20T10:01:05.000Z");
+    auto own = Decode(
+        "<189>75: CORE-RTR-1: 000075: *Mar  1 00:01:36.619: %SYS-5-CONFIG_I: "
+        "Configured from console by admin on vty0 (10.1.1.1)");
+    EXPECT_EQ(own["host"], "CORE-RTR-1");
+    EXPECT_EQ(own["device.seq"], "75");
+    for (std::string_view line :
+         {"<189>72: 000072: *Mar  1 00:01:36.619: %SYS-5-CONFIG_I: x",
+          "<189>73: 1w2d: %SYS-5-CONFIG_I: x", "<189>59: 00:01:36: %SYS-5-CONFIG_I: x"}) {
+        auto d = Decode(line);
+        EXPECT_EQ(d.ev.logsource.product, "cisco") << line;
+        EXPECT_FALSE(d.has("host")) << line;
+    }
+}
+
+TEST(NetworkDevice, ReviewedFieldsAndJunosExplicitPriority) {
+    // The IOS XE web UI implant's configuration change names its account after "as".
+    auto p = Decode(
+        "<189>9: Nov 20 10:01:02 UTC: %SYS-5-CONFIG_P: Configured programmatically "
+        "by process SEP_webui_wsma_http from console as cisco_tac_admin on vty31");
+    EXPECT_EQ(p["user"], "cisco_tac_admin");
+    auto line = Decode(
+        "<189>9: Nov 20 10:01:02 UTC: %SYS-5-CONFIG_I: Configured from console by "
+        "vty0 (10.1.1.1)");
+    EXPECT_FALSE(line.has("user"));  // vty0 is the line, not a user
+    EXPECT_EQ(line["source_ip"], "10.1.1.1");
+    // Junos `explicit-priority`.
+    auto cmd = Decode(
+        "<189>Nov 20 10:01:02 mx-1 mgd[1234]: %INTERACTIVE-6-UI_CMDLINE_READ_LINE: "
+        "User 'admin', command 'deactivate system syslog '");
+    EXPECT_EQ(cmd["device.mnemonic"], "UI_CMDLINE_READ_LINE");
+    EXPECT_EQ(cmd["command"], "deactivate system syslog");
+    auto ssh = Decode(
+        "<38>Nov 20 10:01:02 srx-1 sshd[999]: %AUTH-3-SSHD_LOGIN_FAILED: Login "
+        "failed for user 'root' from host '203.0.113.9'");
+    EXPECT_EQ(ssh.ev.logsource.product, "juniper");
+    EXPECT_EQ(ssh["outcome"], "failure");
+    auto auth = Decode(
+        "<38>Nov 20 10:01:02 mx-1 mgd[1234]: UI_AUTH_EVENT: Authenticated user "
+        "'admin' at permission level 'j-super-user'");
+    EXPECT_EQ(auth["user"], "admin");
+    // Not Junos: FRRouting's bfdd, BIRD's protocol names, a desktop's tags.
+    for (std::string_view l : {"<30>Nov 20 10:01:02 r1 bfdd[812]: peer up",
+                               "<30>Nov 20 10:01:02 r1 bird: BGP_ISP1: Received: Hold timer "
+                               "expired",
+                               "<30>Nov 20 10:01:02 pc gnome-shell[2000]: UI_CONTROLLER: x"}) {
+        EXPECT_EQ(Decode(l).ev.logsource.product, "linux") << l;
+    }
+    // ASA denials without ports (ICMP, a protocol by number); an established flow let through.
+    auto icmp = Decode(
+        "<164>%ASA-4-106023: Deny icmp src outside:203.0.113.5 dst "
+        "inside:10.1.1.5 (type 8, code 0) by access-group \"outside_in\" [0x0, 0x0]");
+    EXPECT_EQ(icmp["src_ip"], "203.0.113.5");
+    EXPECT_EQ(icmp["dst_ip"], "10.1.1.5");
+    EXPECT_FALSE(icmp.has("dst_port"));
+    EXPECT_EQ(icmp["rule"], "outside_in");
+    EXPECT_TRUE(icmp.ev.logsource.HasCategory("firewall"));
+    auto gre = Decode(
+        "<164>%ASA-4-106023: Deny protocol 47 src outside:203.0.113.5 dst "
+        "inside:10.1.1.5 by access-group \"outside_in\" [0x0, 0x0]");
+    EXPECT_EQ(gre["protocol"], "47");
+    EXPECT_EQ(gre["action"], "drop");
+    auto est = Decode(
+        "<166>%ASA-6-106100: access-list IN est-allowed tcp outside/203.0.113.9(443) "
+        "-> inside/10.0.0.5(51000) hit-cnt 1 first hit [0x1, 0x0]");
+    EXPECT_EQ(est["action"], "accept");
+}
+
 TEST(NetworkDevice, LinuxLinesWithPercentSignsStayLinux) {
     // A '%' in an ordinary line is no tag, and a second name before the tag (a program) is no
     // device's prefix.
