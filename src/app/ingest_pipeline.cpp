@@ -164,6 +164,10 @@ struct IngestPipeline::Impl {
         TimeZone zone;  // its times without a zone: its timezone, else ingest.timezone
         ingest::SourceCounters counters;  // what the listener or tailer counted
         std::atomic<uint64_t> parsed{0}, malformed{0}, stored{0}, duplicates{0}, detections{0};
+        // What the store changed to keep an event (event_store.h's limits): its raw text cut
+        // at 64 KiB (marked vigil.truncated), fields past 512 dropped, values cut at 16 KiB,
+        // texts whose invalid UTF-8 became U+FFFD.
+        std::atomic<uint64_t> raw_cut{0}, fields_dropped{0}, values_cut{0}, utf8_repaired{0};
         // Events whose own time is more than kDatedAheadNs after their receipt: a sender's
         // clock ahead, or its times without a zone read in the wrong one (its `timezone`).
         std::atomic<uint64_t> dated_ahead{0};
@@ -643,6 +647,14 @@ struct IngestPipeline::Impl {
                 ++dups;
             } else {
                 ++run;
+                const auto& enc = e.encoded;
+                if (src && (enc.raw_truncated || enc.fields_dropped || enc.values_truncated ||
+                            enc.utf8_repaired)) {
+                    src->raw_cut += enc.raw_truncated ? 1 : 0;
+                    src->fields_dropped += enc.fields_dropped;
+                    src->values_cut += enc.values_truncated;
+                    src->utf8_repaired += enc.utf8_repaired;
+                }
             }
         }
         count_run();
@@ -1087,10 +1099,7 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body, I
     if (!s.started) return MakeError(Code::kUnavailable, "ingestion is not running");
     std::vector<std::string_view> texts;
     if (kind == IntakeBody::kJson) {
-        // Each event's text as sent (never parsed and written out again).
-        if (auto st = parse::SplitJsonValues(body, texts); !st) {
-            return InvalidArgument("the body is not JSON: " + st.error().message);
-        }
+        // Each event's text as sent (never parsed and written out again): split below.
     } else {
         size_t pos = 0;
         while (pos < body.size()) {
@@ -1102,14 +1111,25 @@ Result<std::vector<std::string>> IngestPipeline::Intake(std::string_view body, I
             pos = nl + 1;
         }
     }
+    Impl::Source* http = s.FindSource("http");
+    // A body refused whole is counted as the http source's framing error, its reason kept: a
+    // shipper whose every batch is refused shows in the status, not only in its own log.
+    const auto refuse = [&](std::string reason) -> tl::unexpected<Error> {
+        ++http->counters.malformed;
+        http->counters.NoteError(std::string(peer) + ": " + reason);
+        return InvalidArgument(std::move(reason));
+    };
+    if (kind == IntakeBody::kJson) {
+        if (auto st = parse::SplitJsonValues(body, texts); !st) {
+            return refuse("the body is not JSON: " + st.error().message);
+        }
+    }
     std::vector<std::string> lines(texts.begin(), texts.end());
-    if (lines.empty()) return InvalidArgument("no events in the body");
+    if (lines.empty()) return refuse("no events in the body");
     if (lines.size() > kMaxIntakeLines) {
-        return InvalidArgument("more than " + std::to_string(kMaxIntakeLines) +
-                               " events in one request");
+        return refuse("more than " + std::to_string(kMaxIntakeLines) + " events in one request");
     }
     const int64_t now = s.Now();
-    Impl::Source* http = s.FindSource("http");
     std::vector<ingest::RawMessage> batch;
     batch.reserve(lines.size());
     // The audit records of one event in a request become one event (its first record's id).
@@ -1217,9 +1237,18 @@ std::string IngestPipeline::Impl::StatusText(bool samples) const {
                {"audit_cut", c.audit_cut.load()},
                {"compressed_skipped", c.compressed_skipped.load()},
                {"dated_ahead", src->dated_ahead.load()},
+               {"raw_cut", src->raw_cut.load()},
+               {"fields_dropped", src->fields_dropped.load()},
+               {"values_cut", src->values_cut.load()},
+               {"utf8_repaired", src->utf8_repaired.load()},
                {"silent", src->silent.load()}};
         if (const uint16_t port = src->bound_port ? src->bound_port.load() : src->config.port) {
             o["port"] = port;
+        }
+        if (std::string error = c.LastError(); !error.empty()) {
+            o["last_transport_error"] = std::move(error);
+        } else {
+            o["last_transport_error"] = nullptr;
         }
         const int64_t last = c.last_received_ns.load();
         o["last_received_at"] = last ? json(FormatTimestamp(last)) : json(nullptr);
@@ -1280,8 +1309,20 @@ std::string IngestPipeline::PrometheusText() const {
          [](const Impl::Source& x) { return x.counters.paused.load(); }},
         {"vigil_ingest_connections_total", "Connections served per listener.",
          [](const Impl::Source& x) { return x.counters.connections.load(); }},
-        {"vigil_ingest_framing_errors_total", "Frames the syslog framing could not read.",
+        {"vigil_ingest_framing_errors_total",
+         "Frames the syslog framing could not read; HTTP request bodies refused whole.",
          [](const Impl::Source& x) { return x.counters.malformed.load(); }},
+        {"vigil_ingest_raw_cut_total",
+         "Events whose raw text the store cut at 64 KiB (marked vigil.truncated).",
+         [](const Impl::Source& x) { return x.raw_cut.load(); }},
+        {"vigil_ingest_fields_dropped_total",
+         "Fields the store dropped: past 512 per event, or with an over-long name.",
+         [](const Impl::Source& x) { return x.fields_dropped.load(); }},
+        {"vigil_ingest_values_cut_total", "Field values the store cut at 16 KiB.",
+         [](const Impl::Source& x) { return x.values_cut.load(); }},
+        {"vigil_ingest_utf8_repaired_total",
+         "Texts whose invalid UTF-8 the store replaced by U+FFFD.",
+         [](const Impl::Source& x) { return x.utf8_repaired.load(); }},
         {"vigil_ingest_tls_failures_total", "Failed, plain-text or truncated TLS connections.",
          [](const Impl::Source& x) { return x.counters.tls_failures.load(); }},
         {"vigil_ingest_audit_cut_total",

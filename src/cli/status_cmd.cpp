@@ -244,10 +244,15 @@ void PrintSnapshot(const json& j, int64_t updated_ns, int64_t now, bool running,
         std::string trouble;
         for (const char* key :
              {"kernel_drops", "oversized", "framing_errors", "tls_failures", "connections_refused",
-              "paused", "compressed_skipped", "dated_ahead"}) {
+              "paused", "compressed_skipped", "dated_ahead", "raw_cut", "fields_dropped",
+              "values_cut", "utf8_repaired"}) {
             if (const uint64_t n = Num(s, key)) {
                 trouble += (trouble.empty() ? "" : ", ") + std::to_string(n) + " " + key;
             }
+        }
+        if (!trouble.empty() && s.contains("last_transport_error") &&
+            s["last_transport_error"].is_string()) {
+            trouble += "; last: " + Printable(s["last_transport_error"].get<std::string>());
         }
         if (!trouble.empty()) problems.push_back("  " + name + ": " + trouble);
         dated_ahead = dated_ahead || Num(s, "dated_ahead") > 0;

@@ -241,6 +241,10 @@ private:
         }
         impl_.counters.malformed += framer_.stats().malformed - before.malformed;
         impl_.counters.oversized += framer_.stats().oversized - before.oversized;
+        if (framer_.stats().malformed != before.malformed ||
+            framer_.stats().oversized != before.oversized) {
+            impl_.counters.NoteError(peer_ + ": " + framer_.stats().last_error);
+        }
         if (framed || framer_.stats().oversized != before.oversized) {
             progress_ = std::chrono::steady_clock::now();
         }
@@ -355,16 +359,20 @@ void SyslogListener::Impl::OnDatagram(size_t n) {
     }
     // Over the limit (one lower than a datagram's size): its head, marked, as on a stream.
     const bool truncated = dgram.size() > options.max_frame_bytes;
+    const std::string peer = PeerName(sender.address(), sender.port());
     if (truncated) {
         ++counters.oversized;
+        counters.NoteError(peer + ": datagram of " + std::to_string(dgram.size()) +
+                           " bytes over the limit of " + std::to_string(options.max_frame_bytes) +
+                           ": its head kept");
         dgram = dgram.substr(0, options.max_frame_bytes);
     }
     if (dgram.empty()) {
         ++counters.malformed;  // no message in it: counted, not stored
+        counters.NoteError(peer + ": empty datagram");
         return;
     }
     std::vector<RawMessage> batch;
-    const std::string peer = PeerName(sender.address(), sender.port());
     // Through a joiner only when the datagram is an audit record or its sender has an event
     // open.
     if (options.join_audit &&

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,22 @@ struct SourceCounters {
     // zip: logrotate's rotated access.log.2.gz), by their first bytes: skipped, once each.
     std::atomic<uint64_t> compressed_skipped{0};
     std::atomic<int64_t> last_received_ns{0};
+
+    // The latest framing error, oversized frame or refused request, with its reason and
+    // position ("10.0.0.5:51514: octet count longer than 9 digits at stream byte 1234"), for
+    // the status: the counts alone do not say what to fix at the sender.
+    void NoteError(std::string error) {
+        std::lock_guard lock(error_mu_);
+        last_error_ = std::move(error);
+    }
+    std::string LastError() const {
+        std::lock_guard lock(error_mu_);
+        return last_error_;
+    }
+
+private:
+    mutable std::mutex error_mu_;
+    std::string last_error_;
 };
 
 }  // namespace vigil::ingest

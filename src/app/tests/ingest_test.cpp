@@ -451,26 +451,49 @@ TEST_F(IngestTest, AnOversizedFrameIsStoredCutAndACompressedFileIsSkipped) {
         off += static_cast<size_t>(n);
     }
     ::close(fd);
+    // Over HTTP: an event over the store's 64 KiB is stored cut, marked and counted; a body that
+    // is not JSON is refused and counted with its reason.
+    Browser manager = FullSession("secmgr", auth::Role::kSecurityManager);
+    const std::string token = IngestToken(manager);
+    HttpReply posted =
+        PostEvents(token, "{\"message\":\"MARKER_HTTP " + std::string(70000, 'h') + "\"}\n");
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    posted = PostEvents(token, R"([{"msg":"a"},{"msg":"b"])", "application/json");
+    ASSERT_EQ(posted.status, 400) << posted.body;
     {
         std::ofstream gz(dir_ / "tailed" / "access.log.2.log", std::ios::binary);
         gz << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10)
            << "\n\x8e\x01 compressed bytes\n\xff\n";
     }
     Browser analyst = FullSession("analyst", auth::Role::kAnalyst);
-    json tcp, files;
-    for (int i = 0; i < 200 && (tcp.is_null() || files.is_null()); ++i) {
+    json tcp, files, http;
+    for (int i = 0; i < 200 && (tcp.is_null() || files.is_null() || http.is_null()); ++i) {
         if (app_->WaitIngestIdle(100ms)) {
             const json status = Json(Get("/api/v1/ingest/status", &analyst));
             for (const auto& s : status["sources"]) {
                 if (s["name"] == "syslog-tcp" && s["stored"] == 2) tcp = s;
                 if (s["name"] == "web-files" && s["compressed_skipped"] == 1) files = s;
+                if (s["name"] == "http" && s["stored"] == 1) http = s;
             }
         }
         std::this_thread::sleep_for(50ms);
     }
     ASSERT_FALSE(tcp.is_null()) << "the two messages were not stored";
     ASSERT_FALSE(files.is_null()) << "the compressed file was not counted";
+    ASSERT_FALSE(http.is_null()) << "the HTTP event was not stored";
     EXPECT_EQ(tcp["oversized"], 1);
+    // The reason and position of the transport's latest trouble.
+    EXPECT_NE(
+        tcp["last_transport_error"].dump().find("over the limit of 65536 bytes at stream byte"),
+        std::string::npos)
+        << tcp.dump().substr(0, 600);
+    EXPECT_EQ(http["raw_cut"], 1) << http.dump();
+    EXPECT_EQ(http["framing_errors"], 1) << http.dump();
+    EXPECT_NE(http["last_transport_error"].dump().find("not JSON"), std::string::npos)
+        << http.dump();
+    HttpReply hr = Get(
+        "/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_HTTP&f.vigil.truncated=true", &analyst);
+    ASSERT_EQ(Json(hr)["items"].size(), 1u) << hr.body.substr(0, 300);
     EXPECT_EQ(files["received"], 0) << files.dump();
     HttpReply r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_BIG", &analyst);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -478,8 +501,9 @@ TEST_F(IngestTest, AnOversizedFrameIsStoredCutAndACompressedFileIsSkipped) {
     const json cut = Json(r)["items"][0];
     EXPECT_LE(cut["message"].get<std::string>().size(), 64u * 1024) << "the frame limit's head";
     EXPECT_NE(cut["fields"].dump().find("truncated"), std::string::npos) << cut.dump();
-    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&f.vigil.truncated=true", &analyst);
-    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
+    r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_BIG&f.vigil.truncated=true",
+            &analyst);
+    ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body.substr(0, 300);
     EXPECT_EQ(Json(r)["items"][0]["id"], cut["id"]);
     r = Get("/api/v1/events?since=2000-01-01T00:00:00Z&q=MARKER_SMALL", &analyst);
     ASSERT_EQ(Json(r)["items"].size(), 1u) << r.body;
@@ -488,6 +512,7 @@ TEST_F(IngestTest, AnOversizedFrameIsStoredCutAndACompressedFileIsSkipped) {
     EXPECT_NE(r.body.find("vigil_ingest_compressed_skipped_total{source=\"web-files\"} 1"),
               std::string::npos)
         << r.body;
+    EXPECT_NE(r.body.find("vigil_ingest_raw_cut_total{source=\"http\"} 1"), std::string::npos);
 }
 
 // A line dated 60 days back or 5 days ahead is filed under its receipt (the store does not
