@@ -197,7 +197,10 @@ void PrepareEvent(StoredEvent& e, std::string& scratch) {
     enc.raw_truncated = cut;
     // Cut here (an HTTP event over 64 KiB; the listeners cut theirs before): marked as theirs
     // are, so a search or a rule sees the stored text is not the whole.
-    if (cut && e.event.Find("vigil.truncated") < 0) e.event.Add("vigil.truncated", "true");
+    // (Not when the fields past the limit would drop it anyway.)
+    if (cut && e.event.size() < kMaxStoredFields && e.event.Find("vigil.truncated") < 0) {
+        e.event.Add("vigil.truncated", "true");
+    }
     for (std::string* t :
          {&e.source, &e.host, &e.event.logsource.product, &e.event.logsource.service}) {
         MakeSafe(*t, kMaxStoredShortTextBytes, scratch, cut, enc.utf8_repaired);
